@@ -1,0 +1,215 @@
+#pragma once
+// Every message that crosses an actor boundary, declared once, each with its inspect() below it,
+// and the one type-ID block that registers them (cfg.add_message_types<caf::id_block::luffy>()).
+// Cluster shards will run on other hosts, so nothing here may hold a pointer or a handle to
+// process-local state: plain values only, all serialisable.
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/body_decoder.hpp"
+#include "core/record.hpp"
+
+namespace luffy {
+
+// ---- core types that travel in messages -------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_record& x) {
+  return f(caf::meta::type_name("log_record"), x.timestamp_us, x.level, x.logger, x.message,
+           x.exception_type, x.exception_message, x.stack_trace, x.service_id, x.service_name,
+           x.environment, x.hostname, x.file_path, x.metadata_json, x.truncated);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_hash& x) {
+  return f(caf::meta::type_name("record_hash"), x.high, x.low);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_error& x) {
+  return f(caf::meta::type_name("record_error"), x.index, x.reason);
+}
+
+// ---- HTTP edge -> parser pool -----------------------------------------------------------------
+
+// Which services the caller's token may write, and the service for records that name none.
+struct auth_scope {
+  std::string token_name;
+  bool all_services = false;
+  std::vector<std::string> services;
+  std::string default_service;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auth_scope& x) {
+  return f(caf::meta::type_name("auth_scope"), x.token_name, x.all_services, x.services,
+           x.default_service);
+}
+
+// A decoded body to parse. `media` is a luffy::media_type value.
+struct parse_request {
+  std::string body;
+  uint8_t media = 0;
+  bool single = false;
+  auth_scope scope;
+  int64_t received_us = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, parse_request& x) {
+  return f(caf::meta::type_name("parse_request"), x.body, x.media, x.single, x.scope,
+           x.received_us);
+}
+
+enum class parse_status : uint8_t { ok = 0, malformed = 1, too_many_records = 2, forbidden = 3 };
+
+// The parser's answer: records ready for dedup (service resolved, hash computed) or a refusal.
+struct parsed_batch {
+  uint8_t status = 0;  // parse_status
+  std::string message;
+  std::string format;
+  uint64_t received = 0;
+  std::vector<log_record> records;
+  std::vector<record_hash> hashes;     // parallel to records
+  std::vector<uint32_t> source_index;  // parallel to records: position in the body
+  std::vector<record_error> errors;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, parsed_batch& x) {
+  return f(caf::meta::type_name("parsed_batch"), x.status, x.message, x.format, x.received,
+           x.records, x.hashes, x.source_index, x.errors);
+}
+
+// ---- dedup ------------------------------------------------------------------------------------
+
+// Asks which hashes were already accepted within the dedup window.
+struct dedup_check {
+  std::vector<record_hash> hashes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dedup_check& x) {
+  return f(caf::meta::type_name("dedup_check"), x.hashes);
+}
+
+struct dedup_verdict {
+  std::vector<uint8_t> seen;  // parallel to the hashes asked about; 1 = duplicate
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dedup_verdict& x) {
+  return f(caf::meta::type_name("dedup_verdict"), x.seen);
+}
+
+// ---- rate limiting ----------------------------------------------------------------------------
+
+struct limit_request {
+  std::string service_id;
+  uint64_t count = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, limit_request& x) {
+  return f(caf::meta::type_name("limit_request"), x.service_id, x.count);
+}
+
+struct limit_grant {
+  std::string service_id;
+  uint64_t admitted = 0;
+  uint32_t retry_after_seconds = 0;  // meaningful when admitted < count
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, limit_grant& x) {
+  return f(caf::meta::type_name("limit_grant"), x.service_id, x.admitted, x.retry_after_seconds);
+}
+
+// Returns tokens for records that were admitted but not stored (Redis refused the batch).
+struct limit_refund {
+  std::string service_id;
+  uint64_t count = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, limit_refund& x) {
+  return f(caf::meta::type_name("limit_refund"), x.service_id, x.count);
+}
+
+// Replaces rates (hot reload): per-minute default, burst, per-service overrides.
+struct limit_config {
+  int64_t per_minute = 0;
+  int64_t burst = 0;
+  std::vector<std::string> services;
+  std::vector<int64_t> per_minute_by_service;  // parallel to services
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, limit_config& x) {
+  return f(caf::meta::type_name("limit_config"), x.per_minute, x.burst, x.services,
+           x.per_minute_by_service);
+}
+
+// ---- journal ----------------------------------------------------------------------------------
+
+// Records to mark as seen and append to the journal, atomically.
+struct journal_append {
+  std::string task_id;
+  std::vector<log_record> records;
+  std::vector<record_hash> hashes;  // parallel to records
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, journal_append& x) {
+  return f(caf::meta::type_name("journal_append"), x.task_id, x.records, x.hashes);
+}
+
+// What Redis confirmed. `duplicate` marks records another request stored first (a race the
+// pre-check could not see); everything else is durably queued.
+struct journal_receipt {
+  std::vector<uint8_t> duplicate;      // parallel to the records sent
+  std::vector<std::string> entry_ids;  // stream entry ids written
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, journal_receipt& x) {
+  return f(caf::meta::type_name("journal_receipt"), x.duplicate, x.entry_ids);
+}
+
+// ---- status -----------------------------------------------------------------------------------
+
+struct stage_status {
+  std::string name;
+  uint64_t queue_depth = 0;
+  uint64_t processed = 0;
+  uint64_t restarts = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stage_status& x) {
+  return f(caf::meta::type_name("stage_status"), x.name, x.queue_depth, x.processed, x.restarts);
+}
+
+}  // namespace luffy
+
+CAF_BEGIN_TYPE_ID_BLOCK(luffy, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(luffy, (luffy::auth_scope))
+  CAF_ADD_TYPE_ID(luffy, (luffy::dedup_check))
+  CAF_ADD_TYPE_ID(luffy, (luffy::dedup_verdict))
+  CAF_ADD_TYPE_ID(luffy, (luffy::journal_append))
+  CAF_ADD_TYPE_ID(luffy, (luffy::journal_receipt))
+  CAF_ADD_TYPE_ID(luffy, (luffy::limit_config))
+  CAF_ADD_TYPE_ID(luffy, (luffy::limit_grant))
+  CAF_ADD_TYPE_ID(luffy, (luffy::limit_refund))
+  CAF_ADD_TYPE_ID(luffy, (luffy::limit_request))
+  CAF_ADD_TYPE_ID(luffy, (luffy::log_record))
+  CAF_ADD_TYPE_ID(luffy, (luffy::parse_request))
+  CAF_ADD_TYPE_ID(luffy, (luffy::parsed_batch))
+  CAF_ADD_TYPE_ID(luffy, (luffy::record_error))
+  CAF_ADD_TYPE_ID(luffy, (luffy::record_hash))
+  CAF_ADD_TYPE_ID(luffy, (luffy::stage_status))
+  CAF_ADD_ATOM(luffy, luffy, status_atom, "status")
+CAF_END_TYPE_ID_BLOCK(luffy)

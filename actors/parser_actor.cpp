@@ -1,0 +1,95 @@
+#include "actors/parser_actor.hpp"
+
+#include <algorithm>
+
+#include "actors/messages.hpp"
+#include "core/body_decoder.hpp"
+#include "core/record_hash.hpp"
+
+namespace luffy {
+
+namespace {
+
+struct parser_state {
+  body_decoder decoder;
+  decode_options options;
+  static inline const char* name = "parser";
+};
+
+bool allowed(const auth_scope& scope, const std::string& service) {
+  return scope.all_services ||
+         std::find(scope.services.begin(), scope.services.end(), service) != scope.services.end();
+}
+
+parsed_batch parse(parser_state& st, parse_request& req) {
+  parsed_batch out;
+  decode_options opt = st.options;
+  opt.now_us = req.received_us;
+  auto r = st.decoder.decode(req.body, static_cast<media_type>(req.media), opt, req.single);
+  out.format = to_string(r.format);
+  out.received = r.received;
+  if (r.error == decode_error::malformed) {
+    out.status = static_cast<uint8_t>(parse_status::malformed);
+    out.message = std::move(r.message);
+    return out;
+  }
+  if (r.error == decode_error::too_many_records) {
+    out.status = static_cast<uint8_t>(parse_status::too_many_records);
+    out.message = std::move(r.message);
+    return out;
+  }
+  out.errors = std::move(r.errors);
+  // The token's only service stands in for a missing default.
+  std::string fallback = req.scope.default_service;
+  if (fallback.empty() && !req.scope.all_services && req.scope.services.size() == 1) {
+    fallback = req.scope.services.front();
+  }
+  out.records.reserve(r.records.size());
+  out.hashes.reserve(r.records.size());
+  out.source_index.reserve(r.records.size());
+  for (size_t i = 0; i < r.records.size(); ++i) {
+    auto& rec = r.records[i];
+    if (rec.service_id.empty()) {
+      if (fallback.empty()) {
+        out.errors.push_back(
+            {r.source_index[i], "no service_id, and the token has no default_service"});
+        continue;
+      }
+      rec.service_id = fallback;
+    }
+    if (!allowed(req.scope, rec.service_id)) {
+      // One record the token may not write refuses the whole request: a 2xx would tell the agent
+      // the forbidden records were taken.
+      parsed_batch refused;
+      refused.status = static_cast<uint8_t>(parse_status::forbidden);
+      refused.received = r.received;
+      refused.format = out.format;
+      refused.message = "token \"" + req.scope.token_name + "\" may not write service \"" +
+                        rec.service_id + "\" (record " + std::to_string(r.source_index[i]) + ")";
+      return refused;
+    }
+    out.hashes.push_back(hash_record(rec));
+    out.source_index.push_back(r.source_index[i]);
+    out.records.push_back(std::move(rec));
+  }
+  std::sort(out.errors.begin(), out.errors.end(),
+            [](const record_error& a, const record_error& b) { return a.index < b.index; });
+  return out;
+}
+
+caf::behavior parser_actor(caf::stateful_actor<parser_state>* self, decode_options opt) {
+  self->state.options = std::move(opt);
+  return {
+      [=](parse_request& req) -> parsed_batch { return parse(self->state, req); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_parser_pool(caf::actor_system& sys, size_t workers, const decode_options& opt) {
+  return caf::actor_pool::make(
+      sys.dummy_execution_unit(), workers, [&sys, opt] { return sys.spawn(parser_actor, opt); },
+      caf::actor_pool::round_robin());
+}
+
+}  // namespace luffy

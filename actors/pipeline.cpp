@@ -1,0 +1,51 @@
+#include "actors/pipeline.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/dedup_actor.hpp"
+#include "actors/journal_writer.hpp"
+#include "actors/parser_actor.hpp"
+#include "actors/service_limiter.hpp"
+
+namespace luffy {
+
+pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
+                         const redis_endpoint& redis) {
+  pipeline p;
+  decode_options opt;
+  opt.date_key = cfg.ingest.date_key;
+  opt.max_records = static_cast<size_t>(cfg.ingest.max_records);
+  opt.max_message_bytes = static_cast<size_t>(cfg.ingest.max_message_bytes);
+  opt.max_stack_trace_bytes = static_cast<size_t>(cfg.ingest.max_stack_trace_bytes);
+  p.parsers = spawn_parser_pool(sys, static_cast<size_t>(cfg.actors.parsers), opt);
+
+  rate_settings rates;
+  rates.per_minute = cfg.rate_limit.per_minute;
+  rates.burst = cfg.rate_limit.burst;
+  rates.per_service = cfg.rate_limit.services;
+  p.limiters = spawn_limiter_registry(sys, std::move(rates));
+
+  dedup_settings ds;
+  ds.redis = redis;
+  ds.key_prefix = cfg.storage.key_prefix;
+  ds.window_seconds = cfg.dedup.window_seconds;
+  p.dedup = spawn_dedup_actor(sys, ds);
+
+  journal_settings js;
+  js.redis = redis;
+  js.key_prefix = cfg.storage.key_prefix;
+  js.window_seconds = cfg.dedup.window_seconds;
+  js.shards = static_cast<uint32_t>(cfg.actors.cluster_shards);
+  p.journal = spawn_journal_pool(sys, static_cast<size_t>(cfg.actors.journal_writers), js);
+  return p;
+}
+
+void pipeline::stop() {
+  for (auto* a : {&parsers, &limiters, &dedup, &journal}) {
+    if (*a) {
+      caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+    }
+  }
+}
+
+}  // namespace luffy

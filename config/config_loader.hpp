@@ -1,0 +1,31 @@
+#pragma once
+// Loads luffy_config from YAML, the environment and --set overrides.
+//
+// Precedence, lowest first: built-in defaults < the YAML file < environment variables
+// (LUFFY_SECTION_KEY, e.g. LUFFY_SERVER_LISTEN) < `--set section.key=value`. String values may
+// reference the environment as ${NAME} (for tokens kept in a Kubernetes Secret). Unknown keys are
+// errors, never ignored. Plain `token` values are hashed (SHA-256) on load and the plain text is
+// not kept. Every problem found is returned with the key's path; an empty list means usable.
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace luffy {
+
+struct config_load_result {
+  luffy_config config;
+  std::vector<std::string> problems;
+};
+
+config_load_result load_config(const std::string& path, const std::vector<std::string>& sets,
+                               bool use_environment = true);
+
+// Same, from YAML text (tests, reload).
+config_load_result load_config_text(const std::string& yaml_text, const std::string& origin,
+                                    const std::vector<std::string>& sets,
+                                    bool use_environment = true);
+
+std::string sha256_hex(const std::string& text);
+
+}  // namespace luffy

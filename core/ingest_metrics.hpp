@@ -1,0 +1,54 @@
+#pragma once
+// Process-wide ingest counters, updated per batch (never per record) with relaxed atomics, read by
+// /api/v1/ingest/metrics, /metrics (Prometheus) and the per-minute summary log line.
+// Names follow <ns>_<name>_<unit>_total in the Prometheus rendering (net/metrics_handler.cpp).
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace luffy {
+
+// Request latency histogram with fixed bucket bounds (seconds), Prometheus-style cumulative
+// rendering, and quantiles estimated from the buckets.
+class latency_histogram {
+ public:
+  static constexpr std::array<double, 14> bounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                    0.25,  0.5,    1.0,   2.5,  5.0,   10.0, 30.0};
+  void observe(double seconds);
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  double sum() const { return static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e6; }
+  // Non-cumulative count of bucket i (i == bounds.size() is +Inf).
+  uint64_t bucket(size_t i) const { return buckets_[i].load(std::memory_order_relaxed); }
+  // Upper bound of the bucket holding quantile q (0 when empty).
+  double quantile(double q) const;
+
+ private:
+  std::array<std::atomic<uint64_t>, bounds.size() + 1> buckets_{};
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_us_{0};
+};
+
+struct ingest_metrics {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> received{0};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> duplicates{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> rate_limited{0};
+  std::atomic<uint64_t> merged{0};
+  std::atomic<uint64_t> processed{0};
+  std::atomic<uint64_t> bytes_received{0};
+  std::atomic<int64_t> in_flight_requests{0};
+  std::atomic<int64_t> queued_records{0};  // records inside the pipeline right now
+  std::atomic<bool> redis_up{false};
+  // Responses by status class; index = status / 100 - 2 for 2xx..5xx plus exact common codes.
+  std::atomic<uint64_t> status_202{0}, status_400{0}, status_401{0}, status_403{0}, status_404{0},
+      status_405{0}, status_413{0}, status_415{0}, status_429{0}, status_503{0}, status_other{0};
+  latency_histogram ingest_latency;
+
+  void count_status(int status);
+
+  static void add(std::atomic<uint64_t>& c, uint64_t n) { c.fetch_add(n, std::memory_order_relaxed); }
+};
+
+}  // namespace luffy

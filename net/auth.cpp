@@ -1,0 +1,169 @@
+#include "net/auth.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JWT/JWTException.h>
+#include <Poco/JWT/Signer.h>
+#include <Poco/SHA2Engine.h>
+#include <Poco/Timestamp.h>
+
+#include <algorithm>
+
+namespace luffy {
+
+namespace {
+
+std::array<unsigned char, 32> sha256(const std::string& s) {
+  Poco::SHA2Engine e(Poco::SHA2Engine::SHA_256);
+  e.update(s);
+  const auto& d = e.digest();
+  std::array<unsigned char, 32> out{};
+  std::copy_n(d.begin(), std::min<size_t>(d.size(), 32), out.begin());
+  return out;
+}
+
+std::array<unsigned char, 32> from_hex(const std::string& hex) {
+  std::array<unsigned char, 32> out{};
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return 0;
+  };
+  for (size_t i = 0; i < 32 && 2 * i + 1 < hex.size(); ++i) {
+    out[i] = static_cast<unsigned char>(val(hex[2 * i]) << 4 | val(hex[2 * i + 1]));
+  }
+  return out;
+}
+
+bool equal_ct(const std::array<unsigned char, 32>& a, const std::array<unsigned char, 32>& b) {
+  unsigned char diff = 0;
+  for (size_t i = 0; i < 32; ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+auth_result fail(std::string code, std::string message) {
+  auth_result r;
+  r.error = std::move(code);
+  r.message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+authenticator::authenticator(const luffy_config& cfg)
+    : disabled_(cfg.auth.disabled),
+      jwt_secret_(cfg.auth.jwt_secret),
+      jwt_issuer_(cfg.auth.jwt_issuer),
+      jwt_audience_(cfg.auth.jwt_audience) {
+  for (const auto& t : cfg.auth.tokens) {
+    entry e;
+    e.digest = from_hex(t.token_sha256);
+    e.config = t;
+    tokens_.push_back(std::move(e));
+  }
+}
+
+auth_result authenticator::authenticate(const std::string& header) const {
+  if (disabled_) {
+    auth_result r;
+    r.ok = true;
+    r.scope.token_name = "anonymous";
+    r.scope.all_services = true;
+    r.admin = true;
+    return r;
+  }
+  constexpr std::string_view scheme = "Bearer ";
+  if (header.empty()) {
+    return fail("missing_token", "missing Authorization header; send 'Authorization: Bearer <token>'");
+  }
+  if (header.size() <= scheme.size() ||
+      !std::equal(scheme.begin(), scheme.end(), header.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      })) {
+    return fail("invalid_token", "Authorization header must use the Bearer scheme");
+  }
+  std::string token = header.substr(scheme.size());
+  while (!token.empty() && token.back() == ' ') token.pop_back();
+  while (!token.empty() && token.front() == ' ') token.erase(0, 1);
+  if (!jwt_secret_.empty() && std::count(token.begin(), token.end(), '.') == 2) {
+    return from_jwt(token);
+  }
+  const auto digest = sha256(token);
+  const entry* match = nullptr;
+  for (const auto& e : tokens_) {
+    // Every entry is compared; the match is remembered without branching out early.
+    const bool eq = equal_ct(digest, e.digest);
+    match = eq ? &e : match;
+  }
+  if (match == nullptr) {
+    return fail("invalid_token", "the bearer token is not valid");
+  }
+  auth_result r;
+  r.ok = true;
+  r.admin = match->config.admin;
+  r.scope.token_name = match->config.name;
+  r.scope.default_service = match->config.default_service;
+  r.scope.all_services = std::find(match->config.services.begin(), match->config.services.end(),
+                                   "*") != match->config.services.end();
+  if (!r.scope.all_services) {
+    r.scope.services = match->config.services;
+  }
+  return r;
+}
+
+auth_result authenticator::from_jwt(const std::string& token) const {
+  try {
+    Poco::JWT::Signer signer(jwt_secret_);  // HS256 only
+    Poco::JWT::Token t = signer.verify(token);
+    const auto& p = t.payload();
+    const auto now = Poco::Timestamp().epochTime();
+    if (p.has("exp") && p.getValue<Poco::Int64>("exp") < now) {
+      return fail("expired_token", "the JWT has expired");
+    }
+    if (p.has("nbf") && p.getValue<Poco::Int64>("nbf") > now) {
+      return fail("invalid_token", "the JWT is not valid yet (nbf)");
+    }
+    if (!jwt_issuer_.empty() && t.getIssuer() != jwt_issuer_) {
+      return fail("invalid_token", "the JWT issuer is not accepted");
+    }
+    if (!jwt_audience_.empty()) {
+      const auto aud = t.getAudience();
+      if (std::find(aud.begin(), aud.end(), jwt_audience_) == aud.end()) {
+        return fail("invalid_token", "the JWT audience is not accepted");
+      }
+    }
+    auth_result r;
+    r.ok = true;
+    r.scope.token_name = t.getSubject().empty() ? "jwt" : "jwt:" + t.getSubject();
+    if (p.has("default_service")) {
+      r.scope.default_service = p.getValue<std::string>("default_service");
+    }
+    if (p.has("services")) {
+      auto arr = p.getArray("services");
+      if (arr) {
+        for (size_t i = 0; i < arr->size(); ++i) {
+          const auto s = arr->getElement<std::string>(static_cast<unsigned>(i));
+          if (s == "*") {
+            r.scope.all_services = true;
+          } else {
+            r.scope.services.push_back(s);
+          }
+        }
+      } else if (p.getValue<std::string>("services") == "*") {
+        r.scope.all_services = true;
+      }
+    }
+    if (!r.scope.all_services && r.scope.services.empty()) {
+      return fail("invalid_token", "the JWT has no services claim");
+    }
+    return r;
+  } catch (const Poco::Exception&) {
+    return fail("invalid_token", "the JWT signature or format is not valid");
+  } catch (const std::exception&) {
+    return fail("invalid_token", "the JWT claims are not valid");
+  }
+}
+
+}  // namespace luffy

@@ -1,0 +1,48 @@
+#pragma once
+// Bearer-token authentication for every authenticated route.
+//
+// Contract:
+//  - Static tokens are stored only as SHA-256 digests. A presented token is hashed and compared
+//    with every configured digest in constant time (no early exit, no length leak), so the
+//    response time says nothing about how close a guess was.
+//  - A token that looks like a JWT (three dot-separated parts) is verified with HS256 against
+//    auth.jwt.secret (when set): signature, `exp`, `nbf`, and `iss`/`aud` when configured. Its
+//    `services` claim (array of ids, or "*") and optional `default_service` become the scope.
+//  - Missing or wrong credentials -> 401. Which services a valid token may write is checked by
+//    the parser per record (403). Tokens never appear in logs or error bodies.
+#include <array>
+#include <string>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "core/config.hpp"
+
+namespace luffy {
+
+struct auth_result {
+  bool ok = false;
+  std::string error;    // machine code: missing_token, invalid_token, expired_token
+  std::string message;  // human explanation, never containing the token
+  auth_scope scope;
+  bool admin = false;
+};
+
+class authenticator {
+ public:
+  explicit authenticator(const luffy_config& cfg);
+  auth_result authenticate(const std::string& authorization_header) const;
+  bool disabled() const { return disabled_; }
+
+ private:
+  struct entry {
+    std::array<unsigned char, 32> digest{};
+    token_config config;
+  };
+  auth_result from_jwt(const std::string& token) const;
+
+  bool disabled_ = false;
+  std::vector<entry> tokens_;
+  std::string jwt_secret_, jwt_issuer_, jwt_audience_;
+};
+
+}  // namespace luffy

@@ -1,0 +1,24 @@
+#pragma once
+// Request handlers, one function per route (net/ingest_handler.cpp, net/status_handlers.cpp).
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <string>
+
+#include "net/server_context.hpp"
+
+namespace luffy {
+
+using http_request = Poco::Net::HTTPServerRequest;
+using http_response = Poco::Net::HTTPServerResponse;
+
+void handle_ingest(server_context& ctx, http_request& req, http_response& res, bool single);
+void handle_health(server_context& ctx, http_request& req, http_response& res);
+void handle_ready(server_context& ctx, http_request& req, http_response& res);
+void handle_metrics_json(server_context& ctx, http_request& req, http_response& res);
+void handle_metrics_prometheus(server_context& ctx, http_request& req, http_response& res);
+
+// Sends a JSON body with the status; adds Retry-After when retry_after > 0.
+void send_json(http_response& res, int status, const std::string& body, uint32_t retry_after = 0);
+
+}  // namespace luffy

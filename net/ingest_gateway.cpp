@@ -1,0 +1,255 @@
+#include "net/ingest_gateway.hpp"
+
+#include <caf/all.hpp>
+
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/json_writer.hpp"
+
+namespace luffy {
+
+namespace {
+
+struct hash_of_hash {
+  size_t operator()(const record_hash& h) const { return static_cast<size_t>(h.low ^ h.high); }
+};
+
+std::string new_task_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string id(32, '0');
+  uint64_t a = rng(), b = rng();
+  for (int i = 0; i < 16; ++i) {
+    id[i] = hex[(a >> (i * 4)) & 0xf];
+    id[16 + i] = hex[(b >> (i * 4)) & 0xf];
+  }
+  return id;
+}
+
+struct counts {
+  uint64_t received = 0, accepted = 0, duplicate = 0, rejected = 0, rate_limited = 0, merged = 0;
+};
+
+std::string accepted_body(const counts& c, const std::string& task_id,
+                          const std::vector<record_error>& errors, std::string_view message) {
+  std::string out;
+  out.reserve(256 + errors.size() * 64);
+  out += "{\"status\":\"accepted\",\"received_count\":";
+  append_json_uint(out, c.received);
+  out += ",\"accepted_count\":";
+  append_json_uint(out, c.accepted);
+  out += ",\"duplicate_count\":";
+  append_json_uint(out, c.duplicate);
+  out += ",\"rejected_count\":";
+  append_json_uint(out, c.rejected);
+  out += ",\"rate_limited_count\":";
+  append_json_uint(out, c.rate_limited);
+  out += ",\"merged_count\":";
+  append_json_uint(out, c.merged);
+  out += ",\"task_id\":";
+  append_json_string(out, task_id);
+  out += ",\"message\":";
+  append_json_string(out, message);
+  out += ",\"errors\":[";
+  // Bounded: a body of 100k invalid records must not produce a 10 MB reply.
+  const size_t shown = std::min<size_t>(errors.size(), 100);
+  for (size_t i = 0; i < shown; ++i) {
+    if (i) out.push_back(',');
+    out += "{\"index\":";
+    append_json_uint(out, errors[i].index);
+    out += ",\"reason\":";
+    append_json_string(out, errors[i].reason);
+    out.push_back('}');
+  }
+  out += "]";
+  if (errors.size() > shown) {
+    out += ",\"errors_truncated\":true";
+  }
+  out += "}";
+  return out;
+}
+
+}  // namespace
+
+std::string error_body(std::string_view code, std::string_view message) {
+  std::string out = "{\"status\":\"error\",\"error\":";
+  append_json_string(out, code);
+  out += ",\"message\":";
+  append_json_string(out, message);
+  out += "}";
+  return out;
+}
+
+ingest_gateway::ingest_gateway(caf::actor_system& sys, pipeline p, ingest_metrics& metrics,
+                               std::chrono::milliseconds timeout)
+    : sys_(sys), pipeline_(std::move(p)), metrics_(metrics), timeout_(timeout) {}
+
+ingest_outcome ingest_gateway::ingest(parse_request req) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + timeout_;
+  auto remaining = [&] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+  };
+  caf::scoped_actor self{sys_};
+  ingest_outcome out;
+  std::string failure;
+  auto unavailable = [&](std::string why) {
+    out.status = 503;
+    out.retry_after_seconds = 5;
+    out.body = error_body("unavailable", "the pipeline cannot take the batch now: " + why +
+                                             "; nothing from this request was stored, retry it");
+    return out;
+  };
+
+  // 1. parse
+  parsed_batch batch;
+  bool ok = false;
+  self->request(pipeline_.parsers, remaining(), std::move(req))
+      .receive([&](parsed_batch& b) { batch = std::move(b); ok = true; },
+               [&](caf::error& e) { failure = "parser: " + sys_.render(e); });
+  if (!ok) {
+    return unavailable(failure);
+  }
+  counts c;
+  c.received = batch.received;
+  metrics_.add(metrics_.received, batch.received);
+  switch (static_cast<parse_status>(batch.status)) {
+    case parse_status::ok: break;
+    case parse_status::malformed:
+      out.status = 400;
+      out.body = error_body("malformed_body", batch.message);
+      return out;
+    case parse_status::too_many_records:
+      out.status = 413;
+      out.body = error_body("too_many_records", batch.message);
+      return out;
+    case parse_status::forbidden:
+      out.status = 403;
+      out.body = error_body("forbidden_service", batch.message);
+      return out;
+  }
+  c.rejected = batch.errors.size();
+  const size_t n = batch.records.size();
+  metrics_.queued_records.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+  struct queued_guard {
+    ingest_metrics& m;
+    int64_t n;
+    ~queued_guard() { m.queued_records.fetch_sub(n, std::memory_order_relaxed); }
+  } guard{metrics_, static_cast<int64_t>(n)};
+
+  // 2. dedup (Redis window + repeats inside this batch)
+  std::vector<uint8_t> dup(n, 0);
+  if (n > 0) {
+    ok = false;
+    self->request(pipeline_.dedup, remaining(), dedup_check{batch.hashes})
+        .receive([&](dedup_verdict& v) { dup = std::move(v.seen); ok = true; },
+                 [&](caf::error& e) { failure = sys_.render(e); });
+    if (!ok || dup.size() != n) {
+      return unavailable(failure.empty() ? "dedup reply malformed" : failure);
+    }
+    std::unordered_set<record_hash, hash_of_hash> in_batch;
+    in_batch.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (!dup[i] && !in_batch.insert(batch.hashes[i]).second) {
+        dup[i] = 1;
+      }
+    }
+  }
+
+  // 3. rate limit, per service, in record order
+  std::unordered_map<std::string, uint64_t> wanted;
+  for (size_t i = 0; i < n; ++i) {
+    if (!dup[i]) {
+      ++wanted[batch.records[i].service_id];
+    }
+  }
+  std::unordered_map<std::string, uint64_t> admitted;
+  uint32_t retry_after = 0;
+  for (auto& [service, count] : wanted) {
+    ok = false;
+    self->request(pipeline_.limiters, remaining(), limit_request{service, count})
+        .receive(
+            [&](limit_grant& g) {
+              admitted[service] = g.admitted;
+              retry_after = std::max(retry_after, g.retry_after_seconds);
+              ok = true;
+            },
+            [&](caf::error& e) { failure = "limiter: " + sys_.render(e); });
+    if (!ok) {
+      for (auto& [s, a] : admitted) {
+        self->send(pipeline_.limiters, limit_refund{s, a});
+      }
+      return unavailable(failure);
+    }
+  }
+  journal_append append;
+  const std::string task_id = new_task_id();
+  append.task_id = task_id;
+  std::vector<size_t> appended_index;  // position in batch of append.records[k]
+  for (size_t i = 0; i < n; ++i) {
+    if (dup[i]) {
+      ++c.duplicate;
+      continue;
+    }
+    auto& left = admitted[batch.records[i].service_id];
+    if (left == 0) {
+      ++c.rate_limited;
+      continue;
+    }
+    --left;
+    appended_index.push_back(i);
+    append.hashes.push_back(batch.hashes[i]);
+    append.records.push_back(std::move(batch.records[i]));
+  }
+
+  // 4. journal: atomic re-check + mark + append
+  if (!append.records.empty()) {
+    journal_receipt receipt;
+    ok = false;
+    std::unordered_map<std::string, uint64_t> per_service;
+    for (const auto& r : append.records) {
+      ++per_service[r.service_id];
+    }
+    self->request(pipeline_.journal, remaining(), std::move(append))
+        .receive([&](journal_receipt& r) { receipt = std::move(r); ok = true; },
+                 [&](caf::error& e) { failure = sys_.render(e); });
+    if (!ok) {
+      for (auto& [s, k] : per_service) {
+        self->send(pipeline_.limiters, limit_refund{s, k});
+      }
+      metrics_.redis_up.store(false, std::memory_order_relaxed);
+      return unavailable(failure);
+    }
+    for (size_t k = 0; k < receipt.duplicate.size(); ++k) {
+      if (receipt.duplicate[k]) {
+        ++c.duplicate;
+      } else {
+        ++c.accepted;
+      }
+    }
+  }
+
+  metrics_.add(metrics_.accepted, c.accepted);
+  metrics_.add(metrics_.duplicates, c.duplicate);
+  metrics_.add(metrics_.rejected, c.rejected);
+  metrics_.add(metrics_.rate_limited, c.rate_limited);
+  if (c.rate_limited > 0 && c.accepted == 0) {
+    out.status = 429;
+    out.retry_after_seconds = std::max<uint32_t>(retry_after, 1);
+    std::string body = error_body(
+        "rate_limited", "every record of this request is over its service's rate limit (" +
+                            std::to_string(c.rate_limited) + " records); retry after " +
+                            std::to_string(out.retry_after_seconds) + " s");
+    out.body = std::move(body);
+    return out;
+  }
+  std::string message = "queued " + std::to_string(c.accepted) + " records";
+  out.status = 202;
+  out.body = accepted_body(c, task_id, batch.errors, message);
+  return out;
+}
+
+}  // namespace luffy

@@ -1,0 +1,109 @@
+// luffy-ingest: the command line. Subcommands:
+//   serve --config FILE [--set section.key=value ...]   run the server
+//   check-config --config FILE [--set ...]              print every problem, exit 1 if any
+//   routes                                              print the HTTP routes (METHOD PATH)
+//   --help, --help-config, --version
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "config/config_loader.hpp"
+#include "net/routes.hpp"
+#include "net/serve.hpp"
+
+#ifndef LUFFY_VERSION
+#define LUFFY_VERSION "0.0.0"
+#endif
+
+namespace {
+
+const char* usage = R"(luffy-ingest: receives error logs from Fluent Bit and queues them in Redis.
+
+Usage:
+  luffy-ingest serve [--config FILE] [--set section.key=value ...]
+  luffy-ingest check-config [--config FILE] [--set section.key=value ...]
+  luffy-ingest routes
+  luffy-ingest --help | --help-config | --version
+
+Configuration precedence (lowest first): built-in defaults, the YAML file (default
+config/luffy.yaml), environment variables LUFFY_SECTION_KEY (e.g. LUFFY_SERVER_LISTEN),
+then --set. `luffy-ingest --help-config` lists every key; docs/CONFIGURATION.md explains them.
+)";
+
+void print_config_help() {
+  std::printf("%-36s %-10s %-16s %s\n", "KEY", "TYPE", "DEFAULT", "DESCRIPTION");
+  for (const auto& k : luffy::config_keys()) {
+    const char* type = "";
+    switch (k.type) {
+      case luffy::key_type::string: type = "string"; break;
+      case luffy::key_type::integer: type = "integer"; break;
+      case luffy::key_type::size: type = "size"; break;
+      case luffy::key_type::boolean: type = "bool"; break;
+      case luffy::key_type::enumeration: type = "enum"; break;
+      case luffy::key_type::list: type = "list"; break;
+      case luffy::key_type::map: type = "map"; break;
+    }
+    std::printf("%-36.*s %-10s %-16.*s %.*s\n", static_cast<int>(k.path.size()), k.path.data(),
+                type, static_cast<int>(k.default_text.size()), k.default_text.data(),
+                static_cast<int>(k.doc.size()), k.doc.data());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << usage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::cout << "luffy-ingest " << LUFFY_VERSION << "\n";
+    return 0;
+  }
+  if (args[0] == "--help-config") {
+    print_config_help();
+    return 0;
+  }
+  if (args[0] == "routes") {
+    for (const auto& r : luffy::routes) {
+      std::cout << r.method << " " << r.path << "\n";
+    }
+    return 0;
+  }
+  const std::string command = args[0];
+  if (command != "serve" && command != "check-config") {
+    std::cerr << "unknown command \"" << command << "\"\n\n" << usage;
+    return 2;
+  }
+  std::string config_path = "config/luffy.yaml";
+  std::vector<std::string> sets;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if ((args[i] == "--config" || args[i] == "-c") && i + 1 < args.size()) {
+      config_path = args[++i];
+    } else if (args[i].rfind("--config=", 0) == 0) {
+      config_path = args[i].substr(9);
+    } else if (args[i] == "--set" && i + 1 < args.size()) {
+      sets.push_back(args[++i]);
+    } else if (args[i].rfind("--set=", 0) == 0) {
+      sets.push_back(args[i].substr(6));
+    } else {
+      std::cerr << "unknown argument \"" << args[i] << "\"\n\n" << usage;
+      return 2;
+    }
+  }
+  auto loaded = luffy::load_config(config_path, sets);
+  if (!loaded.problems.empty()) {
+    std::cerr << config_path << ": " << loaded.problems.size() << " problem(s):\n";
+    for (const auto& p : loaded.problems) {
+      std::cerr << "  " << p << "\n";
+    }
+    return 1;
+  }
+  if (command == "check-config") {
+    std::cout << config_path << ": OK\n";
+    return 0;
+  }
+  return luffy::serve(loaded.config, LUFFY_VERSION);
+}

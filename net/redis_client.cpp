@@ -1,0 +1,217 @@
+#include "net/redis_client.hpp"
+
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA1Engine.h>
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+
+namespace luffy {
+
+namespace {
+
+redis_value convert(const redisReply* r) {
+  redis_value v;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      v.type = redis_value::kind::integer;
+      v.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      v.type = redis_value::kind::string;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      v.type = redis_value::kind::status;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      v.type = redis_value::kind::error;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      v.type = redis_value::kind::array;
+      v.elements.reserve(r->elements);
+      for (size_t i = 0; i < r->elements; ++i) {
+        v.elements.push_back(convert(r->element[i]));
+      }
+      break;
+    default:
+      v.type = redis_value::kind::nil;
+  }
+  return v;
+}
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+}  // namespace
+
+std::optional<redis_endpoint> parse_redis_url(std::string_view url) {
+  constexpr std::string_view scheme = "redis://";
+  if (url.substr(0, scheme.size()) != scheme) {
+    return std::nullopt;
+  }
+  url.remove_prefix(scheme.size());
+  redis_endpoint ep;
+  const auto slash = url.find('/');
+  std::string_view hostport = url.substr(0, slash);
+  if (slash != std::string_view::npos) {
+    const auto dbs = url.substr(slash + 1);
+    if (!dbs.empty()) {
+      auto r = std::from_chars(dbs.data(), dbs.data() + dbs.size(), ep.db);
+      if (r.ec != std::errc() || r.ptr != dbs.data() + dbs.size()) {
+        return std::nullopt;
+      }
+    }
+  }
+  const auto colon = hostport.rfind(':');
+  if (colon == std::string_view::npos) {
+    ep.host = std::string(hostport);
+  } else {
+    ep.host = std::string(hostport.substr(0, colon));
+    const auto ps = hostport.substr(colon + 1);
+    auto r = std::from_chars(ps.data(), ps.data() + ps.size(), ep.port);
+    if (r.ec != std::errc() || r.ptr != ps.data() + ps.size()) {
+      return std::nullopt;
+    }
+  }
+  if (ep.host.empty()) {
+    return std::nullopt;
+  }
+  return ep;
+}
+
+std::string script_sha1(const std::string& script) {
+  Poco::SHA1Engine e;
+  e.update(script);
+  return Poco::DigestEngine::digestToHex(e.digest());
+}
+
+redis_client::redis_client(redis_endpoint ep) : ep_(std::move(ep)) {}
+
+redis_client::~redis_client() { drop(); }
+
+void redis_client::drop() {
+  if (ctx_ != nullptr) {
+    redisFree(ctx_);
+    ctx_ = nullptr;
+  }
+}
+
+bool redis_client::ensure_connected(redis_error& err) {
+  if (ctx_ != nullptr) {
+    return true;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_attempt_) {
+    err.message = "redis unavailable (reconnect backoff)";
+    return false;
+  }
+  const timeval tv = to_timeval(ep_.timeout);
+  redisContext* c = ep_.unix_socket.empty()
+                        ? redisConnectWithTimeout(ep_.host.c_str(), ep_.port, tv)
+                        : redisConnectUnixWithTimeout(ep_.unix_socket.c_str(), tv);
+  if (c == nullptr || c->err != 0) {
+    err.message = std::string("redis connect failed: ") + (c ? c->errstr : "out of memory");
+    if (c != nullptr) {
+      redisFree(c);
+    }
+    backoff_ = backoff_.count() == 0 ? std::chrono::milliseconds(100)
+                                     : std::min(backoff_ * 2, std::chrono::milliseconds(2000));
+    next_attempt_ = now + backoff_;
+    return false;
+  }
+  redisSetTimeout(c, tv);
+  if (ep_.unix_socket.empty()) {
+    redisEnableKeepAlive(c);
+  }
+  ctx_ = c;
+  backoff_ = std::chrono::milliseconds(0);
+  if (ep_.db != 0) {
+    auto r = command({"SELECT", std::to_string(ep_.db)});
+    if (!r.ok()) {
+      err = r.error;
+      drop();
+      return false;
+    }
+  }
+  return true;
+}
+
+redis_result<redis_value> redis_client::command(const std::vector<std::string_view>& args) {
+  auto r = pipeline({args});
+  redis_result<redis_value> out;
+  if (!r.ok()) {
+    out.error = r.error;
+    return out;
+  }
+  out.value = std::move(r.value->front());
+  return out;
+}
+
+redis_result<std::vector<redis_value>> redis_client::pipeline(
+    const std::vector<std::vector<std::string_view>>& commands) {
+  redis_result<std::vector<redis_value>> out;
+  if (!ensure_connected(out.error)) {
+    return out;
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> argvlen;
+  for (const auto& cmd : commands) {
+    argv.clear();
+    argvlen.clear();
+    for (const auto& a : cmd) {
+      argv.push_back(a.data());
+      argvlen.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), argvlen.data()) !=
+        REDIS_OK) {
+      out.error.message = std::string("redis: ") + ctx_->errstr;
+      drop();
+      return out;
+    }
+  }
+  std::vector<redis_value> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+      out.error.message = std::string("redis: ") + (ctx_->errstr[0] ? ctx_->errstr : "no reply");
+      drop();
+      return out;
+    }
+    auto* reply = static_cast<redisReply*>(raw);
+    replies.push_back(convert(reply));
+    freeReplyObject(reply);
+  }
+  out.value = std::move(replies);
+  return out;
+}
+
+redis_result<redis_value> redis_client::eval(const std::string& script, const std::string& sha1,
+                                             const std::vector<std::string_view>& keys,
+                                             const std::vector<std::string_view>& args) {
+  const std::string nkeys = std::to_string(keys.size());
+  std::vector<std::string_view> cmd;
+  cmd.reserve(3 + keys.size() + args.size());
+  cmd.push_back("EVALSHA");
+  cmd.push_back(sha1);
+  cmd.push_back(nkeys);
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  auto r = command(cmd);
+  if (r.ok() && r.value->type == redis_value::kind::error &&
+      r.value->str.rfind("NOSCRIPT", 0) == 0) {
+    cmd[0] = "EVAL";
+    cmd[1] = script;
+    r = command(cmd);
+  }
+  return r;
+}
+
+}  // namespace luffy

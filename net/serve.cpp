@@ -1,0 +1,170 @@
+#include "net/serve.hpp"
+
+#include <caf/all.hpp>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "actors/messages.hpp"
+#include "actors/pipeline.hpp"
+#include "net/embedded_redis.hpp"
+#include "net/http_server.hpp"
+#include "net/server_context.hpp"
+
+namespace luffy {
+
+namespace {
+
+// Pings Redis once a second from its own connection: /ready, the redis_up gauge and the
+// per-minute summary read the result; ingest requests never wait on it.
+class redis_probe {
+ public:
+  redis_probe(redis_endpoint ep, ingest_metrics& m) : thread_([this, ep, &m] { run(ep, m); }) {}
+  ~redis_probe() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void run(redis_endpoint ep, ingest_metrics& m) {
+    ep.timeout = std::chrono::milliseconds(500);
+    redis_client client(ep);
+    bool was_up = true;
+    while (!stop_) {
+      auto r = client.command({"PING"});
+      const bool up = r.ok() && r.value->str == "PONG";
+      m.redis_up.store(up);
+      if (up != was_up) {
+        if (up) {
+          spdlog::info("redis is reachable again");
+        } else {
+          spdlog::warn("redis is unreachable: {}", r.ok() ? r.value->str : r.error.message);
+        }
+        was_up = up;
+      }
+      for (int i = 0; i < 10 && !stop_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+void log_summary(server_context& ctx, uint64_t& last_received, uint64_t& last_accepted) {
+  auto& m = ctx.metrics;
+  const uint64_t received = m.received.load();
+  const uint64_t accepted = m.accepted.load();
+  spdlog::info(
+      "last minute: received {} accepted {} | totals: accepted {} duplicates {} rejected {} "
+      "rate_limited {} | queue {} | p99 {:.3f}s | redis {}",
+      received - last_received, accepted - last_accepted, accepted, m.duplicates.load(),
+      m.rejected.load(), m.rate_limited.load(), m.queued_records.load(),
+      m.ingest_latency.quantile(0.99), m.redis_up.load() ? "up" : "DOWN");
+  last_received = received;
+  last_accepted = accepted;
+}
+
+}  // namespace
+
+int serve(const luffy_config& cfg, const std::string& version) {
+  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  if (cfg.auth.disabled) {
+    spdlog::warn("auth.disabled is true: ANY client can write logs for ANY service");
+  }
+
+  embedded_redis embedded;
+  redis_endpoint redis;
+  if (cfg.storage.redis == "embedded") {
+    const auto err = embedded.start(cfg.storage.redis_server_bin, cfg.storage.data_dir,
+                                    static_cast<int>(cfg.storage.embedded_port), cfg.storage.fsync);
+    if (!err.empty()) {
+      spdlog::critical("embedded redis: {}", err);
+      return 1;
+    }
+    redis = embedded.endpoint();
+    spdlog::info("embedded redis-server pid {} on 127.0.0.1:{} (data in {}, appendfsync {})",
+                 embedded.pid(), redis.port, cfg.storage.data_dir, cfg.storage.fsync);
+  } else {
+    auto ep = parse_redis_url(cfg.storage.redis);
+    if (!ep) {
+      spdlog::critical("storage.redis: cannot parse {}", cfg.storage.redis);
+      return 1;
+    }
+    redis = *ep;
+  }
+  redis.timeout = std::chrono::milliseconds(cfg.storage.timeout_ms);
+
+  caf::actor_system_config caf_cfg;
+  caf_cfg.add_message_types<caf::id_block::luffy>();
+  if (cfg.actors.scheduler_threads > 0) {
+    caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.actors.scheduler_threads));
+  }
+  int exit_code = 0;
+  {
+    caf::actor_system sys{caf_cfg};
+    server_context ctx;
+    ctx.config = cfg;
+    ctx.version = version;
+    ctx.auth = std::make_unique<authenticator>(cfg);
+    auto pipe = pipeline::start(sys, cfg, redis);
+    ctx.gateway = std::make_unique<ingest_gateway>(
+        sys, pipe, ctx.metrics, std::chrono::seconds(cfg.server.request_timeout_seconds));
+    ctx.pipeline_up = true;
+    {
+      redis_probe probe(redis, ctx.metrics);
+      http_server http(ctx);
+      try {
+        http.start();
+      } catch (const std::exception& e) {
+        spdlog::critical("cannot listen on {}: {}", cfg.server.listen, e.what());
+        pipe.stop();
+        return 1;
+      }
+      spdlog::info("luffy-ingest {} listening on {} (parsers {}, journal writers {}, shards {})",
+                   version, cfg.server.listen, cfg.actors.parsers, cfg.actors.journal_writers,
+                   cfg.actors.cluster_shards);
+      uint64_t last_received = 0, last_accepted = 0;
+      auto next_summary = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+      for (;;) {
+        timespec ts{1, 0};
+        const int sig = sigtimedwait(&signals, nullptr, &ts);
+        if (sig == SIGTERM || sig == SIGINT) {
+          spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+          break;
+        }
+        if (sig == SIGHUP) {
+          spdlog::warn("SIGHUP: hot reload is not implemented yet; restart to apply changes");
+        }
+        if (std::chrono::steady_clock::now() >= next_summary) {
+          log_summary(ctx, last_received, last_accepted);
+          next_summary += std::chrono::minutes(1);
+        }
+      }
+      // Refuse new work, let requests in flight finish, then stop the pipeline.
+      ctx.stopping = true;
+      http.stop();
+    }
+    ctx.pipeline_up = false;
+    pipe.stop();
+  }
+  embedded.stop();
+  spdlog::info("stopped");
+  return exit_code;
+}
+
+}  // namespace luffy

@@ -1,0 +1,195 @@
+// GET /health, /ready, /api/v1/ingest/health, /api/v1/ingest/metrics, /metrics.
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <chrono>
+#include <ostream>
+
+#include "core/json_writer.hpp"
+#include "net/handlers.hpp"
+
+namespace luffy {
+
+namespace {
+
+double uptime_seconds(const server_context& ctx) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+}
+
+uint64_t load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+
+}  // namespace
+
+void send_json(http_response& res, int status, const std::string& body, uint32_t retry_after) {
+  res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  res.setContentType("application/json");
+  if (retry_after > 0) {
+    res.set("Retry-After", std::to_string(retry_after));
+  }
+  res.setContentLength64(static_cast<Poco::Int64>(body.size()));
+  res.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+}
+
+void handle_health(server_context& ctx, http_request&, http_response& res) {
+  std::string body = "{\"status\":\"ok\",\"version\":";
+  append_json_string(body, ctx.version);
+  body += ",\"uptime_seconds\":";
+  append_json_double(body, uptime_seconds(ctx));
+  body += "}";
+  send_json(res, 200, body);
+}
+
+void handle_ready(server_context& ctx, http_request&, http_response& res) {
+  const bool redis = ctx.metrics.redis_up.load();
+  const bool actors = ctx.pipeline_up.load();
+  const bool stopping = ctx.stopping.load();
+  const int64_t depth = ctx.metrics.queued_records.load();
+  const bool ready = redis && actors && !stopping;
+  std::string body = "{\"status\":";
+  append_json_string(body, ready ? "ready" : "not_ready");
+  body += ",\"checks\":{\"redis\":";
+  body += redis ? "true" : "false";
+  body += ",\"actor_system\":";
+  body += actors ? "true" : "false";
+  body += ",\"stopping\":";
+  body += stopping ? "true" : "false";
+  body += "},\"ingest_enabled\":";
+  body += ctx.config.ingest.enabled ? "true" : "false";
+  body += ",\"queue_depth\":";
+  append_json_int(body, depth);
+  body += ",\"in_flight_requests\":";
+  append_json_int(body, ctx.metrics.in_flight_requests.load());
+  body += "}";
+  send_json(res, ready ? 200 : 503, body, ready ? 0 : 5);
+}
+
+void handle_metrics_json(server_context& ctx, http_request&, http_response& res) {
+  auto& m = ctx.metrics;
+  std::string b = "{";
+  auto num = [&](std::string_view key, uint64_t v, bool first = false) {
+    if (!first) b.push_back(',');
+    append_json_key(b, key);
+    append_json_uint(b, v);
+  };
+  num("received", load(m.received), true);
+  num("accepted", load(m.accepted));
+  num("duplicates", load(m.duplicates));
+  num("rejected", load(m.rejected));
+  num("rate_limited", load(m.rate_limited));
+  num("merged", load(m.merged));
+  num("processed", load(m.processed));
+  num("requests", load(m.requests));
+  num("bytes_received", load(m.bytes_received));
+  b += ",\"queue_depth\":";
+  append_json_int(b, m.queued_records.load());
+  b += ",\"in_flight_requests\":";
+  append_json_int(b, m.in_flight_requests.load());
+  b += ",\"redis_up\":";
+  b += m.redis_up.load() ? "true" : "false";
+  b += ",\"responses\":{";
+  const std::pair<const char*, const std::atomic<uint64_t>*> codes[] = {
+      {"202", &m.status_202}, {"400", &m.status_400}, {"401", &m.status_401},
+      {"403", &m.status_403}, {"413", &m.status_413}, {"415", &m.status_415},
+      {"429", &m.status_429}, {"503", &m.status_503}, {"other", &m.status_other}};
+  bool first = true;
+  for (auto& [code, counter] : codes) {
+    num(code, load(*counter), first);
+    first = false;
+  }
+  b += "},\"request_latency_seconds\":{\"count\":";
+  append_json_uint(b, m.ingest_latency.count());
+  b += ",\"sum\":";
+  append_json_double(b, m.ingest_latency.sum());
+  b += ",\"p50\":";
+  append_json_double(b, m.ingest_latency.quantile(0.5));
+  b += ",\"p99\":";
+  append_json_double(b, m.ingest_latency.quantile(0.99));
+  b += "},\"uptime_seconds\":";
+  append_json_double(b, uptime_seconds(ctx));
+  b += "}";
+  send_json(res, 200, b);
+}
+
+void handle_metrics_prometheus(server_context& ctx, http_request&, http_response& res) {
+  auto& m = ctx.metrics;
+  std::string b;
+  b.reserve(4096);
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    b += "# HELP ";
+    b += name;
+    b += " ";
+    b += help;
+    b += "\n# TYPE ";
+    b += name;
+    b += " counter\n";
+    b += name;
+    b += " ";
+    append_json_uint(b, v);
+    b += "\n";
+  };
+  auto gauge = [&](const char* name, const char* help, double v) {
+    b += "# HELP ";
+    b += name;
+    b += " ";
+    b += help;
+    b += "\n# TYPE ";
+    b += name;
+    b += " gauge\n";
+    b += name;
+    b += " ";
+    append_json_double(b, v);
+    b += "\n";
+  };
+  counter("luffy_ingest_received_records_total", "Records received in ingest requests.", load(m.received));
+  counter("luffy_ingest_accepted_records_total", "Records durably queued in the journal.", load(m.accepted));
+  counter("luffy_ingest_duplicate_records_total", "Records dropped as duplicates.", load(m.duplicates));
+  counter("luffy_ingest_rejected_records_total", "Invalid records skipped.", load(m.rejected));
+  counter("luffy_ingest_rate_limited_records_total", "Records over their service's rate limit.", load(m.rate_limited));
+  counter("luffy_ingest_merged_records_total", "Continuation records merged into the record they continue.", load(m.merged));
+  counter("luffy_ingest_processed_records_total", "Records clustered.", load(m.processed));
+  counter("luffy_ingest_received_bytes_total", "Request body bytes received (on the wire).", load(m.bytes_received));
+  b += "# HELP luffy_ingest_requests_total Ingest responses by status code.\n"
+       "# TYPE luffy_ingest_requests_total counter\n";
+  const std::pair<const char*, const std::atomic<uint64_t>*> codes[] = {
+      {"202", &m.status_202}, {"400", &m.status_400}, {"401", &m.status_401},
+      {"403", &m.status_403}, {"413", &m.status_413}, {"415", &m.status_415},
+      {"429", &m.status_429}, {"503", &m.status_503}, {"other", &m.status_other}};
+  for (auto& [code, c] : codes) {
+    b += "luffy_ingest_requests_total{code=\"";
+    b += code;
+    b += "\"} ";
+    append_json_uint(b, load(*c));
+    b += "\n";
+  }
+  gauge("luffy_ingest_queue_depth", "Records inside the pipeline now.", static_cast<double>(m.queued_records.load()));
+  gauge("luffy_ingest_in_flight_requests", "Ingest requests being served now.", static_cast<double>(m.in_flight_requests.load()));
+  gauge("luffy_ingest_redis_up", "1 when Redis answered the last health probe.", m.redis_up.load() ? 1 : 0);
+  gauge("luffy_ingest_processing_lag_seconds", "Age of the oldest unprocessed journal entry.", 0);
+  b += "# HELP luffy_ingest_request_duration_seconds Ingest request latency.\n"
+       "# TYPE luffy_ingest_request_duration_seconds histogram\n";
+  uint64_t cumulative = 0;
+  const auto& bounds = latency_histogram::bounds;
+  for (size_t i = 0; i <= bounds.size(); ++i) {
+    cumulative += m.ingest_latency.bucket(i);
+    b += "luffy_ingest_request_duration_seconds_bucket{le=\"";
+    if (i < bounds.size()) {
+      append_json_double(b, bounds[i]);
+    } else {
+      b += "+Inf";
+    }
+    b += "\"} ";
+    append_json_uint(b, cumulative);
+    b += "\n";
+  }
+  b += "luffy_ingest_request_duration_seconds_sum ";
+  append_json_double(b, m.ingest_latency.sum());
+  b += "\nluffy_ingest_request_duration_seconds_count ";
+  append_json_uint(b, m.ingest_latency.count());
+  b += "\n";
+  res.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+  res.setContentType("text/plain; version=0.0.4");
+  res.setContentLength64(static_cast<Poco::Int64>(b.size()));
+  res.send().write(b.data(), static_cast<std::streamsize>(b.size()));
+}
+
+}  // namespace luffy
