@@ -13,8 +13,9 @@
 --
 -- add_service_defaults: for VMs and Compose, where one agent tails one app.
 --   Fills service_id from the app's `service` field, else from $SERVICE_ID;
---   environment from $ENVIRONMENT; hostname from $HOSTNAME. Missing env vars
---   add nothing (record_modifier would add an empty string and warn instead).
+--   environment from $ENVIRONMENT; hostname from $HOSTNAME, else the kernel's
+--   hostname (Fluent Bit does not export HOSTNAME to Lua). Missing env vars add
+--   nothing (record_modifier would add an empty string and warn instead).
 --
 -- Both return (2, timestamp, record) when they changed something, else 0.
 
@@ -28,6 +29,25 @@ local function getenv(name)
     return v
   end
   return nil
+end
+
+-- $HOSTNAME, else /proc/sys/kernel/hostname (read once), else nil.
+local cached_hostname = nil
+local function hostname()
+  if cached_hostname == nil then
+    cached_hostname = getenv("HOSTNAME") or false
+    if not cached_hostname then
+      local f = io.open("/proc/sys/kernel/hostname", "r")
+      if f then
+        local h = f:read("*l")
+        f:close()
+        if nonempty(h) then
+          cached_hostname = h
+        end
+      end
+    end
+  end
+  return cached_hostname or nil
 end
 
 function k8s_service_id(tag, timestamp, record)
@@ -99,7 +119,7 @@ function add_service_defaults(tag, timestamp, record)
     end
   end
   if not nonempty(record["hostname"]) then
-    local host = getenv("HOSTNAME")
+    local host = hostname()
     if host then
       record["hostname"] = host
       changed = true
