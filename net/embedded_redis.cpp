@@ -84,6 +84,11 @@ std::string embedded_redis::start(const std::string& binary, const std::string& 
     if (::getppid() != parent) {
       ::_exit(1);  // the parent died before prctl took effect
     }
+    // The server blocks its stop signals to wait for them; Redis must get them normally.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
     ::setpgid(0, 0);  // a terminal's Ctrl-C goes to the server, which stops Redis in order
     ::execvp(argv[0], argv.data());
     ::_exit(127);
