@@ -70,13 +70,16 @@ constexpr std::array<std::string_view, 60> k_java_library = {
 };
 
 constexpr std::array<std::string_view, 22> k_dotnet_library = {
-    "System.",        "Microsoft.",  "Newtonsoft.",    "Npgsql.",    "Dapper.",       "Grpc.",
-    "Polly.",         "StackExchange.", "MongoDB.",    "Serilog.",   "NLog.",         "Castle.",
-    "AutoMapper.",    "MediatR.",    "Swashbuckle.",   "Hangfire.",  "RabbitMQ.",     "Confluent.",
-    "FluentValidation.", "Google.",  "Amazon.",        "Azure.",
+    "System.",   "Microsoft.", "Newtonsoft.",    "Npgsql.",           "Dapper.",
+    "Grpc.",     "Polly.",     "StackExchange.", "MongoDB.",          "Serilog.",
+    "NLog.",     "Castle.",    "AutoMapper.",    "MediatR.",          "Swashbuckle.",
+    "Hangfire.", "RabbitMQ.",  "Confluent.",     "FluentValidation.", "Google.",
+    "Amazon.",   "Azure.",
 };
 
-bool has_prefix(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool has_prefix(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 template <size_t N>
 bool any_prefix(std::string_view s, const std::array<std::string_view, N>& list) {
@@ -92,7 +95,9 @@ bool contains(std::string_view s, std::string_view needle) {
   return s.find(needle) != std::string_view::npos;
 }
 
-bool default_java(const stack_frame& f) { return !any_prefix(f.module, k_java_library); }
+bool default_java(const stack_frame& f) {
+  return !any_prefix(f.module, k_java_library);
+}
 
 bool default_python(const stack_frame& f) {
   const std::string_view file = f.file;

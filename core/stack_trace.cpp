@@ -2,6 +2,7 @@
 // in stack_trace_<language>.cpp.
 #include "core/stack_trace.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "core/frame_classifier.hpp"
@@ -15,10 +16,18 @@ namespace trace_text {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 bool ends_with_any(std::string_view s, std::initializer_list<std::string_view> suffixes) {
   for (std::string_view x : suffixes) {
@@ -60,13 +69,14 @@ bool is_unstable_segment(std::string_view s) {
 }
 
 constexpr std::array<std::string_view, 18> k_root_markers = {
-    "site-packages", "dist-packages", "node_modules", ".venv",   "venv",   "virtualenv",
-    "releases",      "release",       "current",      "shared",  "deploy", "deployments",
-    "workspace",     "builds",        "wwwroot",      "htdocs",  "task",   "code",
+    "site-packages", "dist-packages", "node_modules", ".venv",  "venv",   "virtualenv",
+    "releases",      "release",       "current",      "shared", "deploy", "deployments",
+    "workspace",     "builds",        "wwwroot",      "htdocs", "task",   "code",
 };
 
 constexpr std::array<std::string_view, 14> k_generic_roots = {
-    "", ".", "app", "apps", "srv", "opt", "usr", "local", "var", "www", "data", "mnt", "tmp", "root",
+    "",      ".",   "app", "apps", "srv", "opt", "usr",
+    "local", "var", "www", "data", "mnt", "tmp", "root",
 };
 
 template <size_t N>
@@ -123,7 +133,9 @@ size_t indent_width(std::string_view line) {
   return w;
 }
 
-bool is_blank(std::string_view s) { return trim(s).empty(); }
+bool is_blank(std::string_view s) {
+  return trim(s).empty();
+}
 
 bool is_exception_type_name(std::string_view type) {
   const std::string_view last = short_type(type);
@@ -216,9 +228,14 @@ std::string reduce_path(std::string_view path) {
       first = i + 1;
     }
   }
-  // Then drop generic leading roots; /home/<user> and /Users/<user> go together.
-  while (first + 1 < segs.size()) {
-    if (in_list(segs[first], k_generic_roots)) {
+  // Then, for absolute paths, drop generic leading roots, each name at most once
+  // ("/app/app/models/x.rb" -> "app/models/x.rb"); /home/<user> and /Users/<user> go together.
+  const bool absolute = !segs.empty() && segs[0].empty();
+  std::vector<std::string_view> dropped;
+  while (absolute && first + 1 < segs.size()) {
+    if (in_list(segs[first], k_generic_roots) &&
+        std::find(dropped.begin(), dropped.end(), segs[first]) == dropped.end()) {
+      dropped.push_back(segs[first]);
       ++first;
     } else if ((segs[first] == "home" || segs[first] == "Users") && first + 2 < segs.size()) {
       first += 2;
@@ -283,7 +300,8 @@ bool all_digits(std::string_view s) {
 
 // "at ..." frame body: which runtime printed it? "" when undecided.
 std::string_view classify_at_frame(std::string_view body) {
-  if (body.find(" in ") != std::string_view::npos && body.find(":line ") != std::string_view::npos) {
+  if (body.find(" in ") != std::string_view::npos &&
+      body.find(":line ") != std::string_view::npos) {
     return "dotnet";
   }
   if (body.ends_with(")")) {
@@ -311,8 +329,8 @@ std::string_view classify_at_frame(std::string_view body) {
     return "dotnet";  // "M(Int32 id)", "M()"
   }
   // Java with logback's packaging suffix: "m(Foo.java:1) ~[app.jar:1.0]"
-  if (body.find(".java:") != std::string_view::npos || body.find("(Native Method)") !=
-                                                           std::string_view::npos) {
+  if (body.find(".java:") != std::string_view::npos ||
+      body.find("(Native Method)") != std::string_view::npos) {
     return "java";
   }
   // "at /app/x.js:10:5" (anonymous Node frame)

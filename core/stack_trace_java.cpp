@@ -20,7 +20,9 @@ namespace {
 
 using trace_text::trim;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 bool is_hex(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -91,7 +93,8 @@ std::string normalise_class(std::string cls) {
 
 // "lambda$run$0" -> "lambda$run", "$anonfun$apply$1" -> "$anonfun$apply".
 std::string normalise_method(std::string_view m) {
-  if (m.find("lambda$") == std::string_view::npos && m.find("$anonfun$") == std::string_view::npos) {
+  if (m.find("lambda$") == std::string_view::npos &&
+      m.find("$anonfun$") == std::string_view::npos) {
     return std::string(m);
   }
   for (;;) {
@@ -116,8 +119,8 @@ std::optional<stack_frame> parse_java_frame(std::string_view body) {
   std::string_view loc;
   if (open != std::string_view::npos) {
     const size_t close = body.find(')', open);
-    loc = body.substr(open + 1, close == std::string_view::npos ? std::string_view::npos
-                                                                : close - open - 1);
+    loc = body.substr(open + 1,
+                      close == std::string_view::npos ? std::string_view::npos : close - open - 1);
   }
   if (name.empty()) {
     return std::nullopt;

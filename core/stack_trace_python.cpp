@@ -1,7 +1,8 @@
 // Python tracebacks:
 //
 //   Traceback (most recent call last):
-//     File "/srv/venv/lib/python3.11/site-packages/flask/app.py", line 880, in full_dispatch_request
+//     File "/srv/venv/lib/python3.11/site-packages/flask/app.py", line 880, in
+//     full_dispatch_request
 //       rv = self.dispatch_request()
 //     File "/app/billing/charge.py", line 23, in charge_card
 //       amount = int(payload["amount"])

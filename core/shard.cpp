@@ -1,0 +1,21 @@
+#include "core/shard.hpp"
+
+#include <xxhash.h>
+
+namespace luffy {
+
+uint32_t shard_for(std::string_view key, uint32_t shards) {
+  if (shards == 0) {
+    return 0;
+  }
+  const uint64_t h = XXH3_64bits(key.data(), key.size());
+  return static_cast<uint32_t>(h % shards);
+}
+
+std::string template_route_key(std::string_view service_id) {
+  std::string key = "miner\n";
+  key += service_id;
+  return key;
+}
+
+}  // namespace luffy
