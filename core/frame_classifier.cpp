@@ -78,7 +78,8 @@ constexpr std::array<std::string_view, 22> k_dotnet_library = {
 };
 
 bool has_prefix(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
+  // The first-byte test skips most of the prefix tables without a memcmp call.
+  return !p.empty() && !s.empty() && s[0] == p[0] && s.substr(0, p.size()) == p;
 }
 
 template <size_t N>

@@ -436,49 +436,70 @@ std::optional<std::string> match_whole(std::string_view t) {
   if (t[0] == '<' && t.back() == '>') {
     return std::string(t);  // already a placeholder (idempotence) or <anonymous>
   }
-  if (is_protocol_version(t)) {
+  // One pass of character classes gates the matchers: plain words cost one scan.
+  bool digit = false;
+  bool colon = false;
+  bool slash = false;
+  bool at = false;
+  bool dot = false;
+  for (char c : t) {
+    digit = digit || is_digit(c);
+    colon = colon || c == ':';
+    slash = slash || c == '/' || c == '\\';
+    at = at || c == '@';
+    dot = dot || c == '.';
+  }
+  if (slash && is_protocol_version(t)) {
     return std::string(t);
   }
-  if (is_url(t)) {
+  if (colon && slash && is_url(t)) {
     return "<url>";
   }
-  if (is_email(t)) {
+  if (at && is_email(t)) {
     return "<email>";
   }
-  if (is_uuid(t)) {
+  if (t.size() == 36 && is_uuid(t)) {
     return "<uuid>";
   }
-  if (auto d = match_date(t)) {
-    return std::string(*d);
+  if (digit) {
+    if (auto d = match_date(t)) {
+      return std::string(*d);
+    }
+    if (colon && time_end(t, 0) == t.size()) {
+      return "<time>";
+    }
   }
-  if (time_end(t, 0) == t.size()) {
-    return "<time>";
-  }
-  if (is_mac(t)) {
+  if (t.size() == 17 && is_mac(t)) {
     return "<mac>";
   }
-  if (auto ip = match_ip(t)) {
-    return ip;
+  if (digit || colon) {
+    if (auto ip = match_ip(t)) {
+      return ip;
+    }
   }
-  if (is_path(t)) {
+  if ((slash || t[0] == '~' || t[0] == '.') && is_path(t)) {
     return "<path>";
   }
-  if (is_hex_literal(t)) {
-    return "<hex>";
+  if (digit) {
+    if (is_hex_literal(t)) {
+      return "<hex>";
+    }
+    if (is_number(t)) {
+      return "<num>";
+    }
   }
-  if (is_number(t)) {
-    return "<num>";
-  }
-  if (is_hash(t)) {
+  if ((digit || t.size() == 32 || t.size() == 40 || t.size() == 64) && is_hash(t)) {
     return "<hash>";
   }
-  if (is_duration(t)) {
-    return "<duration>";
+  if (digit) {
+    if (is_duration(t)) {
+      return "<duration>";
+    }
+    if (is_size(t)) {
+      return "<size>";
+    }
   }
-  if (is_size(t)) {
-    return "<size>";
-  }
-  if (is_hostname(t)) {
+  if (dot && is_hostname(t)) {
     return "<host>";
   }
   return std::nullopt;

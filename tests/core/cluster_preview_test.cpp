@@ -1,6 +1,7 @@
 #include "core/cluster_preview.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 TEST_CASE("preview: jsonl record with a stack trace", "[cluster_preview]") {
   const luffy::clustering_options opt;
@@ -61,4 +62,28 @@ TEST_CASE("preview: batch merges split traces and keeps miners per service", "[c
   const std::string x = p.line(R"({"service":"a","message":"disk full on node-1"})", "jsonl");
   const std::string y = p.line(R"({"service":"b","message":"disk full on node-1"})", "jsonl");
   CHECK(x.substr(0, 50) != y.substr(0, 50));  // different services, different cluster ids
+}
+
+TEST_CASE("preview: the real json_lines tail capture clusters its three traces at level 1",
+          "[cluster_preview]") {
+  std::ifstream in(std::string(LUFFY_FIXTURES_DIR) + "/captures/json_lines.tail.body");
+  REQUIRE(in);
+  std::vector<std::string> lines;
+  std::string l;
+  while (std::getline(in, l)) {
+    lines.push_back(l);
+  }
+  REQUIRE(lines.size() == 29);
+  const luffy::clustering_options opt;
+  const auto out = luffy::cluster_preview_batch(lines, "jsonl", opt);
+  REQUIRE(out.size() == 9);
+  CHECK(out[1].find("\"level\":1") != std::string::npos);
+  CHECK(out[1].find("\"exception_type\":\"java.sql.SQLTimeoutException\"") != std::string::npos);
+  CHECK(out[3].find("\"culprit\":\"billing.charge.charge_card\"") != std::string::npos);
+  CHECK(out[5].find("\"culprit\":\"src/routes/users.getUser\"") != std::string::npos);
+  // The stack_trace field of the fifth JSON record: level 1 without any merging.
+  CHECK(out[6].find("\"culprit\":\"com.acme.orders.PaymentClient.charge\"") != std::string::npos);
+  CHECK(out[7].find("\"template\":\"cache miss ratio <num>\"") != std::string::npos);
+  // The two GET lines share a template and a cluster.
+  CHECK(out[0].substr(0, 48) == out[8].substr(0, 48));
 }
