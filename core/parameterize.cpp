@@ -8,6 +8,10 @@ namespace luffy {
 
 namespace {
 
+// ---------------------------------------------------------------------------------------------
+// Character classes
+// ---------------------------------------------------------------------------------------------
+
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
@@ -50,6 +54,10 @@ size_t digits_at(std::string_view s, size_t i) {
   }
   return j - i;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Whole-token matchers: each tests a complete token, no partial matches
+// ---------------------------------------------------------------------------------------------
 
 bool is_url(std::string_view t) {
   const size_t p = t.find("://");
@@ -429,6 +437,10 @@ bool is_protocol_version(std::string_view t) {
 }
 
 // The placeholder for a whole token, or nullopt. Returns the token itself for protected tokens.
+// ---------------------------------------------------------------------------------------------
+// Token dispatch: whole token, then its parts, then its words
+// ---------------------------------------------------------------------------------------------
+
 std::optional<std::string> match_whole(std::string_view t) {
   if (t.empty()) {
     return std::nullopt;
@@ -644,6 +656,10 @@ char last_non_space(const std::string& s) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Entry point: splits on whitespace, handles name="quoted value"
+// ---------------------------------------------------------------------------------------------
 
 std::string parameterize(std::string_view s) {
   std::string out;

@@ -228,9 +228,10 @@ std::string reduce_path(std::string_view path) {
       first = i + 1;
     }
   }
-  // Then, for absolute paths, drop generic leading roots, each name at most once
+  // Otherwise, for absolute paths, drop generic leading roots, each name at most once
   // ("/app/app/models/x.rb" -> "app/models/x.rb"); /home/<user> and /Users/<user> go together.
-  const bool absolute = !segs.empty() && segs[0].empty();
+  // Only when nothing was cut: what follows a release directory is already the app's root.
+  const bool absolute = first == 0 && !segs.empty() && segs[0].empty();
   std::vector<std::string_view> dropped;
   while (absolute && first + 1 < segs.size()) {
     if (in_list(segs[first], k_generic_roots) &&

@@ -98,7 +98,7 @@ bool is_exception_type_name(std::string_view type);
 // Last segment of a qualified type: "java.lang.IllegalStateException" -> "IllegalStateException".
 std::string_view short_type(std::string_view type);
 // Reduces an absolute path to a stable relative one: drops everything up to a release/venv/
-// version directory, then leading generic roots (/app, /srv, /opt, /home/<user>, ...).
+// version directory, or (when there is none) the leading generic roots (/app, /srv, /home/<user>).
 // "/srv/app/releases/20240301/src/x.js" -> "src/x.js".
 std::string reduce_path(std::string_view path);
 // Removes a trailing file extension of the last path segment.
