@@ -125,10 +125,20 @@ fingerprint template_fingerprint(const log_record& r, template_miner* miner) {
   fingerprint fp;
   fp.level = 3;
   const std::string param = parameterize(r.message);
-  fp.template_text = miner != nullptr ? miner->add(param).template_text : param;
+  std::string previous;
+  if (miner != nullptr) {
+    template_miner::match m = miner->add(param);
+    fp.template_text = std::move(m.template_text);
+    previous = std::move(m.previous_template);
+  } else {
+    fp.template_text = param;
+  }
   fp.key = "3\n" + fp.template_text;
   fp.title = first_line(fp.template_text);
   fp.cluster_id = cluster_id_for(r.service_id, fp.key);
+  if (!previous.empty()) {
+    fp.replaces_cluster_id = cluster_id_for(r.service_id, "3\n" + previous);
+  }
   return fp;
 }
 

@@ -37,6 +37,9 @@ struct fingerprint {
   std::string exception_type;  // root-cause type as printed, "" at level 3
   std::string template_text;   // level 1/2: parameterised root-cause message; level 3: template
   std::string language;        // the trace's language, "" when there was no trace
+  // Level 3 only: when this message generalised an existing template, the id the cluster had
+  // under the old template ("" otherwise). The shard folds that cluster into cluster_id.
+  std::string replaces_cluster_id;
 };
 
 // miner may be nullptr: then level 3 uses the parameterised message as the template.

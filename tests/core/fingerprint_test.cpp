@@ -196,14 +196,17 @@ TEST_CASE("fingerprint level 3: template miner, or the parameterised message", "
 
   luffy::template_miner miner;
   r.message = "payment for customer alice declined by issuer";
-  luffy::compute_fingerprint(r, opt, &miner);
+  const auto first = luffy::compute_fingerprint(r, opt, &miner);
+  CHECK(first.replaces_cluster_id.empty());
   r.message = "payment for customer bob declined by issuer";
   const auto second = luffy::compute_fingerprint(r, opt, &miner);
+  CHECK(second.replaces_cluster_id == first.cluster_id);  // the shard folds the old cluster in
   r.message = "payment for customer carol declined by issuer";
   const auto third = luffy::compute_fingerprint(r, opt, &miner);
   CHECK(second.level == 3);
   CHECK(second.template_text == "payment for customer <*> declined by issuer");
   CHECK(second.cluster_id == third.cluster_id);
+  CHECK(third.replaces_cluster_id.empty());
 }
 
 TEST_CASE("fingerprint: cluster ids are pinned (stable across processes)", "[fingerprint]") {
