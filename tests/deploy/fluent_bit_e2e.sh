@@ -23,13 +23,25 @@ done
 
 TMP=$(mktemp -d)
 PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
+# Stop in reverse start order (fluent-bit, luffy-ingest, redis) so the server can
+# still flush to Redis; SIGTERM, then SIGKILL after 15 s.
+stop_pid() {
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 75); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
   done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "note: PID $pid did not stop within 15 s of SIGTERM; sending SIGKILL"
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    stop_pid "${PIDS[i]}"
   done
   if [[ "${KEEP_TMP:-0}" != 1 ]]; then
     rm -rf "$TMP"
@@ -106,6 +118,7 @@ sed -i -E \
   -e "s|/var/lib/fluent-bit/|$TMP/state/|g" \
   -e "s|^([[:space:]]*HTTP_Server[[:space:]]+).*|\\1Off|" \
   -e "s|^([[:space:]]*Flush[[:space:]]+).*|\\11|" \
+  -e "s|^([[:space:]]*Grace[[:space:]]+).*|\\11|" \
   -e "s|^([[:space:]]*Refresh_Interval[[:space:]]+).*|\\11|" \
   "$CONF"
 grep -qE "^[[:space:]]*Host[[:space:]]+127\.0\.0\.1$" "$CONF" || fail "could not rewrite Host in $CONF"
