@@ -8,7 +8,8 @@
 //       at new Repo (file:///app/src/repo.mjs:3:7)
 //       at process.processTicksAndRejections (node:internal/process/task_queues:95:5)
 //
-// One link only (V8 does not print causes in the stack); root cause = the only link. Modules are
+// Error.cause, printed by util.inspect as "  [cause]: Error: ..." with its own frames, becomes a
+// deeper link; root cause = chain.back() (the innermost cause). Modules are
 // reduced file paths without extension: "src/routes/users", dependencies keep the path below
 // node_modules ("express/lib/router/layer"), built-ins keep "node:internal/...".
 #include <string>
@@ -51,6 +52,9 @@ std::string node_module(std::string_view file) {
 }
 
 std::optional<stack_frame> parse_node_frame(std::string_view body) {
+  if (body.ends_with(" {")) {
+    body = trim(body.substr(0, body.size() - 2));  // util.inspect opens the error's own fields
+  }
   if (body.starts_with("async ")) {
     body.remove_prefix(6);
   }
@@ -124,17 +128,28 @@ std::optional<exception_info> parse_node_trace(std::string_view text) {
       break;
     }
   }
+  info.chain.push_back(std::move(link));
   for (size_t i = first_frame; i < lines.size(); ++i) {
     const std::string_view t = trim(lines[i]);
     if (t.starts_with("at ")) {
       if (auto f = parse_node_frame(trim(t.substr(3)))) {
-        link.frames.push_back(std::move(*f));
+        info.chain.back().frames.push_back(std::move(*f));
       }
-    } else if (!t.empty() && !link.frames.empty() && trace_text::indent_width(lines[i]) == 0) {
-      break;  // end of the stack ("{ code: 'ECONNREFUSED' }", next log line, ...)
+    } else if (t.starts_with("[cause]: ")) {
+      // Node 16.9+ prints Error.cause inside the error's inspect braces: a deeper link.
+      exception_chain_link cause;
+      if (auto h = trace_text::parse_header(t.substr(9), false)) {
+        cause.type = std::string(h->type);
+        cause.message = std::string(h->message);
+      } else {
+        cause.message = std::string(trim(t.substr(9)));
+      }
+      info.chain.push_back(std::move(cause));
+    } else if (!t.empty() && trace_text::indent_width(lines[i]) == 0 &&
+               !info.chain.back().frames.empty() && !t.starts_with("}")) {
+      break;  // end of the stack (next log line, ...)
     }
   }
-  info.chain.push_back(std::move(link));
   return info;
 }
 

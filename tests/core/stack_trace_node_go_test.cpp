@@ -50,6 +50,32 @@ TEST_CASE("node: async, anonymous, new, file:// and release directories", "[stac
   CHECK(l.frames[3].file == "index 0");
 }
 
+TEST_CASE("node: Error.cause printed by util.inspect is the root cause", "[stack_trace][node]") {
+  const char* trace =
+      "Error: checkout failed\n"
+      "    at checkout (/app/src/cart.js:20:11)\n"
+      "    at async handler (/app/src/server.js:9:3) {\n"
+      "  [cause]: Error: connect ECONNREFUSED 10.0.0.7:5432\n"
+      "      at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16) {\n"
+      "    errno: -111,\n"
+      "    code: 'ECONNREFUSED'\n"
+      "  }\n"
+      "}\n"
+      "next log line\n"
+      "    at not (/a/frame.js:1:1)\n";
+  const auto info = luffy::parse_node_trace(trace);
+  REQUIRE(info);
+  REQUIRE(info->chain.size() == 2);
+  CHECK(info->chain[0].message == "checkout failed");
+  REQUIRE(info->chain[0].frames.size() == 2);
+  CHECK(info->chain[0].frames[1].function == "handler");
+  CHECK(info->chain[0].frames[1].module == "src/server");
+  CHECK(info->root_cause()->message == "connect ECONNREFUSED 10.0.0.7:5432");
+  REQUIRE(info->root_cause()->frames.size() == 1);
+  CHECK(info->root_cause()->frames[0].module == "node:net");
+  CHECK(info->root_cause()->frames[0].function == "TCPConnectWrap.afterConnect");
+}
+
 TEST_CASE("go: nil pointer panic with goroutine trace", "[stack_trace][go]") {
   const char* trace =
       "panic: runtime error: invalid memory address or nil pointer dereference\n"
