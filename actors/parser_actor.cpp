@@ -1,6 +1,7 @@
 #include "actors/parser_actor.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "actors/messages.hpp"
 #include "core/body_decoder.hpp"
@@ -14,6 +15,10 @@ struct parser_state {
   body_decoder decoder;
   decode_options options;
   static inline const char* name = "parser";
+};
+
+struct record_hash_hasher {
+  size_t operator()(const record_hash& h) const { return static_cast<size_t>(h.low ^ h.high); }
 };
 
 bool allowed(const auth_scope& scope, const std::string& service) {
@@ -44,6 +49,7 @@ parsed_batch parse(parser_state& st, parse_request& req) {
   if (fallback.empty() && !req.scope.all_services && req.scope.services.size() == 1) {
     fallback = req.scope.services.front();
   }
+  std::unordered_map<record_hash, uint32_t, record_hash_hasher> repeats;
   out.records.reserve(r.records.size());
   out.hashes.reserve(r.records.size());
   out.source_index.reserve(r.records.size());
@@ -68,7 +74,8 @@ parsed_batch parse(parser_state& st, parse_request& req) {
                         rec.service_id + "\" (record " + std::to_string(r.source_index[i]) + ")";
       return refused;
     }
-    out.hashes.push_back(hash_record(rec));
+    const record_hash h = hash_record(rec);
+    out.hashes.push_back(hash_occurrence(h, repeats[h]++));
     out.source_index.push_back(r.source_index[i]);
     out.records.push_back(std::move(rec));
   }

@@ -42,6 +42,15 @@ record_hash hash_record(const log_record& r) {
   return record_hash{h.high64, h.low64};
 }
 
+record_hash hash_occurrence(const record_hash& h, uint32_t ordinal) {
+  if (ordinal == 0) {
+    return h;
+  }
+  const uint64_t words[3] = {h.high, h.low, ordinal};
+  const XXH128_hash_t r = XXH3_128bits(words, sizeof words);
+  return record_hash{r.high64, r.low64};
+}
+
 std::string to_hex(const record_hash& h) {
   static const char* digits = "0123456789abcdef";
   std::string out(32, '0');

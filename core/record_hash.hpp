@@ -14,6 +14,12 @@ namespace luffy {
 
 record_hash hash_record(const log_record& r);
 
+// The identity of the n-th (n >= 1) repeat of the same content inside one request. A request
+// never repeats a record because of a retry (Fluent Bit resends whole chunks), so identical
+// records inside one body are distinct events (e.g. three `epoch` dates in the same second) and
+// must all be kept, while a resend of the whole body must still map onto the same identities.
+record_hash hash_occurrence(const record_hash& h, uint32_t ordinal);
+
 // 32 lowercase hex digits, high word first.
 std::string to_hex(const record_hash& h);
 

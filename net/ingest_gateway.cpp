@@ -4,17 +4,12 @@
 
 #include <random>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/json_writer.hpp"
 
 namespace luffy {
 
 namespace {
-
-struct hash_of_hash {
-  size_t operator()(const record_hash& h) const { return static_cast<size_t>(h.low ^ h.high); }
-};
 
 std::string new_task_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -93,6 +88,12 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
     return std::max(std::chrono::milliseconds(1),
                     std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
   };
+  // Spawning the scoped actor stores a reference to CAF's logger in this (Poco) thread; the
+  // actor_system destructor waits for every such reference, and Poco's pooled threads outlive it.
+  // Drop the reference when the request is done, after the scoped actor is gone.
+  struct release_logger_ref {
+    ~release_logger_ref() { caf::logger::set_current_actor_system(nullptr); }
+  } release_after_scope;
   caf::scoped_actor self{sys_};
   ingest_outcome out;
   std::string failure;
@@ -140,7 +141,8 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
     ~queued_guard() { m.queued_records.fetch_sub(n, std::memory_order_relaxed); }
   } guard{metrics_, static_cast<int64_t>(n)};
 
-  // 2. dedup (Redis window + repeats inside this batch)
+  // 2. dedup against the Redis window (repeats inside one body have distinct identities: see
+  //    hash_occurrence)
   std::vector<uint8_t> dup(n, 0);
   if (n > 0) {
     ok = false;
@@ -149,13 +151,6 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
                  [&](caf::error& e) { failure = sys_.render(e); });
     if (!ok || dup.size() != n) {
       return unavailable(failure.empty() ? "dedup reply malformed" : failure);
-    }
-    std::unordered_set<record_hash, hash_of_hash> in_batch;
-    in_batch.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      if (!dup[i] && !in_batch.insert(batch.hashes[i]).second) {
-        dup[i] = 1;
-      }
     }
   }
 

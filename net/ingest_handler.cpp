@@ -54,6 +54,22 @@ bool read_body(std::istream& in, int64_t declared, size_t limit, std::string& bo
   return true;
 }
 
+// Reads and discards up to `limit` bytes of an unread body, so a refusal can be answered on a
+// healthy keep-alive connection (closing with unread data makes the kernel send RST, which can
+// destroy the response before the client reads it). Returns false if the body was longer.
+bool drain(std::istream& in, size_t limit) {
+  char buf[65536];
+  size_t total = 0;
+  while (in) {
+    in.read(buf, sizeof buf);
+    total += static_cast<size_t>(in.gcount());
+    if (in.gcount() == 0 || total > limit) {
+      break;
+    }
+  }
+  return total <= limit;
+}
+
 void reply(server_context& ctx, http_response& res, int status, const std::string& body,
            uint32_t retry_after = 0) {
   ctx.metrics.count_status(status);
@@ -71,6 +87,14 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
     status = st;
     reply(ctx, res, st, body, retry_after);
   };
+  bool body_read = false;
+  // A refusal before the body was read: drain it (bounded) to keep the connection usable.
+  auto refuse = [&](int st, const std::string& body, uint32_t retry_after = 0) {
+    if (!body_read && !drain(req.stream(), static_cast<size_t>(cfg.server.max_body_bytes))) {
+      res.setKeepAlive(false);
+    }
+    done(st, body, retry_after);
+  };
   struct log_line {
     http_request& req;
     int& status;
@@ -86,8 +110,7 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   } log{req, status, started, ctx};
 
   if (!cfg.ingest.enabled) {
-    res.setKeepAlive(false);
-    return done(503,
+    return refuse(503,
                 error_body("ingest_disabled",
                            "ingestion is switched off on this server (ingest.enabled: false); "
                            "keep the logs buffered and retry later"),
@@ -96,13 +119,11 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   const auto auth = ctx.auth->authenticate(req.get("Authorization", ""));
   if (!auth.ok) {
     res.set("WWW-Authenticate", "Bearer realm=\"luffy-ingest\"");
-    res.setKeepAlive(false);
-    return done(401, error_body(auth.error, auth.message));
+    return refuse(401, error_body(auth.error, auth.message));
   }
   in_flight_guard guard(ctx.metrics.in_flight_requests);
   if (ctx.stopping.load() || ctx.metrics.in_flight_requests.load() > cfg.server.max_in_flight_requests) {
-    res.setKeepAlive(false);
-    return done(503,
+    return refuse(503,
                 error_body("overloaded", ctx.stopping.load()
                                              ? "the server is shutting down; retry"
                                              : "too many requests in flight; retry after a pause"),
@@ -112,15 +133,13 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   for (auto& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const bool gzip = encoding == "gzip" || encoding == "x-gzip";
   if (!gzip && !encoding.empty() && encoding != "identity") {
-    res.setKeepAlive(false);
-    return done(415, error_body("unsupported_encoding",
+    return refuse(415, error_body("unsupported_encoding",
                                 "Content-Encoding \"" + encoding +
                                     "\" is not supported; use gzip or none"));
   }
   const auto media = media_type_from_content_type(req.getContentType());
   if (!media) {
-    res.setKeepAlive(false);
-    return done(415, error_body("unsupported_media_type",
+    return refuse(415, error_body("unsupported_media_type",
                                 "Content-Type \"" + req.getContentType() +
                                     "\" is not supported; use application/json, "
                                     "application/x-ndjson or application/msgpack"));
@@ -128,12 +147,16 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   const int64_t declared = req.hasContentLength() ? req.getContentLength64() : -1;
   const auto max_body = static_cast<size_t>(cfg.server.max_body_bytes);
   if (declared > static_cast<int64_t>(max_body)) {
-    res.setKeepAlive(false);  // the unread body would corrupt the connection
+    // Drain up to 4x the limit so the client reads the 413; beyond that, close.
+    if (declared > 4 * static_cast<int64_t>(max_body) || !drain(req.stream(), 4 * max_body)) {
+      res.setKeepAlive(false);
+    }
     return done(413, error_body("body_too_large",
                                 "body of " + std::to_string(declared) + " bytes exceeds " +
                                     std::to_string(max_body) + " (server.max_body_bytes)"));
   }
   std::string body;
+  body_read = true;
   if (!read_body(req.stream(), declared, max_body, body)) {
     res.setKeepAlive(false);
     return done(413, error_body("body_too_large", "body exceeds " + std::to_string(max_body) +

@@ -1,0 +1,279 @@
+#include "harness.hpp"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "net/embedded_redis.hpp"
+
+namespace luffy::test {
+
+namespace fs = std::filesystem;
+
+fs::path make_temp_dir(const std::string& tag) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  auto p = fs::temp_directory_path() / ("luffy-it-" + tag + "-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(rng() % 1000000));
+  fs::create_directories(p);
+  return p;
+}
+
+int free_port() { return free_loopback_port(); }
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+pid_t spawn_process(const std::vector<std::string>& argv, const fs::path& log,
+                    const std::vector<std::pair<std::string, std::string>>& env) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    for (const auto& [k, v] : env) {
+      ::setenv(k.c_str(), v.c_str(), 1);
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+bool process_alive(pid_t pid) {
+  int status = 0;
+  return ::waitpid(pid, &status, WNOHANG) == 0;
+}
+
+int stop_process(pid_t pid, int seconds, int sig) {
+  if (pid <= 0) return 0;
+  ::kill(pid, sig);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || r < 0) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+// ---- redis ----------------------------------------------------------------------------------
+
+redis_process::redis_process() : dir_(make_temp_dir("redis")), port_(free_port()) { start(); }
+
+redis_process::~redis_process() {
+  stop();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+void redis_process::start() {
+  pid_ = spawn_process({"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                        "--dir", dir_.string(), "--appendonly", "yes", "--save", "",
+                        "--daemonize", "no"},
+                       dir_ / "redis.log");
+  for (int i = 0; i < 200; ++i) {
+    redis_client c(endpoint());
+    auto r = c.command({"PING"});
+    if (r.ok() && r.value->str == "PONG") return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  FAIL("redis-server did not start: " << read_text(dir_ / "redis.log"));
+}
+
+void redis_process::stop() {
+  stop_process(pid_);
+  pid_ = -1;
+}
+
+redis_endpoint redis_process::endpoint() const {
+  redis_endpoint ep;
+  ep.port = static_cast<uint16_t>(port_);
+  ep.timeout = std::chrono::milliseconds(5000);
+  return ep;
+}
+
+redis_value redis_process::cmd(const std::vector<std::string>& args) const {
+  redis_client c(endpoint());
+  std::vector<std::string_view> v(args.begin(), args.end());
+  auto r = c.command(v);
+  REQUIRE(r.ok());
+  return *r.value;
+}
+
+// ---- server ---------------------------------------------------------------------------------
+
+std::string server_binary() { return LUFFY_SERVER_BINARY; }
+fs::path fixtures_dir() { return LUFFY_FIXTURES_DIR; }
+
+server_process::server_process(const std::string& yaml, std::vector<std::string> extra_args,
+                               std::vector<std::pair<std::string, std::string>> env)
+    : dir_(make_temp_dir("server")),
+      port_(free_port()),
+      extra_args_(std::move(extra_args)),
+      env_(std::move(env)) {
+  std::ofstream(dir_ / "luffy.yaml") << yaml;
+  start();
+}
+
+server_process::~server_process() {
+  stop();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+void server_process::start() {
+  std::vector<std::string> argv = {server_binary(), "serve", "--config",
+                                   (dir_ / "luffy.yaml").string(), "--set",
+                                   "server.listen=127.0.0.1:" + std::to_string(port_)};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  pid_ = spawn_process(argv, dir_ / "server.log", env_);
+  for (int i = 0; i < 400; ++i) {
+    if (!process_alive(pid_)) {
+      pid_ = -1;
+      FAIL("server exited at start: " << log());
+    }
+    try {
+      if (get("/health").status == 200) return;
+    } catch (...) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  FAIL("server did not answer /health: " << log());
+}
+
+int server_process::stop(int sig) {
+  const int st = stop_process(pid_, 15, sig);
+  pid_ = -1;
+  return st;
+}
+
+bool server_process::wait_ready(int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      if (get("/ready").status == 200) return true;
+    } catch (...) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::string server_process::log() const { return read_text(dir_ / "server.log"); }
+
+http_reply server_process::call(const http_call& c) const {
+  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port_));
+  session.setTimeout(Poco::Timespan(30, 0));
+  Poco::Net::HTTPRequest req(c.method, c.path, Poco::Net::HTTPMessage::HTTP_1_1);
+  bool has_length = false;
+  for (const auto& [k, v] : c.headers) {
+    req.add(k, v);
+    if (Poco::icompare(k, "Content-Length") == 0) has_length = true;
+  }
+  if (!has_length && (c.method == "POST" || !c.body.empty())) {
+    req.setContentLength64(static_cast<Poco::Int64>(c.body.size()));
+  }
+  auto& os = session.sendRequest(req);
+  os.write(c.body.data(), static_cast<std::streamsize>(c.body.size()));
+  Poco::Net::HTTPResponse res;
+  auto& is = session.receiveResponse(res);
+  http_reply out;
+  out.status = res.getStatus();
+  Poco::StreamCopier::copyToString(is, out.body);
+  for (const auto& [k, v] : res) {
+    std::string lk = k;
+    for (auto& ch : lk) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    out.headers[lk] = v;
+  }
+  return out;
+}
+
+http_reply server_process::get(const std::string& path) const {
+  http_call c;
+  c.method = "GET";
+  c.path = path;
+  return call(c);
+}
+
+std::pair<int, std::string> run_binary(const std::vector<std::string>& args,
+                                       const std::vector<std::pair<std::string, std::string>>& env) {
+  const auto dir = make_temp_dir("run");
+  std::vector<std::string> argv = {server_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t pid = spawn_process(argv, dir / "out.log", env);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  auto out = read_text(dir / "out.log");
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+long json_int(const std::string& body, const std::string& key) {
+  const std::string needle = "\"" + key + "\":";
+  const auto p = body.find(needle);
+  if (p == std::string::npos) return -1;
+  return std::strtol(body.c_str() + p + needle.size(), nullptr, 10);
+}
+
+std::string json_str(const std::string& body, const std::string& key) {
+  const std::string needle = "\"" + key + "\":\"";
+  const auto p = body.find(needle);
+  if (p == std::string::npos) return "";
+  const auto e = body.find('"', p + needle.size());
+  return body.substr(p + needle.size(), e - p - needle.size());
+}
+
+std::vector<std::string> journal_records(const redis_process& redis, const std::string& prefix) {
+  std::vector<std::string> out;
+  const auto keys = redis.cmd({"KEYS", prefix + ":journal:*"});
+  for (const auto& k : keys.elements) {
+    const auto entries = redis.cmd({"XRANGE", k.str, "-", "+"});
+    for (const auto& e : entries.elements) {
+      const auto& fields = e.elements[1].elements;
+      long n = -1;
+      std::string records;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str == "n") n = std::stol(fields[i + 1].str);
+        if (fields[i].str == "records") records = fields[i + 1].str;
+      }
+      std::istringstream in(records);
+      std::string line;
+      long lines = 0;
+      while (std::getline(in, line)) {
+        out.push_back(line);
+        ++lines;
+      }
+      REQUIRE(lines == n);  // the entry's count matches its content
+    }
+  }
+  return out;
+}
+
+}  // namespace luffy::test

@@ -1,0 +1,119 @@
+// The binary's interface: check-config, --set/env precedence, --help/--version, routes, the
+// embedded Redis, health/ready/metrics, and SIGTERM.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "harness.hpp"
+
+using namespace luffy::test;
+
+TEST_CASE("check-config prints every problem with its key path and exits non-zero", "[cli]") {
+  const auto dir = make_temp_dir("cfg");
+  std::ofstream(dir / "bad.yaml") << R"(
+server: {listen: "nowhere", threads: 0, colour: blue}
+auth: {tokens: [{name: x, services: []}]}
+bogus: {a: 1}
+)";
+  auto [code, out] = run_binary({"check-config", "--config", (dir / "bad.yaml").string()});
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(out.find("server.threads: 0 is outside") != std::string::npos);
+  CHECK(out.find("server.colour: unknown key") != std::string::npos);
+  CHECK(out.find("bogus: unknown section") != std::string::npos);
+
+  std::ofstream(dir / "good.yaml") << "auth: {disabled: true}\n";
+  auto ok = run_binary({"check-config", "--config", (dir / "good.yaml").string()});
+  CHECK(ok.first == 0);
+  // --set beats the environment, which beats the file.
+  auto env_bad = run_binary({"check-config", "--config", (dir / "good.yaml").string()},
+                            {{"LUFFY_SERVER_THREADS", "0"}});
+  CHECK(env_bad.first == 1);
+  CHECK(env_bad.second.find("LUFFY_SERVER_THREADS") != std::string::npos);
+  auto fixed = run_binary({"check-config", "--config", (dir / "good.yaml").string(), "--set",
+                           "server.threads=8"},
+                          {{"LUFFY_SERVER_THREADS", "0"}});
+  CHECK(fixed.first == 1);  // env is applied and reported even when --set overrides it later
+  auto shipped = run_binary({"check-config", "--config", std::string(LUFFY_SOURCE_DIR) + "/config/luffy.yaml"});
+  INFO(shipped.second);
+  CHECK(shipped.first == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("--help, --version and routes", "[cli]") {
+  auto help = run_binary({"--help"});
+  CHECK(help.first == 0);
+  CHECK(help.second.find("serve") != std::string::npos);
+  auto version = run_binary({"--version"});
+  CHECK(version.first == 0);
+  CHECK(version.second.rfind("luffy-ingest ", 0) == 0);
+  auto routes = run_binary({"routes"});
+  CHECK(routes.second.find("POST /api/v1/ingest/logs\n") != std::string::npos);
+  CHECK(run_binary({"frobnicate"}).first == 2);
+}
+
+TEST_CASE("refuses to start without tokens unless auth.disabled is explicit", "[cli][auth]") {
+  const auto dir = make_temp_dir("noauth");
+  std::ofstream(dir / "c.yaml") << "storage: {redis: \"redis://127.0.0.1:1/0\"}\n";
+  auto r = run_binary({"serve", "--config", (dir / "c.yaml").string()});
+  CHECK(r.first == 1);
+  CHECK(r.second.find("auth.tokens") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("embedded Redis: the server starts its own redis-server and stops it", "[embedded]") {
+  const auto data = make_temp_dir("embedded");
+  pid_t redis_pid = -1;
+  {
+    server_process server("auth: {disabled: true}\nstorage: {redis: embedded, data_dir: \"" +
+                          data.string() + "\"}\n");
+    REQUIRE(server.wait_ready());
+    http_call c;
+    c.body = R"([{"message":"kept in the embedded redis","service_id":"svc"}])";
+    c.headers = {{"Content-Type", "application/json"}};
+    CHECK(server.call(c).status == 202);
+    CHECK(std::filesystem::exists(data / "appendonlydir"));
+    CHECK(server.log().find("auth.disabled is true") != std::string::npos);
+    const auto log = server.log();
+    const auto p = log.find("redis-server pid ");
+    REQUIRE(p != std::string::npos);
+    redis_pid = std::stoi(log.substr(p + 17));
+    CHECK(kill(redis_pid, 0) == 0);
+    const int status = server.stop();
+    INFO("status " << status << " log: " << server.log());
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  // The child is gone with the server (or is a zombie waiting for a container init to reap it).
+  const auto stat = read_text("/proc/" + std::to_string(redis_pid) + "/stat");
+  CHECK((stat.empty() || stat.find(") Z ") != std::string::npos));
+  std::filesystem::remove_all(data);
+}
+
+TEST_CASE("health, readiness and metrics", "[health]") {
+  redis_process redis;
+  server_process server(R"(
+auth: {tokens: [{name: t, token: tok, services: ["*"], default_service: a}]}
+storage: {redis: ")" + redis.url() + R"("}
+)");
+  REQUIRE(server.wait_ready());
+  CHECK(server.get("/health").status == 200);
+  auto ready = server.get("/api/v1/ingest/health");
+  CHECK(ready.status == 200);
+  CHECK(ready.body.find("\"queue_depth\":0") != std::string::npos);
+  http_call c;
+  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer tok"}};
+  c.body = R"([{"message":"m1"},{"message":"m2"},{"nomessage":1}])";
+  CHECK(server.call(c).status == 202);
+  auto m = server.get("/api/v1/ingest/metrics");
+  CHECK(json_int(m.body, "received") == 3);
+  CHECK(json_int(m.body, "accepted") == 2);
+  CHECK(json_int(m.body, "rejected") == 1);
+  CHECK(json_int(m.body, "processed") == 0);
+  auto prom = server.get("/metrics");
+  CHECK(prom.status == 200);
+  CHECK(prom.body.find("luffy_ingest_accepted_records_total 2\n") != std::string::npos);
+  CHECK(prom.body.find("luffy_ingest_requests_total{code=\"202\"} 1\n") != std::string::npos);
+  CHECK(prom.body.find("luffy_ingest_request_duration_seconds_count 1\n") != std::string::npos);
+}
