@@ -41,7 +41,7 @@ bogus: {a: 1}
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("--help, --version and routes", "[cli]") {
+TEST_CASE("help, version and routes subcommands", "[cli]") {
   auto help = run_binary({"--help"});
   CHECK(help.first == 0);
   CHECK(help.second.find("serve") != std::string::npos);

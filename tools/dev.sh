@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Developer entry point: installs the Debian 12 packages the project needs (idempotent), builds,
+# runs the server on config/luffy.yaml with its embedded Redis, or runs every test.
+#
+#   bash tools/dev.sh deps        install packages (apt-get; as root, or through sudo)
+#   bash tools/dev.sh build       deps + release build in build/
+#   bash tools/dev.sh run [ARGS]  deps + build + `luffy-ingest serve --config config/luffy.yaml ARGS`
+#   bash tools/dev.sh test        deps + build + ctest (unit, integration, deploy checks)
+#   bash tools/dev.sh test-asan   deps + ASan/UBSan build in build-asan/ + ctest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake pkg-config libcaf-dev libpoco-dev libyaml-cpp-dev libhiredis-dev
+  libspdlog-dev catch2 libsimdjson-dev libxxhash-dev zlib1g-dev libmsgpack-cxx-dev libboost-dev
+  redis-server redis-tools luajit curl)
+JOBS=${JOBS:-$(nproc)}
+
+deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$JOBS"
+}
+
+run_tests() {  # run_tests DIR
+  ctest --test-dir "$1" --output-on-failure -j"$JOBS" --timeout 600
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+  deps) deps ;;
+  build) deps && build build ;;
+  run)
+    deps && build build
+    exec ./build/net/luffy-ingest serve --config config/luffy.yaml "$@"
+    ;;
+  test) deps && build build && run_tests build ;;
+  test-asan)
+    deps && build build-asan -DLUFFY_SANITIZE=ON
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      run_tests build-asan
+    ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
+esac
