@@ -1,5 +1,6 @@
 #include "actors/journal_writer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -14,46 +15,44 @@ namespace luffy {
 namespace {
 
 // KEYS: [1] current dedup set, [2] previous dedup set, [3..] journal streams (one per shard used)
-// ARGV: [1] ttl of the current set (s), [2] task id, [3] record count n,
-//       then per record i: hash (16 bytes), stream index (1-based into KEYS[3..]), record JSON.
-// Returns {duplicate indexes (0-based), stream entry ids}.
+// ARGV: [1] ttl of the current set (s), [2] task id, [3] the n record hashes packed (16 bytes
+//       each, grouped by shard in KEYS order), [4] n, [5] payload encoding, then per shard: record
+//       count and the shard's encoded payload.
+// Returns {positions already stored (0-based, packed order), stream entry ids}. When the first
+// list is not empty nothing was written (all or nothing), so the caller can drop those and retry.
+// Cost per batch: 2 SMISMEMBER + 1 SADD + 1 EXPIRE + 1 XADD per shard, whatever n is.
 const std::string commit_script = R"lua(
-local ttl = ARGV[1]
-local task = ARGV[2]
-local n = tonumber(ARGV[3])
 local cur, prev = KEYS[1], KEYS[2]
-local dups, fresh, bufs, order = {}, {}, {}, {}
-local in_batch = {}
-for i = 0, n - 1 do
-  local base = 4 + i * 3
-  local h = ARGV[base]
-  if in_batch[h] or redis.call('SISMEMBER', cur, h) == 1 or redis.call('SISMEMBER', prev, h) == 1 then
-    dups[#dups + 1] = i
-  else
-    in_batch[h] = true
-    fresh[#fresh + 1] = h
-    local s = tonumber(ARGV[base + 1])
-    local b = bufs[s]
-    if not b then
-      b = {}
-      bufs[s] = b
-      order[#order + 1] = s
+local ttl, task, packed, n, enc = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local hashes = {}
+for i = 1, n do
+  hashes[i] = string.sub(packed, i * 16 - 15, i * 16)
+end
+local dups = {}
+for i = 1, n, 4000 do
+  local j = math.min(i + 3999, n)
+  local a = redis.call('SMISMEMBER', cur, unpack(hashes, i, j))
+  local b = redis.call('SMISMEMBER', prev, unpack(hashes, i, j))
+  for k = 1, #a do
+    if a[k] == 1 or b[k] == 1 then
+      dups[#dups + 1] = i + k - 2
     end
-    b[#b + 1] = ARGV[base + 2]
   end
 end
-for i = 1, #fresh, 1000 do
-  redis.call('SADD', cur, unpack(fresh, i, math.min(i + 999, #fresh)))
+if #dups > 0 then
+  return {dups, {}}
 end
-if #fresh > 0 then
-  redis.call('EXPIRE', cur, ttl)
+for i = 1, n, 4000 do
+  redis.call('SADD', cur, unpack(hashes, i, math.min(i + 3999, n)))
 end
+redis.call('EXPIRE', cur, ttl)
 local ids = {}
-for _, s in ipairs(order) do
-  local b = bufs[s]
-  ids[#ids + 1] = redis.call('XADD', KEYS[2 + s], '*', 'task', task, 'n', #b, 'records', table.concat(b, '\n'))
+local shards = (#ARGV - 5) / 2
+for s = 1, shards do
+  ids[#ids + 1] = redis.call('XADD', KEYS[2 + s], '*', 'task', task, 'n', ARGV[4 + 2 * s],
+                             'enc', enc, 'records', ARGV[5 + 2 * s])
 end
-return {dups, ids}
+return {{}, ids}
 )lua";
 
 struct journal_state {
@@ -63,12 +62,11 @@ struct journal_state {
   static inline const char* name = "journal_writer";
 };
 
-caf::result<journal_receipt> commit(journal_state& st, const journal_append& req) {
-  journal_receipt receipt;
-  receipt.duplicate.assign(req.records.size(), 0);
-  if (req.records.empty()) {
-    return receipt;
-  }
+// One attempt of the commit script over the records not yet known to be stored (`pending`).
+// Returns the indexes found already stored (then nothing was written), or an error.
+caf::expected<std::vector<uint32_t>> try_commit(journal_state& st, const journal_append& req,
+                                                const std::vector<uint32_t>& pending,
+                                                journal_receipt& receipt) {
   const auto& s = st.settings;
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -76,39 +74,42 @@ caf::result<journal_receipt> commit(journal_state& st, const journal_append& req
   const int64_t gen = dedup_generation(now_s, s.window_seconds);
   std::vector<std::string> keys{dedup_set_key(s.key_prefix, gen),
                                 dedup_set_key(s.key_prefix, gen - 1)};
-  std::vector<int> stream_index(s.shards, 0);  // shard -> 1-based index into KEYS[3..]
-  const size_t n = req.records.size();
-  // Arguments are built into one arena, then viewed, to avoid one allocation per field.
-  std::vector<std::string> hashes(n);
-  std::vector<std::string> index_text(n);
+  // Group records by shard, keeping their order inside each shard.
+  std::vector<std::vector<uint32_t>> by_shard(s.shards);
+  for (uint32_t i : pending) {
+    by_shard[shard_for(req.records[i].service_id, s.shards)].push_back(i);
+  }
+  std::string packed;
+  packed.reserve(16 * pending.size());
+  std::vector<uint32_t> order;  // packed position -> index in req.records
+  order.reserve(pending.size());
+  std::vector<std::string> counts, payloads;
   std::string json;
-  json.reserve(n * 512);
-  std::vector<size_t> json_end(n);
-  for (size_t i = 0; i < n; ++i) {
-    const auto& rec = req.records[i];
-    const uint32_t shard = shard_for(rec.service_id, s.shards);
-    if (stream_index[shard] == 0) {
-      keys.push_back(journal_stream_key(s.key_prefix, shard));
-      stream_index[shard] = static_cast<int>(keys.size()) - 2;
+  for (uint32_t shard = 0; shard < s.shards; ++shard) {
+    const auto& idx = by_shard[shard];
+    if (idx.empty()) {
+      continue;
     }
-    hashes[i] = to_bytes(req.hashes[i]);
-    index_text[i] = std::to_string(stream_index[shard]);
-    append_record_json(json, rec, req.hashes[i]);
-    json_end[i] = json.size();
+    keys.push_back(journal_stream_key(s.key_prefix, shard));
+    json.clear();
+    json.reserve(idx.size() * 1024);
+    for (uint32_t i : idx) {
+      if (!json.empty()) {
+        json.push_back('\n');
+      }
+      append_record_json(json, req.records[i], req.hashes[i]);
+      packed += to_bytes(req.hashes[i]);
+      order.push_back(i);
+    }
+    counts.push_back(std::to_string(idx.size()));
+    payloads.push_back(encode_payload(json, s.encoding));
   }
   const std::string ttl = std::to_string(2 * s.window_seconds + 60);
-  const std::string count = std::to_string(n);
-  std::vector<std::string_view> args;
-  args.reserve(3 + 3 * n);
-  args.push_back(ttl);
-  args.push_back(req.task_id);
-  args.push_back(count);
-  size_t start = 0;
-  for (size_t i = 0; i < n; ++i) {
-    args.push_back(hashes[i]);
-    args.push_back(index_text[i]);
-    args.emplace_back(json.data() + start, json_end[i] - start);
-    start = json_end[i];
+  const std::string count = std::to_string(pending.size());
+  std::vector<std::string_view> args{ttl, req.task_id, packed, count, to_string(s.encoding)};
+  for (size_t k = 0; k < payloads.size(); ++k) {
+    args.push_back(counts[k]);
+    args.push_back(payloads[k]);
   }
   std::vector<std::string_view> key_views(keys.begin(), keys.end());
   auto r = st.redis->eval(commit_script, st.sha1, key_views, args);
@@ -119,13 +120,41 @@ caf::result<journal_receipt> commit(journal_state& st, const journal_append& req
   if (v.type != redis_value::kind::array || v.elements.size() != 2) {
     return caf::make_error(caf::sec::runtime_error, "journal: unexpected reply: " + v.str);
   }
+  std::vector<uint32_t> stored;
   for (const auto& d : v.elements[0].elements) {
-    if (d.integer >= 0 && static_cast<size_t>(d.integer) < n) {
-      receipt.duplicate[static_cast<size_t>(d.integer)] = 1;
+    if (d.integer >= 0 && static_cast<size_t>(d.integer) < order.size()) {
+      stored.push_back(order[static_cast<size_t>(d.integer)]);
     }
   }
   for (const auto& id : v.elements[1].elements) {
     receipt.entry_ids.push_back(id.str);
+  }
+  return stored;
+}
+
+caf::result<journal_receipt> commit(journal_state& st, const journal_append& req) {
+  journal_receipt receipt;
+  const size_t n = req.records.size();
+  receipt.duplicate.assign(n, 0);
+  std::vector<uint32_t> pending(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    pending[i] = i;
+  }
+  // Each retry removes at least one record, so this ends; in practice it runs once.
+  while (!pending.empty()) {
+    auto stored = try_commit(st, req, pending, receipt);
+    if (!stored) {
+      return std::move(stored.error());
+    }
+    if (stored->empty()) {
+      break;
+    }
+    for (uint32_t i : *stored) {
+      receipt.duplicate[i] = 1;
+    }
+    pending.erase(std::remove_if(pending.begin(), pending.end(),
+                                 [&](uint32_t i) { return receipt.duplicate[i] != 0; }),
+                  pending.end());
   }
   return receipt;
 }

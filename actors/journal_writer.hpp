@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "core/journal_codec.hpp"
 #include "net/redis_client.hpp"
 
 namespace luffy {
@@ -22,6 +23,7 @@ struct journal_settings {
   std::string key_prefix = "luffy";
   int64_t window_seconds = 3600;
   uint32_t shards = 4;
+  journal_encoding encoding = journal_encoding::zstd;
 };
 
 caf::actor spawn_journal_pool(caf::actor_system& sys, size_t writers, journal_settings settings);

@@ -45,6 +45,7 @@ std::vector<config_key> make_keys() {
       {"storage.embedded_port", k::integer, "0", 0, 65535, "", "Loopback port of the embedded Redis; 0 picks a free one."},
       {"storage.fsync", k::enumeration, "always", 0, 0, "always|everysec", "Embedded Redis appendfsync. `always`: a 202 survives a host crash; `everysec`: up to 1 s may be lost."},
       {"storage.timeout_ms", k::integer, "2000", 10, 600000, "", "Redis connect and command timeout."},
+      {"storage.journal_encoding", k::enumeration, "zstd", 0, 0, "zstd|json", "Encoding of journal payloads: zstd (about 8x less Redis memory, AOF and copying) or plain JSON lines."},
       {"storage.key_prefix", k::string, "luffy", 0, 0, "", "Prefix of every Redis key."},
       {"log.level", k::enumeration, "info", 0, 0, "trace|debug|info|warn|error|off", "Log level. debug logs one line per request."},
   };
@@ -103,6 +104,7 @@ std::string* string_field(luffy_config& c, std::string_view p) {
   if (p == "storage.redis_server_bin") return &c.storage.redis_server_bin;
   if (p == "storage.fsync") return &c.storage.fsync;
   if (p == "storage.key_prefix") return &c.storage.key_prefix;
+  if (p == "storage.journal_encoding") return &c.storage.journal_encoding;
   if (p == "log.level") return &c.log.level;
   return nullptr;
 }

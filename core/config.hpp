@@ -73,6 +73,7 @@ struct luffy_config {
     std::string fsync = "always";
     int64_t timeout_ms = 2000;
     std::string key_prefix = "luffy";
+    std::string journal_encoding = "zstd";
   } storage;
   struct {
     std::string level = "info";

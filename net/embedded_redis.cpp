@@ -64,6 +64,11 @@ std::string embedded_redis::start(const std::string& binary, const std::string& 
                                    "--appendonly", "yes",
                                    "--appendfsync", fsync,
                                    "--save", "",
+                                   // AOF rewrites fork and copy the whole dataset; while the
+                                   // journal is a backlog they are the largest cost, so rewrite
+                                   // only past 1 GiB and skip LZF compression of the preamble.
+                                   "--auto-aof-rewrite-min-size", "1gb",
+                                   "--rdbcompression", "no",
                                    "--daemonize", "no",
                                    "--logfile", log};
   if (use_socket) {

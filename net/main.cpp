@@ -3,6 +3,8 @@
 //   check-config --config FILE [--set ...]              print every problem, exit 1 if any
 //   routes                                              print the HTTP routes (METHOD PATH)
 //   --help, --help-config, --version
+#include <malloc.h>
+
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -53,6 +55,10 @@ void print_config_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Request bodies and journal payloads are megabytes each. glibc serves such blocks with mmap and
+  // returns them with munmap, so every request paid fresh page faults; keep them in the heap.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << usage;

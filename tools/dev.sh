@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libcaf-dev libpoco-dev libyaml-cpp-dev libhiredis-dev
   libspdlog-dev catch2 libsimdjson-dev libxxhash-dev zlib1g-dev libmsgpack-cxx-dev libboost-dev
-  redis-server redis-tools luajit curl)
+  libzstd-dev redis-server redis-tools luajit curl)
 JOBS=${JOBS:-$(nproc)}
 
 deps() {

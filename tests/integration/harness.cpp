@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/journal_codec.hpp"
 #include "net/embedded_redis.hpp"
 
 namespace luffy::test {
@@ -258,11 +259,17 @@ std::vector<std::string> journal_records(const redis_process& redis, const std::
     for (const auto& e : entries.elements) {
       const auto& fields = e.elements[1].elements;
       long n = -1;
-      std::string records;
+      std::string records, enc;
       for (size_t i = 0; i + 1 < fields.size(); i += 2) {
         if (fields[i].str == "n") n = std::stol(fields[i + 1].str);
         if (fields[i].str == "records") records = fields[i + 1].str;
+        if (fields[i].str == "enc") enc = fields[i + 1].str;
       }
+      const auto encoding = journal_encoding_from(enc);
+      REQUIRE(encoding.has_value());
+      auto decoded = decode_payload(records, *encoding);
+      REQUIRE(decoded.has_value());
+      records = std::move(*decoded);
       std::istringstream in(records);
       std::string line;
       long lines = 0;
