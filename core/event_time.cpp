@@ -206,12 +206,32 @@ std::string format_time_iso8601(int64_t us) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60),
-                static_cast<long long>(frac));
-  return buf;
+  // Hand-formatted: this runs for every journaled record, and snprintf was a visible cost.
+  char buf[32];
+  auto put = [&buf](int pos, int64_t v, int width) {
+    for (int k = width - 1; k >= 0; --k) {
+      buf[pos + k] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  if (y < 0 || y > 9999) {
+    y = y < 0 ? 0 : 9999;
+  }
+  put(0, y, 4);
+  buf[4] = '-';
+  put(5, m, 2);
+  buf[7] = '-';
+  put(8, d, 2);
+  buf[10] = 'T';
+  put(11, rem / 3600, 2);
+  buf[13] = ':';
+  put(14, rem % 3600 / 60, 2);
+  buf[16] = ':';
+  put(17, rem % 60, 2);
+  buf[19] = '.';
+  put(20, frac, 6);
+  buf[26] = 'Z';
+  return std::string(buf, 27);
 }
 
 }  // namespace luffy

@@ -2,17 +2,46 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace luffy {
+
+namespace {
+
+// True when one of the 8 bytes of `w` must be escaped: below 0x20, '"' or '\\' (SWAR, as in
+// "Bit Twiddling Hacks": has-less-than and has-zero-byte on the XORed word).
+inline bool needs_escape(uint64_t w) {
+  constexpr uint64_t ones = 0x0101010101010101ULL;
+  constexpr uint64_t highs = 0x8080808080808080ULL;
+  const uint64_t below_space = (w - ones * 0x20) & ~w;
+  const uint64_t q = w ^ (ones * '"');
+  const uint64_t b = w ^ (ones * '\\');
+  const uint64_t quote = (q - ones) & ~q;
+  const uint64_t backslash = (b - ones) & ~b;
+  return ((below_space | quote | backslash) & highs) != 0;
+}
+
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
   out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
   size_t run_start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
+  size_t i = 0;
+  while (i < s.size()) {
+    // Skip 8 clean bytes at a time; most log text has nothing to escape.
+    if (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!needs_escape(w)) {
+        i += 8;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
       continue;
     }
     out.append(s.data() + run_start, i - run_start);
@@ -30,6 +59,7 @@ void append_json_string(std::string& out, std::string_view s) {
         out.push_back(hex[c >> 4]);
         out.push_back(hex[c & 0xf]);
     }
+    ++i;
   }
   out.append(s.data() + run_start, s.size() - run_start);
   out.push_back('"');
