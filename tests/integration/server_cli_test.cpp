@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <sstream>
 
 #include "harness.hpp"
 
@@ -51,6 +52,26 @@ TEST_CASE("help, version and routes subcommands", "[cli]") {
   auto routes = run_binary({"routes"});
   CHECK(routes.second.find("POST /api/v1/ingest/logs\n") != std::string::npos);
   CHECK(run_binary({"frobnicate"}).first == 2);
+}
+
+TEST_CASE("every configuration key is documented in docs/CONFIGURATION.md", "[cli][docs]") {
+  auto [code, out] = run_binary({"--help-config"});
+  REQUIRE(code == 0);
+  const auto doc = read_text(std::string(LUFFY_SOURCE_DIR) + "/docs/CONFIGURATION.md");
+  std::istringstream lines(out);
+  std::string line;
+  std::getline(lines, line);  // header
+  int keys = 0;
+  while (std::getline(lines, line)) {
+    std::string key = line.substr(0, line.find(' '));
+    if (key.size() > 2 && key.substr(key.size() - 2) == ".*") {
+      key = key.substr(0, key.size() - 1) + "<service>";
+    }
+    INFO(key);
+    CHECK(doc.find("`" + key + "`") != std::string::npos);
+    ++keys;
+  }
+  CHECK(keys > 30);
 }
 
 TEST_CASE("refuses to start without tokens unless auth.disabled is explicit", "[cli][auth]") {
