@@ -72,6 +72,7 @@ struct parsed_batch {
   std::string message;
   std::string format;
   uint64_t received = 0;
+  uint64_t merged = 0;  // continuation records joined onto the record they continue
   std::vector<log_record> records;
   std::vector<record_hash> hashes;     // parallel to records
   std::vector<uint32_t> source_index;  // parallel to records: position in the body
@@ -81,7 +82,7 @@ struct parsed_batch {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, parsed_batch& x) {
   return f(caf::meta::type_name("parsed_batch"), x.status, x.message, x.format, x.received,
-           x.records, x.hashes, x.source_index, x.errors);
+           x.merged, x.records, x.hashes, x.source_index, x.errors);
 }
 
 // ---- dedup ------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
 
 #include "actors/messages.hpp"
 #include "core/body_decoder.hpp"
+#include "core/continuation_merge.hpp"
+#include "core/utf8.hpp"
 #include "core/record_hash.hpp"
 
 namespace luffy {
@@ -44,6 +46,15 @@ parsed_batch parse(parser_state& st, parse_request& req) {
     return out;
   }
   out.errors = std::move(r.errors);
+  // Split traces (one record per line from an agent without multiline) are joined before the
+  // records get their identity, so a resend of the same chunk joins and hashes the same way.
+  out.merged = merge_continuations(r.records, &r.source_index);
+  for (auto& rec : r.records) {
+    if (rec.stack_trace.size() > st.options.max_stack_trace_bytes) {
+      rec.stack_trace.resize(utf8_truncation_point(rec.stack_trace, st.options.max_stack_trace_bytes));
+      rec.truncated = true;
+    }
+  }
   // The token's only service stands in for a missing default.
   std::string fallback = req.scope.default_service;
   if (fallback.empty() && !req.scope.all_services && req.scope.services.size() == 1) {

@@ -36,7 +36,7 @@ std::vector<config_key> make_keys() {
       {"rate_limit.services.*", k::map, "", 0, kMaxI, "", "Per-service override of per_minute: `rate_limit.services.checkout: 50000`."},
       {"actors.parsers", k::integer, "2", 1, 256, "", "Parser actors decoding bodies in parallel."},
       {"actors.cluster_shards", k::integer, "4", 1, 1024, "", "Journal streams and cluster shard actors (luffy:journal:<n>)."},
-      {"actors.journal_writers", k::integer, "2", 1, 64, "", "Redis connections writing the journal (detached actors)."},
+      {"actors.journal_writers", k::integer, "4", 1, 64, "", "Redis connections writing the journal (detached actors)."},
       {"actors.scheduler_threads", k::integer, "0", 0, 256, "", "CAF scheduler threads; 0 = number of cores."},
       {"dedup.window_seconds", k::integer, "3600", 1, 7 * 86400, "", "A record seen within this window (at least; up to twice) is a duplicate. Shared through Redis."},
       {"storage.redis", k::string, "embedded", 0, 0, "", "`embedded` (start a private redis-server child on loopback) or redis://host:port/db."},

@@ -59,7 +59,7 @@ struct luffy_config {
   struct {
     int64_t parsers = 2;
     int64_t cluster_shards = 4;
-    int64_t journal_writers = 2;
+    int64_t journal_writers = 4;
     int64_t scheduler_threads = 0;  // 0 = number of cores
   } actors;
   struct {

@@ -92,7 +92,7 @@ continuation_kind classify_continuation(std::string_view line) {
   return continuation_kind::none;
 }
 
-size_t merge_continuations(std::vector<log_record>& records) {
+size_t merge_continuations(std::vector<log_record>& records, std::vector<uint32_t>* parallel) {
   struct stream_state {
     size_t head = 0;        // index in the compacted output
     bool in_trace = false;  // the head has started a trace
@@ -131,12 +131,18 @@ size_t merge_continuations(std::vector<log_record>& records) {
     const bool starts_trace = kind == continuation_kind::trace_start;
     if (out != i) {
       records[out] = std::move(r);
+      if (parallel != nullptr) {
+        (*parallel)[out] = (*parallel)[i];
+      }
     }
     streams[std::move(key)] = stream_state{out, starts_trace};
     ++out;
   }
   const size_t merged = records.size() - out;
   records.resize(out);
+  if (parallel != nullptr) {
+    parallel->resize(out);
+  }
   return merged;
 }
 

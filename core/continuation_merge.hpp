@@ -33,6 +33,7 @@
 // different hostname or file_path; a record with a level is never merged. Returns the number of
 // records merged away (records.size() shrinks by exactly that much).
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -40,7 +41,10 @@
 
 namespace luffy {
 
-size_t merge_continuations(std::vector<log_record>& records);
+// `parallel`, when given, is a vector of the same length (e.g. each record's position in the
+// request body) that is compacted the same way.
+size_t merge_continuations(std::vector<log_record>& records,
+                           std::vector<uint32_t>* parallel = nullptr);
 
 // The line classes used by the rule above, exposed for tests and tools.
 enum class continuation_kind {

@@ -133,6 +133,8 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
       return out;
   }
   c.rejected = batch.errors.size();
+  c.merged = batch.merged;
+  metrics_.add(metrics_.merged, batch.merged);
   const size_t n = batch.records.size();
   metrics_.queued_records.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
   struct queued_guard {

@@ -136,12 +136,26 @@ storage: {redis: ")" + redis.url() + R"("}
       call.body = cap.body;
       const auto r = server.call(call);
       REQUIRE(r.status == 202);
+      const long accepted = json_int(r.body, "accepted_count");
+      const long merged = json_int(r.body, "merged_count");
       CHECK(json_int(r.body, "received_count") == static_cast<long>(expected));
-      CHECK(json_int(r.body, "accepted_count") == static_cast<long>(expected));
       CHECK(json_int(r.body, "rejected_count") == 0);
+      CHECK(json_int(r.body, "duplicate_count") == 0);
+      // Every record is either stored or joined onto the record it continues.
+      CHECK(accepted + merged == static_cast<long>(expected));
+      const bool tail = path.filename().string().find(".tail.") != std::string::npos;
+      // The tail captures hold 3 traces shipped line by line (20 continuation lines).
+      CHECK(merged == (tail ? 20 : 0));
       CHECK(json_str(r.body, "task_id").size() == 32);
       const auto records = journal_records(redis);
-      REQUIRE(records.size() == expected);
+      REQUIRE(records.size() == static_cast<size_t>(accepted));
+      if (tail) {
+        size_t with_trace = 0;
+        for (const auto& rec : records) {
+          with_trace += rec.find("\"stack_trace\":") != std::string::npos;
+        }
+        CHECK(with_trace == 4);  // Java, Python and Node traces joined, plus the JSON one
+      }
       for (const auto& rec : records) {
         Poco::JSON::Parser p;
         auto obj = p.parse(rec).extract<Poco::JSON::Object::Ptr>();
@@ -174,6 +188,8 @@ storage: {redis: ")" + redis.url() + R"("}
     const auto r = server.call(call);
     CHECK(r.status == 202);
     CHECK(json_int(r.body, "received_count") == static_cast<long>(count_records(cap)));
+    CHECK(json_int(r.body, "accepted_count") + json_int(r.body, "merged_count") ==
+          static_cast<long>(count_records(cap)));
     CHECK(json_int(r.body, "rejected_count") == 0);
   }
 }
