@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/cluster_shard.hpp"
 #include "actors/dedup_actor.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/parser_actor.hpp"
@@ -9,8 +10,27 @@
 
 namespace luffy {
 
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    std::string item = s.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
-                         const redis_endpoint& redis) {
+                         const redis_endpoint& redis, ingest_metrics* metrics) {
   pipeline p;
   decode_options opt;
   opt.date_key = cfg.ingest.date_key;
@@ -38,6 +58,22 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   js.shards = static_cast<uint32_t>(cfg.actors.cluster_shards);
   js.encoding = journal_encoding_from(cfg.storage.journal_encoding).value_or(journal_encoding::zstd);
   p.journal = spawn_journal_pool(sys, static_cast<size_t>(cfg.actors.journal_writers), js);
+
+  if (cfg.clustering.enabled) {
+    for (int64_t shard = 0; shard < cfg.actors.cluster_shards; ++shard) {
+      cluster_settings cs;
+      cs.redis = redis;
+      cs.key_prefix = cfg.storage.key_prefix;
+      cs.shard = static_cast<uint32_t>(shard);
+      cs.samples = static_cast<uint32_t>(cfg.clustering.samples);
+      cs.spike_multiplier = static_cast<double>(cfg.clustering.spike_multiplier);
+      cs.spike_minimum = cfg.clustering.spike_minimum;
+      cs.clustering.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
+      cs.clustering.rules.in_app_prefixes = split_commas(cfg.clustering.in_app_prefixes);
+      cs.clustering.rules.not_in_app_prefixes = split_commas(cfg.clustering.not_in_app_prefixes);
+      p.shards.push_back(spawn_cluster_shard(sys, std::move(cs), metrics));
+    }
+  }
   return p;
 }
 
@@ -46,6 +82,9 @@ void pipeline::stop() {
     if (*a) {
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
     }
+  }
+  for (auto& s : shards) {
+    caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
   }
 }
 

@@ -3,6 +3,7 @@
 //
 //   parser pool (actors.parsers) -> limiter_registry -> service_limiter (one per service)
 //   dedup_actor (Redis read) -> journal pool (actors.journal_writers, Redis Lua commit)
+//   cluster_shard x actors.cluster_shards, each consuming its journal stream
 //
 // The HTTP edge (net/ingest_gateway) drives one request through these stages in order; each stage
 // answers the request, so no stage holds a batch after it replied. `stop()` sends exit to all of
@@ -10,7 +11,10 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <vector>
+
 #include "core/config.hpp"
+#include "core/ingest_metrics.hpp"
 #include "net/redis_client.hpp"
 
 namespace luffy {
@@ -20,9 +24,10 @@ struct pipeline {
   caf::actor limiters;
   caf::actor dedup;
   caf::actor journal;
+  std::vector<caf::actor> shards;  // cluster_shard per journal stream (clustering.enabled)
 
   static pipeline start(caf::actor_system& sys, const luffy_config& cfg,
-                        const redis_endpoint& redis);
+                        const redis_endpoint& redis, ingest_metrics* metrics);
   void stop();
 };
 

@@ -118,6 +118,23 @@ void walk(const YAML::Node& node, const std::string& prefix, luffy_config& cfg,
     if (v.IsNull()) {
       continue;  // "key:" with nothing keeps the default
     }
+    if (v.IsSequence()) {
+      // A list of scalars for a string key (e.g. clustering.in_app_prefixes) is joined by commas.
+      const auto* k = find_config_key(path);
+      if (k != nullptr && k->type == key_type::string) {
+        std::string joined;
+        for (const auto& item : v) {
+          if (!item.IsScalar()) {
+            problems.push_back(path + ": expected a list of strings");
+            break;
+          }
+          if (!joined.empty()) joined += ",";
+          joined += expand_env(item.as<std::string>(), path, problems);
+        }
+        if (auto err = apply_setting(cfg, path, joined)) problems.push_back(*err);
+        continue;
+      }
+    }
     if (!v.IsScalar()) {
       problems.push_back(path + ": expected a single value");
       continue;

@@ -39,6 +39,13 @@ std::vector<config_key> make_keys() {
       {"actors.journal_writers", k::integer, "4", 1, 64, "", "Redis connections writing the journal (detached actors)."},
       {"actors.scheduler_threads", k::integer, "0", 0, 256, "", "CAF scheduler threads; 0 = number of cores."},
       {"dedup.window_seconds", k::integer, "3600", 1, 7 * 86400, "", "A record seen within this window (at least; up to twice) is a duplicate. Shared through Redis."},
+      {"clustering.enabled", k::boolean, "true", 0, 0, "", "Run the cluster shard actors in this process (false: ingest only; another process clusters)."},
+      {"clustering.samples", k::integer, "5", 0, 100, "", "Most recent sample records kept per cluster."},
+      {"clustering.spike_multiplier", k::integer, "5", 1, 1000, "", "A cluster spikes when its last event-time minute exceeds this multiple of its mean over the previous 60 minutes ..."},
+      {"clustering.spike_minimum", k::integer, "50", 1, 100000000, "", "... and has at least this many records."},
+      {"clustering.top_frames", k::integer, "5", 1, 50, "", "In-app frames of the root cause that enter a level-1 fingerprint."},
+      {"clustering.in_app_prefixes", k::string, "", 0, 0, "", "Frame prefixes (module/package/path) that are always in-app; a YAML list or comma-separated."},
+      {"clustering.not_in_app_prefixes", k::string, "", 0, 0, "", "Frame prefixes that are never in-app (vendored libraries); a YAML list or comma-separated."},
       {"storage.redis", k::string, "embedded", 0, 0, "", "`embedded` (start a private redis-server child on loopback) or redis://host:port/db."},
       {"storage.data_dir", k::string, "./var/data", 0, 0, "", "Data directory of the embedded Redis (AOF files)."},
       {"storage.redis_server_bin", k::string, "redis-server", 0, 0, "", "redis-server binary for the embedded Redis."},
@@ -84,6 +91,10 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
       {"actors.journal_writers", [](luffy_config& c) { return &c.actors.journal_writers; }},
       {"actors.scheduler_threads", [](luffy_config& c) { return &c.actors.scheduler_threads; }},
       {"dedup.window_seconds", [](luffy_config& c) { return &c.dedup.window_seconds; }},
+      {"clustering.samples", [](luffy_config& c) { return &c.clustering.samples; }},
+      {"clustering.spike_multiplier", [](luffy_config& c) { return &c.clustering.spike_multiplier; }},
+      {"clustering.spike_minimum", [](luffy_config& c) { return &c.clustering.spike_minimum; }},
+      {"clustering.top_frames", [](luffy_config& c) { return &c.clustering.top_frames; }},
       {"storage.embedded_port", [](luffy_config& c) { return &c.storage.embedded_port; }},
       {"storage.timeout_ms", [](luffy_config& c) { return &c.storage.timeout_ms; }},
   };
@@ -106,12 +117,15 @@ std::string* string_field(luffy_config& c, std::string_view p) {
   if (p == "storage.key_prefix") return &c.storage.key_prefix;
   if (p == "storage.journal_encoding") return &c.storage.journal_encoding;
   if (p == "log.level") return &c.log.level;
+  if (p == "clustering.in_app_prefixes") return &c.clustering.in_app_prefixes;
+  if (p == "clustering.not_in_app_prefixes") return &c.clustering.not_in_app_prefixes;
   return nullptr;
 }
 
 bool* bool_field(luffy_config& c, std::string_view p) {
   if (p == "ingest.enabled") return &c.ingest.enabled;
   if (p == "auth.disabled") return &c.auth.disabled;
+  if (p == "clustering.enabled") return &c.clustering.enabled;
   return nullptr;
 }
 

@@ -66,6 +66,15 @@ struct luffy_config {
     int64_t window_seconds = 3600;
   } dedup;
   struct {
+    bool enabled = true;
+    int64_t samples = 5;
+    int64_t spike_multiplier = 5;
+    int64_t spike_minimum = 50;
+    int64_t top_frames = 5;
+    std::string in_app_prefixes;      // comma-separated
+    std::string not_in_app_prefixes;  // comma-separated
+  } clustering;
+  struct {
     std::string redis = "embedded";
     std::string data_dir = "./var/data";
     std::string redis_server_bin = "redis-server";

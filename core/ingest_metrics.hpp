@@ -2,6 +2,7 @@
 // Process-wide ingest counters, updated per batch (never per record) with relaxed atomics, read by
 // /api/v1/ingest/metrics, /metrics (Prometheus) and the per-minute summary log line.
 // Names follow <ns>_<name>_<unit>_total in the Prometheus rendering (net/metrics_handler.cpp).
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -37,6 +38,7 @@ struct ingest_metrics {
   std::atomic<uint64_t> rate_limited{0};
   std::atomic<uint64_t> merged{0};
   std::atomic<uint64_t> processed{0};
+  std::atomic<uint64_t> clusters{0};  // clusters created by this process
   std::atomic<uint64_t> bytes_received{0};
   std::atomic<int64_t> in_flight_requests{0};
   std::atomic<int64_t> queued_records{0};  // records inside the pipeline right now
@@ -45,6 +47,19 @@ struct ingest_metrics {
   std::atomic<uint64_t> status_202{0}, status_400{0}, status_401{0}, status_403{0}, status_404{0},
       status_405{0}, status_413{0}, status_415{0}, status_429{0}, status_503{0}, status_other{0};
   latency_histogram ingest_latency;
+  latency_histogram processing_lag;  // journal entry creation -> applied to its clusters
+  // Per cluster shard: age of the oldest entry it has not applied yet (ms, 0 when caught up) and
+  // entries waiting in its stream, refreshed by the shard after each read.
+  static constexpr size_t max_shards = 1024;
+  std::array<std::atomic<int64_t>, max_shards> shard_lag_ms{};
+  std::array<std::atomic<int64_t>, max_shards> shard_backlog{};
+  int64_t processing_lag_ms(size_t shards) const {
+    int64_t worst = 0;
+    for (size_t i = 0; i < shards && i < max_shards; ++i) {
+      worst = std::max(worst, shard_lag_ms[i].load(std::memory_order_relaxed));
+    }
+    return worst;
+  }
 
   void count_status(int status);
 

@@ -18,6 +18,12 @@ void handle_ready(server_context& ctx, http_request& req, http_response& res);
 void handle_metrics_json(server_context& ctx, http_request& req, http_response& res);
 void handle_metrics_prometheus(server_context& ctx, http_request& req, http_response& res);
 
+void handle_clusters_list(server_context& ctx, http_request& req, http_response& res);
+void handle_cluster_get(server_context& ctx, http_request& req, http_response& res,
+                        const std::string& id);
+void handle_cluster_resolve(server_context& ctx, http_request& req, http_response& res,
+                            const std::string& id);
+
 // Sends a JSON body with the status; adds Retry-After when retry_after > 0.
 void send_json(http_response& res, int status, const std::string& body, uint32_t retry_after = 0);
 

@@ -18,8 +18,8 @@ namespace {
 
 class route_handler : public Poco::Net::HTTPRequestHandler {
  public:
-  route_handler(server_context& ctx, const route* r, bool method_ok)
-      : ctx_(ctx), route_(r), method_ok_(method_ok) {}
+  route_handler(server_context& ctx, const route* r, bool method_ok, std::string param = "")
+      : ctx_(ctx), route_(r), method_ok_(method_ok), param_(std::move(param)) {}
 
   void handleRequest(http_request& req, http_response& res) override {
     try {
@@ -57,12 +57,16 @@ class route_handler : public Poco::Net::HTTPRequestHandler {
       case route_id::ingest_health: return handle_ready(ctx_, req, res);
       case route_id::ingest_metrics: return handle_metrics_json(ctx_, req, res);
       case route_id::prometheus_metrics: return handle_metrics_prometheus(ctx_, req, res);
+      case route_id::clusters_list: return handle_clusters_list(ctx_, req, res);
+      case route_id::cluster_get: return handle_cluster_get(ctx_, req, res, param_);
+      case route_id::cluster_resolve: return handle_cluster_resolve(ctx_, req, res, param_);
     }
   }
 
   server_context& ctx_;
   const route* route_;
   bool method_ok_;
+  std::string param_;
 };
 
 class router : public Poco::Net::HTTPRequestHandlerFactory {
@@ -76,10 +80,11 @@ class router : public Poco::Net::HTTPRequestHandlerFactory {
       path = path.substr(0, q);
     }
     const route* by_path = nullptr;
+    std::string param;
     for (const auto& r : routes) {
-      if (r.path == path) {
+      if (route_matches(r.path, path, param)) {
         if (r.method == req.getMethod()) {
-          return new route_handler(ctx_, &r, true);
+          return new route_handler(ctx_, &r, true, param);
         }
         by_path = &r;
       }

@@ -1,6 +1,7 @@
 #pragma once
 // Every HTTP route, in one table: the router dispatches from it, `luffy-ingest routes` prints it,
 // and a test compares it with docs/openapi.yaml.
+#include <string>
 #include <string_view>
 
 namespace luffy {
@@ -13,6 +14,9 @@ enum class route_id {
   ingest_health,
   ingest_metrics,
   prometheus_metrics,
+  clusters_list,
+  cluster_get,
+  cluster_resolve,
 };
 
 struct route {
@@ -30,6 +34,31 @@ inline constexpr route routes[] = {
     {"GET", "/api/v1/ingest/health", route_id::ingest_health, false},
     {"GET", "/api/v1/ingest/metrics", route_id::ingest_metrics, false},
     {"GET", "/metrics", route_id::prometheus_metrics, false},
+    {"GET", "/api/v1/clusters", route_id::clusters_list, true},
+    {"GET", "/api/v1/clusters/{id}", route_id::cluster_get, true},
+    {"POST", "/api/v1/clusters/{id}/resolve", route_id::cluster_resolve, true},
 };
+
+// True when `path` matches `pattern`, where a `{name}` segment matches one non-empty segment;
+// the value of the first such segment is stored in `param`.
+inline bool route_matches(std::string_view pattern, std::string_view path, std::string& param) {
+  while (true) {
+    const auto ps = pattern.find('/', 1);
+    const auto qs = path.find('/', 1);
+    const auto pseg = pattern.substr(0, ps);
+    const auto qseg = path.substr(0, qs);
+    if (pseg.size() > 2 && pseg[1] == '{') {
+      if (qseg.size() < 2) return false;
+      param = std::string(qseg.substr(1));
+    } else if (pseg != qseg) {
+      return false;
+    }
+    if (ps == std::string_view::npos || qs == std::string_view::npos) {
+      return ps == qs;
+    }
+    pattern = pattern.substr(ps);
+    path = path.substr(qs);
+  }
+}
 
 }  // namespace luffy

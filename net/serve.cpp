@@ -125,7 +125,8 @@ int serve(const luffy_config& cfg, const std::string& version) {
     ctx.config = cfg;
     ctx.version = version;
     ctx.auth = std::make_unique<authenticator>(cfg);
-    auto pipe = pipeline::start(sys, cfg, redis);
+    ctx.redis = redis;
+    auto pipe = pipeline::start(sys, cfg, redis, &ctx.metrics);
     ctx.gateway = std::make_unique<ingest_gateway>(
         sys, pipe, ctx.metrics, std::chrono::seconds(cfg.server.request_timeout_seconds));
     ctx.pipeline_up = true;

@@ -22,6 +22,7 @@ struct server_context {
   std::atomic<bool> stopping{false};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string version;
+  redis_endpoint redis;  // for the query API (each HTTP thread opens its own connection)
 };
 
 }  // namespace luffy

@@ -104,7 +104,21 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
   append_json_double(b, m.ingest_latency.quantile(0.5));
   b += ",\"p99\":";
   append_json_double(b, m.ingest_latency.quantile(0.99));
-  b += "},\"uptime_seconds\":";
+  b += "},\"clusters_created\":";
+  append_json_uint(b, load(m.clusters));
+  const auto shards = static_cast<size_t>(ctx.config.actors.cluster_shards);
+  b += ",\"processing_lag_seconds\":";
+  append_json_double(b, static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
+  b += ",\"processing_lag_p50_seconds\":";
+  append_json_double(b, m.processing_lag.quantile(0.5));
+  b += ",\"processing_lag_p99_seconds\":";
+  append_json_double(b, m.processing_lag.quantile(0.99));
+  b += ",\"shard_queue_depth\":[";
+  for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
+    if (i) b.push_back(',');
+    append_json_int(b, m.shard_backlog[i].load(std::memory_order_relaxed));
+  }
+  b += "],\"uptime_seconds\":";
   append_json_double(b, uptime_seconds(ctx));
   b += "}";
   send_json(res, 200, b);
@@ -164,7 +178,17 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   gauge("luffy_ingest_queue_depth", "Records inside the pipeline now.", static_cast<double>(m.queued_records.load()));
   gauge("luffy_ingest_in_flight_requests", "Ingest requests being served now.", static_cast<double>(m.in_flight_requests.load()));
   gauge("luffy_ingest_redis_up", "1 when Redis answered the last health probe.", m.redis_up.load() ? 1 : 0);
-  gauge("luffy_ingest_processing_lag_seconds", "Age of the oldest unprocessed journal entry.", 0);
+  const auto shards = static_cast<size_t>(ctx.config.actors.cluster_shards);
+  gauge("luffy_ingest_processing_lag_seconds", "Age of the oldest journal entry not yet clustered.",
+        static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
+  counter("luffy_ingest_clusters_created_total", "Clusters created by this process.", load(m.clusters));
+  b += "# HELP luffy_ingest_shard_queue_depth Journal entries waiting per cluster shard.\n"
+       "# TYPE luffy_ingest_shard_queue_depth gauge\n";
+  for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
+    b += "luffy_ingest_shard_queue_depth{shard=\"" + std::to_string(i) + "\"} ";
+    append_json_int(b, m.shard_backlog[i].load(std::memory_order_relaxed));
+    b += "\n";
+  }
   b += "# HELP luffy_ingest_request_duration_seconds Ingest request latency.\n"
        "# TYPE luffy_ingest_request_duration_seconds histogram\n";
   uint64_t cumulative = 0;

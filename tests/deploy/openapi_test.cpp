@@ -35,12 +35,13 @@ std::set<std::string> spec_routes() {
 
 }  // namespace
 
-TEST_CASE("openapi: 3.0 spec with exactly the ingest contract's routes", "[openapi]") {
+TEST_CASE("openapi: 3.0 spec with exactly the contract's routes", "[openapi]") {
   const auto spec = YAML::LoadFile((source_dir() / "docs/openapi.yaml").string());
   CHECK(spec["openapi"].as<std::string>().rfind("3.0", 0) == 0);
   const std::set<std::string> contract = {
       "POST /api/v1/ingest/logs", "POST /api/v1/ingest/logs/single", "GET /health", "GET /ready",
-      "GET /api/v1/ingest/health", "GET /api/v1/ingest/metrics", "GET /metrics"};
+      "GET /api/v1/ingest/health", "GET /api/v1/ingest/metrics", "GET /metrics",
+      "GET /api/v1/clusters", "GET /api/v1/clusters/{id}", "POST /api/v1/clusters/{id}/resolve"};
   CHECK(spec_routes() == contract);
 
   const auto ingest = spec["paths"]["/api/v1/ingest/logs"]["post"];
