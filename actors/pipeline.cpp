@@ -10,25 +10,6 @@
 
 namespace luffy {
 
-namespace {
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    std::string item = s.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (!item.empty()) out.push_back(item);
-    start = end + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
                          const redis_endpoint& redis, ingest_metrics* metrics) {
   pipeline p;
@@ -69,8 +50,8 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
       cs.spike_multiplier = static_cast<double>(cfg.clustering.spike_multiplier);
       cs.spike_minimum = cfg.clustering.spike_minimum;
       cs.clustering.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
-      cs.clustering.rules.in_app_prefixes = split_commas(cfg.clustering.in_app_prefixes);
-      cs.clustering.rules.not_in_app_prefixes = split_commas(cfg.clustering.not_in_app_prefixes);
+      cs.clustering.rules.in_app_prefixes = split_list(cfg.clustering.in_app_prefixes);
+      cs.clustering.rules.not_in_app_prefixes = split_list(cfg.clustering.not_in_app_prefixes);
       p.shards.push_back(spawn_cluster_shard(sys, std::move(cs), metrics));
     }
   }

@@ -177,6 +177,21 @@ std::optional<int64_t> parse_size(std::string_view text) {
   return n * mult;
 }
 
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view item = s.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
 bool split_host_port(std::string_view listen, std::string& host, uint16_t& port) {
   size_t colon;
   if (!listen.empty() && listen.front() == '[') {

@@ -117,6 +117,9 @@ std::vector<std::string> validate(const luffy_config& cfg);
 // Parses "16MiB", "2M", "512k", "1048576" into bytes.
 std::optional<int64_t> parse_size(std::string_view text);
 
+// Splits "a, b,c" into {"a","b","c"} (empty items dropped).
+std::vector<std::string> split_list(std::string_view text);
+
 // Splits "host:port" ("[::1]:8080" too). Returns false when malformed.
 bool split_host_port(std::string_view listen, std::string& host, uint16_t& port);
 

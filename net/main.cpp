@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config_loader.hpp"
+#include "core/cluster_preview.hpp"
 #include "net/routes.hpp"
 #include "net/serve.hpp"
 
@@ -25,8 +26,13 @@ const char* usage = R"(luffy-ingest: receives error logs from Fluent Bit and que
 Usage:
   luffy-ingest serve [--config FILE] [--set section.key=value ...]
   luffy-ingest check-config [--config FILE] [--set section.key=value ...]
+  luffy-ingest cluster --input-format jsonl|text [--config FILE] [--set ...] < records
   luffy-ingest routes
   luffy-ingest --help | --help-config | --version
+
+`cluster` previews clustering offline with the server's own code: one JSON line per input line
+(cluster_id, level, title, template, exception_type, culprit, language, service_id), in order,
+deterministic. jsonl lines are records in the ingest shape; text lines are plain messages.
 
 Configuration precedence (lowest first): built-in defaults, the YAML file (default
 config/luffy.yaml), environment variables LUFFY_SECTION_KEY (e.g. LUFFY_SERVER_LISTEN),
@@ -79,14 +85,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = args[0];
-  if (command != "serve" && command != "check-config") {
+  if (command != "serve" && command != "check-config" && command != "cluster") {
     std::cerr << "unknown command \"" << command << "\"\n\n" << usage;
     return 2;
   }
-  std::string config_path = "config/luffy.yaml";
+  std::string config_path = command == "cluster" ? "" : "config/luffy.yaml";
+  std::string input_format = "jsonl";
   std::vector<std::string> sets;
   for (size_t i = 1; i < args.size(); ++i) {
-    if ((args[i] == "--config" || args[i] == "-c") && i + 1 < args.size()) {
+    if (command == "cluster" && args[i] == "--input-format" && i + 1 < args.size()) {
+      input_format = args[++i];
+    } else if ((args[i] == "--config" || args[i] == "-c") && i + 1 < args.size()) {
       config_path = args[++i];
     } else if (args[i].rfind("--config=", 0) == 0) {
       config_path = args[i].substr(9);
@@ -98,6 +107,35 @@ int main(int argc, char** argv) {
       std::cerr << "unknown argument \"" << args[i] << "\"\n\n" << usage;
       return 2;
     }
+  }
+  if (command == "cluster") {
+    if (input_format != "jsonl" && input_format != "text") {
+      std::cerr << "--input-format must be jsonl or text\n";
+      return 2;
+    }
+    luffy::luffy_config cfg;
+    if (!config_path.empty()) {
+      auto loaded = luffy::load_config(config_path, sets);
+      // Only the clustering section matters here; token problems do not.
+      for (const auto& p : loaded.problems) {
+        if (p.rfind("clustering.", 0) == 0) {
+          std::cerr << config_path << ": " << p << "\n";
+          return 1;
+        }
+      }
+      cfg = loaded.config;
+    }
+    luffy::clustering_options opt;
+    opt.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
+    opt.rules.in_app_prefixes = luffy::split_list(cfg.clustering.in_app_prefixes);
+    opt.rules.not_in_app_prefixes = luffy::split_list(cfg.clustering.not_in_app_prefixes);
+    luffy::cluster_previewer previewer(opt);
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      std::cout << previewer.line(line, input_format) << "\n";
+    }
+    return 0;
   }
   auto loaded = luffy::load_config(config_path, sets);
   if (!loaded.problems.empty()) {

@@ -41,7 +41,8 @@ std::string read_text(const fs::path& p) {
 }
 
 pid_t spawn_process(const std::vector<std::string>& argv, const fs::path& log,
-                    const std::vector<std::pair<std::string, std::string>>& env) {
+                    const std::vector<std::pair<std::string, std::string>>& env,
+                    const std::string& stdin_path) {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -53,6 +54,13 @@ pid_t spawn_process(const std::vector<std::string>& argv, const fs::path& log,
     }
     for (const auto& [k, v] : env) {
       ::setenv(k.c_str(), v.c_str(), 1);
+    }
+    if (!stdin_path.empty()) {
+      const int in = ::open(stdin_path.c_str(), O_RDONLY);
+      if (in >= 0) {
+        ::dup2(in, 0);
+        ::close(in);
+      }
     }
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -223,11 +231,12 @@ http_reply server_process::get(const std::string& path) const {
 }
 
 std::pair<int, std::string> run_binary(const std::vector<std::string>& args,
-                                       const std::vector<std::pair<std::string, std::string>>& env) {
+                                       const std::vector<std::pair<std::string, std::string>>& env,
+                                       const std::string& stdin_path) {
   const auto dir = make_temp_dir("run");
   std::vector<std::string> argv = {server_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = spawn_process(argv, dir / "out.log", env);
+  const pid_t pid = spawn_process(argv, dir / "out.log", env, stdin_path);
   int status = 0;
   ::waitpid(pid, &status, 0);
   auto out = read_text(dir / "out.log");

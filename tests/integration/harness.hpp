@@ -22,7 +22,8 @@ std::string read_text(const std::filesystem::path& p);
 
 // Starts argv[0] with args, stdout+stderr to `log`. Returns the pid.
 pid_t spawn_process(const std::vector<std::string>& argv, const std::filesystem::path& log,
-                    const std::vector<std::pair<std::string, std::string>>& env = {});
+                    const std::vector<std::pair<std::string, std::string>>& env = {},
+                    const std::string& stdin_path = "");
 // SIGTERM, wait up to `seconds`, then SIGKILL. Returns the exit status (waitpid form).
 int stop_process(pid_t pid, int seconds = 10, int sig = 15);
 bool process_alive(pid_t pid);
@@ -87,7 +88,8 @@ std::filesystem::path fixtures_dir();
 
 // Runs the binary with args to completion; returns {exit code, stdout+stderr}.
 std::pair<int, std::string> run_binary(const std::vector<std::string>& args,
-                                       const std::vector<std::pair<std::string, std::string>>& env = {});
+                                       const std::vector<std::pair<std::string, std::string>>& env = {},
+                                       const std::string& stdin_path = "");
 
 // A JSON field of a flat reply: "accepted_count":N -> N (or -1).
 long json_int(const std::string& body, const std::string& key);

@@ -74,6 +74,38 @@ TEST_CASE("every configuration key is documented in docs/CONFIGURATION.md", "[cl
   CHECK(keys > 30);
 }
 
+TEST_CASE("cluster: offline preview, one deterministic JSON line per input", "[cli][clustering]") {
+  const auto dir = make_temp_dir("preview");
+  std::ofstream(dir / "in.jsonl")
+      << R"j({"service_id":"a","message":"x","stack_trace":"java.lang.IllegalStateException: boom 1\n\tat com.acme.A.b(A.java:10)"})j" "\n"
+      << R"j({"service_id":"a","message":"y","stack_trace":"java.lang.IllegalStateException: boom 2\n\tat com.acme.A.b(A.java:99)"})j" "\n"
+      << R"j({"service_id":"b","message":"x","stack_trace":"java.lang.IllegalStateException: boom 1\n\tat com.acme.A.b(A.java:10)"})j" "\n"
+      << "not json\n";
+  auto first = run_binary({"cluster", "--input-format", "jsonl"}, {}, (dir / "in.jsonl").string());
+  auto second = run_binary({"cluster", "--input-format", "jsonl"}, {}, (dir / "in.jsonl").string());
+  INFO(first.second);
+  CHECK(first.first == 0);
+  CHECK(first.second == second.second);  // deterministic
+  std::istringstream lines(first.second);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(lines, l);) out.push_back(l);
+  REQUIRE(out.size() == 4);
+  CHECK(json_str(out[0], "cluster_id") == json_str(out[1], "cluster_id"));  // another deploy
+  CHECK(json_str(out[0], "cluster_id") != json_str(out[2], "cluster_id"));  // another service
+  CHECK(json_int(out[0], "level") == 1);
+  CHECK(out[3].find("\"error\"") != std::string::npos);
+  std::ofstream(dir / "in.txt") << "user 17 logged in from 10.0.0.1\nuser 99 logged in from 10.0.0.7\n";
+  auto text = run_binary({"cluster", "--input-format", "text"}, {}, (dir / "in.txt").string());
+  std::istringstream tl(text.second);
+  std::string a, b;
+  std::getline(tl, a);
+  std::getline(tl, b);
+  CHECK(json_int(a, "level") == 3);
+  CHECK(json_str(a, "cluster_id") == json_str(b, "cluster_id"));
+  CHECK(run_binary({"cluster", "--input-format", "xml"}).first == 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("refuses to start without tokens unless auth.disabled is explicit", "[cli][auth]") {
   const auto dir = make_temp_dir("noauth");
   std::ofstream(dir / "c.yaml") << "storage: {redis: \"redis://127.0.0.1:1/0\"}\n";

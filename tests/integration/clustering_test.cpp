@@ -1,0 +1,222 @@
+// Clustering through the real interfaces: records posted over HTTP end up, exactly once, in
+// cluster state read back over the query API and from Redis; events are emitted; a SIGKILL at any
+// moment followed by a restart leaves every count exact.
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace luffy::test;
+
+namespace {
+
+std::string config(const redis_process& redis) {
+  return R"(
+auth:
+  tokens:
+    - {name: all, token: tok, services: ["*"], default_service: app}
+    - {name: orders-only, token: orders-tok, services: [orders]}
+storage: {redis: ")" + redis.url() + R"("}
+)";
+}
+
+http_call post(const std::string& body, const std::string& token = "tok") {
+  http_call c;
+  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
+  c.body = body;
+  return c;
+}
+
+// A Java error whose crash site is `site` (0..2); ids and line numbers vary per call.
+std::string java_record(int seq, int site, const std::string& service = "orders",
+                        int line_base = 10) {
+  static const char* methods[] = {"findById", "charge", "ship", "load", "save"};
+  const std::string m = methods[site % 5];
+  const std::string ts = "2026-11-30T10:" + std::to_string(10 + seq % 50) + ":" +
+                         std::to_string(10 + seq % 49) + "." + std::to_string(100 + seq % 900) + "Z";
+  return R"j({"timestamp":")j" + ts + R"j(","level":"ERROR","service_id":")j" + service +
+         R"j(","hostname":"host-)j" + std::to_string(seq % 3) + R"j(","message":"request )j" +
+         std::to_string(seq) +
+         R"j( failed","stack_trace":"java.lang.IllegalStateException: order )j" +
+         std::to_string(1000 + seq) + R"j( not found\n\tat com.acme.orders.Repo.)j" + m +
+         "(Repo.java:" + std::to_string(line_base + seq % 7) +
+         R"j()\n\tat com.acme.orders.Service.handle(Service.java:)j" +
+         std::to_string(line_base + 3) +
+         R"j()\n\tat java.base/java.lang.Thread.run(Thread.java:1583)"})j";
+}
+
+std::string batch(int from, int to, int site_mod = 3) {
+  std::string b = "[";
+  for (int i = from; i < to; ++i) {
+    b += std::string(i > from ? "," : "") + java_record(i, i % site_mod);
+  }
+  return b + "]";
+}
+
+long stat(const redis_process& redis, const std::string& field) {
+  auto v = redis.cmd({"HGET", "luffy:stats", field});
+  return v.type == luffy::redis_value::kind::string ? std::stol(v.str) : 0;
+}
+
+bool wait_processed(const redis_process& redis, long expected, int seconds = 30) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (stat(redis, "processed") >= expected) return stat(redis, "processed") == expected;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+long sum_of_cluster_counts(const redis_process& redis) {
+  long sum = 0;
+  const auto ids = redis.cmd({"ZRANGE", "luffy:clusters:by_count", "0", "-1"});
+  for (const auto& id : ids.elements) {
+    sum += std::stol(redis.cmd({"HGET", "luffy:cluster:" + id.str, "count"}).str);
+  }
+  return sum;
+}
+
+std::vector<std::map<std::string, std::string>> events(const redis_process& redis) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& e : redis.cmd({"XRANGE", "luffy:events", "-", "+"}).elements) {
+    std::map<std::string, std::string> m;
+    const auto& f = e.elements[1].elements;
+    for (size_t i = 0; i + 1 < f.size(); i += 2) m[f[i].str] = f[i + 1].str;
+    out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("posted records become clusters; the query API reads them", "[clustering]") {
+  redis_process redis;
+  server_process server(config(redis));
+  auto fixture = post(read_text(fixtures_dir() / "captures" / "json.tail.body"));
+  auto r = server.call(fixture);
+  REQUIRE(r.status == 202);
+  long accepted = json_int(r.body, "accepted_count");
+  // 30 errors from 3 crash sites, two "deploys" (different line numbers): 3 clusters.
+  r = server.call(post(batch(0, 30)));
+  REQUIRE(r.status == 202);
+  accepted += json_int(r.body, "accepted_count");
+  REQUIRE(wait_processed(redis, accepted));
+  CHECK(sum_of_cluster_counts(redis) == accepted);
+
+  auto list = server.call([] {
+    http_call c;
+    c.method = "GET";
+    c.path = "/api/v1/clusters?service_id=orders&sort=count";
+    c.headers = {{"Authorization", "Bearer tok"}};
+    return c;
+  }());
+  INFO(list.body);
+  REQUIRE(list.status == 200);
+  CHECK(json_int(list.body, "count") == 10);  // the first (largest) cluster
+  CHECK(json_str(list.body, "exception_type") == "java.lang.IllegalStateException");
+  CHECK(json_int(list.body, "fingerprint_level") == 1);
+  const std::string id = json_str(list.body, "id");
+  REQUIRE(id.size() == 32);
+
+  // One new_cluster event per cluster.
+  const auto ev = events(redis);
+  const long clusters = redis.cmd({"ZCARD", "luffy:clusters:by_count"}).integer;
+  CHECK(static_cast<long>(std::count_if(ev.begin(), ev.end(), [](auto& e) {
+          return e.at("type") == "new_cluster";
+        })) == clusters);
+
+  // Detail with samples, hosts and the per-minute series.
+  http_call get;
+  get.method = "GET";
+  get.path = "/api/v1/clusters/" + id;
+  get.headers = {{"Authorization", "Bearer tok"}};
+  auto detail = server.call(get);
+  REQUIRE(detail.status == 200);
+  CHECK(detail.body.find("\"samples\":[{") != std::string::npos);
+  CHECK(detail.body.find("\"hosts\":[\"host-") != std::string::npos);
+  CHECK(detail.body.find("\"per_minute\":[{\"minute\":\"2026-11-30T10:") != std::string::npos);
+
+  // A token sees only its services.
+  get.headers = {{"Authorization", "Bearer orders-tok"}};
+  CHECK(server.call(get).status == 200);
+  auto gateway = server.call([] {
+    http_call c;
+    c.method = "GET";
+    c.path = "/api/v1/clusters?service_id=gateway";
+    c.headers = {{"Authorization", "Bearer orders-tok"}};
+    return c;
+  }());
+  CHECK(gateway.status == 403);
+  get.headers = {};
+  CHECK(server.call(get).status == 401);
+
+  // Resolve, then the same problem again: a regression event and the cluster is open again.
+  http_call resolve;
+  resolve.path = "/api/v1/clusters/" + id + "/resolve";
+  resolve.headers = {{"Authorization", "Bearer tok"}};
+  REQUIRE(server.call(resolve).status == 200);
+  CHECK(redis.cmd({"HGET", "luffy:cluster:" + id, "status"}).str == "resolved");
+  // The same crash site as the resolved cluster, from a later deploy (other line numbers).
+  const std::string culprit = json_str(list.body, "culprit");
+  const int site = culprit.find("findById") != std::string::npos ? 0
+                   : culprit.find("charge") != std::string::npos ? 1
+                                                                 : 2;
+  r = server.call(post("[" + java_record(3000, site, "orders", 40) + "]"));
+  REQUIRE(json_int(r.body, "accepted_count") == 1);
+  REQUIRE(wait_processed(redis, accepted + 1));
+  CHECK(redis.cmd({"HGET", "luffy:cluster:" + id, "status"}).str == "open");
+  const auto after = events(redis);
+  CHECK(std::count_if(after.begin(), after.end(), [&](auto& e) {
+          return e.at("type") == "regression" && e.at("cluster_id") == id;
+        }) == 1);
+}
+
+TEST_CASE("SIGKILL at any moment, restart: every cluster count is exact", "[clustering][crash]") {
+  redis_process redis;
+  const int batches = 40, per_batch = 250;
+  std::vector<std::string> bodies;
+  for (int b = 0; b < batches; ++b) bodies.push_back(batch(b * per_batch, (b + 1) * per_batch, 5));
+  std::vector<bool> acked(batches, false);
+  for (int round = 0; round < 3; ++round) {
+    server_process server(config(redis));
+    std::atomic<bool> stop{false};
+    std::thread killer;
+    if (round < 2) {
+      // Kill while requests and clustering are in full flow.
+      killer = std::thread([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300 + 200 * round));
+        ::kill(server.pid(), SIGKILL);
+        stop = true;
+      });
+    }
+    for (int b = 0; b < batches && !stop; ++b) {
+      if (acked[b]) continue;
+      try {
+        auto r = server.call(post(bodies[b]));
+        if (r.status == 202) acked[b] = true;
+      } catch (...) {
+        break;  // the server died under us: this batch was not acknowledged
+      }
+    }
+    if (killer.joinable()) killer.join();
+    if (round == 2) {
+      REQUIRE(std::all_of(acked.begin(), acked.end(), [](bool a) { return a; }));
+      REQUIRE(wait_processed(redis, batches * per_batch, 60));
+    }
+  }
+  // Every record was acknowledged once (retries of unacknowledged batches were duplicates of what
+  // had landed), and every one is counted in exactly one cluster.
+  CHECK(stat(redis, "processed") == batches * per_batch);
+  CHECK(sum_of_cluster_counts(redis) == batches * per_batch);
+  // Nothing left pending in any shard.
+  for (int shard = 0; shard < 4; ++shard) {
+    const auto key = "luffy:journal:" + std::to_string(shard);
+    if (redis.cmd({"EXISTS", key}).integer == 0) continue;
+    const auto pending = redis.cmd({"XPENDING", key, "luffy-clusterers"});
+    CHECK(pending.elements.at(0).integer == 0);
+  }
+}
