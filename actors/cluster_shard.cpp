@@ -116,6 +116,7 @@ for c = 0, n - 1 do
   end
 end
 redis.call('XACK', stream, group, entry)
+redis.call('XDEL', stream, entry)
 redis.call('HINCRBY', prefix .. ':stats', 'processed', records)
 redis.call('HINCRBY', prefix .. ':stats', 'clusters', created)
 return {1, created}
@@ -355,6 +356,9 @@ std::chrono::milliseconds poll(shard_state& st) {
         continue;  // an entry deleted while pending
       }
       if (!apply_entry(st, e.elements[0].str, e.elements[1])) {
+        // The entry stays pending (or was applied by a script whose reply we lost): read our
+        // pending entries again before new ones; the script's XPENDING check makes that safe.
+        st.backlog = true;
         return std::chrono::milliseconds(500);
       }
       ++entries;

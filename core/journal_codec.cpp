@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 namespace luffy {
 
 const char* to_string(journal_encoding e) { return e == journal_encoding::zstd ? "zstd" : "json"; }
@@ -16,7 +18,12 @@ std::string encode_payload(std::string_view json_lines, journal_encoding e) {
   if (e == journal_encoding::json) {
     return std::string(json_lines);
   }
-  thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();  // reused: context setup dominates small frames
+  // One context per thread, reused: its setup costs more than compressing a small frame.
+  struct cctx_free {
+    void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+  };
+  thread_local std::unique_ptr<ZSTD_CCtx, cctx_free> ctx(ZSTD_createCCtx());
+  ZSTD_CCtx* cctx = ctx.get();
   std::string out(ZSTD_compressBound(json_lines.size()), '\0');
   const size_t n =
       ZSTD_compressCCtx(cctx, out.data(), out.size(), json_lines.data(), json_lines.size(), 1);

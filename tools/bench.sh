@@ -167,10 +167,22 @@ hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; 
 loadgen_cmd=("$loadgen_bin" --host 127.0.0.1 --port "$port" --token bench-token --json
   "${cpu_pids[@]}" "${loadgen_args[@]}")
 show "${loadgen_cmd[@]}"
+metrics() { curl -s --max-time 5 "http://127.0.0.1:$port/api/v1/ingest/metrics"; }
 s0=$(ticks "$server_pid")
 r0=$([[ -n $redis_pid ]] && ticks "$redis_pid" || echo 0)
+metrics >"$tmp/metrics0.json"
+t0=$(date +%s.%N)
 lg_rc=0
 "${loadgen_cmd[@]}" >"$tmp/loadgen.json" || lg_rc=$?
+t1=$(date +%s.%N)
+metrics >"$tmp/metrics1.json"
+# End to end: wait (up to 120 s) until clustering has processed everything accepted.
+for _ in $(seq 1200); do
+  metrics >"$tmp/metrics2.json"
+  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(0 if m["processed"] >= m["accepted"] else 1)' "$tmp/metrics2.json" && break
+  sleep 0.1
+done
+t2=$(date +%s.%N)
 s1=$(ticks "$server_pid")
 r1=$([[ -n $redis_pid ]] && ticks "$redis_pid" || echo 0)
 server_alive=1
@@ -214,6 +226,20 @@ else:
     print("CPU per log           n/a (no log acknowledged)")
 print("cross-check           whole loadgen run incl. warmup: server %.2f s, redis %.2f s CPU" %
       (int(os.environ["WHOLE_SERVER"]) / tck, int(os.environ["WHOLE_REDIS"]) / tck))
+PY
+python3 - "$tmp/metrics0.json" "$tmp/metrics1.json" "$tmp/metrics2.json" "$t0" "$t1" "$t2" <<'PY'
+import json, sys
+m0, m1, m2 = (json.load(open(p)) for p in sys.argv[1:4])
+t0, t1, t2 = (float(x) for x in sys.argv[4:7])
+acc = m1["accepted"] - m0["accepted"]
+proc = m1["processed"] - m0["processed"]
+print("== end to end (whole loadgen run incl. warmup, %.1f s)" % (t1 - t0))
+print("clustered logs/s      %.1f  (accepted %.1f/s; clustered/accepted %.1f %%)" %
+      (proc / (t1 - t0), acc / (t1 - t0), 100.0 * proc / acc if acc else 0))
+print("processing lag        p50 %.3f s, p99 %.3f s (journal entry written -> applied; bucket bounds)" %
+      (m1["processing_lag_p50_seconds"], m1["processing_lag_p99_seconds"]))
+print("backlog drained       %.1f s after the load stopped (processed %d of %d accepted)" %
+      (t2 - t1, m2["processed"], m2["accepted"]))
 PY
 if [[ $server_alive == 0 ]]; then
   tail -n 30 "$tmp/server.log" >&2

@@ -25,6 +25,7 @@ std::string config(const redis_process& redis) {
   return R"(
 auth: {tokens: [{name: t, token: tok, services: ["*"], default_service: app}]}
 storage: {redis: ")" + redis.url() + R"("}
+clustering: {enabled: false}  # these tests read the journal before it is clustered
 )";
 }
 

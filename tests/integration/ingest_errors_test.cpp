@@ -52,6 +52,7 @@ auth:
     - {name: narrow, token: narrow-token, services: [svc-a], default_service: svc-a}
     - {name: nodefault, token: nodefault-token, services: [svc-a, svc-b]}
 storage: {redis: ")" + redis.url() + R"("}
+clustering: {enabled: false}  # these tests read the journal before it is clustered
 )"};
 };
 
@@ -178,6 +179,7 @@ TEST_CASE("503 with Retry-After when ingest.enabled is false", "[errors][flag]")
 ingest: {enabled: false}
 auth: {tokens: [{name: t, token: full-token, services: ["*"]}]}
 storage: {redis: ")" + redis.url() + R"("}
+clustering: {enabled: false}  # these tests read the journal before it is clustered
 )");
   auto r = server.call(post(R"([{"message":"a","service_id":"s"}])"));
   check_error(r, 503, "ingest_disabled");
