@@ -54,6 +54,7 @@ struct options {
   bool gzip = false;
   std::string token;
   uint32_t services = 4;
+  uint32_t problems = 0;
   bool unique = true;
   uint64_t seed = 1;
   uint32_t pool = 8;
@@ -80,6 +81,7 @@ const char* kUsage =
     "  --unique            every record unique across the run (default)\n"
     "  --no-unique         resend the pool's bodies unchanged (exercises dedup)\n"
     "  --seed S            content seed                                        [1]\n"
+    "  --problems N        reuse N distinct stack traces (realistic clusters); 0 = all distinct [0]\n"
     "  --pool N            distinct prebuilt bodies                            [8]\n"
     "  --timeout S         socket send/receive timeout                         [30]\n"
     "  --cpu-pid PID       report PID's CPU seconds (utime+stime) spent during the timed\n"
@@ -166,6 +168,8 @@ options parse(int argc, char** argv) {
       o.unique = true;
     } else if (a == "--no-unique") {
       o.unique = false;
+    } else if (a == "--problems") {
+      o.problems = static_cast<uint32_t>(to_u64(a, val(), 0, 1000000));
     } else if (a == "--seed") {
       o.seed = to_u64(a, val(), 0, UINT64_MAX);
     } else if (a == "--pool") {
@@ -448,6 +452,7 @@ int main(int argc, char** argv) {
   po.format = o.format;
   po.batch = o.batch;
   po.services = o.services;
+  po.problems = o.problems;
   po.pool_size = o.pool;
   po.seed = o.seed;
   po.run_id = run_id;

@@ -477,6 +477,13 @@ void render_msgpack(std::string& out, std::vector<slot>& slots, uint32_t rec,
 std::vector<body_template> build_pool(const pool_options& o, int64_t base_us) {
   static const std::string_view envs[] = {"production", "production", "production", "staging"};
   rng_t r(o.seed);
+  // With --problems N, records reuse N contents (trace and message); each record stays unique by
+  // its sequence number and time, as real services repeat a few problems many times.
+  std::vector<record_content> problems;
+  rng_t pr(o.seed ^ 0x5eed);
+  for (uint32_t i = 0; i < o.problems; ++i) {
+    problems.push_back(make_content(pr));
+  }
   std::vector<body_template> pool;
   for (uint32_t t = 0; t < o.pool_size; ++t) {
     body_template bt;
@@ -492,7 +499,10 @@ std::vector<body_template> build_pool(const pool_options& o, int64_t base_us) {
                    std::to_string(rint(r, 0, 9));
       m.environment = std::string(pick(r, envs));
       m.trace_id = hex(r, 32);
-      const record_content c = make_content(r);
+      const record_content c =
+          problems.empty()
+              ? make_content(r)
+              : problems[static_cast<size_t>(rint(r, 0, static_cast<int>(problems.size()) - 1))];
       if (o.format == body_format::json) {
         if (i > 0) {
           bt.body += ',';

@@ -50,6 +50,8 @@ struct pool_options {
   uint32_t services = 4;   // service ids "svc-0".."svc-(services-1)"
   uint32_t pool_size = 8;  // distinct bodies
   uint64_t seed = 1;
+  uint32_t problems = 0;  // distinct error contents (stack traces) reused across records; 0 = all
+                          // different (near one cluster per record: the clustering worst case)
   std::string run_id;  // 6 lowercase hex chars, embedded in every message
 };
 
