@@ -176,10 +176,21 @@ lg_rc=0
 "${loadgen_cmd[@]}" >"$tmp/loadgen.json" || lg_rc=$?
 t1=$(date +%s.%N)
 metrics >"$tmp/metrics1.json"
-# End to end: wait (up to 120 s) until clustering has processed everything accepted.
-for _ in $(seq 1200); do
+# End to end: wait (up to 300 s) until clustering has processed everything accepted; give up
+# after 5 s without progress (e.g. clustering.enabled=false).
+last=-1
+still=0
+for _ in $(seq 3000); do
   metrics >"$tmp/metrics2.json"
-  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(0 if m["processed"] >= m["accepted"] else 1)' "$tmp/metrics2.json" && break
+  processed=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["processed"] if m["processed"] < m["accepted"] else "done")' "$tmp/metrics2.json")
+  [[ $processed == done ]] && break
+  if [[ $processed == "$last" ]]; then
+    still=$((still + 1))
+    ((still < 50)) || break
+  else
+    still=0
+  fi
+  last=$processed
   sleep 0.1
 done
 t2=$(date +%s.%N)
