@@ -193,6 +193,12 @@ while ((SECONDS < DEADLINE)); do
   sleep 1
 done
 sleep 3   # a split trace would arrive as extra (orphan) records: give it time
+# ... and wait until the server has clustered what it accepted
+DEADLINE=$((SECONDS + 30))
+while ((SECONDS < DEADLINE)); do
+  (($(metric luffy_ingest_processed_records_total) >= EXPECTED)) && break
+  sleep 0.5
+done
 RECEIVED=$(metric luffy_ingest_received_records_total)
 ACCEPTED=$(metric luffy_ingest_accepted_records_total)
 dump_redis >"$TMP/redis-dump.txt" 2>/dev/null || true
@@ -215,4 +221,16 @@ for noise in "GET /orders/41" "job charge_card started" "POST /api/users" "slow 
     fail "non-error line '$noise' reached Redis"
   fi
 done
-echo "PASS: fluent-bit -> luffy-ingest -> redis: $RECEIVED records (4 traces, one record each), no noise"
+# every trace was clustered: four clusters, each from its stack frames (fingerprint level 1)
+PROCESSED=$(metric luffy_ingest_processed_records_total)
+[[ "$PROCESSED" -eq $EXPECTED ]] || fail "luffy_ingest_processed_records_total=$PROCESSED, want $EXPECTED"
+curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$API_PORT/api/v1/clusters?limit=100" \
+  >"$TMP/clusters.json" || fail "GET /api/v1/clusters failed"
+CLUSTERS=$(grep -o '"id":"[0-9a-f]\{32\}"' "$TMP/clusters.json" | wc -l)
+LEVEL1=$(grep -o '"fingerprint_level":1' "$TMP/clusters.json" | wc -l)
+[[ "$CLUSTERS" -eq $EXPECTED ]] || fail "$CLUSTERS clusters, want $EXPECTED: $(cat "$TMP/clusters.json")"
+[[ "$LEVEL1" -eq $EXPECTED ]] || fail "$LEVEL1 clusters from stack frames, want $EXPECTED: $(cat "$TMP/clusters.json")"
+for type in IllegalStateException ValueError TypeError; do
+  grep -q "\"title\":\"$type" "$TMP/clusters.json" || fail "no cluster titled $type: $(cat "$TMP/clusters.json")"
+done
+echo "PASS: fluent-bit -> luffy-ingest -> redis: $RECEIVED records (4 traces, one record each), no noise, $CLUSTERS clusters"
