@@ -189,7 +189,8 @@ int64_t now_ms() {
 
 std::string clean_line(std::string s) {
   for (auto& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
+    if (c == '\n' || c == '\r')
+      c = ' ';
   }
   return s;
 }
@@ -202,14 +203,17 @@ struct decoded_entry {
 
 // Decodes one journal entry. An entry that cannot be decoded yields no records: it is still
 // acknowledged (with no effect) rather than retried forever, and counted in the log.
-decoded_entry decode_entry(shard_state& st, const std::string& entry_id, const redis_value& fields) {
+decoded_entry decode_entry(shard_state& st, const std::string& entry_id,
+                           const redis_value& fields) {
   decoded_entry out;
   out.id = entry_id;
   std::string enc = "json", payload;
   for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
     const auto& k = fields.elements[i].str;
-    if (k == "enc") enc = fields.elements[i + 1].str;
-    else if (k == "records") payload = fields.elements[i + 1].str;
+    if (k == "enc")
+      enc = fields.elements[i + 1].str;
+    else if (k == "records")
+      payload = fields.elements[i + 1].str;
   }
   const auto encoding = journal_encoding_from(enc);
   auto text = encoding ? decode_payload(payload, *encoding) : std::nullopt;
@@ -219,7 +223,8 @@ decoded_entry decode_entry(shard_state& st, const std::string& entry_id, const r
   size_t start = 0;
   while (start < text->size()) {
     size_t end = text->find('\n', start);
-    if (end == std::string::npos) end = text->size();
+    if (end == std::string::npos)
+      end = text->size();
     out.lines.emplace_back(*text, start, end - start);
     start = end + 1;
   }
@@ -247,8 +252,7 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
         auto it = st.miners.find(rec.service_id);
         if (it == st.miners.end()) {
           it = st.miners
-                   .emplace(rec.service_id,
-                            template_miner(st.settings.clustering.miner_similarity))
+                   .emplace(rec.service_id, template_miner(st.settings.clustering.miner_similarity))
                    .first;
         }
         fingerprint fp = compute_fingerprint(rec, st.settings.clustering, &it->second);
@@ -264,8 +268,10 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
         sum.first_us = std::min(sum.first_us, rec.timestamp_us);
         sum.last_us = std::max(sum.last_us, rec.timestamp_us);
         ++sum.minutes[rec.timestamp_us / 60000000];
-        if (!rec.hostname.empty()) sum.hosts[clean_line(rec.hostname)] = true;
-        if (!rec.environment.empty()) sum.environments[clean_line(rec.environment)] = true;
+        if (!rec.hostname.empty())
+          sum.hosts[clean_line(rec.hostname)] = true;
+        if (!rec.environment.empty())
+          sum.environments[clean_line(rec.environment)] = true;
         sum.samples.push_back(&entry.lines[i]);
         if (sum.samples.size() > st.settings.samples) {
           sum.samples.erase(sum.samples.begin());
@@ -281,15 +287,20 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
                                   std::to_string(st.settings.spike_minimum),
                                   std::to_string(records),
                                   std::to_string(entries.size())};
-    for (const auto& entry : entries) args.push_back(entry.id);
+    for (const auto& entry : entries)
+      args.push_back(entry.id);
     args.push_back(std::to_string(order.size()));
     for (const auto& id : order) {
       const auto& s = sums[id];
       std::string minutes, hosts, envs, samples;
-      for (auto& [m, c] : s.minutes) minutes += std::to_string(m) + ":" + std::to_string(c) + ",";
-      for (auto& [h, _] : s.hosts) hosts += h + "\n";
-      for (auto& [v, _] : s.environments) envs += v + "\n";
-      for (const std::string* line : s.samples) samples += *line + "\n";
+      for (auto& [m, c] : s.minutes)
+        minutes += std::to_string(m) + ":" + std::to_string(c) + ",";
+      for (auto& [h, _] : s.hosts)
+        hosts += h + "\n";
+      for (auto& [v, _] : s.environments)
+        envs += v + "\n";
+      for (const std::string* line : s.samples)
+        samples += *line + "\n";
       args.insert(args.end(), {id, s.service_id, std::to_string(s.fp.level), s.severity,
                                s.fp.exception_type, s.fp.title, s.fp.template_text, s.fp.culprit,
                                s.fp.language, std::to_string(s.count), std::to_string(s.first_us),
@@ -319,7 +330,8 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
     // Some entries were applied already (a reply lost before a crash): drop them and retry.
     // The miners saw their records again; that only affects level-3 template generality.
     std::vector<std::string> gone;
-    for (const auto& g : v.elements[1].elements) gone.push_back(g.str);
+    for (const auto& g : v.elements[1].elements)
+      gone.push_back(g.str);
     entries.erase(std::remove_if(entries.begin(), entries.end(),
                                  [&](const decoded_entry& e) {
                                    return std::find(gone.begin(), gone.end(), e.id) != gone.end();
@@ -357,9 +369,12 @@ void update_backlog(shard_state& st, size_t entries_read) {
     for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
       const auto& k = g.elements[i].str;
       const auto& v = g.elements[i + 1];
-      if (k == "name") name = v.str;
-      if (k == "pending") pending = v.integer;
-      if (k == "lag") group_lag = v.integer;
+      if (k == "name")
+        name = v.str;
+      if (k == "pending")
+        pending = v.integer;
+      if (k == "lag")
+        group_lag = v.integer;
     }
     if (name == group_name) {
       backlog.store(pending + group_lag, std::memory_order_relaxed);
@@ -372,16 +387,20 @@ void update_backlog(shard_state& st, size_t entries_read) {
     bool ours = false;
     std::string delivered;
     for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
-      if (g.elements[i].str == "name") ours = g.elements[i + 1].str == group_name;
-      if (g.elements[i].str == "last-delivered-id") delivered = g.elements[i + 1].str;
+      if (g.elements[i].str == "name")
+        ours = g.elements[i + 1].str == group_name;
+      if (g.elements[i].str == "last-delivered-id")
+        delivered = g.elements[i + 1].str;
     }
-    if (ours) last_delivered = delivered;
+    if (ours)
+      last_delivered = delivered;
   }
   const std::string from = "(" + last_delivered;
   auto next = st.redis->command({"XRANGE", st.stream, from, "+", "COUNT", "1"});
   if (!last_delivered.empty() && next.ok() && next.value->type == redis_value::kind::array &&
       !next.value->elements.empty()) {
-    const int64_t created = std::strtoll(next.value->elements[0].elements[0].str.c_str(), nullptr, 10);
+    const int64_t created =
+        std::strtoll(next.value->elements[0].elements[0].str.c_str(), nullptr, 10);
     lag.store(std::max<int64_t>(0, now - created), std::memory_order_relaxed);
     return;
   }
@@ -395,8 +414,8 @@ std::chrono::milliseconds poll(shard_state& st) {
     if (!r.ok()) {
       return std::chrono::milliseconds(500);
     }
-    st.group_ready = r.value->type != redis_value::kind::error ||
-                     r.value->str.rfind("BUSYGROUP", 0) == 0;
+    st.group_ready =
+        r.value->type != redis_value::kind::error || r.value->str.rfind("BUSYGROUP", 0) == 0;
     if (!st.group_ready) {
       return std::chrono::milliseconds(500);
     }

@@ -61,9 +61,7 @@ caf::behavior dedup_actor(caf::stateful_actor<dedup_state>* self, dedup_settings
   self->state.redis = std::make_unique<redis_client>(settings.redis);
   self->state.settings = std::move(settings);
   return {
-      [=](const dedup_check& req) -> caf::result<dedup_verdict> {
-        return check(self->state, req);
-      },
+      [=](const dedup_check& req) -> caf::result<dedup_verdict> { return check(self->state, req); },
   };
 }
 

@@ -6,8 +6,8 @@
 #include "actors/messages.hpp"
 #include "core/body_decoder.hpp"
 #include "core/continuation_merge.hpp"
-#include "core/utf8.hpp"
 #include "core/record_hash.hpp"
+#include "core/utf8.hpp"
 
 namespace luffy {
 
@@ -51,7 +51,8 @@ parsed_batch parse(parser_state& st, parse_request& req) {
   out.merged = merge_continuations(r.records, &r.source_index);
   for (auto& rec : r.records) {
     if (rec.stack_trace.size() > st.options.max_stack_trace_bytes) {
-      rec.stack_trace.resize(utf8_truncation_point(rec.stack_trace, st.options.max_stack_trace_bytes));
+      rec.stack_trace.resize(
+          utf8_truncation_point(rec.stack_trace, st.options.max_stack_trace_bytes));
       rec.truncated = true;
     }
   }

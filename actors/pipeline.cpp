@@ -37,7 +37,8 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   js.key_prefix = cfg.storage.key_prefix;
   js.window_seconds = cfg.dedup.window_seconds;
   js.shards = static_cast<uint32_t>(cfg.actors.cluster_shards);
-  js.encoding = journal_encoding_from(cfg.storage.journal_encoding).value_or(journal_encoding::zstd);
+  js.encoding =
+      journal_encoding_from(cfg.storage.journal_encoding).value_or(journal_encoding::zstd);
   p.journal = spawn_journal_pool(sys, static_cast<size_t>(cfg.actors.journal_writers), js);
 
   if (cfg.clustering.enabled) {

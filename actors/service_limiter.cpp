@@ -23,8 +23,8 @@ struct limiter_state {
 
 caf::behavior service_limiter(caf::stateful_actor<limiter_state>* self, int64_t per_minute,
                               int64_t burst) {
-  self->state.bucket = token_bucket(static_cast<uint64_t>(per_minute),
-                                    static_cast<uint64_t>(burst), monotonic_us());
+  self->state.bucket =
+      token_bucket(static_cast<uint64_t>(per_minute), static_cast<uint64_t>(burst), monotonic_us());
   return {
       [=](limit_request& req) -> limit_grant {
         const int64_t now = monotonic_us();

@@ -40,7 +40,9 @@ std::string expand_env(const std::string& in, const std::string& where,
   return out;
 }
 
-std::string scalar(const YAML::Node& n) { return n.as<std::string>(); }
+std::string scalar(const YAML::Node& n) {
+  return n.as<std::string>();
+}
 
 void load_tokens(const YAML::Node& list, luffy_config& cfg, std::vector<std::string>& problems) {
   if (!list.IsSequence()) {
@@ -69,13 +71,15 @@ void load_tokens(const YAML::Node& list, luffy_config& cfg, std::vector<std::str
         }
       } else if (key == "token_sha256") {
         t.token_sha256 = expand_env(scalar(kv.second), kpath, problems);
-        for (auto& c : t.token_sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : t.token_sha256)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       } else if (key == "services") {
         if (!kv.second.IsSequence()) {
           problems.push_back(kpath + ": expected a list such as [\"*\"] or [checkout, billing]");
           continue;
         }
-        for (const auto& s : kv.second) t.services.push_back(scalar(s));
+        for (const auto& s : kv.second)
+          t.services.push_back(scalar(s));
       } else if (key == "default_service") {
         t.default_service = scalar(kv.second);
       } else if (key == "admin") {
@@ -103,11 +107,11 @@ void walk(const YAML::Node& node, const std::string& prefix, luffy_config& cfg,
     }
     if (v.IsMap()) {
       const auto* k = find_config_key(path + ".x");
-      const bool known_section = k != nullptr || path == "auth.jwt" ||
-                                 std::any_of(config_keys().begin(), config_keys().end(),
-                                             [&](const config_key& ck) {
-                                               return ck.path.substr(0, path.size() + 1) == path + ".";
-                                             });
+      const bool known_section =
+          k != nullptr || path == "auth.jwt" ||
+          std::any_of(config_keys().begin(), config_keys().end(), [&](const config_key& ck) {
+            return ck.path.substr(0, path.size() + 1) == path + ".";
+          });
       if (!known_section) {
         problems.push_back(path + ": unknown section");
         continue;
@@ -128,10 +132,12 @@ void walk(const YAML::Node& node, const std::string& prefix, luffy_config& cfg,
             problems.push_back(path + ": expected a list of strings");
             break;
           }
-          if (!joined.empty()) joined += ",";
+          if (!joined.empty())
+            joined += ",";
           joined += expand_env(item.as<std::string>(), path, problems);
         }
-        if (auto err = apply_setting(cfg, path, joined)) problems.push_back(*err);
+        if (auto err = apply_setting(cfg, path, joined))
+          problems.push_back(*err);
         continue;
       }
     }
@@ -150,7 +156,8 @@ void apply_overrides(luffy_config& cfg, const std::vector<std::string>& sets, bo
                      std::vector<std::string>& problems) {
   if (use_env) {
     for (const auto& k : config_keys()) {
-      if (k.type == key_type::list || k.type == key_type::map) continue;
+      if (k.type == key_type::list || k.type == key_type::map)
+        continue;
       const std::string env = env_name_for(k.path);
       if (const char* v = std::getenv(env.c_str())) {
         if (auto err = apply_setting(cfg, k.path, v)) {
@@ -197,7 +204,8 @@ config_load_result load_config_text(const std::string& yaml_text, const std::str
   }
   apply_overrides(r.config, sets, use_environment, r.problems);
   if (r.problems.empty()) {
-    for (auto& p : validate(r.config)) r.problems.push_back(std::move(p));
+    for (auto& p : validate(r.config))
+      r.problems.push_back(std::move(p));
   }
   return r;
 }

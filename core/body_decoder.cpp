@@ -20,8 +20,8 @@ using simdjson::dom::element_type;
 using simdjson::dom::object;
 
 std::string_view trim_ws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -163,12 +163,18 @@ std::optional<media_type> media_type_from_content_type(std::string_view ct) {
 
 const char* to_string(body_format f) {
   switch (f) {
-    case body_format::json: return "json";
-    case body_format::json_lines: return "json_lines";
-    case body_format::json_stream: return "json_stream";
-    case body_format::envelope: return "envelope";
-    case body_format::single: return "single";
-    case body_format::msgpack: return "msgpack";
+    case body_format::json:
+      return "json";
+    case body_format::json_lines:
+      return "json_lines";
+    case body_format::json_stream:
+      return "json_stream";
+    case body_format::envelope:
+      return "envelope";
+    case body_format::single:
+      return "single";
+    case body_format::msgpack:
+      return "msgpack";
   }
   return "unknown";
 }
@@ -269,8 +275,8 @@ decode_result body_decoder::decode(std::string& body, media_type type, const dec
 
   if (text.front() != '{') {
     fail(out, decode_error::malformed,
-         std::string("body must start with '[' or '{' (JSON), found '") + text.front() + "' at byte " +
-             std::to_string(text.data() - body.data()));
+         std::string("body must start with '[' or '{' (JSON), found '") + text.front() +
+             "' at byte " + std::to_string(text.data() - body.data()));
     return out;
   }
 
@@ -279,7 +285,8 @@ decode_result body_decoder::decode(std::string& body, media_type type, const dec
   const size_t batch = std::max<size_t>(body.size() + 1, 1 << 16);
   auto err = parser.parse_many(body.data(), body.size(), batch).get(stream);
   if (err != simdjson::SUCCESS) {
-    fail(out, decode_error::malformed, std::string("invalid JSON: ") + simdjson::error_message(err));
+    fail(out, decode_error::malformed,
+         std::string("invalid JSON: ") + simdjson::error_message(err));
     return out;
   }
   uint32_t index = 0;
@@ -289,13 +296,15 @@ decode_result body_decoder::decode(std::string& body, media_type type, const dec
     err = (*it).get(el);
     if (err != simdjson::SUCCESS) {
       fail(out, decode_error::malformed,
-           std::string("invalid JSON: ") + simdjson::error_message(err) + " in the object at byte " +
-               std::to_string(it.current_index()) + " (record " + std::to_string(index) + ")");
+           std::string("invalid JSON: ") + simdjson::error_message(err) +
+               " in the object at byte " + std::to_string(it.current_index()) + " (record " +
+               std::to_string(index) + ")");
       return out;
     }
     if (index == 0 && !single) {
       simdjson::dom::array logs;
-      if (el.type() == element_type::OBJECT && el["logs"].get_array().get(logs) == simdjson::SUCCESS) {
+      if (el.type() == element_type::OBJECT &&
+          el["logs"].get_array().get(logs) == simdjson::SUCCESS) {
         out.format = body_format::envelope;
         if (logs.size() > opt.max_records) {
           fail(out, decode_error::too_many_records,
@@ -317,8 +326,9 @@ decode_result body_decoder::decode(std::string& body, media_type type, const dec
       }
     }
     if (single && index > 0) {
-      fail(out, decode_error::malformed, "expected exactly one JSON object, found more at byte " +
-                                             std::to_string(it.current_index()));
+      fail(out, decode_error::malformed,
+           "expected exactly one JSON object, found more at byte " +
+               std::to_string(it.current_index()));
       return out;
     }
     if (out.received >= opt.max_records) {

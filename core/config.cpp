@@ -12,49 +12,99 @@ constexpr int64_t kMaxI = INT64_MAX;
 std::vector<config_key> make_keys() {
   using k = key_type;
   return {
-      {"server.listen", k::string, "127.0.0.1:8080", 0, 0, "", "Address and port the HTTP server binds (host:port). Use 0.0.0.0:8080 in containers."},
-      {"server.threads", k::integer, "64", 1, 4096, "", "HTTP worker threads. Each open keep-alive connection holds one: size it for the number of Fluent Bit agents."},
-      {"server.max_queued", k::integer, "256", 1, 100000, "", "Accepted connections waiting for a free worker before new ones are refused."},
-      {"server.max_connections", k::integer, "1024", 16, 65535, "", "Listen backlog of the server socket."},
-      {"server.max_body_bytes", k::size, "16MiB", 1024, 1LL << 31, "", "Largest request body on the wire (compressed size). Larger bodies get 413."},
-      {"server.max_inflated_bytes", k::size, "64MiB", 1024, 1LL << 32, "", "Largest body after gzip inflation (gzip-bomb bound). Larger bodies get 413."},
-      {"server.keepalive_timeout_seconds", k::integer, "30", 1, 3600, "", "Idle time before a keep-alive connection is closed."},
-      {"server.request_timeout_seconds", k::integer, "15", 1, 600, "", "Longest a request may wait for the pipeline and Redis before it is answered 503."},
-      {"server.max_in_flight_requests", k::integer, "64", 1, 100000, "", "Ingest requests inside the pipeline at once; beyond it new ones get 503 + Retry-After."},
-      {"ingest.enabled", k::boolean, "true", 0, 0, "", "Feature flag. When false the ingest endpoints answer 503 and agents keep their buffers."},
-      {"ingest.max_records", k::integer, "100000", 1, 10000000, "", "Most records in one request (413 above). Fluent Bit sizes requests in bytes (~2 MB chunks), so keep it large."},
-      {"ingest.date_key", k::string, "date", 0, 0, "", "Key of the agent's event time (Fluent Bit json_date_key). A record's own `timestamp` wins over it."},
-      {"ingest.max_message_bytes", k::size, "64KiB", 256, 1LL << 26, "", "Messages longer than this are cut on a UTF-8 boundary and flagged `truncated`."},
-      {"ingest.max_stack_trace_bytes", k::size, "256KiB", 256, 1LL << 26, "", "Stack traces longer than this are cut and flagged `truncated`."},
-      {"auth.disabled", k::boolean, "false", 0, 0, "", "Accept requests without a token. Must be set explicitly; the server logs a warning."},
-      {"auth.tokens", k::list, "[]", 0, 0, "", "Bearer tokens: {name, token | token_sha256, services: [..] or [\"*\"], default_service, admin}."},
-      {"auth.jwt.secret", k::string, "", 0, 0, "", "HS256 secret for JWT bearer tokens (optional). Claims: services (array), iss, aud, exp."},
+      {"server.listen", k::string, "127.0.0.1:8080", 0, 0, "",
+       "Address and port the HTTP server binds (host:port). Use 0.0.0.0:8080 in containers."},
+      {"server.threads", k::integer, "64", 1, 4096, "",
+       "HTTP worker threads. Each open keep-alive connection holds one: size it for the number of "
+       "Fluent Bit agents."},
+      {"server.max_queued", k::integer, "256", 1, 100000, "",
+       "Accepted connections waiting for a free worker before new ones are refused."},
+      {"server.max_connections", k::integer, "1024", 16, 65535, "",
+       "Listen backlog of the server socket."},
+      {"server.max_body_bytes", k::size, "16MiB", 1024, 1LL << 31, "",
+       "Largest request body on the wire (compressed size). Larger bodies get 413."},
+      {"server.max_inflated_bytes", k::size, "64MiB", 1024, 1LL << 32, "",
+       "Largest body after gzip inflation (gzip-bomb bound). Larger bodies get 413."},
+      {"server.keepalive_timeout_seconds", k::integer, "30", 1, 3600, "",
+       "Idle time before a keep-alive connection is closed."},
+      {"server.request_timeout_seconds", k::integer, "15", 1, 600, "",
+       "Longest a request may wait for the pipeline and Redis before it is answered 503."},
+      {"server.max_in_flight_requests", k::integer, "64", 1, 100000, "",
+       "Ingest requests inside the pipeline at once; beyond it new ones get 503 + Retry-After."},
+      {"ingest.enabled", k::boolean, "true", 0, 0, "",
+       "Feature flag. When false the ingest endpoints answer 503 and agents keep their buffers."},
+      {"ingest.max_records", k::integer, "100000", 1, 10000000, "",
+       "Most records in one request (413 above). Fluent Bit sizes requests in bytes (~2 MB "
+       "chunks), so keep it large."},
+      {"ingest.date_key", k::string, "date", 0, 0, "",
+       "Key of the agent's event time (Fluent Bit json_date_key). A record's own `timestamp` wins "
+       "over it."},
+      {"ingest.max_message_bytes", k::size, "64KiB", 256, 1LL << 26, "",
+       "Messages longer than this are cut on a UTF-8 boundary and flagged `truncated`."},
+      {"ingest.max_stack_trace_bytes", k::size, "256KiB", 256, 1LL << 26, "",
+       "Stack traces longer than this are cut and flagged `truncated`."},
+      {"auth.disabled", k::boolean, "false", 0, 0, "",
+       "Accept requests without a token. Must be set explicitly; the server logs a warning."},
+      {"auth.tokens", k::list, "[]", 0, 0, "",
+       "Bearer tokens: {name, token | token_sha256, services: [..] or [\"*\"], default_service, "
+       "admin}."},
+      {"auth.jwt.secret", k::string, "", 0, 0, "",
+       "HS256 secret for JWT bearer tokens (optional). Claims: services (array), iss, aud, exp."},
       {"auth.jwt.issuer", k::string, "", 0, 0, "", "Required `iss` of JWTs, when set."},
       {"auth.jwt.audience", k::string, "", 0, 0, "", "Required `aud` of JWTs, when set."},
-      {"rate_limit.per_minute", k::integer, "10000", 0, kMaxI, "", "Records per minute per service (token bucket). 0 refuses everything."},
-      {"rate_limit.burst", k::integer, "0", 0, kMaxI, "", "Bucket capacity in records; 0 means one minute's worth."},
-      {"rate_limit.services.*", k::map, "", 0, kMaxI, "", "Per-service override of per_minute: `rate_limit.services.checkout: 50000`."},
+      {"rate_limit.per_minute", k::integer, "10000", 0, kMaxI, "",
+       "Records per minute per service (token bucket). 0 refuses everything."},
+      {"rate_limit.burst", k::integer, "0", 0, kMaxI, "",
+       "Bucket capacity in records; 0 means one minute's worth."},
+      {"rate_limit.services.*", k::map, "", 0, kMaxI, "",
+       "Per-service override of per_minute: `rate_limit.services.checkout: 50000`."},
       {"actors.parsers", k::integer, "2", 1, 256, "", "Parser actors decoding bodies in parallel."},
-      {"actors.cluster_shards", k::integer, "4", 1, 1024, "", "Journal streams and cluster shard actors (luffy:journal:<n>)."},
-      {"actors.journal_writers", k::integer, "4", 1, 64, "", "Redis connections writing the journal (detached actors)."},
-      {"actors.scheduler_threads", k::integer, "0", 0, 256, "", "CAF scheduler threads; 0 = number of cores."},
-      {"dedup.window_seconds", k::integer, "3600", 1, 7 * 86400, "", "A record seen within this window (at least; up to twice) is a duplicate. Shared through Redis."},
-      {"clustering.enabled", k::boolean, "true", 0, 0, "", "Run the cluster shard actors in this process (false: ingest only; another process clusters)."},
-      {"clustering.samples", k::integer, "5", 0, 100, "", "Most recent sample records kept per cluster."},
-      {"clustering.spike_multiplier", k::integer, "5", 1, 1000, "", "A cluster spikes when its last event-time minute exceeds this multiple of its mean over the previous 60 minutes ..."},
-      {"clustering.spike_minimum", k::integer, "50", 1, 100000000, "", "... and has at least this many records."},
-      {"clustering.top_frames", k::integer, "5", 1, 50, "", "In-app frames of the root cause that enter a level-1 fingerprint."},
-      {"clustering.in_app_prefixes", k::string, "", 0, 0, "", "Frame prefixes (module/package/path) that are always in-app; a YAML list or comma-separated."},
-      {"clustering.not_in_app_prefixes", k::string, "", 0, 0, "", "Frame prefixes that are never in-app (vendored libraries); a YAML list or comma-separated."},
-      {"storage.redis", k::string, "embedded", 0, 0, "", "`embedded` (start a private redis-server child on loopback) or redis://host:port/db."},
-      {"storage.data_dir", k::string, "./var/data", 0, 0, "", "Data directory of the embedded Redis (AOF files)."},
-      {"storage.redis_server_bin", k::string, "redis-server", 0, 0, "", "redis-server binary for the embedded Redis."},
-      {"storage.embedded_port", k::integer, "0", 0, 65535, "", "Loopback port of the embedded Redis; 0 picks a free one."},
-      {"storage.fsync", k::enumeration, "always", 0, 0, "always|everysec", "Embedded Redis appendfsync. `always`: a 202 survives a host crash; `everysec`: up to 1 s may be lost."},
-      {"storage.timeout_ms", k::integer, "2000", 10, 600000, "", "Redis connect and command timeout."},
-      {"storage.journal_encoding", k::enumeration, "zstd", 0, 0, "zstd|json", "Encoding of journal payloads: zstd (about 8x less Redis memory, AOF and copying) or plain JSON lines."},
+      {"actors.cluster_shards", k::integer, "4", 1, 1024, "",
+       "Journal streams and cluster shard actors (luffy:journal:<n>)."},
+      {"actors.journal_writers", k::integer, "4", 1, 64, "",
+       "Redis connections writing the journal (detached actors)."},
+      {"actors.scheduler_threads", k::integer, "0", 0, 256, "",
+       "CAF scheduler threads; 0 = number of cores."},
+      {"dedup.window_seconds", k::integer, "3600", 1, 7 * 86400, "",
+       "A record seen within this window (at least; up to twice) is a duplicate. Shared through "
+       "Redis."},
+      {"clustering.enabled", k::boolean, "true", 0, 0, "",
+       "Run the cluster shard actors in this process (false: ingest only; another process "
+       "clusters)."},
+      {"clustering.samples", k::integer, "5", 0, 100, "",
+       "Most recent sample records kept per cluster."},
+      {"clustering.spike_multiplier", k::integer, "5", 1, 1000, "",
+       "A cluster spikes when its last event-time minute exceeds this multiple of its mean over "
+       "the previous 60 minutes ..."},
+      {"clustering.spike_minimum", k::integer, "50", 1, 100000000, "",
+       "... and has at least this many records."},
+      {"clustering.top_frames", k::integer, "5", 1, 50, "",
+       "In-app frames of the root cause that enter a level-1 fingerprint."},
+      {"clustering.in_app_prefixes", k::string, "", 0, 0, "",
+       "Frame prefixes (module/package/path) that are always in-app; a YAML list or "
+       "comma-separated."},
+      {"clustering.not_in_app_prefixes", k::string, "", 0, 0, "",
+       "Frame prefixes that are never in-app (vendored libraries); a YAML list or "
+       "comma-separated."},
+      {"storage.redis", k::string, "embedded", 0, 0, "",
+       "`embedded` (start a private redis-server child on loopback) or redis://host:port/db."},
+      {"storage.data_dir", k::string, "./var/data", 0, 0, "",
+       "Data directory of the embedded Redis (AOF files)."},
+      {"storage.redis_server_bin", k::string, "redis-server", 0, 0, "",
+       "redis-server binary for the embedded Redis."},
+      {"storage.embedded_port", k::integer, "0", 0, 65535, "",
+       "Loopback port of the embedded Redis; 0 picks a free one."},
+      {"storage.fsync", k::enumeration, "always", 0, 0, "always|everysec",
+       "Embedded Redis appendfsync. `always`: a 202 survives a host crash; `everysec`: up to 1 s "
+       "may be lost."},
+      {"storage.timeout_ms", k::integer, "2000", 10, 600000, "",
+       "Redis connect and command timeout."},
+      {"storage.journal_encoding", k::enumeration, "zstd", 0, 0, "zstd|json",
+       "Encoding of journal payloads: zstd (about 8x less Redis memory, AOF and copying) or plain "
+       "JSON lines."},
       {"storage.key_prefix", k::string, "luffy", 0, 0, "", "Prefix of every Redis key."},
-      {"log.level", k::enumeration, "info", 0, 0, "trace|debug|info|warn|error|off", "Log level. debug logs one line per request."},
+      {"log.level", k::enumeration, "info", 0, 0, "trace|debug|info|warn|error|off",
+       "Log level. debug logs one line per request."},
   };
 }
 
@@ -66,8 +116,10 @@ bool parse_int(std::string_view v, int64_t& out) {
 std::optional<bool> parse_bool(std::string_view v) {
   std::string s(v);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (s == "true" || s == "yes" || s == "on" || s == "1") return true;
-  if (s == "false" || s == "no" || s == "off" || s == "0") return false;
+  if (s == "true" || s == "yes" || s == "on" || s == "1")
+    return true;
+  if (s == "false" || s == "no" || s == "off" || s == "0")
+    return false;
   return std::nullopt;
 }
 
@@ -78,12 +130,16 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
       {"server.max_connections", [](luffy_config& c) { return &c.server.max_connections; }},
       {"server.max_body_bytes", [](luffy_config& c) { return &c.server.max_body_bytes; }},
       {"server.max_inflated_bytes", [](luffy_config& c) { return &c.server.max_inflated_bytes; }},
-      {"server.keepalive_timeout_seconds", [](luffy_config& c) { return &c.server.keepalive_timeout_seconds; }},
-      {"server.request_timeout_seconds", [](luffy_config& c) { return &c.server.request_timeout_seconds; }},
-      {"server.max_in_flight_requests", [](luffy_config& c) { return &c.server.max_in_flight_requests; }},
+      {"server.keepalive_timeout_seconds",
+       [](luffy_config& c) { return &c.server.keepalive_timeout_seconds; }},
+      {"server.request_timeout_seconds",
+       [](luffy_config& c) { return &c.server.request_timeout_seconds; }},
+      {"server.max_in_flight_requests",
+       [](luffy_config& c) { return &c.server.max_in_flight_requests; }},
       {"ingest.max_records", [](luffy_config& c) { return &c.ingest.max_records; }},
       {"ingest.max_message_bytes", [](luffy_config& c) { return &c.ingest.max_message_bytes; }},
-      {"ingest.max_stack_trace_bytes", [](luffy_config& c) { return &c.ingest.max_stack_trace_bytes; }},
+      {"ingest.max_stack_trace_bytes",
+       [](luffy_config& c) { return &c.ingest.max_stack_trace_bytes; }},
       {"rate_limit.per_minute", [](luffy_config& c) { return &c.rate_limit.per_minute; }},
       {"rate_limit.burst", [](luffy_config& c) { return &c.rate_limit.burst; }},
       {"actors.parsers", [](luffy_config& c) { return &c.actors.parsers; }},
@@ -92,40 +148,59 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
       {"actors.scheduler_threads", [](luffy_config& c) { return &c.actors.scheduler_threads; }},
       {"dedup.window_seconds", [](luffy_config& c) { return &c.dedup.window_seconds; }},
       {"clustering.samples", [](luffy_config& c) { return &c.clustering.samples; }},
-      {"clustering.spike_multiplier", [](luffy_config& c) { return &c.clustering.spike_multiplier; }},
+      {"clustering.spike_multiplier",
+       [](luffy_config& c) { return &c.clustering.spike_multiplier; }},
       {"clustering.spike_minimum", [](luffy_config& c) { return &c.clustering.spike_minimum; }},
       {"clustering.top_frames", [](luffy_config& c) { return &c.clustering.top_frames; }},
       {"storage.embedded_port", [](luffy_config& c) { return &c.storage.embedded_port; }},
       {"storage.timeout_ms", [](luffy_config& c) { return &c.storage.timeout_ms; }},
   };
   for (auto& [name, get] : table) {
-    if (name == p) return get(c);
+    if (name == p)
+      return get(c);
   }
   return nullptr;
 }
 
 std::string* string_field(luffy_config& c, std::string_view p) {
-  if (p == "server.listen") return &c.server.listen;
-  if (p == "ingest.date_key") return &c.ingest.date_key;
-  if (p == "auth.jwt.secret") return &c.auth.jwt_secret;
-  if (p == "auth.jwt.issuer") return &c.auth.jwt_issuer;
-  if (p == "auth.jwt.audience") return &c.auth.jwt_audience;
-  if (p == "storage.redis") return &c.storage.redis;
-  if (p == "storage.data_dir") return &c.storage.data_dir;
-  if (p == "storage.redis_server_bin") return &c.storage.redis_server_bin;
-  if (p == "storage.fsync") return &c.storage.fsync;
-  if (p == "storage.key_prefix") return &c.storage.key_prefix;
-  if (p == "storage.journal_encoding") return &c.storage.journal_encoding;
-  if (p == "log.level") return &c.log.level;
-  if (p == "clustering.in_app_prefixes") return &c.clustering.in_app_prefixes;
-  if (p == "clustering.not_in_app_prefixes") return &c.clustering.not_in_app_prefixes;
+  if (p == "server.listen")
+    return &c.server.listen;
+  if (p == "ingest.date_key")
+    return &c.ingest.date_key;
+  if (p == "auth.jwt.secret")
+    return &c.auth.jwt_secret;
+  if (p == "auth.jwt.issuer")
+    return &c.auth.jwt_issuer;
+  if (p == "auth.jwt.audience")
+    return &c.auth.jwt_audience;
+  if (p == "storage.redis")
+    return &c.storage.redis;
+  if (p == "storage.data_dir")
+    return &c.storage.data_dir;
+  if (p == "storage.redis_server_bin")
+    return &c.storage.redis_server_bin;
+  if (p == "storage.fsync")
+    return &c.storage.fsync;
+  if (p == "storage.key_prefix")
+    return &c.storage.key_prefix;
+  if (p == "storage.journal_encoding")
+    return &c.storage.journal_encoding;
+  if (p == "log.level")
+    return &c.log.level;
+  if (p == "clustering.in_app_prefixes")
+    return &c.clustering.in_app_prefixes;
+  if (p == "clustering.not_in_app_prefixes")
+    return &c.clustering.not_in_app_prefixes;
   return nullptr;
 }
 
 bool* bool_field(luffy_config& c, std::string_view p) {
-  if (p == "ingest.enabled") return &c.ingest.enabled;
-  if (p == "auth.disabled") return &c.auth.disabled;
-  if (p == "clustering.enabled") return &c.clustering.enabled;
+  if (p == "ingest.enabled")
+    return &c.ingest.enabled;
+  if (p == "auth.disabled")
+    return &c.auth.disabled;
+  if (p == "clustering.enabled")
+    return &c.clustering.enabled;
   return nullptr;
 }
 
@@ -138,7 +213,8 @@ const std::vector<config_key>& config_keys() {
 
 const config_key* find_config_key(std::string_view path) {
   for (const auto& k : config_keys()) {
-    if (k.path == path) return &k;
+    if (k.path == path)
+      return &k;
     if (k.type == key_type::map) {
       const auto prefix = k.path.substr(0, k.path.size() - 1);  // "rate_limit.services."
       if (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
@@ -160,20 +236,31 @@ std::string env_name_for(std::string_view path) {
 
 std::optional<int64_t> parse_size(std::string_view text) {
   size_t i = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-  if (i == 0) return std::nullopt;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9')
+    ++i;
+  if (i == 0)
+    return std::nullopt;
   int64_t n = 0;
-  if (!parse_int(text.substr(0, i), n)) return std::nullopt;
+  if (!parse_int(text.substr(0, i), n))
+    return std::nullopt;
   std::string unit(text.substr(i));
-  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
-  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (!unit.empty() && unit.front() == ' ')
+    unit.erase(0, 1);
+  std::transform(unit.begin(), unit.end(), unit.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   int64_t mult = 1;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1LL << 10;
-  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1LL << 20;
-  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1LL << 30;
-  else return std::nullopt;
-  if (n > INT64_MAX / mult) return std::nullopt;
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib")
+    mult = 1LL << 10;
+  else if (unit == "m" || unit == "mb" || unit == "mib")
+    mult = 1LL << 20;
+  else if (unit == "g" || unit == "gb" || unit == "gib")
+    mult = 1LL << 30;
+  else
+    return std::nullopt;
+  if (n > INT64_MAX / mult)
+    return std::nullopt;
   return n * mult;
 }
 
@@ -182,11 +269,15 @@ std::vector<std::string> split_list(std::string_view s) {
   size_t start = 0;
   while (start <= s.size()) {
     size_t end = s.find(',', start);
-    if (end == std::string_view::npos) end = s.size();
+    if (end == std::string_view::npos)
+      end = s.size();
     std::string_view item = s.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    if (!item.empty())
+      out.emplace_back(item);
     start = end + 1;
   }
   return out;
@@ -196,16 +287,19 @@ bool split_host_port(std::string_view listen, std::string& host, uint16_t& port)
   size_t colon;
   if (!listen.empty() && listen.front() == '[') {
     const auto close = listen.find(']');
-    if (close == std::string_view::npos || close + 1 >= listen.size() || listen[close + 1] != ':') return false;
+    if (close == std::string_view::npos || close + 1 >= listen.size() || listen[close + 1] != ':')
+      return false;
     host = std::string(listen.substr(1, close - 1));
     colon = close + 1;
   } else {
     colon = listen.rfind(':');
-    if (colon == std::string_view::npos) return false;
+    if (colon == std::string_view::npos)
+      return false;
     host = std::string(listen.substr(0, colon));
   }
   int64_t p = 0;
-  if (!parse_int(listen.substr(colon + 1), p) || p < 0 || p > 65535) return false;
+  if (!parse_int(listen.substr(colon + 1), p) || p < 0 || p > 65535)
+    return false;
   port = static_cast<uint16_t>(p);
   return !host.empty();
 }
@@ -224,14 +318,15 @@ std::optional<std::string> apply_setting(luffy_config& cfg, std::string_view pat
       int64_t v = 0;
       if (key->type == key_type::size) {
         auto s = parse_size(value);
-        if (!s) return where + ": expected a size such as 16MiB, got \"" + std::string(value) + "\"";
+        if (!s)
+          return where + ": expected a size such as 16MiB, got \"" + std::string(value) + "\"";
         v = *s;
       } else if (!parse_int(value, v)) {
         return where + ": expected an integer, got \"" + std::string(value) + "\"";
       }
       if (v < key->min || v > key->max) {
-        return where + ": " + std::to_string(v) + " is outside [" + std::to_string(key->min) + ", " +
-               std::to_string(key->max) + "]";
+        return where + ": " + std::to_string(v) + " is outside [" + std::to_string(key->min) +
+               ", " + std::to_string(key->max) + "]";
       }
       if (key->type == key_type::map) {
         cfg.rate_limit.services[std::string(path.substr(path.rfind('.') + 1))] = v;
@@ -242,7 +337,8 @@ std::optional<std::string> apply_setting(luffy_config& cfg, std::string_view pat
     }
     case key_type::boolean: {
       auto b = parse_bool(value);
-      if (!b) return where + ": expected true or false, got \"" + std::string(value) + "\"";
+      if (!b)
+        return where + ": expected true or false, got \"" + std::string(value) + "\"";
       *bool_field(cfg, path) = *b;
       return std::nullopt;
     }
@@ -252,11 +348,15 @@ std::optional<std::string> apply_setting(luffy_config& cfg, std::string_view pat
       size_t start = 0;
       while (start <= choices.size()) {
         auto bar = choices.find('|', start);
-        if (bar == std::string_view::npos) bar = choices.size();
-        if (choices.substr(start, bar - start) == value) ok = true;
+        if (bar == std::string_view::npos)
+          bar = choices.size();
+        if (choices.substr(start, bar - start) == value)
+          ok = true;
         start = bar + 1;
       }
-      if (!ok) return where + ": expected one of " + std::string(choices) + ", got \"" + std::string(value) + "\"";
+      if (!ok)
+        return where + ": expected one of " + std::string(choices) + ", got \"" +
+               std::string(value) + "\"";
       *string_field(cfg, path) = std::string(value);
       return std::nullopt;
     }
@@ -280,7 +380,9 @@ std::vector<std::string> validate(const luffy_config& cfg) {
     problems.push_back("server.max_inflated_bytes: must be at least server.max_body_bytes");
   }
   if (!cfg.auth.disabled && cfg.auth.tokens.empty() && cfg.auth.jwt_secret.empty()) {
-    problems.push_back("auth.tokens: no tokens and no auth.jwt.secret; set tokens or auth.disabled: true explicitly");
+    problems.push_back(
+        "auth.tokens: no tokens and no auth.jwt.secret; set tokens or auth.disabled: true "
+        "explicitly");
   }
   for (size_t i = 0; i < cfg.auth.tokens.size(); ++i) {
     const auto& t = cfg.auth.tokens[i];
@@ -293,14 +395,16 @@ std::vector<std::string> validate(const luffy_config& cfg) {
     }
     if (!t.default_service.empty() && !(t.services.size() == 1 && t.services[0] == "*") &&
         std::find(t.services.begin(), t.services.end(), t.default_service) == t.services.end()) {
-      problems.push_back(where + ".default_service: \"" + t.default_service + "\" is not in its services");
+      problems.push_back(where + ".default_service: \"" + t.default_service +
+                         "\" is not in its services");
     }
   }
   if (cfg.ingest.date_key.empty()) {
     problems.push_back("ingest.date_key: must not be empty");
   }
   if (cfg.storage.redis != "embedded" && cfg.storage.redis.rfind("redis://", 0) != 0) {
-    problems.push_back("storage.redis: expected `embedded` or redis://host:port/db, got \"" + cfg.storage.redis + "\"");
+    problems.push_back("storage.redis: expected `embedded` or redis://host:port/db, got \"" +
+                       cfg.storage.redis + "\"");
   }
   if (cfg.storage.key_prefix.empty()) {
     problems.push_back("storage.key_prefix: must not be empty");

@@ -19,10 +19,10 @@ namespace luffy {
 
 struct token_config {
   std::string name;
-  std::string token_sha256;             // hex SHA-256 of the bearer token (plain tokens are hashed on load)
-  std::vector<std::string> services;    // allowed service ids, or {"*"}
-  std::string default_service;          // for records without service_id
-  bool admin = false;                   // may call /api/v1/admin/*
+  std::string token_sha256;  // hex SHA-256 of the bearer token (plain tokens are hashed on load)
+  std::vector<std::string> services;  // allowed service ids, or {"*"}
+  std::string default_service;        // for records without service_id
+  bool admin = false;                 // may call /api/v1/admin/*
 };
 
 struct luffy_config {
@@ -92,12 +92,12 @@ struct luffy_config {
 enum class key_type { string, integer, size, boolean, enumeration, list, map };
 
 struct config_key {
-  std::string_view path;       // "server.listen"; "rate_limit.services.*" for maps
+  std::string_view path;  // "server.listen"; "rate_limit.services.*" for maps
   key_type type;
   std::string_view default_text;
   int64_t min = 0;
   int64_t max = 0;
-  std::string_view choices;    // for enumerations: "a|b|c"
+  std::string_view choices;  // for enumerations: "a|b|c"
   std::string_view doc;
 };
 

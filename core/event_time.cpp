@@ -118,9 +118,8 @@ std::optional<int64_t> parse_time_string(std::string_view s) {
   }
   size_t i = 0;
   int year, mon, day, hour = 0, min = 0, sec = 0;
-  if (!read_digits(s, i, 4, year) || i >= s.size() || s[i++] != '-' ||
-      !read_digits(s, i, 2, mon) || i >= s.size() || s[i++] != '-' ||
-      !read_digits(s, i, 2, day)) {
+  if (!read_digits(s, i, 4, year) || i >= s.size() || s[i++] != '-' || !read_digits(s, i, 2, mon) ||
+      i >= s.size() || s[i++] != '-' || !read_digits(s, i, 2, day)) {
     return std::nullopt;
   }
   if (mon < 1 || mon > 12 || day < 1 || day > 31) {
@@ -185,7 +184,8 @@ std::optional<int64_t> parse_time_string(std::string_view s) {
       return std::nullopt;
     }
   }
-  const int64_t days = days_from_civil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
+  const int64_t days =
+      days_from_civil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_s;
   return secs * 1000000 + frac_us;
 }

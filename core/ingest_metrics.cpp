@@ -30,17 +30,38 @@ double latency_histogram::quantile(double q) const {
 
 void ingest_metrics::count_status(int status) {
   switch (status) {
-    case 202: add(status_202, 1); break;
-    case 400: add(status_400, 1); break;
-    case 401: add(status_401, 1); break;
-    case 403: add(status_403, 1); break;
-    case 404: add(status_404, 1); break;
-    case 405: add(status_405, 1); break;
-    case 413: add(status_413, 1); break;
-    case 415: add(status_415, 1); break;
-    case 429: add(status_429, 1); break;
-    case 503: add(status_503, 1); break;
-    default: add(status_other, 1);
+    case 202:
+      add(status_202, 1);
+      break;
+    case 400:
+      add(status_400, 1);
+      break;
+    case 401:
+      add(status_401, 1);
+      break;
+    case 403:
+      add(status_403, 1);
+      break;
+    case 404:
+      add(status_404, 1);
+      break;
+    case 405:
+      add(status_405, 1);
+      break;
+    case 413:
+      add(status_413, 1);
+      break;
+    case 415:
+      add(status_415, 1);
+      break;
+    case 429:
+      add(status_429, 1);
+      break;
+    case 503:
+      add(status_503, 1);
+      break;
+    default:
+      add(status_other, 1);
   }
 }
 

@@ -63,7 +63,9 @@ struct ingest_metrics {
 
   void count_status(int status);
 
-  static void add(std::atomic<uint64_t>& c, uint64_t n) { c.fetch_add(n, std::memory_order_relaxed); }
+  static void add(std::atomic<uint64_t>& c, uint64_t n) {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
 };
 
 }  // namespace luffy

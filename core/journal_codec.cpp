@@ -6,11 +6,15 @@
 
 namespace luffy {
 
-const char* to_string(journal_encoding e) { return e == journal_encoding::zstd ? "zstd" : "json"; }
+const char* to_string(journal_encoding e) {
+  return e == journal_encoding::zstd ? "zstd" : "json";
+}
 
 std::optional<journal_encoding> journal_encoding_from(std::string_view name) {
-  if (name == "json" || name == "none") return journal_encoding::json;
-  if (name == "zstd") return journal_encoding::zstd;
+  if (name == "json" || name == "none")
+    return journal_encoding::json;
+  if (name == "zstd")
+    return journal_encoding::zstd;
   return std::nullopt;
 }
 

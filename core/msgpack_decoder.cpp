@@ -1,9 +1,10 @@
 // The msgpack half of body_decoder: Fluent Bit's native chunk format.
 //
-// A body is a concatenation of events. Fluent Bit >= 2.1 writes [[EventTime, {metadata}], {record}];
-// older agents [EventTime, {record}]. EventTime is msgpack ext type 0 (uint32 BE seconds, uint32 BE
-// nanoseconds), or a plain integer / float of seconds. Integer widths differ between versions
-// (v4.2.8 array32/map32 everywhere, v5.1.1 fixarray), which msgpack-cxx handles for us.
+// A body is a concatenation of events. Fluent Bit >= 2.1 writes [[EventTime, {metadata}],
+// {record}]; older agents [EventTime, {record}]. EventTime is msgpack ext type 0 (uint32 BE
+// seconds, uint32 BE nanoseconds), or a plain integer / float of seconds. Integer widths differ
+// between versions (v4.2.8 array32/map32 everywhere, v5.1.1 fixarray), which msgpack-cxx handles
+// for us.
 #include <msgpack.hpp>
 
 #include <cstring>
@@ -35,19 +36,36 @@ void to_json(const msgpack::object& o, std::string& out, size_t depth) {
     return;
   }
   switch (o.type) {
-    case msgpack::type::NIL: out += "null"; break;
-    case msgpack::type::BOOLEAN: out += o.via.boolean ? "true" : "false"; break;
-    case msgpack::type::POSITIVE_INTEGER: append_json_uint(out, o.via.u64); break;
-    case msgpack::type::NEGATIVE_INTEGER: append_json_int(out, o.via.i64); break;
+    case msgpack::type::NIL:
+      out += "null";
+      break;
+    case msgpack::type::BOOLEAN:
+      out += o.via.boolean ? "true" : "false";
+      break;
+    case msgpack::type::POSITIVE_INTEGER:
+      append_json_uint(out, o.via.u64);
+      break;
+    case msgpack::type::NEGATIVE_INTEGER:
+      append_json_int(out, o.via.i64);
+      break;
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: append_json_double(out, o.via.f64); break;
-    case msgpack::type::STR: append_json_string(out, safe_string(o.via.str.ptr, o.via.str.size)); break;
-    case msgpack::type::BIN: append_json_string(out, safe_string(o.via.bin.ptr, o.via.bin.size)); break;
-    case msgpack::type::EXT: out += "null"; break;
+    case msgpack::type::FLOAT64:
+      append_json_double(out, o.via.f64);
+      break;
+    case msgpack::type::STR:
+      append_json_string(out, safe_string(o.via.str.ptr, o.via.str.size));
+      break;
+    case msgpack::type::BIN:
+      append_json_string(out, safe_string(o.via.bin.ptr, o.via.bin.size));
+      break;
+    case msgpack::type::EXT:
+      out += "null";
+      break;
     case msgpack::type::ARRAY:
       out.push_back('[');
       for (uint32_t i = 0; i < o.via.array.size; ++i) {
-        if (i) out.push_back(',');
+        if (i)
+          out.push_back(',');
         to_json(o.via.array.ptr[i], out, depth + 1);
       }
       out.push_back(']');
@@ -55,7 +73,8 @@ void to_json(const msgpack::object& o, std::string& out, size_t depth) {
     case msgpack::type::MAP:
       out.push_back('{');
       for (uint32_t i = 0; i < o.via.map.size; ++i) {
-        if (i) out.push_back(',');
+        if (i)
+          out.push_back(',');
         const auto& kv = o.via.map.ptr[i];
         if (kv.key.type == msgpack::type::STR) {
           append_json_string(out, safe_string(kv.key.via.str.ptr, kv.key.via.str.size));
@@ -77,8 +96,10 @@ std::optional<int64_t> event_time(const msgpack::object& t) {
     case msgpack::type::EXT:
       if (t.via.ext.type() == 0 && t.via.ext.size == 8) {
         const auto* p = reinterpret_cast<const unsigned char*>(t.via.ext.data());
-        const uint32_t sec = (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-        const uint32_t nsec = (uint32_t(p[4]) << 24) | (uint32_t(p[5]) << 16) | (uint32_t(p[6]) << 8) | p[7];
+        const uint32_t sec =
+            (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+        const uint32_t nsec =
+            (uint32_t(p[4]) << 24) | (uint32_t(p[5]) << 16) | (uint32_t(p[6]) << 8) | p[7];
         return time_from_event_time(sec, nsec);
       }
       return std::nullopt;
@@ -136,9 +157,13 @@ void add_map(const msgpack::object& map, std::optional<int64_t> agent_time, uint
           builder.on_double(key, static_cast<double>(v.via.u64));
         }
         break;
-      case msgpack::type::NEGATIVE_INTEGER: builder.on_integer(key, v.via.i64); break;
+      case msgpack::type::NEGATIVE_INTEGER:
+        builder.on_integer(key, v.via.i64);
+        break;
       case msgpack::type::FLOAT32:
-      case msgpack::type::FLOAT64: builder.on_double(key, v.via.f64); break;
+      case msgpack::type::FLOAT64:
+        builder.on_double(key, v.via.f64);
+        break;
       case msgpack::type::MAP:
         scratch.clear();
         to_json(v, scratch, 1);
@@ -199,7 +224,8 @@ void decode_msgpack_body(std::string_view body, const decode_options& opt, recor
       out = decode_result{};
       out.format = body_format::msgpack;
       out.error = decode_error::too_many_records;
-      out.message = "more than " + std::to_string(opt.max_records) + " records (ingest.max_records)";
+      out.message =
+          "more than " + std::to_string(opt.max_records) + " records (ingest.max_records)";
       return;
     }
     ++out.received;

@@ -19,12 +19,16 @@ size_t valid_sequence_length(std::string_view s, size_t i) {
     n = 2;
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     n = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
+    if (b0 == 0xE0)
+      lo = 0xA0;
+    if (b0 == 0xED)
+      hi = 0x9F;
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     n = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
+    if (b0 == 0xF0)
+      lo = 0x90;
+    if (b0 == 0xF4)
+      hi = 0x8F;
   } else {
     return 0;
   }
@@ -46,7 +50,9 @@ size_t valid_sequence_length(std::string_view s, size_t i) {
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+bool is_valid_utf8(std::string_view s) {
+  return simdjson::validate_utf8(s.data(), s.size());
+}
 
 std::string repair_utf8(std::string_view s) {
   std::string out;

@@ -24,9 +24,12 @@ std::array<unsigned char, 32> sha256(const std::string& s) {
 std::array<unsigned char, 32> from_hex(const std::string& hex) {
   std::array<unsigned char, 32> out{};
   auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
     return 0;
   };
   for (size_t i = 0; i < 32 && 2 * i + 1 < hex.size(); ++i) {
@@ -76,17 +79,21 @@ auth_result authenticator::authenticate(const std::string& header) const {
   }
   constexpr std::string_view scheme = "Bearer ";
   if (header.empty()) {
-    return fail("missing_token", "missing Authorization header; send 'Authorization: Bearer <token>'");
+    return fail("missing_token",
+                "missing Authorization header; send 'Authorization: Bearer <token>'");
   }
   if (header.size() <= scheme.size() ||
       !std::equal(scheme.begin(), scheme.end(), header.begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
       })) {
     return fail("invalid_token", "Authorization header must use the Bearer scheme");
   }
   std::string token = header.substr(scheme.size());
-  while (!token.empty() && token.back() == ' ') token.pop_back();
-  while (!token.empty() && token.front() == ' ') token.erase(0, 1);
+  while (!token.empty() && token.back() == ' ')
+    token.pop_back();
+  while (!token.empty() && token.front() == ' ')
+    token.erase(0, 1);
   if (!jwt_secret_.empty() && std::count(token.begin(), token.end(), '.') == 2) {
     return from_jwt(token);
   }

@@ -26,8 +26,8 @@ namespace {
 redis_client& thread_redis(server_context& ctx) {
   thread_local std::unique_ptr<redis_client> client;
   thread_local std::string bound_to;
-  const std::string id = ctx.redis.unix_socket + ":" + ctx.redis.host + ":" +
-                         std::to_string(ctx.redis.port);
+  const std::string id =
+      ctx.redis.unix_socket + ":" + ctx.redis.host + ":" + std::to_string(ctx.redis.port);
   if (!client || bound_to != id) {
     client = std::make_unique<redis_client>(ctx.redis);
     bound_to = id;
@@ -99,7 +99,8 @@ void redis_down(http_response& res, const std::string& why) {
 
 void handle_clusters_list(server_context& ctx, http_request& req, http_response& res) {
   auth_scope scope;
-  if (!authenticate(ctx, req, res, scope)) return;
+  if (!authenticate(ctx, req, res, scope))
+    return;
   Poco::Net::HTMLForm form(req);
   const std::string service = form.get("service_id", "");
   const std::string status = form.get("status", "");
@@ -116,13 +117,15 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
   int64_t since_ms = 0;
   if (!since_text.empty()) {
     auto t = parse_time_string(since_text);
-    if (!t) return send_json(res, 400, error_body("bad_parameter", "since is not a date"));
+    if (!t)
+      return send_json(res, 400, error_body("bad_parameter", "since is not a date"));
     since_ms = *t / 1000;
   }
   if (!service.empty() && !allowed(scope, service)) {
-    return send_json(res, 403, error_body("forbidden_service",
-                                          "token \"" + scope.token_name +
-                                              "\" may not read service \"" + service + "\""));
+    return send_json(
+        res, 403,
+        error_body("forbidden_service",
+                   "token \"" + scope.token_name + "\" may not read service \"" + service + "\""));
   }
   const std::string& p = ctx.config.storage.key_prefix;
   std::vector<std::string> zsets;
@@ -131,13 +134,15 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
   } else if (scope.all_services) {
     zsets.push_back(p + ":clusters:by_" + sort);
   } else {
-    for (const auto& s : scope.services) zsets.push_back(p + ":service:" + s + ":by_" + sort);
+    for (const auto& s : scope.services)
+      zsets.push_back(p + ":service:" + s + ":by_" + sort);
   }
   auto& redis = thread_redis(ctx);
   std::vector<std::pair<double, std::string>> ids;
   for (const auto& z : zsets) {
     auto r = redis.command({"ZREVRANGE", z, "0", "9999", "WITHSCORES"});
-    if (!r.ok()) return redis_down(res, r.error.message);
+    if (!r.ok())
+      return redis_down(res, r.error.message);
     for (size_t i = 0; i + 1 < r.value->elements.size(); i += 2) {
       ids.emplace_back(std::atof(r.value->elements[i + 1].str.c_str()), r.value->elements[i].str);
     }
@@ -152,17 +157,24 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
     std::vector<std::vector<std::string_view>> cmds;
     std::vector<std::string> keys;
     keys.reserve(chunk_end - pos);
-    for (size_t i = pos; i < chunk_end; ++i) keys.push_back(p + ":cluster:" + ids[i].second);
-    for (const auto& k : keys) cmds.push_back({"HGETALL", k});
+    for (size_t i = pos; i < chunk_end; ++i)
+      keys.push_back(p + ":cluster:" + ids[i].second);
+    for (const auto& k : keys)
+      cmds.push_back({"HGETALL", k});
     auto r = redis.pipeline(cmds);
-    if (!r.ok()) return redis_down(res, r.error.message);
+    if (!r.ok())
+      return redis_down(res, r.error.message);
     size_t i = pos;
     for (; i < chunk_end && taken < limit; ++i) {
       auto h = as_map((*r.value)[i - pos]);
-      if (h.empty()) continue;
-      if (!status.empty() && h["status"] != status) continue;
-      if (since_ms > 0 && std::atoll(h["last_seen_us"].c_str()) / 1000 < since_ms) continue;
-      if (!first) body += ",";
+      if (h.empty())
+        continue;
+      if (!status.empty() && h["status"] != status)
+        continue;
+      if (since_ms > 0 && std::atoll(h["last_seen_us"].c_str()) / 1000 < since_ms)
+        continue;
+      if (!first)
+        body += ",";
       first = false;
       append_cluster(body, h);
       ++taken;
@@ -182,7 +194,8 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
 void handle_cluster_get(server_context& ctx, http_request& req, http_response& res,
                         const std::string& id) {
   auth_scope scope;
-  if (!authenticate(ctx, req, res, scope)) return;
+  if (!authenticate(ctx, req, res, scope))
+    return;
   const std::string key = ctx.config.storage.key_prefix + ":cluster:" + id;
   auto& redis = thread_redis(ctx);
   auto r = redis.pipeline({{"HGETALL", key},
@@ -190,7 +203,8 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
                            {"SMEMBERS", key + ":hosts"},
                            {"SMEMBERS", key + ":environments"},
                            {"HGETALL", key + ":minutes"}});
-  if (!r.ok()) return redis_down(res, r.error.message);
+  if (!r.ok())
+    return redis_down(res, r.error.message);
   auto h = as_map((*r.value)[0]);
   if (h.empty() || !allowed(scope, h["service_id"])) {
     return send_json(res, 404, error_body("not_found", "no cluster " + id));
@@ -203,9 +217,12 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
     append_json_key(body, name);
     body += "[";
     for (size_t i = 0; i < v.elements.size(); ++i) {
-      if (i) body += ",";
-      if (raw) body += v.elements[i].str;  // samples are stored as JSON records
-      else append_json_string(body, v.elements[i].str);
+      if (i)
+        body += ",";
+      if (raw)
+        body += v.elements[i].str;  // samples are stored as JSON records
+      else
+        append_json_string(body, v.elements[i].str);
     }
     body += "]";
   };
@@ -222,8 +239,10 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
   body += ",\"per_minute\":[";
   bool first = true;
   for (auto& [m, c] : minutes) {
-    if (m <= last_minute - 24 * 60) continue;
-    if (!first) body += ",";
+    if (m <= last_minute - 24 * 60)
+      continue;
+    if (!first)
+      body += ",";
     first = false;
     body += "{\"minute\":";
     append_json_string(body, format_time_iso8601(m * 60000000).substr(0, 16) + "Z");
@@ -238,19 +257,23 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
 void handle_cluster_resolve(server_context& ctx, http_request& req, http_response& res,
                             const std::string& id) {
   auth_scope scope;
-  if (!authenticate(ctx, req, res, scope)) return;
+  if (!authenticate(ctx, req, res, scope))
+    return;
   const std::string key = ctx.config.storage.key_prefix + ":cluster:" + id;
   auto& redis = thread_redis(ctx);
   auto svc = redis.command({"HGET", key, "service_id"});
-  if (!svc.ok()) return redis_down(res, svc.error.message);
+  if (!svc.ok())
+    return redis_down(res, svc.error.message);
   if (svc.value->type != redis_value::kind::string || !allowed(scope, svc.value->str)) {
     return send_json(res, 404, error_body("not_found", "no cluster " + id));
   }
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  auto r = redis.command({"HSET", key, "status", "resolved", "resolved_at_ms", std::to_string(now)});
-  if (!r.ok()) return redis_down(res, r.error.message);
+  auto r =
+      redis.command({"HSET", key, "status", "resolved", "resolved_at_ms", std::to_string(now)});
+  if (!r.ok())
+    return redis_down(res, r.error.message);
   std::string body = "{\"id\":";
   append_json_string(body, id);
   body += ",\"status\":\"resolved\"}";

@@ -36,7 +36,9 @@ int free_loopback_port() {
   return port;
 }
 
-embedded_redis::~embedded_redis() { stop(); }
+embedded_redis::~embedded_redis() {
+  stop();
+}
 
 std::string embedded_redis::start(const std::string& binary, const std::string& data_dir, int port,
                                   const std::string& fsync) {
@@ -56,21 +58,14 @@ std::string embedded_redis::start(const std::string& binary, const std::string& 
   const std::string sock = (dir / "redis.sock").string();
   const bool use_socket = sock.size() < 100;  // sun_path limit
   const std::string log = (dir / "redis.log").string();
-  std::vector<std::string> args = {binary,
-                                   "--port", std::to_string(port),
-                                   "--bind", "127.0.0.1",
-                                   "--protected-mode", "yes",
-                                   "--dir", dir.string(),
-                                   "--appendonly", "yes",
-                                   "--appendfsync", fsync,
-                                   "--save", "",
+  std::vector<std::string> args = {binary, "--port", std::to_string(port), "--bind", "127.0.0.1",
+                                   "--protected-mode", "yes", "--dir", dir.string(), "--appendonly",
+                                   "yes", "--appendfsync", fsync, "--save", "",
                                    // AOF rewrites fork and copy the whole dataset; while the
                                    // journal is a backlog they are the largest cost, so rewrite
                                    // only past 1 GiB and skip LZF compression of the preamble.
-                                   "--auto-aof-rewrite-min-size", "1gb",
-                                   "--rdbcompression", "no",
-                                   "--daemonize", "no",
-                                   "--logfile", log};
+                                   "--auto-aof-rewrite-min-size", "1gb", "--rdbcompression", "no",
+                                   "--daemonize", "no", "--logfile", log};
   if (use_socket) {
     args.insert(args.end(), {"--unixsocket", sock, "--unixsocketperm", "700"});
   }
@@ -110,7 +105,8 @@ std::string embedded_redis::start(const std::string& binary, const std::string& 
       pid_ = -1;
       std::ifstream in(log);
       std::string line, tail;
-      while (std::getline(in, line)) tail = line;
+      while (std::getline(in, line))
+        tail = line;
       return "redis-server (" + binary + ") exited at start" +
              (WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ": binary not found" : "") +
              (tail.empty() ? "" : ": " + tail);

@@ -28,7 +28,8 @@ class route_handler : public Poco::Net::HTTPRequestHandler {
       // Handlers never throw by design; this keeps a bug from killing the connection silently.
       spdlog::error("handler for {} {} failed: {}", req.getMethod(), req.getURI(), e.what());
       if (!res.sent()) {
-        send_json(res, 500, error_body("internal_error", "the server failed to handle the request"));
+        send_json(res, 500,
+                  error_body("internal_error", "the server failed to handle the request"));
       }
     }
   }
@@ -44,22 +45,31 @@ class route_handler : public Poco::Net::HTTPRequestHandler {
     if (!method_ok_) {
       res.set("Allow", std::string(route_->method));
       res.setKeepAlive(false);
-      send_json(res, 405, error_body("method_not_allowed",
-                                     std::string(route_->path) + " accepts " +
-                                         std::string(route_->method)));
+      send_json(res, 405,
+                error_body("method_not_allowed",
+                           std::string(route_->path) + " accepts " + std::string(route_->method)));
       return;
     }
     switch (route_->id) {
-      case route_id::ingest_logs: return handle_ingest(ctx_, req, res, false);
-      case route_id::ingest_single: return handle_ingest(ctx_, req, res, true);
-      case route_id::health: return handle_health(ctx_, req, res);
+      case route_id::ingest_logs:
+        return handle_ingest(ctx_, req, res, false);
+      case route_id::ingest_single:
+        return handle_ingest(ctx_, req, res, true);
+      case route_id::health:
+        return handle_health(ctx_, req, res);
       case route_id::ready:
-      case route_id::ingest_health: return handle_ready(ctx_, req, res);
-      case route_id::ingest_metrics: return handle_metrics_json(ctx_, req, res);
-      case route_id::prometheus_metrics: return handle_metrics_prometheus(ctx_, req, res);
-      case route_id::clusters_list: return handle_clusters_list(ctx_, req, res);
-      case route_id::cluster_get: return handle_cluster_get(ctx_, req, res, param_);
-      case route_id::cluster_resolve: return handle_cluster_resolve(ctx_, req, res, param_);
+      case route_id::ingest_health:
+        return handle_ready(ctx_, req, res);
+      case route_id::ingest_metrics:
+        return handle_metrics_json(ctx_, req, res);
+      case route_id::prometheus_metrics:
+        return handle_metrics_prometheus(ctx_, req, res);
+      case route_id::clusters_list:
+        return handle_clusters_list(ctx_, req, res);
+      case route_id::cluster_get:
+        return handle_cluster_get(ctx_, req, res, param_);
+      case route_id::cluster_resolve:
+        return handle_cluster_resolve(ctx_, req, res, param_);
     }
   }
 
@@ -100,7 +110,9 @@ class router : public Poco::Net::HTTPRequestHandlerFactory {
 
 http_server::http_server(server_context& ctx) : ctx_(ctx) {}
 
-http_server::~http_server() { stop(); }
+http_server::~http_server() {
+  stop();
+}
 
 void http_server::start() {
   std::string host;
@@ -130,6 +142,8 @@ void http_server::stop() {
   }
 }
 
-uint16_t http_server::port() const { return server_ ? server_->port() : 0; }
+uint16_t http_server::port() const {
+  return server_ ? server_->port() : 0;
+}
 
 }  // namespace luffy

@@ -51,7 +51,8 @@ std::string accepted_body(const counts& c, const std::string& task_id,
   // Bounded: a body of 100k invalid records must not produce a 10 MB reply.
   const size_t shown = std::min<size_t>(errors.size(), 100);
   for (size_t i = 0; i < shown; ++i) {
-    if (i) out.push_back(',');
+    if (i)
+      out.push_back(',');
     out += "{\"index\":";
     append_json_uint(out, errors[i].index);
     out += ",\"reason\":";
@@ -109,8 +110,12 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   parsed_batch batch;
   bool ok = false;
   self->request(pipeline_.parsers, remaining(), std::move(req))
-      .receive([&](parsed_batch& b) { batch = std::move(b); ok = true; },
-               [&](caf::error& e) { failure = "parser: " + sys_.render(e); });
+      .receive(
+          [&](parsed_batch& b) {
+            batch = std::move(b);
+            ok = true;
+          },
+          [&](caf::error& e) { failure = "parser: " + sys_.render(e); });
   if (!ok) {
     return unavailable(failure);
   }
@@ -118,7 +123,8 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   c.received = batch.received;
   metrics_.add(metrics_.received, batch.received);
   switch (static_cast<parse_status>(batch.status)) {
-    case parse_status::ok: break;
+    case parse_status::ok:
+      break;
     case parse_status::malformed:
       out.status = 400;
       out.body = error_body("malformed_body", batch.message);
@@ -149,8 +155,12 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   if (n > 0) {
     ok = false;
     self->request(pipeline_.dedup, remaining(), dedup_check{batch.hashes})
-        .receive([&](dedup_verdict& v) { dup = std::move(v.seen); ok = true; },
-                 [&](caf::error& e) { failure = sys_.render(e); });
+        .receive(
+            [&](dedup_verdict& v) {
+              dup = std::move(v.seen);
+              ok = true;
+            },
+            [&](caf::error& e) { failure = sys_.render(e); });
     if (!ok || dup.size() != n) {
       return unavailable(failure.empty() ? "dedup reply malformed" : failure);
     }
@@ -211,8 +221,12 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
       ++per_service[r.service_id];
     }
     self->request(pipeline_.journal, remaining(), std::move(append))
-        .receive([&](journal_receipt& r) { receipt = std::move(r); ok = true; },
-                 [&](caf::error& e) { failure = sys_.render(e); });
+        .receive(
+            [&](journal_receipt& r) {
+              receipt = std::move(r);
+              ok = true;
+            },
+            [&](caf::error& e) { failure = sys_.render(e); });
     if (!ok) {
       for (auto& [s, k] : per_service) {
         self->send(pipeline_.limiters, limit_refund{s, k});

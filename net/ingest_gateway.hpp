@@ -26,7 +26,7 @@ namespace luffy {
 
 struct ingest_outcome {
   int status = 202;
-  std::string body;               // JSON
+  std::string body;                  // JSON
   uint32_t retry_after_seconds = 0;  // for 429/503
 };
 

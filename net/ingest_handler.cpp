@@ -111,10 +111,10 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
 
   if (!cfg.ingest.enabled) {
     return refuse(503,
-                error_body("ingest_disabled",
-                           "ingestion is switched off on this server (ingest.enabled: false); "
-                           "keep the logs buffered and retry later"),
-                60);
+                  error_body("ingest_disabled",
+                             "ingestion is switched off on this server (ingest.enabled: false); "
+                             "keep the logs buffered and retry later"),
+                  60);
   }
   const auto auth = ctx.auth->authenticate(req.get("Authorization", ""));
   if (!auth.ok) {
@@ -122,27 +122,30 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
     return refuse(401, error_body(auth.error, auth.message));
   }
   in_flight_guard guard(ctx.metrics.in_flight_requests);
-  if (ctx.stopping.load() || ctx.metrics.in_flight_requests.load() > cfg.server.max_in_flight_requests) {
-    return refuse(503,
-                error_body("overloaded", ctx.stopping.load()
-                                             ? "the server is shutting down; retry"
-                                             : "too many requests in flight; retry after a pause"),
-                ctx.stopping.load() ? 5 : 2);
+  if (ctx.stopping.load() ||
+      ctx.metrics.in_flight_requests.load() > cfg.server.max_in_flight_requests) {
+    return refuse(
+        503,
+        error_body("overloaded", ctx.stopping.load()
+                                     ? "the server is shutting down; retry"
+                                     : "too many requests in flight; retry after a pause"),
+        ctx.stopping.load() ? 5 : 2);
   }
   std::string encoding = req.get("Content-Encoding", "");
-  for (auto& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : encoding)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const bool gzip = encoding == "gzip" || encoding == "x-gzip";
   if (!gzip && !encoding.empty() && encoding != "identity") {
-    return refuse(415, error_body("unsupported_encoding",
-                                "Content-Encoding \"" + encoding +
-                                    "\" is not supported; use gzip or none"));
+    return refuse(415,
+                  error_body("unsupported_encoding", "Content-Encoding \"" + encoding +
+                                                         "\" is not supported; use gzip or none"));
   }
   const auto media = media_type_from_content_type(req.getContentType());
   if (!media) {
     return refuse(415, error_body("unsupported_media_type",
-                                "Content-Type \"" + req.getContentType() +
-                                    "\" is not supported; use application/json, "
-                                    "application/x-ndjson or application/msgpack"));
+                                  "Content-Type \"" + req.getContentType() +
+                                      "\" is not supported; use application/json, "
+                                      "application/x-ndjson or application/msgpack"));
   }
   const int64_t declared = req.hasContentLength() ? req.getContentLength64() : -1;
   const auto max_body = static_cast<size_t>(cfg.server.max_body_bytes);
@@ -151,9 +154,9 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
     if (declared > 4 * static_cast<int64_t>(max_body) || !drain(req.stream(), 4 * max_body)) {
       res.setKeepAlive(false);
     }
-    return done(413, error_body("body_too_large",
-                                "body of " + std::to_string(declared) + " bytes exceeds " +
-                                    std::to_string(max_body) + " (server.max_body_bytes)"));
+    return done(413, error_body("body_too_large", "body of " + std::to_string(declared) +
+                                                      " bytes exceeds " + std::to_string(max_body) +
+                                                      " (server.max_body_bytes)"));
   }
   std::string body;
   body_read = true;
@@ -164,17 +167,18 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   }
   if (declared >= 0 && body.size() != static_cast<size_t>(declared)) {
     res.setKeepAlive(false);
-    return done(400, error_body("truncated_body", "body ended after " + std::to_string(body.size()) +
-                                                      " of " + std::to_string(declared) +
-                                                      " declared bytes"));
+    return done(400, error_body("truncated_body",
+                                "body ended after " + std::to_string(body.size()) + " of " +
+                                    std::to_string(declared) + " declared bytes"));
   }
   ctx.metrics.add(ctx.metrics.bytes_received, body.size());
   if (gzip) {
     std::string inflated;
-    const auto r = inflate_gzip(body, static_cast<size_t>(cfg.server.max_inflated_bytes), inflated,
-                                kPadding);
+    const auto r =
+        inflate_gzip(body, static_cast<size_t>(cfg.server.max_inflated_bytes), inflated, kPadding);
     switch (r.status) {
-      case inflate_status::ok: break;
+      case inflate_status::ok:
+        break;
       case inflate_status::too_large:
         return done(413, error_body("inflated_body_too_large",
                                     "gzip body inflates past " +

@@ -44,13 +44,27 @@ void print_config_help() {
   for (const auto& k : luffy::config_keys()) {
     const char* type = "";
     switch (k.type) {
-      case luffy::key_type::string: type = "string"; break;
-      case luffy::key_type::integer: type = "integer"; break;
-      case luffy::key_type::size: type = "size"; break;
-      case luffy::key_type::boolean: type = "bool"; break;
-      case luffy::key_type::enumeration: type = "enum"; break;
-      case luffy::key_type::list: type = "list"; break;
-      case luffy::key_type::map: type = "map"; break;
+      case luffy::key_type::string:
+        type = "string";
+        break;
+      case luffy::key_type::integer:
+        type = "integer";
+        break;
+      case luffy::key_type::size:
+        type = "size";
+        break;
+      case luffy::key_type::boolean:
+        type = "bool";
+        break;
+      case luffy::key_type::enumeration:
+        type = "enum";
+        break;
+      case luffy::key_type::list:
+        type = "list";
+        break;
+      case luffy::key_type::map:
+        type = "map";
+        break;
     }
     std::printf("%-36.*s %-10s %-16.*s %.*s\n", static_cast<int>(k.path.size()), k.path.data(),
                 type, static_cast<int>(k.default_text.size()), k.default_text.data(),
@@ -132,7 +146,8 @@ int main(int argc, char** argv) {
     luffy::cluster_previewer previewer(opt);
     std::string line;
     while (std::getline(std::cin, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
       std::cout << previewer.line(line, input_format) << "\n";
     }
     return 0;

@@ -94,7 +94,9 @@ std::string script_sha1(const std::string& script) {
 
 redis_client::redis_client(redis_endpoint ep) : ep_(std::move(ep)) {}
 
-redis_client::~redis_client() { drop(); }
+redis_client::~redis_client() {
+  drop();
+}
 
 void redis_client::drop() {
   if (ctx_ != nullptr) {

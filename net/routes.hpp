@@ -48,7 +48,8 @@ inline bool route_matches(std::string_view pattern, std::string_view path, std::
     const auto pseg = pattern.substr(0, ps);
     const auto qseg = path.substr(0, qs);
     if (pseg.size() > 2 && pseg[1] == '{') {
-      if (qseg.size() < 2) return false;
+      if (qseg.size() < 2)
+        return false;
       param = std::string(qseg.substr(1));
     } else if (pseg != qseg) {
       return false;

@@ -1,8 +1,8 @@
 #include "net/serve.hpp"
 
-#include <caf/all.hpp>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include <atomic>
 #include <chrono>

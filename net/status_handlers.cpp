@@ -16,7 +16,9 @@ double uptime_seconds(const server_context& ctx) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
 }
 
-uint64_t load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+uint64_t load(const std::atomic<uint64_t>& a) {
+  return a.load(std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -67,7 +69,8 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
   auto& m = ctx.metrics;
   std::string b = "{";
   auto num = [&](std::string_view key, uint64_t v, bool first = false) {
-    if (!first) b.push_back(',');
+    if (!first)
+      b.push_back(',');
     append_json_key(b, key);
     append_json_uint(b, v);
   };
@@ -115,7 +118,8 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
   append_json_double(b, m.processing_lag.quantile(0.99));
   b += ",\"shard_queue_depth\":[";
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
-    if (i) b.push_back(',');
+    if (i)
+      b.push_back(',');
     append_json_int(b, m.shard_backlog[i].load(std::memory_order_relaxed));
   }
   b += "],\"uptime_seconds\":";
@@ -154,14 +158,20 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
     append_json_double(b, v);
     b += "\n";
   };
-  counter("luffy_ingest_received_records_total", "Records received in ingest requests.", load(m.received));
-  counter("luffy_ingest_accepted_records_total", "Records durably queued in the journal.", load(m.accepted));
-  counter("luffy_ingest_duplicate_records_total", "Records dropped as duplicates.", load(m.duplicates));
+  counter("luffy_ingest_received_records_total", "Records received in ingest requests.",
+          load(m.received));
+  counter("luffy_ingest_accepted_records_total", "Records durably queued in the journal.",
+          load(m.accepted));
+  counter("luffy_ingest_duplicate_records_total", "Records dropped as duplicates.",
+          load(m.duplicates));
   counter("luffy_ingest_rejected_records_total", "Invalid records skipped.", load(m.rejected));
-  counter("luffy_ingest_rate_limited_records_total", "Records over their service's rate limit.", load(m.rate_limited));
-  counter("luffy_ingest_merged_records_total", "Continuation records merged into the record they continue.", load(m.merged));
+  counter("luffy_ingest_rate_limited_records_total", "Records over their service's rate limit.",
+          load(m.rate_limited));
+  counter("luffy_ingest_merged_records_total",
+          "Continuation records merged into the record they continue.", load(m.merged));
   counter("luffy_ingest_processed_records_total", "Records clustered.", load(m.processed));
-  counter("luffy_ingest_received_bytes_total", "Request body bytes received (on the wire).", load(m.bytes_received));
+  counter("luffy_ingest_received_bytes_total", "Request body bytes received (on the wire).",
+          load(m.bytes_received));
   b += "# HELP luffy_ingest_requests_total Ingest responses by status code.\n"
        "# TYPE luffy_ingest_requests_total counter\n";
   const std::pair<const char*, const std::atomic<uint64_t>*> codes[] = {
@@ -175,13 +185,17 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
     append_json_uint(b, load(*c));
     b += "\n";
   }
-  gauge("luffy_ingest_queue_depth", "Records inside the pipeline now.", static_cast<double>(m.queued_records.load()));
-  gauge("luffy_ingest_in_flight_requests", "Ingest requests being served now.", static_cast<double>(m.in_flight_requests.load()));
-  gauge("luffy_ingest_redis_up", "1 when Redis answered the last health probe.", m.redis_up.load() ? 1 : 0);
+  gauge("luffy_ingest_queue_depth", "Records inside the pipeline now.",
+        static_cast<double>(m.queued_records.load()));
+  gauge("luffy_ingest_in_flight_requests", "Ingest requests being served now.",
+        static_cast<double>(m.in_flight_requests.load()));
+  gauge("luffy_ingest_redis_up", "1 when Redis answered the last health probe.",
+        m.redis_up.load() ? 1 : 0);
   const auto shards = static_cast<size_t>(ctx.config.actors.cluster_shards);
   gauge("luffy_ingest_processing_lag_seconds", "Age of the oldest journal entry not yet clustered.",
         static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
-  counter("luffy_ingest_clusters_created_total", "Clusters created by this process.", load(m.clusters));
+  counter("luffy_ingest_clusters_created_total", "Clusters created by this process.",
+          load(m.clusters));
   b += "# HELP luffy_ingest_shard_queue_depth Journal entries waiting per cluster shard.\n"
        "# TYPE luffy_ingest_shard_queue_depth gauge\n";
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {

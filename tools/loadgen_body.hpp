@@ -52,7 +52,7 @@ struct pool_options {
   uint64_t seed = 1;
   uint32_t problems = 0;  // distinct error contents (stack traces) reused across records; 0 = all
                           // different (near one cluster per record: the clustering worst case)
-  std::string run_id;  // 6 lowercase hex chars, embedded in every message
+  std::string run_id;     // 6 lowercase hex chars, embedded in every message
 };
 
 // Renders `pool_size` bodies. Template t holds sequence numbers t*batch .. t*batch+batch-1 and the

@@ -25,7 +25,8 @@ decode_result decode_capture(const std::filesystem::path& p) {
   return dec.decode(body, *type, opt);
 }
 
-decode_result decode_text(std::string body, media_type type = media_type::json, bool single = false) {
+decode_result decode_text(std::string body, media_type type = media_type::json,
+                          bool single = false) {
   body_decoder dec;
   decode_options opt;
   opt.now_us = 42;
@@ -55,9 +56,11 @@ TEST_CASE("every real Fluent Bit capture decodes completely", "[decoder][fixture
       CHECK(r.records[1].level == "ERROR");
       CHECK(r.records[1].service_id == "order-api");
       CHECK(r.records[1].file_path == "/var/log/app/sample-app.log");
-      CHECK(r.records[2].message == "java.lang.IllegalStateException: Order 42 not found in repository");
+      CHECK(r.records[2].message ==
+            "java.lang.IllegalStateException: Order 42 not found in repository");
       CHECK(r.records[2].level == "UNKNOWN");
-      CHECK(r.records[3].message == "\tat com.acme.orders.OrderRepository.findById(OrderRepository.java:88)");
+      CHECK(r.records[3].message ==
+            "\tat com.acme.orders.OrderRepository.findById(OrderRepository.java:88)");
     } else {
       CHECK(r.records[0].service_id == "dummy-svc");
       CHECK(r.records[0].message == "dummy error event");
@@ -69,7 +72,8 @@ TEST_CASE("every real Fluent Bit capture decodes completely", "[decoder][fixture
 TEST_CASE("the format is told from the first byte and the media type", "[decoder]") {
   CHECK(decode_text(R"([{"message":"a"}])").format == body_format::json);
   CHECK(decode_text(R"({"message":"a"}{"message":"b"})").format == body_format::json_stream);
-  CHECK(decode_text(R"({"logs":[{"message":"a"},{"message":"b"}]})").format == body_format::envelope);
+  CHECK(decode_text(R"({"logs":[{"message":"a"},{"message":"b"}]})").format ==
+        body_format::envelope);
   CHECK(decode_text("{\"message\":\"a\"}\n{\"message\":\"b\"}\n", media_type::ndjson).format ==
         body_format::json_lines);
   const auto r = decode_text(R"({"message":"a"}{"message":"b"}{"message":"c"})");
@@ -77,7 +81,8 @@ TEST_CASE("the format is told from the first byte and the media type", "[decoder
 }
 
 TEST_CASE("invalid records are skipped and named, the rest kept", "[decoder]") {
-  const auto r = decode_text(R"([{"message":"ok"}, 5, {"level":"ERROR"}, {"message":"x","timestamp":"yesterday"}])");
+  const auto r = decode_text(
+      R"([{"message":"ok"}, 5, {"level":"ERROR"}, {"message":"x","timestamp":"yesterday"}])");
   REQUIRE(r.error == decode_error::none);
   CHECK(r.received == 4);
   REQUIRE(r.records.size() == 1);
@@ -159,7 +164,8 @@ TEST_CASE("single requires exactly one object", "[decoder]") {
   CHECK(decode_text(R"({"message":"a"})", media_type::json, true).records.size() == 1);
   CHECK(decode_text(R"({"message":"a"}{"message":"b"})", media_type::json, true).error ==
         decode_error::malformed);
-  CHECK(decode_text(R"([{"message":"a"}])", media_type::json, true).error == decode_error::malformed);
+  CHECK(decode_text(R"([{"message":"a"}])", media_type::json, true).error ==
+        decode_error::malformed);
 }
 
 TEST_CASE("msgpack: old [time, record] events, hostile headers, truncation", "[decoder][msgpack]") {

@@ -9,7 +9,9 @@
 
 namespace luffy::test {
 
-inline std::filesystem::path fixtures_dir() { return LUFFY_FIXTURES_DIR; }
+inline std::filesystem::path fixtures_dir() {
+  return LUFFY_FIXTURES_DIR;
+}
 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -39,15 +41,18 @@ inline std::string capture_header(const std::filesystem::path& body, const std::
   std::ifstream in(headers);
   std::string line;
   auto lower = [](std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : s)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   };
   while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
     const auto colon = line.find(':');
     if (colon != std::string::npos && lower(line.substr(0, colon)) == lower(name)) {
       auto v = line.substr(colon + 1);
-      while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+      while (!v.empty() && v.front() == ' ')
+        v.erase(0, 1);
       return v;
     }
   }

@@ -16,8 +16,9 @@ TEST_CASE("journal payloads round-trip in both encodings", "[journal_codec]") {
   }
   CHECK(encode_payload(text, journal_encoding::zstd).size() * 4 < text.size());
   CHECK_FALSE(decode_payload("not zstd", journal_encoding::zstd).has_value());
-  CHECK_FALSE(decode_payload(encode_payload(text, journal_encoding::zstd), journal_encoding::zstd, 100)
-                  .has_value());
+  CHECK_FALSE(
+      decode_payload(encode_payload(text, journal_encoding::zstd), journal_encoding::zstd, 100)
+          .has_value());
   CHECK(journal_encoding_from("zstd") == journal_encoding::zstd);
   CHECK_FALSE(journal_encoding_from("lz4").has_value());
 }

@@ -49,11 +49,20 @@ TEST_CASE("JSON strings are escaped at every position of the 8-byte fast path", 
       luffy::append_json_string(out, in);
       std::string expected = "\"" + std::string(pos, 'a');
       switch (special) {
-        case '"': expected += "\\\""; break;
-        case '\\': expected += "\\\\"; break;
-        case '\n': expected += "\\n"; break;
-        case '\x01': expected += "\\u0001"; break;
-        default: expected += "\\u001f";
+        case '"':
+          expected += "\\\"";
+          break;
+        case '\\':
+          expected += "\\\\";
+          break;
+        case '\n':
+          expected += "\\n";
+          break;
+        case '\x01':
+          expected += "\\u0001";
+          break;
+        default:
+          expected += "\\u001f";
       }
       expected += std::string(19 - pos, 'a') + "\"";
       CHECK(out == expected);

@@ -10,7 +10,7 @@ TEST_CASE("a bucket admits a minute's worth, then refills at the rate", "[token_
   CHECK(b.take(500, 0) == 100);  // partial admission
   CHECK(b.take(1, 0) == 0);
   CHECK(b.seconds_until_available(0) == 1);
-  CHECK(b.take(100, 1000000) == 10);  // one second later: 10 tokens
+  CHECK(b.take(100, 1000000) == 10);      // one second later: 10 tokens
   CHECK(b.take(1000, 120000000) == 600);  // never more than capacity
 }
 

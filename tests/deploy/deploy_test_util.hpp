@@ -16,7 +16,9 @@ namespace deploy_test {
 
 namespace fs = std::filesystem;
 
-inline fs::path source_dir() { return fs::path(LUFFY_SOURCE_DIR); }
+inline fs::path source_dir() {
+  return fs::path(LUFFY_SOURCE_DIR);
+}
 
 inline std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

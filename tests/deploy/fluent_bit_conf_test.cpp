@@ -57,10 +57,10 @@ std::vector<section> sections_named(const std::vector<section>& all, const std::
 }  // namespace
 
 TEST_CASE("fluent-bit: the expected configs exist", "[fluent-bit]") {
-  for (const char* f : {"fluent-bit.conf", "fluent-bit.yaml", "parsers.conf", "extract_exception.lua",
-                        "fluent-bit-json.conf", "fluent-bit-plaintext.conf",
-                        "fluent-bit-kubernetes.conf", "fluent-bit-sampling.conf", "Dockerfile",
-                        "README.md"}) {
+  for (const char* f :
+       {"fluent-bit.conf", "fluent-bit.yaml", "parsers.conf", "extract_exception.lua",
+        "fluent-bit-json.conf", "fluent-bit-plaintext.conf", "fluent-bit-kubernetes.conf",
+        "fluent-bit-sampling.conf", "Dockerfile", "README.md"}) {
     INFO(f);
     CHECK(fs::exists(source_dir() / "fluent-bit" / f));
   }
@@ -89,7 +89,8 @@ TEST_CASE("fluent-bit: parser names are built-ins or defined in parsers.conf", "
 
 TEST_CASE("fluent-bit: tail joins traces in the input (multiline.parser), not after grep",
           "[fluent-bit]") {
-  for (const char* f : {"fluent-bit.conf", "fluent-bit-plaintext.conf", "fluent-bit-kubernetes.conf"}) {
+  for (const char* f :
+       {"fluent-bit.conf", "fluent-bit-plaintext.conf", "fluent-bit-kubernetes.conf"}) {
     INFO(f);
     const auto secs = parse_classic(read_file(source_dir() / "fluent-bit" / f));
     const auto tails = sections_named(secs, "INPUT", "tail");
@@ -184,7 +185,8 @@ TEST_CASE("fluent-bit: lua filters name an existing script and function", "[flue
   }
 }
 
-TEST_CASE("fluent-bit: kubernetes config takes service_id from the application pod", "[fluent-bit]") {
+TEST_CASE("fluent-bit: kubernetes config takes service_id from the application pod",
+          "[fluent-bit]") {
   const auto text = read_file(source_dir() / "fluent-bit/fluent-bit-kubernetes.conf");
   const auto secs = parse_classic(text);
   CHECK(sections_named(secs, "FILTER", "kubernetes").size() == 1);
@@ -197,7 +199,8 @@ TEST_CASE("fluent-bit: kubernetes config takes service_id from the application p
   CHECK(text.find("${SERVICE_ID}") == std::string::npos);
 }
 
-TEST_CASE("fluent-bit: fluent-bit.yaml holds the same pipeline as fluent-bit.conf", "[fluent-bit]") {
+TEST_CASE("fluent-bit: fluent-bit.yaml holds the same pipeline as fluent-bit.conf",
+          "[fluent-bit]") {
   const auto docs = load_all(source_dir() / "fluent-bit/fluent-bit.yaml");
   REQUIRE(docs.size() == 1);
   const auto& y = docs[0];
@@ -234,7 +237,8 @@ TEST_CASE("fluent-bit: fluent-bit.yaml holds the same pipeline as fluent-bit.con
   const auto out = y["pipeline"]["outputs"][0];
   CHECK(out["format"].as<std::string>() == "json");
   CHECK(out["compress"].as<std::string>() == "gzip");
-  CHECK(out["retry_limit"].as<std::string>() == sections_named(secs, "OUTPUT", "http")[0].get("retry_limit"));
+  CHECK(out["retry_limit"].as<std::string>() ==
+        sections_named(secs, "OUTPUT", "http")[0].get("retry_limit"));
   REQUIRE(out["header"].IsSequence());
   REQUIRE(out["header"].size() == 1);
   CHECK(out["header"][0].as<std::string>() == "Authorization Bearer ${LUFFY_TOKEN}");

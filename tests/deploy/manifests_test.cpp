@@ -115,13 +115,15 @@ TEST_CASE("k8s: every image is pinned by tag", "[k8s]") {
 TEST_CASE("k8s: selectors match pod template labels; services select a workload", "[k8s]") {
   for (const auto& w : workloads()) {
     INFO(w["metadata"]["name"].as<std::string>());
-    CHECK(labels_match(w["spec"]["selector"]["matchLabels"], w["spec"]["template"]["metadata"]["labels"]));
+    CHECK(labels_match(w["spec"]["selector"]["matchLabels"],
+                       w["spec"]["template"]["metadata"]["labels"]));
   }
   for (const auto& svc : k8s_of_kind("Service")) {
     INFO("Service " << svc["metadata"]["name"].as<std::string>());
     bool found = false;
     for (const auto& w : workloads()) {
-      found = found || labels_match(svc["spec"]["selector"], w["spec"]["template"]["metadata"]["labels"]);
+      found = found ||
+              labels_match(svc["spec"]["selector"], w["spec"]["template"]["metadata"]["labels"]);
     }
     CHECK(found);
   }
@@ -129,7 +131,8 @@ TEST_CASE("k8s: selectors match pod template labels; services select a workload"
   REQUIRE(pdbs.size() == 1);
   const auto dep = named("Deployment", "luffy-ingest");
   REQUIRE(dep);
-  CHECK(labels_match(pdbs[0]["spec"]["selector"]["matchLabels"], dep["spec"]["template"]["metadata"]["labels"]));
+  CHECK(labels_match(pdbs[0]["spec"]["selector"]["matchLabels"],
+                     dep["spec"]["template"]["metadata"]["labels"]));
   CHECK(dep["spec"]["replicas"].as<int>() > pdbs[0]["spec"]["minAvailable"].as<int>());
 }
 
@@ -183,7 +186,8 @@ TEST_CASE("k8s: the token is never inlined", "[k8s]") {
   const auto dep = named("Deployment", "luffy-ingest");
   bool token_env = false;
   for (const auto& e : pod_containers(dep)[0]["env"]) {
-    token_env = token_env || (e["name"].as<std::string>() == "LUFFY_TOKEN" && e["valueFrom"]["secretKeyRef"]);
+    token_env = token_env ||
+                (e["name"].as<std::string>() == "LUFFY_TOKEN" && e["valueFrom"]["secretKeyRef"]);
   }
   CHECK(token_env);
 }
@@ -305,26 +309,44 @@ TEST_CASE("dockerfiles: base images pinned; runtime is non-root with a healthche
 TEST_CASE("alerts: rules parse and use only exported metric names", "[alerts]") {
   // luffy-ingest's /metrics (server contract) and Fluent Bit 4.x's own metrics
   // (src/flb_input.c, src/flb_output.c, src/flb_storage.c in v4.2.8).
-  const std::set<std::string> known = {
-      "luffy_ingest_requests_total", "luffy_ingest_received_records_total",
-      "luffy_ingest_accepted_records_total", "luffy_ingest_duplicate_records_total",
-      "luffy_ingest_rejected_records_total", "luffy_ingest_rate_limited_records_total",
-      "luffy_ingest_processed_records_total", "luffy_ingest_queue_depth",
-      "luffy_ingest_processing_lag_seconds", "luffy_ingest_request_duration_seconds_bucket",
-      "luffy_ingest_request_duration_seconds_sum", "luffy_ingest_request_duration_seconds_count",
-      "luffy_ingest_redis_up",
-      "fluentbit_input_bytes_total", "fluentbit_input_records_total",
-      "fluentbit_input_ingestion_paused", "fluentbit_input_storage_overlimit",
-      "fluentbit_input_storage_memory_bytes", "fluentbit_input_storage_chunks",
-      "fluentbit_input_storage_chunks_up", "fluentbit_input_storage_chunks_down",
-      "fluentbit_input_storage_chunks_busy", "fluentbit_input_storage_chunks_busy_bytes",
-      "fluentbit_output_proc_records_total", "fluentbit_output_proc_bytes_total",
-      "fluentbit_output_errors_total", "fluentbit_output_retries_total",
-      "fluentbit_output_retries_failed_total", "fluentbit_output_dropped_records_total",
-      "fluentbit_output_retried_records_total", "fluentbit_output_chunk_available_capacity_percent",
-      "fluentbit_output_upstream_total_connections", "fluentbit_output_upstream_busy_connections",
-      "fluentbit_storage_chunks", "fluentbit_storage_mem_chunks", "fluentbit_storage_fs_chunks",
-      "fluentbit_storage_fs_chunks_up", "fluentbit_storage_fs_chunks_down"};
+  const std::set<std::string> known = {"luffy_ingest_requests_total",
+                                       "luffy_ingest_received_records_total",
+                                       "luffy_ingest_accepted_records_total",
+                                       "luffy_ingest_duplicate_records_total",
+                                       "luffy_ingest_rejected_records_total",
+                                       "luffy_ingest_rate_limited_records_total",
+                                       "luffy_ingest_processed_records_total",
+                                       "luffy_ingest_queue_depth",
+                                       "luffy_ingest_processing_lag_seconds",
+                                       "luffy_ingest_request_duration_seconds_bucket",
+                                       "luffy_ingest_request_duration_seconds_sum",
+                                       "luffy_ingest_request_duration_seconds_count",
+                                       "luffy_ingest_redis_up",
+                                       "fluentbit_input_bytes_total",
+                                       "fluentbit_input_records_total",
+                                       "fluentbit_input_ingestion_paused",
+                                       "fluentbit_input_storage_overlimit",
+                                       "fluentbit_input_storage_memory_bytes",
+                                       "fluentbit_input_storage_chunks",
+                                       "fluentbit_input_storage_chunks_up",
+                                       "fluentbit_input_storage_chunks_down",
+                                       "fluentbit_input_storage_chunks_busy",
+                                       "fluentbit_input_storage_chunks_busy_bytes",
+                                       "fluentbit_output_proc_records_total",
+                                       "fluentbit_output_proc_bytes_total",
+                                       "fluentbit_output_errors_total",
+                                       "fluentbit_output_retries_total",
+                                       "fluentbit_output_retries_failed_total",
+                                       "fluentbit_output_dropped_records_total",
+                                       "fluentbit_output_retried_records_total",
+                                       "fluentbit_output_chunk_available_capacity_percent",
+                                       "fluentbit_output_upstream_total_connections",
+                                       "fluentbit_output_upstream_busy_connections",
+                                       "fluentbit_storage_chunks",
+                                       "fluentbit_storage_mem_chunks",
+                                       "fluentbit_storage_fs_chunks",
+                                       "fluentbit_storage_fs_chunks_up",
+                                       "fluentbit_storage_fs_chunks_down"};
   const auto docs = load_all(source_dir() / "deploy/prometheus/alerts.yaml");
   REQUIRE(docs.size() == 1);
   std::set<std::string> alerts;

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <catch2/catch.hpp>
+#include <map>
 #include <thread>
 
 #include "harness.hpp"
@@ -21,7 +21,8 @@ auth:
   tokens:
     - {name: all, token: tok, services: ["*"], default_service: app}
     - {name: orders-only, token: orders-tok, services: [orders]}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" +
+         redis.url() + R"("}
 )";
 }
 
@@ -38,7 +39,8 @@ std::string java_record(int seq, int site, const std::string& service = "orders"
   static const char* methods[] = {"findById", "charge", "ship", "load", "save"};
   const std::string m = methods[site % 5];
   const std::string ts = "2026-11-30T10:" + std::to_string(10 + seq % 50) + ":" +
-                         std::to_string(10 + seq % 49) + "." + std::to_string(100 + seq % 900) + "Z";
+                         std::to_string(10 + seq % 49) + "." + std::to_string(100 + seq % 900) +
+                         "Z";
   return R"j({"timestamp":")j" + ts + R"j(","level":"ERROR","service_id":")j" + service +
          R"j(","hostname":"host-)j" + std::to_string(seq % 3) + R"j(","message":"request )j" +
          std::to_string(seq) +
@@ -65,7 +67,8 @@ long stat(const redis_process& redis, const std::string& field) {
 
 bool wait_processed(const redis_process& redis, long expected, int seconds = 30) {
   for (int i = 0; i < seconds * 20; ++i) {
-    if (stat(redis, "processed") >= expected) return stat(redis, "processed") == expected;
+    if (stat(redis, "processed") >= expected)
+      return stat(redis, "processed") == expected;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
@@ -85,7 +88,8 @@ std::vector<std::map<std::string, std::string>> events(const redis_process& redi
   for (const auto& e : redis.cmd({"XRANGE", "luffy:events", "-", "+"}).elements) {
     std::map<std::string, std::string> m;
     const auto& f = e.elements[1].elements;
-    for (size_t i = 0; i + 1 < f.size(); i += 2) m[f[i].str] = f[i + 1].str;
+    for (size_t i = 0; i + 1 < f.size(); i += 2)
+      m[f[i].str] = f[i + 1].str;
     out.push_back(m);
   }
   return out;
@@ -179,7 +183,8 @@ TEST_CASE("SIGKILL at any moment, restart: every cluster count is exact", "[clus
   redis_process redis;
   const int batches = 40, per_batch = 250;
   std::vector<std::string> bodies;
-  for (int b = 0; b < batches; ++b) bodies.push_back(batch(b * per_batch, (b + 1) * per_batch, 5));
+  for (int b = 0; b < batches; ++b)
+    bodies.push_back(batch(b * per_batch, (b + 1) * per_batch, 5));
   std::vector<bool> acked(batches, false);
   for (int round = 0; round < 3; ++round) {
     server_process server(config(redis));
@@ -194,15 +199,18 @@ TEST_CASE("SIGKILL at any moment, restart: every cluster count is exact", "[clus
       });
     }
     for (int b = 0; b < batches && !stop; ++b) {
-      if (acked[b]) continue;
+      if (acked[b])
+        continue;
       try {
         auto r = server.call(post(bodies[b]));
-        if (r.status == 202) acked[b] = true;
+        if (r.status == 202)
+          acked[b] = true;
       } catch (...) {
         break;  // the server died under us: this batch was not acknowledged
       }
     }
-    if (killer.joinable()) killer.join();
+    if (killer.joinable())
+      killer.join();
     if (round == 2) {
       REQUIRE(std::all_of(acked.begin(), acked.end(), [](bool a) { return a; }));
       REQUIRE(wait_processed(redis, batches * per_batch, 60));
@@ -215,7 +223,8 @@ TEST_CASE("SIGKILL at any moment, restart: every cluster count is exact", "[clus
   // Nothing left pending in any shard.
   for (int shard = 0; shard < 4; ++shard) {
     const auto key = "luffy:journal:" + std::to_string(shard);
-    if (redis.cmd({"EXISTS", key}).integer == 0) continue;
+    if (redis.cmd({"EXISTS", key}).integer == 0)
+      continue;
     const auto pending = redis.cmd({"XPENDING", key, "luffy-clusterers"});
     CHECK(pending.elements.at(0).integer == 0);
   }

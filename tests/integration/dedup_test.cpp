@@ -24,7 +24,8 @@ http_call fluent_bit_request() {
 std::string config(const redis_process& redis) {
   return R"(
 auth: {tokens: [{name: t, token: tok, services: ["*"], default_service: app}]}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" +
+         redis.url() + R"("}
 clustering: {enabled: false}  # these tests read the journal before it is clustered
 )";
 }
@@ -64,7 +65,8 @@ TEST_CASE("identical records inside one body are distinct events; its resend is 
   server_process server(config(redis));
   http_call c = fluent_bit_request();
   // Fluent Bit's `epoch` date format gives the same second to events read together.
-  c.body = R"([{"message":"same","date":1795509919},{"message":"same","date":1795509919},{"message":"other","date":1795509919}])";
+  c.body =
+      R"([{"message":"same","date":1795509919},{"message":"same","date":1795509919},{"message":"other","date":1795509919}])";
   auto r = server.call(c);
   CHECK(json_int(r.body, "accepted_count") == 3);
   CHECK(json_int(r.body, "duplicate_count") == 0);
@@ -78,7 +80,8 @@ TEST_CASE("identical records inside one body are distinct events; its resend is 
   CHECK(json_int(r.body, "duplicate_count") == 1);
 }
 
-TEST_CASE("Redis down: 503 and nothing marked seen; Redis back: the retry is accepted", "[dedup][outage]") {
+TEST_CASE("Redis down: 503 and nothing marked seen; Redis back: the retry is accepted",
+          "[dedup][outage]") {
   redis_process redis;
   server_process server(config(redis));
   REQUIRE(server.wait_ready());
@@ -103,7 +106,8 @@ TEST_CASE("Redis down: 503 and nothing marked seen; Redis back: the retry is acc
   http_reply retried;
   for (int i = 0; i < 50; ++i) {  // the journal connection reconnects with backoff
     retried = server.call(fluent_bit_request());
-    if (retried.status == 202) break;
+    if (retried.status == 202)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   REQUIRE(retried.status == 202);

@@ -34,12 +34,16 @@ capture load_capture(const fs::path& body_path) {
   std::string line;
   std::getline(in, line);  // request line
   while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) break;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (line.empty())
+      break;
     const auto colon = line.find(':');
     std::string k = line.substr(0, colon), v = line.substr(colon + 1);
-    while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-    if (Poco::icompare(k, "Host") == 0) continue;  // the test server's port differs
+    while (!v.empty() && v.front() == ' ')
+      v.erase(0, 1);
+    if (Poco::icompare(k, "Host") == 0)
+      continue;  // the test server's port differs
     c.headers.emplace_back(k, v);
   }
   return c;
@@ -47,7 +51,8 @@ capture load_capture(const fs::path& body_path) {
 
 std::string header(const capture& c, const std::string& name) {
   for (const auto& [k, v] : c.headers) {
-    if (Poco::icompare(k, name) == 0) return v;
+    if (Poco::icompare(k, name) == 0)
+      return v;
   }
   return "";
 }
@@ -59,14 +64,21 @@ size_t count_stream_objects(const std::string& s) {
   bool in_str = false, esc = false;
   for (char ch : s) {
     if (in_str) {
-      if (esc) esc = false;
-      else if (ch == '\\') esc = true;
-      else if (ch == '"') in_str = false;
+      if (esc)
+        esc = false;
+      else if (ch == '\\')
+        esc = true;
+      else if (ch == '"')
+        in_str = false;
       continue;
     }
-    if (ch == '"') in_str = true;
-    else if (ch == '{') { if (depth++ == 0) ++n; }
-    else if (ch == '}') --depth;
+    if (ch == '"')
+      in_str = true;
+    else if (ch == '{') {
+      if (depth++ == 0)
+        ++n;
+    } else if (ch == '}')
+      --depth;
   }
   return n;
 }
@@ -94,7 +106,8 @@ size_t count_records(const capture& c) {
     std::istringstream in(body);
     std::string line;
     while (std::getline(in, line)) {
-      if (!line.empty()) ++n;
+      if (!line.empty())
+        ++n;
     }
     return n;
   }
@@ -113,14 +126,16 @@ TEST_CASE("every Fluent Bit capture is accepted and fully journaled", "[fixtures
 auth:
   tokens:
     - {name: fluent-bit, token: test-token-123, services: ["*"], default_service: sample-app}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" + redis.url() +
+                        R"("}
 clustering: {enabled: false}  # these tests read the journal before it is clustered
 )");
   size_t replayed = 0;
   for (const char* dir : {"captures", "captures-v5.1.1"}) {
     std::vector<fs::path> bodies;
     for (const auto& e : fs::directory_iterator(fixtures_dir() / dir)) {
-      if (e.path().extension() == ".body") bodies.push_back(e.path());
+      if (e.path().extension() == ".body")
+        bodies.push_back(e.path());
     }
     std::sort(bodies.begin(), bodies.end());
     for (const auto& path : bodies) {
@@ -174,7 +189,8 @@ TEST_CASE("the corrected-config proof captures are accepted", "[fixtures]") {
   redis_process redis;
   server_process server(R"(
 auth: {tokens: [{name: fb, token: test-token-123, services: ["*"], default_service: app}]}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" + redis.url() +
+                        R"("}
 clustering: {enabled: false}  # these tests read the journal before it is clustered
 )");
   for (const char* name : {"proof.http", "edge-cases.http.1", "edge-cases.http.2"}) {

@@ -31,7 +31,9 @@ fs::path make_temp_dir(const std::string& tag) {
   return p;
 }
 
-int free_port() { return free_loopback_port(); }
+int free_port() {
+  return free_loopback_port();
+}
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -63,7 +65,8 @@ pid_t spawn_process(const std::vector<std::string>& argv, const fs::path& log,
       }
     }
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execvp(args[0], args.data());
     ::_exit(127);
@@ -77,13 +80,15 @@ bool process_alive(pid_t pid) {
 }
 
 int stop_process(pid_t pid, int seconds, int sig) {
-  if (pid <= 0) return 0;
+  if (pid <= 0)
+    return 0;
   ::kill(pid, sig);
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid || r < 0) return status;
+    if (r == pid || r < 0)
+      return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ::kill(pid, SIGKILL);
@@ -93,7 +98,9 @@ int stop_process(pid_t pid, int seconds, int sig) {
 
 // ---- redis ----------------------------------------------------------------------------------
 
-redis_process::redis_process() : dir_(make_temp_dir("redis")), port_(free_port()) { start(); }
+redis_process::redis_process() : dir_(make_temp_dir("redis")), port_(free_port()) {
+  start();
+}
 
 redis_process::~redis_process() {
   stop();
@@ -102,14 +109,15 @@ redis_process::~redis_process() {
 }
 
 void redis_process::start() {
-  pid_ = spawn_process({"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                        "--dir", dir_.string(), "--appendonly", "yes", "--save", "",
-                        "--daemonize", "no"},
-                       dir_ / "redis.log");
+  pid_ = spawn_process(
+      {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir",
+       dir_.string(), "--appendonly", "yes", "--save", "", "--daemonize", "no"},
+      dir_ / "redis.log");
   for (int i = 0; i < 200; ++i) {
     redis_client c(endpoint());
     auto r = c.command({"PING"});
-    if (r.ok() && r.value->str == "PONG") return;
+    if (r.ok() && r.value->str == "PONG")
+      return;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   FAIL("redis-server did not start: " << read_text(dir_ / "redis.log"));
@@ -137,8 +145,12 @@ redis_value redis_process::cmd(const std::vector<std::string>& args) const {
 
 // ---- server ---------------------------------------------------------------------------------
 
-std::string server_binary() { return LUFFY_SERVER_BINARY; }
-fs::path fixtures_dir() { return LUFFY_FIXTURES_DIR; }
+std::string server_binary() {
+  return LUFFY_SERVER_BINARY;
+}
+fs::path fixtures_dir() {
+  return LUFFY_FIXTURES_DIR;
+}
 
 server_process::server_process(const std::string& yaml, std::vector<std::string> extra_args,
                                std::vector<std::pair<std::string, std::string>> env)
@@ -157,9 +169,10 @@ server_process::~server_process() {
 }
 
 void server_process::start() {
-  std::vector<std::string> argv = {server_binary(), "serve", "--config",
-                                   (dir_ / "luffy.yaml").string(), "--set",
-                                   "server.listen=127.0.0.1:" + std::to_string(port_)};
+  std::vector<std::string> argv = {
+      server_binary(), "serve",
+      "--config",      (dir_ / "luffy.yaml").string(),
+      "--set",         "server.listen=127.0.0.1:" + std::to_string(port_)};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   pid_ = spawn_process(argv, dir_ / "server.log", env_);
   for (int i = 0; i < 400; ++i) {
@@ -168,7 +181,8 @@ void server_process::start() {
       FAIL("server exited at start: " << log());
     }
     try {
-      if (get("/health").status == 200) return;
+      if (get("/health").status == 200)
+        return;
     } catch (...) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -186,7 +200,8 @@ bool server_process::wait_ready(int seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     try {
-      if (get("/ready").status == 200) return true;
+      if (get("/ready").status == 200)
+        return true;
     } catch (...) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -194,7 +209,9 @@ bool server_process::wait_ready(int seconds) {
   return false;
 }
 
-std::string server_process::log() const { return read_text(dir_ / "server.log"); }
+std::string server_process::log() const {
+  return read_text(dir_ / "server.log");
+}
 
 http_reply server_process::call(const http_call& c) const {
   Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port_));
@@ -203,7 +220,8 @@ http_reply server_process::call(const http_call& c) const {
   bool has_length = false;
   for (const auto& [k, v] : c.headers) {
     req.add(k, v);
-    if (Poco::icompare(k, "Content-Length") == 0) has_length = true;
+    if (Poco::icompare(k, "Content-Length") == 0)
+      has_length = true;
   }
   if (!has_length && (c.method == "POST" || !c.body.empty())) {
     req.setContentLength64(static_cast<Poco::Int64>(c.body.size()));
@@ -217,7 +235,8 @@ http_reply server_process::call(const http_call& c) const {
   Poco::StreamCopier::copyToString(is, out.body);
   for (const auto& [k, v] : res) {
     std::string lk = k;
-    for (auto& ch : lk) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (auto& ch : lk)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     out.headers[lk] = v;
   }
   return out;
@@ -248,14 +267,16 @@ std::pair<int, std::string> run_binary(const std::vector<std::string>& args,
 long json_int(const std::string& body, const std::string& key) {
   const std::string needle = "\"" + key + "\":";
   const auto p = body.find(needle);
-  if (p == std::string::npos) return -1;
+  if (p == std::string::npos)
+    return -1;
   return std::strtol(body.c_str() + p + needle.size(), nullptr, 10);
 }
 
 std::string json_str(const std::string& body, const std::string& key) {
   const std::string needle = "\"" + key + "\":\"";
   const auto p = body.find(needle);
-  if (p == std::string::npos) return "";
+  if (p == std::string::npos)
+    return "";
   const auto e = body.find('"', p + needle.size());
   return body.substr(p + needle.size(), e - p - needle.size());
 }
@@ -270,9 +291,12 @@ std::vector<std::string> journal_records(const redis_process& redis, const std::
       long n = -1;
       std::string records, enc;
       for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-        if (fields[i].str == "n") n = std::stol(fields[i + 1].str);
-        if (fields[i].str == "records") records = fields[i + 1].str;
-        if (fields[i].str == "enc") enc = fields[i + 1].str;
+        if (fields[i].str == "n")
+          n = std::stol(fields[i + 1].str);
+        if (fields[i].str == "records")
+          records = fields[i + 1].str;
+        if (fields[i].str == "enc")
+          enc = fields[i + 1].str;
       }
       const auto encoding = journal_encoding_from(enc);
       REQUIRE(encoding.has_value());

@@ -65,7 +65,7 @@ class server_process {
   server_process(const std::string& yaml, std::vector<std::string> extra_args = {},
                  std::vector<std::pair<std::string, std::string>> env = {});
   ~server_process();
-  void start();  // waits for /health
+  void start();            // waits for /health
   int stop(int sig = 15);  // returns the exit status
   bool wait_ready(int seconds = 20);
   int port() const { return port_; }
@@ -87,15 +87,17 @@ std::string server_binary();
 std::filesystem::path fixtures_dir();
 
 // Runs the binary with args to completion; returns {exit code, stdout+stderr}.
-std::pair<int, std::string> run_binary(const std::vector<std::string>& args,
-                                       const std::vector<std::pair<std::string, std::string>>& env = {},
-                                       const std::string& stdin_path = "");
+std::pair<int, std::string> run_binary(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env = {},
+    const std::string& stdin_path = "");
 
 // A JSON field of a flat reply: "accepted_count":N -> N (or -1).
 long json_int(const std::string& body, const std::string& key);
 std::string json_str(const std::string& body, const std::string& key);
 
 // Every record line stored in the journal streams (<prefix>:journal:*).
-std::vector<std::string> journal_records(const redis_process& redis, const std::string& prefix = "luffy");
+std::vector<std::string> journal_records(const redis_process& redis,
+                                         const std::string& prefix = "luffy");
 
 }  // namespace luffy::test

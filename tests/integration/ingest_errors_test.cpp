@@ -27,8 +27,10 @@ http_call post(std::string body, std::string token = "Bearer full-token",
                std::string content_type = "application/json") {
   http_call c;
   c.body = std::move(body);
-  if (!token.empty()) c.headers.emplace_back("Authorization", token);
-  if (!content_type.empty()) c.headers.emplace_back("Content-Type", content_type);
+  if (!token.empty())
+    c.headers.emplace_back("Authorization", token);
+  if (!content_type.empty())
+    c.headers.emplace_back("Content-Type", content_type);
   return c;
 }
 
@@ -51,7 +53,8 @@ auth:
     - {name: full, token: full-token, services: ["*"]}
     - {name: narrow, token: narrow-token, services: [svc-a], default_service: svc-a}
     - {name: nodefault, token: nodefault-token, services: [svc-a, svc-b]}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" + redis.url() +
+                        R"("}
 clustering: {enabled: false}  # these tests read the journal before it is clustered
 )"};
 };
@@ -67,13 +70,16 @@ TEST_CASE("401: missing or wrong token", "[errors][auth]") {
   check_error(f.server.call(post(body, "Bearer wrong-token")), 401, "invalid_token");
   check_error(f.server.call(post(body, "Basic Zm9vOmJhcg==")), 401, "invalid_token");
   // The token never appears in the reply.
-  CHECK(f.server.call(post(body, "Bearer wrong-token")).body.find("wrong-token") == std::string::npos);
+  CHECK(f.server.call(post(body, "Bearer wrong-token")).body.find("wrong-token") ==
+        std::string::npos);
 }
 
-TEST_CASE("403: token not allowed for a record's service; default_service fills gaps", "[errors][auth]") {
+TEST_CASE("403: token not allowed for a record's service; default_service fills gaps",
+          "[errors][auth]") {
   fixture f;
-  auto r = f.server.call(post(R"([{"message":"a","service_id":"svc-a"},{"message":"b","service_id":"svc-z"}])",
-                              "Bearer narrow-token"));
+  auto r = f.server.call(
+      post(R"([{"message":"a","service_id":"svc-a"},{"message":"b","service_id":"svc-z"}])",
+           "Bearer narrow-token"));
   check_error(r, 403, "forbidden_service");
   CHECK(r.body.find("svc-z") != std::string::npos);
   CHECK(journal_records(f.redis).empty());  // nothing of a refused request is stored
@@ -132,7 +138,8 @@ TEST_CASE("413: body over max_body_bytes, or more than max_records", "[errors]")
   std::string big = "[{\"message\":\"" + std::string(70 * 1024, 'a') + "\"}]";
   check_error(f.server.call(post(big)), 413, "body_too_large");
   std::string many = "[";
-  for (int i = 0; i < 51; ++i) many += std::string(i ? "," : "") + "{\"message\":\"m" + std::to_string(i) + "\"}";
+  for (int i = 0; i < 51; ++i)
+    many += std::string(i ? "," : "") + "{\"message\":\"m" + std::to_string(i) + "\"}";
   many += "]";
   check_error(f.server.call(post(many)), 413, "too_many_records");
 }
@@ -178,7 +185,8 @@ TEST_CASE("503 with Retry-After when ingest.enabled is false", "[errors][flag]")
   server_process server(R"(
 ingest: {enabled: false}
 auth: {tokens: [{name: t, token: full-token, services: ["*"]}]}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" + redis.url() +
+                        R"("}
 clustering: {enabled: false}  # these tests read the journal before it is clustered
 )");
   auto r = server.call(post(R"([{"message":"a","service_id":"s"}])"));

@@ -20,7 +20,8 @@ std::string make_jwt(const std::string& secret, const std::vector<std::string>& 
   t.setAudience(aud);
   t.setSubject("agent-7");
   Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-  for (const auto& s : services) arr->add(s);
+  for (const auto& s : services)
+    arr->add(s);
   t.payload().set("services", arr);
   t.payload().set("exp", static_cast<Poco::Int64>(Poco::Timestamp().epochTime() + exp_offset_s));
   Poco::JWT::Signer signer(secret);
@@ -41,7 +42,8 @@ TEST_CASE("JWT bearer tokens: services claim, expiry, issuer, audience, signatur
   server_process server(R"(
 auth:
   jwt: {secret: "0123456789abcdef0123456789abcdef", issuer: luffy-tests, audience: luffy-ingest}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" + redis.url() +
+                        R"("}
 )");
   const std::string secret = "0123456789abcdef0123456789abcdef";
   CHECK(server.call(post(make_jwt(secret, {"checkout"}), "checkout")).status == 202);
@@ -51,7 +53,13 @@ storage: {redis: ")" + redis.url() + R"("}
   r = server.call(post(make_jwt(secret, {"checkout"}, -60), "checkout"));
   CHECK(r.status == 401);
   CHECK(json_str(r.body, "error") == "expired_token");
-  CHECK(server.call(post(make_jwt("another-secret-another-secret-00", {"checkout"}), "checkout")).status == 401);
-  CHECK(server.call(post(make_jwt(secret, {"checkout"}, 3600, "someone-else"), "checkout")).status == 401);
-  CHECK(server.call(post(make_jwt(secret, {"checkout"}, 3600, "luffy-tests", "other-aud"), "checkout")).status == 401);
+  CHECK(server.call(post(make_jwt("another-secret-another-secret-00", {"checkout"}), "checkout"))
+            .status == 401);
+  CHECK(
+      server.call(post(make_jwt(secret, {"checkout"}, 3600, "someone-else"), "checkout")).status ==
+      401);
+  CHECK(
+      server
+          .call(post(make_jwt(secret, {"checkout"}, 3600, "luffy-tests", "other-aud"), "checkout"))
+          .status == 401);
 }

@@ -26,14 +26,16 @@ http_call post(const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("a service over its limit gets 429; another service in the same request is accepted", "[rate_limit]") {
+TEST_CASE("a service over its limit gets 429; another service in the same request is accepted",
+          "[rate_limit]") {
   redis_process redis;
   server_process server(R"(
 rate_limit:
   per_minute: 1000
   services: {noisy: 5}
 auth: {tokens: [{name: t, token: tok, services: ["*"]}]}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" + redis.url() +
+                        R"("}
 clustering: {enabled: false}  # these tests read the journal before it is clustered
 )");
   auto r = server.call(post(batch("noisy", 8)));

@@ -33,11 +33,12 @@ bogus: {a: 1}
                             {{"LUFFY_SERVER_THREADS", "0"}});
   CHECK(env_bad.first == 1);
   CHECK(env_bad.second.find("LUFFY_SERVER_THREADS") != std::string::npos);
-  auto fixed = run_binary({"check-config", "--config", (dir / "good.yaml").string(), "--set",
-                           "server.threads=8"},
-                          {{"LUFFY_SERVER_THREADS", "0"}});
+  auto fixed = run_binary(
+      {"check-config", "--config", (dir / "good.yaml").string(), "--set", "server.threads=8"},
+      {{"LUFFY_SERVER_THREADS", "0"}});
   CHECK(fixed.first == 1);  // env is applied and reported even when --set overrides it later
-  auto shipped = run_binary({"check-config", "--config", std::string(LUFFY_SOURCE_DIR) + "/config/luffy.yaml"});
+  auto shipped = run_binary(
+      {"check-config", "--config", std::string(LUFFY_SOURCE_DIR) + "/config/luffy.yaml"});
   INFO(shipped.second);
   CHECK(shipped.first == 0);
   std::filesystem::remove_all(dir);
@@ -78,9 +79,12 @@ TEST_CASE("every configuration key is documented in docs/CONFIGURATION.md", "[cl
 TEST_CASE("cluster: offline preview, one deterministic JSON line per input", "[cli][clustering]") {
   const auto dir = make_temp_dir("preview");
   std::ofstream(dir / "in.jsonl")
-      << R"j({"service_id":"a","message":"x","stack_trace":"java.lang.IllegalStateException: boom 1\n\tat com.acme.A.b(A.java:10)"})j" "\n"
-      << R"j({"service_id":"a","message":"y","stack_trace":"java.lang.IllegalStateException: boom 2\n\tat com.acme.A.b(A.java:99)"})j" "\n"
-      << R"j({"service_id":"b","message":"x","stack_trace":"java.lang.IllegalStateException: boom 1\n\tat com.acme.A.b(A.java:10)"})j" "\n"
+      << R"j({"service_id":"a","message":"x","stack_trace":"java.lang.IllegalStateException: boom 1\n\tat com.acme.A.b(A.java:10)"})j"
+         "\n"
+      << R"j({"service_id":"a","message":"y","stack_trace":"java.lang.IllegalStateException: boom 2\n\tat com.acme.A.b(A.java:99)"})j"
+         "\n"
+      << R"j({"service_id":"b","message":"x","stack_trace":"java.lang.IllegalStateException: boom 1\n\tat com.acme.A.b(A.java:10)"})j"
+         "\n"
       << "not json\n";
   auto first = run_binary({"cluster", "--input-format", "jsonl"}, {}, (dir / "in.jsonl").string());
   auto second = run_binary({"cluster", "--input-format", "jsonl"}, {}, (dir / "in.jsonl").string());
@@ -89,13 +93,15 @@ TEST_CASE("cluster: offline preview, one deterministic JSON line per input", "[c
   CHECK(first.second == second.second);  // deterministic
   std::istringstream lines(first.second);
   std::vector<std::string> out;
-  for (std::string l; std::getline(lines, l);) out.push_back(l);
+  for (std::string l; std::getline(lines, l);)
+    out.push_back(l);
   REQUIRE(out.size() == 4);
   CHECK(json_str(out[0], "cluster_id") == json_str(out[1], "cluster_id"));  // another deploy
   CHECK(json_str(out[0], "cluster_id") != json_str(out[2], "cluster_id"));  // another service
   CHECK(json_int(out[0], "level") == 1);
   CHECK(out[3].find("\"error\"") != std::string::npos);
-  std::ofstream(dir / "in.txt") << "user 17 logged in from 10.0.0.1\nuser 99 logged in from 10.0.0.7\n";
+  std::ofstream(dir / "in.txt")
+      << "user 17 logged in from 10.0.0.1\nuser 99 logged in from 10.0.0.7\n";
   auto text = run_binary({"cluster", "--input-format", "text"}, {}, (dir / "in.txt").string());
   std::istringstream tl(text.second);
   std::string a, b;
@@ -149,7 +155,8 @@ TEST_CASE("health, readiness and metrics", "[health]") {
   redis_process redis;
   server_process server(R"(
 auth: {tokens: [{name: t, token: tok, services: ["*"], default_service: a}]}
-storage: {redis: ")" + redis.url() + R"("}
+storage: {redis: ")" + redis.url() +
+                        R"("}
 )");
   REQUIRE(server.wait_ready());
   CHECK(server.get("/health").status == 200);
