@@ -1,5 +1,7 @@
 #include "core/cluster_preview.hpp"
 
+#include "core/json_writer.hpp"
+
 #include <simdjson.h>
 
 #include <optional>
@@ -92,39 +94,8 @@ std::string error_json(std::string_view detail) {
 }  // namespace
 
 std::string json_quote(std::string_view s) {
-  static const char* hex = "0123456789abcdef";
   std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xf];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
+  append_json_string(out, s);
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include <array>
 #include <chrono>
 #include <ostream>
 
@@ -18,6 +19,20 @@ double uptime_seconds(const server_context& ctx) {
 
 uint64_t load(const std::atomic<uint64_t>& a) {
   return a.load(std::memory_order_relaxed);
+}
+
+// Ingest responses by status code, in the order both metrics formats list them.
+std::array<std::pair<const char*, const std::atomic<uint64_t>*>, 9> status_counters(
+    const ingest_metrics& m) {
+  return {{{"202", &m.status_202},
+           {"400", &m.status_400},
+           {"401", &m.status_401},
+           {"403", &m.status_403},
+           {"413", &m.status_413},
+           {"415", &m.status_415},
+           {"429", &m.status_429},
+           {"503", &m.status_503},
+           {"other", &m.status_other}}};
 }
 
 }  // namespace
@@ -90,10 +105,7 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
   b += ",\"redis_up\":";
   b += m.redis_up.load() ? "true" : "false";
   b += ",\"responses\":{";
-  const std::pair<const char*, const std::atomic<uint64_t>*> codes[] = {
-      {"202", &m.status_202}, {"400", &m.status_400}, {"401", &m.status_401},
-      {"403", &m.status_403}, {"413", &m.status_413}, {"415", &m.status_415},
-      {"429", &m.status_429}, {"503", &m.status_503}, {"other", &m.status_other}};
+  const auto codes = status_counters(m);
   bool first = true;
   for (auto& [code, counter] : codes) {
     num(code, load(*counter), first);
@@ -174,10 +186,7 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
           load(m.bytes_received));
   b += "# HELP luffy_ingest_requests_total Ingest responses by status code.\n"
        "# TYPE luffy_ingest_requests_total counter\n";
-  const std::pair<const char*, const std::atomic<uint64_t>*> codes[] = {
-      {"202", &m.status_202}, {"400", &m.status_400}, {"401", &m.status_401},
-      {"403", &m.status_403}, {"413", &m.status_413}, {"415", &m.status_415},
-      {"429", &m.status_429}, {"503", &m.status_503}, {"other", &m.status_other}};
+  const auto codes = status_counters(m);
   for (auto& [code, c] : codes) {
     b += "luffy_ingest_requests_total{code=\"";
     b += code;
