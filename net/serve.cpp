@@ -20,7 +20,8 @@ namespace luffy {
 namespace {
 
 // Pings Redis once a second from its own connection: /ready, the redis_up gauge and the
-// per-minute summary read the result; ingest requests never wait on it.
+// per-minute summary read the result; ingest requests never wait on it. Redis counts as down
+// after three missed pings in a row, up again at the first answer.
 class redis_probe {
  public:
   redis_probe(redis_endpoint ep, ingest_metrics& m) : thread_([this, ep, &m] { run(ep, m); }) {}
@@ -34,9 +35,14 @@ class redis_probe {
     ep.timeout = std::chrono::milliseconds(500);
     redis_client client(ep);
     bool was_up = true;
+    int failures = 0;
     while (!stop_) {
       auto r = client.command({"PING"});
-      const bool up = r.ok() && r.value->str == "PONG";
+      const bool answered = r.ok() && r.value->str == "PONG";
+      // Down after 3 missed pings in a row: one slow answer (Redis busy in a long script) must not
+      // flip /ready and make Kubernetes pull the pod; a refused connection fails fast anyway.
+      failures = answered ? 0 : failures + 1;
+      const bool up = answered || (was_up && failures < 3);
       m.redis_up.store(up);
       if (up != was_up) {
         if (up) {
