@@ -2,7 +2,7 @@
 // cluster_shard: turns one journal stream into cluster state, exactly once.
 //  owns:      the clusters of the services routed to its shard (shard_for(service_id)), one
 //             template miner per service (level-3 fingerprints), one Redis connection
-//  receives:  poll_atom (from itself: read the next entries), stage_status requests (status_atom)
+//  receives:  poll_atom (from itself: read the next entries)
 //  sends:     nothing to other actors; writes cluster state and events to Redis
 //  supervised by: the pipeline (spawned detached: hiredis blocks).
 //

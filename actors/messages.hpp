@@ -180,20 +180,6 @@ typename Inspector::result_type inspect(Inspector& f, journal_receipt& x) {
   return f(caf::meta::type_name("journal_receipt"), x.duplicate, x.entry_ids);
 }
 
-// ---- status -----------------------------------------------------------------------------------
-
-struct stage_status {
-  std::string name;
-  uint64_t queue_depth = 0;
-  uint64_t processed = 0;
-  uint64_t restarts = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stage_status& x) {
-  return f(caf::meta::type_name("stage_status"), x.name, x.queue_depth, x.processed, x.restarts);
-}
-
 }  // namespace luffy
 
 CAF_BEGIN_TYPE_ID_BLOCK(luffy, caf::first_custom_type_id)
@@ -211,6 +197,4 @@ CAF_ADD_TYPE_ID(luffy, (luffy::parse_request))
 CAF_ADD_TYPE_ID(luffy, (luffy::parsed_batch))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_error))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_hash))
-CAF_ADD_TYPE_ID(luffy, (luffy::stage_status))
-CAF_ADD_ATOM(luffy, luffy, status_atom, "status")
 CAF_END_TYPE_ID_BLOCK(luffy)
