@@ -144,27 +144,27 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   auto& m = ctx.metrics;
   std::string b;
   b.reserve(4096);
-  auto counter = [&](const char* name, const char* help, uint64_t v) {
+  // "# HELP" and "# TYPE" lines of one metric family.
+  auto describe = [&](const char* name, const char* help, const char* type) {
     b += "# HELP ";
     b += name;
     b += " ";
     b += help;
     b += "\n# TYPE ";
     b += name;
-    b += " counter\n";
+    b += " ";
+    b += type;
+    b += "\n";
+  };
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    describe(name, help, "counter");
     b += name;
     b += " ";
     append_json_uint(b, v);
     b += "\n";
   };
   auto gauge = [&](const char* name, const char* help, double v) {
-    b += "# HELP ";
-    b += name;
-    b += " ";
-    b += help;
-    b += "\n# TYPE ";
-    b += name;
-    b += " gauge\n";
+    describe(name, help, "gauge");
     b += name;
     b += " ";
     append_json_double(b, v);
@@ -184,8 +184,7 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   counter("luffy_ingest_processed_records_total", "Records clustered.", load(m.processed));
   counter("luffy_ingest_received_bytes_total", "Request body bytes received (on the wire).",
           load(m.bytes_received));
-  b += "# HELP luffy_ingest_requests_total Ingest responses by status code.\n"
-       "# TYPE luffy_ingest_requests_total counter\n";
+  describe("luffy_ingest_requests_total", "Ingest responses by status code.", "counter");
   const auto codes = status_counters(m);
   for (auto& [code, c] : codes) {
     b += "luffy_ingest_requests_total{code=\"";
@@ -205,15 +204,13 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
         static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
   counter("luffy_ingest_clusters_created_total", "Clusters created by this process.",
           load(m.clusters));
-  b += "# HELP luffy_ingest_shard_queue_depth Journal entries waiting per cluster shard.\n"
-       "# TYPE luffy_ingest_shard_queue_depth gauge\n";
+  describe("luffy_ingest_shard_queue_depth", "Journal entries waiting per cluster shard.", "gauge");
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     b += "luffy_ingest_shard_queue_depth{shard=\"" + std::to_string(i) + "\"} ";
     append_json_int(b, m.shard_backlog[i].load(std::memory_order_relaxed));
     b += "\n";
   }
-  b += "# HELP luffy_ingest_request_duration_seconds Ingest request latency.\n"
-       "# TYPE luffy_ingest_request_duration_seconds histogram\n";
+  describe("luffy_ingest_request_duration_seconds", "Ingest request latency.", "histogram");
   uint64_t cumulative = 0;
   const auto& bounds = latency_histogram::bounds;
   for (size_t i = 0; i <= bounds.size(); ++i) {
