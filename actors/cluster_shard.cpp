@@ -1,46 +1,55 @@
 #include "actors/cluster_shard.hpp"
 
+#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
+#include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 #include "actors/messages.hpp"
 #include "core/body_decoder.hpp"
 #include "core/journal_codec.hpp"
+#include "core/record_json.hpp"
 #include "core/redis_keys.hpp"
 
 namespace luffy {
 
 namespace {
 
-using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
-const char* const group_name = "luffy-clusterers";
+// An entry whose id (its creation time) is older than the sweep's send time minus this slack has
+// had its fast-path message delivered before the sweep, unless that message was lost.
+constexpr int64_t sweep_slack_ms = 500;
+constexpr auto sweep_interval = std::chrono::milliseconds(1000);
 
 // KEYS: [1] journal stream, [2] events stream
-// ARGV: [1] group, [2] now (ms), [3] key prefix, [4] samples kept, [5] spike multiplier,
+// ARGV: [1] unused, [2] now (ms), [3] key prefix, [4] samples kept, [5] spike multiplier,
 //       [6] spike minimum, [7] records in the entries, [8] entry count E, [9 .. 8+E] entry ids,
 //       [9+E] clusters n, then 16 per cluster: id, service_id, fingerprint level, severity,
 //       exception type, title, template, culprit, language, count, first seen (us), last seen
 //       (us), "minute:count,..." (event time), hosts ("\n"), environments ("\n"), sample records
-//       ("\n", oldest first).
-// Returns {1, new clusters} when applied, or {0, ids} naming entries that are no longer pending
-// (already applied and acknowledged): then nothing was written and the caller retries without
-// them. All of the entries' effects and their XACK/XDEL happen in this one script.
+//       ("\n", oldest first); then D dead letters, 3 each: entry id, error, record JSON.
+// Returns {1, new clusters} when applied, or {0, ids} naming entries that are no longer in the
+// stream (already applied): then nothing was written and the caller retries without them. All of
+// the entries' effects and their deletion from the journal (the acknowledgement) happen in this
+// one script, so the journal holds exactly the entries not applied yet.
 const std::string apply_script = R"lua(
 local stream, events = KEYS[1], KEYS[2]
-local group, now_ms, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local now_ms, prefix = tonumber(ARGV[2]), ARGV[3]
 local keep, mult, minimum = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local records, e = tonumber(ARGV[7]), tonumber(ARGV[8])
 local ids = {}
 local gone = {}
 for i = 1, e do
   ids[i] = ARGV[8 + i]
-  if #redis.call('XPENDING', stream, group, ids[i], ids[i], 1) == 0 then
+  if #redis.call('XRANGE', stream, ids[i], ids[i]) == 0 then
     gone[#gone + 1] = ids[i]
   end
 end
@@ -149,11 +158,44 @@ for c = 0, n - 1 do
     end
   end
 end
-redis.call('XACK', stream, group, unpack(ids))
+-- records whose fingerprinting threw: to the dead-letter stream, with their entry and the error
+local d = tonumber(ARGV[10 + e + n * 16])
+for i = 0, d - 1 do
+  local b = 10 + e + n * 16 + i * 3
+  redis.call('XADD', prefix .. ':dlq', 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard',
+    'entry', ARGV[b + 1], 'error', ARGV[b + 2], 'record', ARGV[b + 3])
+end
+if d > 0 then
+  redis.call('HINCRBY', prefix .. ':stats', 'dead_lettered', d)
+end
 redis.call('XDEL', stream, unpack(ids))
+redis.call('HDEL', stream .. ':attempts', unpack(ids))
 redis.call('HINCRBY', prefix .. ':stats', 'processed', records)
 redis.call('HINCRBY', prefix .. ':stats', 'clusters', created)
 return {1, created}
+)lua";
+
+// Moves one journal entry that keeps taking its shard down to the dead-letter stream.
+// KEYS: [1] journal stream, [2] dead-letter stream, [3] stats hash. ARGV: [1] entry id, [2] error.
+// Returns the entry's record count (0 when it was gone already).
+const std::string dead_letter_entry_script = R"lua(
+local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #found == 0 then
+  return 0
+end
+local fields = found[1][2]
+local n = 0
+for i = 1, #fields, 2 do
+  if fields[i] == 'n' then
+    n = tonumber(fields[i + 1]) or 0
+  end
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard', 'entry', ARGV[1],
+  'error', ARGV[2], unpack(fields))
+redis.call('XDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[1] .. ':attempts', ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'dead_lettered', n)
+return n
 )lua";
 
 struct cluster_sum {
@@ -165,19 +207,38 @@ struct cluster_sum {
   int64_t last_us = INT64_MIN;
   std::map<int64_t, uint64_t> minutes;
   std::map<std::string, bool> hosts, environments;
-  std::vector<const std::string*> samples;  // newest last; point into the decoded entries
+  std::vector<std::pair<size_t, size_t>> samples;  // (entry, record), newest last
+};
+
+// One journal entry to apply: from the fast path (records + hashes) or read back from the stream
+// by a sweep (records + their journal lines).
+struct shard_entry {
+  std::string id;
+  std::vector<log_record> records;
+  std::vector<record_hash> hashes;  // fast path: parallel to records
+  std::vector<std::string> lines;   // sweep: the records' journal JSON, parallel to records
+  int64_t counted = 0;              // records added to the backlog gauge for this entry
+
+  std::string sample_json(size_t i) const {
+    if (i < lines.size()) {
+      return lines[i];
+    }
+    std::string out;
+    append_record_json(out, records[i], i < hashes.size() ? hashes[i] : record_hash{});
+    return out;
+  }
 };
 
 struct shard_state {
   cluster_settings settings;
   ingest_metrics* metrics = nullptr;
   std::unique_ptr<redis_client> redis;
-  std::string stream, events, consumer, sha1;
+  std::string stream, events, sha1, dead_letter_sha1;
   std::map<std::string, template_miner, std::less<>> miners;
   body_decoder decoder;
-  bool group_ready = false;
-  bool backlog = true;  // read own pending entries ("0") before new ones (">")
-  int64_t last_backlog_check_ms = 0;
+  std::vector<shard_entry> buffer;  // fast-path entries not applied yet
+  bool flush_scheduled = false;
+  int64_t redis_failures = 0;  // consecutive failed applies (backs off the next sweep)
   static inline const char* name = "cluster_shard";
 };
 
@@ -185,6 +246,10 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+int64_t entry_ms(const std::string& id) {
+  return std::strtoll(id.c_str(), nullptr, 10);
 }
 
 std::string clean_line(std::string s) {
@@ -195,17 +260,16 @@ std::string clean_line(std::string s) {
   return s;
 }
 
-struct decoded_entry {
-  std::string id;
-  std::vector<log_record> records;
-  std::vector<std::string> lines;  // the records' journal JSON, for samples
-};
+void count_backlog(shard_state& st, int64_t records) {
+  if (st.metrics != nullptr && st.settings.shard < ingest_metrics::max_shards) {
+    st.metrics->shard_backlog[st.settings.shard].fetch_add(records, std::memory_order_relaxed);
+  }
+}
 
-// Decodes one journal entry. An entry that cannot be decoded yields no records: it is still
-// acknowledged (with no effect) rather than retried forever, and counted in the log.
-decoded_entry decode_entry(shard_state& st, const std::string& entry_id,
-                           const redis_value& fields) {
-  decoded_entry out;
+// Decodes one journal entry read back from the stream. An entry that cannot be decoded yields no
+// records: it is still deleted (with no effect) rather than retried forever.
+shard_entry decode_entry(shard_state& st, const std::string& entry_id, const redis_value& fields) {
+  shard_entry out;
   out.id = entry_id;
   std::string enc = "json", payload;
   for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
@@ -240,13 +304,33 @@ decoded_entry decode_entry(shard_state& st, const std::string& entry_id,
   return out;
 }
 
-// Applies a run of entries with one script. Returns false when Redis failed (they stay pending).
-bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
+// Applies a run of entries with one script. Returns false when Redis failed: then nothing of them
+// was applied, and they stay in the journal for a later sweep.
+bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
   while (!entries.empty()) {
     std::vector<std::string> order;
     std::unordered_map<std::string, cluster_sum> sums;
+    struct dead_letter {
+      std::string entry, error, record;
+    };
+    std::vector<dead_letter> dead;
     size_t records = 0;
-    for (auto& entry : entries) {
+    if (st.settings.fault_injection) {
+      for (const auto& entry : entries) {
+        for (const auto& rec : entry.records) {
+          if (rec.message.find("luffy-fault:shard-stall") != std::string::npos) {
+            std::this_thread::sleep_for(std::chrono::seconds(2));  // clustering falls behind
+          }
+          if (rec.message.find("luffy-fault:shard-crash") != std::string::npos) {
+            // Not caught here: the shard dies, the supervisor restarts it, the entry stays in the
+            // journal and its attempts are counted by the sweep.
+            throw std::runtime_error("fault injection: shard-crash in entry " + entry.id);
+          }
+        }
+      }
+    }
+    for (size_t e = 0; e < entries.size(); ++e) {
+      auto& entry = entries[e];
       for (size_t i = 0; i < entry.records.size(); ++i) {
         auto& rec = entry.records[i];
         auto it = st.miners.find(rec.service_id);
@@ -255,7 +339,19 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
                    .emplace(rec.service_id, template_miner(st.settings.clustering.miner_similarity))
                    .first;
         }
-        fingerprint fp = compute_fingerprint(rec, st.settings.clustering, &it->second);
+        fingerprint fp;
+        try {
+          if (st.settings.fault_injection &&
+              rec.message.find("luffy-fault:shard-throw") != std::string::npos) {
+            throw std::runtime_error("fault injection: shard-throw");
+          }
+          fp = compute_fingerprint(rec, st.settings.clustering, &it->second);
+        } catch (const std::exception& ex) {
+          // A poison record: isolated, the rest of its entry proceeds.
+          dead.push_back(
+              {entry.id, std::string("fingerprinting failed: ") + ex.what(), entry.sample_json(i)});
+          continue;
+        }
         auto [s, inserted] = sums.try_emplace(fp.cluster_id);
         cluster_sum& sum = s->second;
         if (inserted) {
@@ -272,14 +368,15 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
           sum.hosts[clean_line(rec.hostname)] = true;
         if (!rec.environment.empty())
           sum.environments[clean_line(rec.environment)] = true;
-        sum.samples.push_back(&entry.lines[i]);
+        sum.samples.emplace_back(e, i);
         if (sum.samples.size() > st.settings.samples) {
           sum.samples.erase(sum.samples.begin());
         }
       }
       records += entry.records.size();
     }
-    std::vector<std::string> args{group_name,
+    records -= dead.size();
+    std::vector<std::string> args{"",
                                   std::to_string(now_ms()),
                                   st.settings.key_prefix,
                                   std::to_string(st.settings.samples),
@@ -299,12 +396,16 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
         hosts += h + "\n";
       for (auto& [v, _] : s.environments)
         envs += v + "\n";
-      for (const std::string* line : s.samples)
-        samples += *line + "\n";
+      for (const auto& [e, i] : s.samples)
+        samples += entries[e].sample_json(i) + "\n";
       args.insert(args.end(), {id, s.service_id, std::to_string(s.fp.level), s.severity,
                                s.fp.exception_type, s.fp.title, s.fp.template_text, s.fp.culprit,
                                s.fp.language, std::to_string(s.count), std::to_string(s.first_us),
                                std::to_string(s.last_us), minutes, hosts, envs, samples});
+    }
+    args.push_back(std::to_string(dead.size()));
+    for (auto& d : dead) {
+      args.insert(args.end(), {std::move(d.entry), std::move(d.error), std::move(d.record)});
     }
     std::vector<std::string_view> keys{st.stream, st.events};
     std::vector<std::string_view> views(args.begin(), args.end());
@@ -316,24 +417,30 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
     if (v.elements[0].integer == 1) {
       if (st.metrics != nullptr) {
         st.metrics->processed.fetch_add(records, std::memory_order_relaxed);
+        st.metrics->dead_lettered.fetch_add(dead.size(), std::memory_order_relaxed);
+        if (st.settings.shard < ingest_metrics::max_shards) {
+          st.metrics->shard_processed[st.settings.shard].fetch_add(records,
+                                                                   std::memory_order_relaxed);
+        }
         st.metrics->clusters.fetch_add(static_cast<uint64_t>(v.elements[1].integer),
                                        std::memory_order_relaxed);
         // Entry ids start with their creation time in ms: now - that is how long each waited.
         const int64_t now = now_ms();
         for (const auto& entry : entries) {
-          const int64_t created_ms = std::strtoll(entry.id.c_str(), nullptr, 10);
-          st.metrics->processing_lag.observe(static_cast<double>(now - created_ms) / 1000.0);
+          st.metrics->processing_lag.observe(static_cast<double>(now - entry_ms(entry.id)) /
+                                             1000.0);
         }
       }
       return true;
     }
-    // Some entries were applied already (a reply lost before a crash): drop them and retry.
-    // The miners saw their records again; that only affects level-3 template generality.
+    // Some entries were applied already (by a sweep racing the fast path, or a reply lost before
+    // a crash): drop them and retry. The miners saw their records again; that only affects
+    // level-3 template generality.
     std::vector<std::string> gone;
     for (const auto& g : v.elements[1].elements)
       gone.push_back(g.str);
     entries.erase(std::remove_if(entries.begin(), entries.end(),
-                                 [&](const decoded_entry& e) {
+                                 [&](const shard_entry& e) {
                                    return std::find(gone.begin(), gone.end(), e.id) != gone.end();
                                  }),
                   entries.end());
@@ -341,126 +448,108 @@ bool apply_entries(shard_state& st, std::vector<decoded_entry>& entries) {
   return true;
 }
 
-// Refreshes this shard's lag and backlog gauges (at most once a second while busy).
-void update_backlog(shard_state& st, size_t entries_read) {
+// Applies entries in runs of settings.batch_entries and takes them off the backlog gauge whatever
+// the outcome: applied, applied before, or left in the journal for a sweep to count again.
+bool apply_all(shard_state& st, std::vector<shard_entry>& entries) {
+  bool ok = true;
+  const size_t run = std::max<size_t>(1, st.settings.batch_entries);
+  for (size_t from = 0; from < entries.size(); from += run) {
+    std::vector<shard_entry> part(
+        std::make_move_iterator(entries.begin() + from),
+        std::make_move_iterator(entries.begin() + std::min(entries.size(), from + run)));
+    int64_t counted = 0;
+    for (const auto& e : part)
+      counted += e.counted;
+    ok = ok && apply_entries(st, part);  // after one failure, leave the rest to the sweep
+    count_backlog(st, -counted);
+  }
+  entries.clear();
+  st.redis_failures = ok ? 0 : st.redis_failures + 1;
+  return ok;
+}
+
+// Refreshes this shard's lag gauge: the age of the oldest entry still in its stream.
+void update_lag(shard_state& st) {
   if (st.metrics == nullptr || st.settings.shard >= ingest_metrics::max_shards) {
     return;
   }
-  auto& lag = st.metrics->shard_lag_ms[st.settings.shard];
-  auto& backlog = st.metrics->shard_backlog[st.settings.shard];
-  if (entries_read == 0) {
-    lag.store(0, std::memory_order_relaxed);
-    backlog.store(0, std::memory_order_relaxed);
-    return;
-  }
-  const int64_t now = now_ms();
-  if (now - st.last_backlog_check_ms < 1000) {
-    return;
-  }
-  st.last_backlog_check_ms = now;
-  // The oldest entry not yet applied: the first pending one, else the first undelivered one.
-  auto r = st.redis->command({"XINFO", "GROUPS", st.stream});
+  auto r = st.redis->command({"XRANGE", st.stream, "-", "+", "COUNT", "1"});
   if (!r.ok() || r.value->type != redis_value::kind::array) {
     return;
   }
-  for (const auto& g : r.value->elements) {
-    std::string name;
-    int64_t pending = 0, group_lag = 0;
-    for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
-      const auto& k = g.elements[i].str;
-      const auto& v = g.elements[i + 1];
-      if (k == "name")
-        name = v.str;
-      if (k == "pending")
-        pending = v.integer;
-      if (k == "lag")
-        group_lag = v.integer;
-    }
-    if (name == group_name) {
-      backlog.store(pending + group_lag, std::memory_order_relaxed);
-    }
+  int64_t lag = 0;
+  if (!r.value->elements.empty()) {
+    lag = std::max<int64_t>(0, now_ms() - entry_ms(r.value->elements[0].elements.at(0).str));
   }
-  // The oldest entry not applied yet is the first one after the last delivered (entries read
-  // in this batch are applied by now, so nothing of ours is pending).
-  std::string last_delivered;
-  for (const auto& g : r.value->elements) {
-    bool ours = false;
-    std::string delivered;
-    for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
-      if (g.elements[i].str == "name")
-        ours = g.elements[i + 1].str == group_name;
-      if (g.elements[i].str == "last-delivered-id")
-        delivered = g.elements[i + 1].str;
-    }
-    if (ours)
-      last_delivered = delivered;
-  }
-  const std::string from = "(" + last_delivered;
-  auto next = st.redis->command({"XRANGE", st.stream, from, "+", "COUNT", "1"});
-  if (!last_delivered.empty() && next.ok() && next.value->type == redis_value::kind::array &&
-      !next.value->elements.empty()) {
-    const int64_t created =
-        std::strtoll(next.value->elements[0].elements[0].str.c_str(), nullptr, 10);
-    lag.store(std::max<int64_t>(0, now - created), std::memory_order_relaxed);
-    return;
-  }
-  lag.store(0, std::memory_order_relaxed);
+  st.metrics->shard_lag_ms[st.settings.shard].store(lag, std::memory_order_relaxed);
 }
 
-// One poll: ensure the group, read a batch, apply it. Returns the delay before the next poll.
-std::chrono::milliseconds poll(shard_state& st) {
-  if (!st.group_ready) {
-    auto r = st.redis->command({"XGROUP", "CREATE", st.stream, group_name, "0", "MKSTREAM"});
-    if (!r.ok()) {
-      return std::chrono::milliseconds(500);
+// Counts one more attempt at applying `id` (the sweep applies entries a crashed shard left).
+int64_t count_attempt(shard_state& st, const std::string& id) {
+  auto r = st.redis->command({"HINCRBY", st.stream + ":attempts", id, "1"});
+  return r.ok() && r.value->type == redis_value::kind::integer ? r.value->integer : 1;
+}
+
+// One sweep: applies entries of the stream created before `before_ms` (their fast-path message,
+// if any, was handled before this sweep). Returns true when it found some (sweep again at once).
+//
+// Poison entries: an entry is tried again after a crash only through a sweep, which counts the
+// attempts in <stream>:attempts. Normally a sweep applies up to batch_entries entries together;
+// once the oldest has been tried before, entries go one at a time, so one that takes the shard
+// down takes nothing else with it, and after supervision.max_attempts it is moved whole to the
+// dead-letter stream instead of being applied.
+bool sweep(shard_state& st, int64_t before_ms) {
+  const std::string count = std::to_string(std::max<uint32_t>(1, st.settings.batch_entries));
+  auto r = st.redis->command({"XRANGE", st.stream, "-", "+", "COUNT", count});
+  if (!r.ok() || r.value->type != redis_value::kind::array) {
+    ++st.redis_failures;
+    return false;
+  }
+  std::vector<const redis_value*> old;
+  for (const auto& e : r.value->elements) {
+    if (e.elements.size() < 2 || e.elements[1].type != redis_value::kind::array ||
+        entry_ms(e.elements[0].str) >= before_ms) {
+      break;  // ids ascend: the rest are younger
     }
-    st.group_ready =
-        r.value->type != redis_value::kind::error || r.value->str.rfind("BUSYGROUP", 0) == 0;
-    if (!st.group_ready) {
-      return std::chrono::milliseconds(500);
+    old.push_back(&e);
+  }
+  if (old.empty()) {
+    return false;
+  }
+  const std::string& first_id = old.front()->elements[0].str;
+  const int64_t attempts = count_attempt(st, first_id);
+  if (attempts > st.settings.max_attempts) {
+    const std::string error = "took cluster shard " + std::to_string(st.settings.shard) + " down " +
+                              std::to_string(attempts - 1) + " times";
+    const std::string dlq = st.settings.key_prefix + ":dlq";
+    const std::string stats = st.settings.key_prefix + ":stats";
+    auto moved = st.redis->eval(dead_letter_entry_script, st.dead_letter_sha1,
+                                {st.stream, dlq, stats}, {first_id, error});
+    if (!moved.ok()) {
+      ++st.redis_failures;
+      return false;
+    }
+    spdlog::error("cluster shard {}: journal entry {} {}; moved to {}", st.settings.shard, first_id,
+                  error, dlq);
+    if (st.metrics != nullptr && moved.value->type == redis_value::kind::integer) {
+      st.metrics->dead_lettered.fetch_add(static_cast<uint64_t>(moved.value->integer));
+    }
+    return true;
+  }
+  if (attempts > 1) {
+    old.resize(1);  // suspect: alone
+  } else {
+    for (size_t i = 1; i < old.size(); ++i) {
+      count_attempt(st, old[i]->elements[0].str);
     }
   }
-  const std::string count = std::to_string(st.settings.batch_entries);
-  std::vector<std::string_view> cmd{"XREADGROUP", "GROUP", group_name, st.consumer, "COUNT", count};
-  if (!st.backlog) {
-    cmd.insert(cmd.end(), {"BLOCK", "100"});
+  std::vector<shard_entry> found;
+  for (const auto* e : old) {
+    found.push_back(decode_entry(st, e->elements[0].str, e->elements[1]));
+    found.back().counted = static_cast<int64_t>(found.back().records.size());
+    count_backlog(st, found.back().counted);
   }
-  cmd.insert(cmd.end(), {"STREAMS", st.stream, st.backlog ? "0" : ">"});
-  auto r = st.redis->command(cmd);
-  if (!r.ok()) {
-    return std::chrono::milliseconds(500);
-  }
-  const redis_value& v = *r.value;
-  if (v.type == redis_value::kind::error) {
-    st.group_ready = false;  // e.g. NOGROUP after a FLUSHALL
-    return std::chrono::milliseconds(200);
-  }
-  size_t entries = 0;
-  if (v.type == redis_value::kind::array && !v.elements.empty()) {
-    std::vector<decoded_entry> batch;
-    const auto& list = v.elements[0].elements.at(1).elements;
-    for (const auto& e : list) {
-      if (e.elements.size() < 2 || e.elements[1].type != redis_value::kind::array) {
-        // Pending but deleted: its script ran (XDEL comes with XACK); acknowledge the husk.
-        st.redis->command({"XACK", st.stream, group_name, e.elements.at(0).str});
-        continue;
-      }
-      batch.push_back(decode_entry(st, e.elements[0].str, e.elements[1]));
-    }
-    entries = batch.size();
-    // Sums over several entries at once: one cluster's update per batch, not per entry.
-    if (!batch.empty() && !apply_entries(st, batch)) {
-      // They stay pending (or a script ran whose reply we lost): read our pending entries again
-      // before new ones; the script's XPENDING check makes that safe.
-      st.backlog = true;
-      return std::chrono::milliseconds(500);
-    }
-  }
-  if (st.backlog && entries == 0) {
-    st.backlog = false;  // own pending entries done; now new ones
-  }
-  update_backlog(st, entries);
-  return std::chrono::milliseconds(0);
+  return apply_all(st, found);
 }
 
 caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_settings settings,
@@ -471,16 +560,40 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
   st.redis = std::make_unique<redis_client>(st.settings.redis);
   st.stream = journal_stream_key(st.settings.key_prefix, st.settings.shard);
   st.events = st.settings.key_prefix + ":events";
-  st.consumer = "shard-" + std::to_string(st.settings.shard);
   st.sha1 = script_sha1(apply_script);
-  self->send(self, poll_atom::value);
+  st.dead_letter_sha1 = script_sha1(dead_letter_entry_script);
+  // The first sweep applies whatever an earlier process journaled and did not apply.
+  self->send(self, sweep_atom::value, now_ms());
   return {
-      [=](poll_atom) {
-        const auto delay = poll(self->state);
-        if (delay.count() == 0) {
-          self->send(self, poll_atom::value);
+      [=](journal_committed& msg) {
+        auto& s = self->state;
+        shard_entry e;
+        e.id = std::move(msg.entry_id);
+        e.records = std::move(msg.records);
+        e.hashes = std::move(msg.hashes);
+        e.counted = static_cast<int64_t>(e.records.size());  // counted by the journal writer
+        s.buffer.push_back(std::move(e));
+        // Entries that queue up while a script runs are applied together by one flush.
+        if (!s.flush_scheduled) {
+          s.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+      },
+      [=](flush_atom) {
+        auto& s = self->state;
+        s.flush_scheduled = false;
+        apply_all(s, s.buffer);
+      },
+      [=](sweep_atom, int64_t sent_ms) {
+        auto& s = self->state;
+        apply_all(s, s.buffer);
+        const bool more = sweep(s, sent_ms - sweep_slack_ms);
+        update_lag(s);
+        if (more) {
+          self->send(self, sweep_atom::value, now_ms());
         } else {
-          self->delayed_send(self, delay, poll_atom::value);
+          const auto delay = sweep_interval * (1 + std::min<int64_t>(s.redis_failures, 4));
+          self->delayed_send(self, delay, sweep_atom::value, now_ms() + delay.count());
         }
       },
   };

@@ -2,16 +2,20 @@
 // cluster_shard: turns one journal stream into cluster state, exactly once.
 //  owns:      the clusters of the services routed to its shard (shard_for(service_id)), one
 //             template miner per service (level-3 fingerprints), one Redis connection
-//  receives:  poll_atom (from itself: read the next entries)
+//  receives:  journal_committed (from the journal writers: the fast path, in memory);
+//             flush_atom and sweep_atom (from itself)
 //  sends:     nothing to other actors; writes cluster state and events to Redis
 //  supervised by: the pipeline (spawned detached: hiredis blocks).
 //
-// It reads <prefix>:journal:<shard> through the consumer group `luffy-clusterers` as consumer
-// `shard-<n>`: first its own pending entries (delivered before a crash, never acknowledged), then
-// new ones. For each entry it decodes the records, fingerprints them (core/fingerprint), sums them
-// per cluster, and applies the sums with one Lua script that also XACKs the entry, after checking
-// the entry is still pending: a record's effect on its cluster and the acknowledgement happen
-// together or not at all, so a SIGKILL at any moment leaves every count exact (docs/CLUSTERING.md).
+// Its stream <prefix>:journal:<shard> holds exactly the entries not applied yet. Entries arrive
+// in memory right after their commit; the shard fingerprints their records (core/fingerprint),
+// sums them per cluster over up to batch_entries entries, and applies the sums with one Lua script
+// that first checks every entry is still in the stream, then updates the clusters and deletes the
+// entries: a record's effect on its cluster and its acknowledgement (the deletion) happen together
+// or not at all, so a SIGKILL at any moment leaves every count exact (docs/CLUSTERING.md).
+// A sweep reads the stream back (XRANGE) at start-up and every second for entries older than the
+// sweep's own message whose fast-path message never came (an earlier process, a lost message, a
+// failed apply) and applies them the same way; a race with the fast path is settled by the script.
 #include <caf/fwd.hpp>
 
 #include <cstdint>
@@ -30,7 +34,9 @@ struct cluster_settings {
   uint32_t samples = 5;           // samples kept per cluster
   double spike_multiplier = 5.0;  // minute count > multiplier x baseline ...
   int64_t spike_minimum = 50;     // ... and >= minimum
-  uint32_t batch_entries = 16;    // entries read per XREADGROUP
+  uint32_t batch_entries = 16;    // entries applied per script
+  int64_t max_attempts = 3;       // crashes per entry before the dead-letter stream
+  bool fault_injection = false;   // testing.fault_injection
   clustering_options clustering;
 };
 

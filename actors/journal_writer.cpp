@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "actors/messages.hpp"
+#include "actors/stage_directory.hpp"
+#include "core/ingest_metrics.hpp"
 #include "core/record_hash.hpp"
 #include "core/record_json.hpp"
 #include "core/redis_keys.hpp"
@@ -58,6 +60,8 @@ return {{}, ids}
 struct journal_state {
   std::unique_ptr<redis_client> redis;
   journal_settings settings;
+  std::shared_ptr<stage_directory> dir;  // the cluster shards (none when clustering is off)
+  ingest_metrics* metrics = nullptr;
   std::string sha1;
   static inline const char* name = "journal_writer";
 };
@@ -132,7 +136,70 @@ caf::expected<std::vector<uint32_t>> try_commit(journal_state& st, const journal
   return stored;
 }
 
-caf::result<journal_receipt> commit(journal_state& st, const journal_append& req) {
+// The fast path: hands each committed entry's records to its cluster shard (moving them out of
+// the request, which is answered with the receipt alone). Counted in the shard's backlog first,
+// so the circuit breaker sees them before the shard does.
+void hand_to_shards(caf::event_based_actor* self, journal_state& st, journal_append& req,
+                    const journal_receipt& receipt) {
+  const auto& s = st.settings;
+  std::vector<std::vector<uint32_t>> by_shard(s.shards);
+  for (uint32_t i = 0; i < req.records.size(); ++i) {
+    if (receipt.duplicate[i] == 0) {
+      by_shard[shard_for(req.records[i].service_id, s.shards)].push_back(i);
+    }
+  }
+  size_t next_id = 0;
+  for (uint32_t shard = 0; shard < s.shards; ++shard) {
+    const auto& idx = by_shard[shard];
+    if (idx.empty()) {
+      continue;
+    }
+    if (next_id >= receipt.entry_ids.size()) {
+      break;  // cannot happen: one entry per non-empty shard; the sweep covers it anyway
+    }
+    journal_committed msg;
+    msg.shard = shard;
+    msg.entry_id = receipt.entry_ids[next_id++];
+    msg.records.reserve(idx.size());
+    msg.hashes.reserve(idx.size());
+    for (uint32_t i : idx) {
+      msg.records.push_back(std::move(req.records[i]));
+      msg.hashes.push_back(req.hashes[i]);
+    }
+    if (st.metrics != nullptr && shard < ingest_metrics::max_shards) {
+      st.metrics->shard_backlog[shard].fetch_add(static_cast<int64_t>(idx.size()),
+                                                 std::memory_order_relaxed);
+    }
+    self->send(st.dir->shard(shard), std::move(msg));
+  }
+}
+
+// Poison records go to the dead-letter stream first: if that fails the request fails whole (503)
+// and its retry writes them again; nothing is acknowledged that is not kept somewhere.
+caf::error write_dead_letters(journal_state& st, const journal_append& req) {
+  if (req.dead_letters.empty()) {
+    return caf::none;
+  }
+  const std::string dlq = st.settings.key_prefix + ":dlq";
+  std::vector<std::vector<std::string_view>> cmds;
+  for (const auto& d : req.dead_letters) {
+    cmds.push_back({"XADD", dlq, "MAXLEN", "~", "100000", "*", "source", d.source, "task",
+                    req.task_id, "error", d.error, "record", d.record});
+  }
+  const std::string stats = st.settings.key_prefix + ":stats";
+  const std::string n = std::to_string(req.dead_letters.size());
+  cmds.push_back({"HINCRBY", stats, "dead_lettered", n});
+  auto r = st.redis->pipeline(cmds);
+  if (!r.ok()) {
+    return caf::make_error(caf::sec::runtime_error, "dead-letter stream: " + r.error.message);
+  }
+  return caf::none;
+}
+
+caf::expected<journal_receipt> commit(journal_state& st, const journal_append& req) {
+  if (auto err = write_dead_letters(st, req)) {
+    return err;
+  }
   journal_receipt receipt;
   const size_t n = req.records.size();
   receipt.duplicate.assign(n, 0);
@@ -159,24 +226,32 @@ caf::result<journal_receipt> commit(journal_state& st, const journal_append& req
   return receipt;
 }
 
-caf::behavior journal_writer(caf::stateful_actor<journal_state>* self, journal_settings settings) {
+caf::behavior journal_writer(caf::stateful_actor<journal_state>* self, journal_settings settings,
+                             std::shared_ptr<stage_directory> dir, ingest_metrics* metrics) {
   self->state.redis = std::make_unique<redis_client>(settings.redis);
   self->state.settings = std::move(settings);
+  self->state.dir = std::move(dir);
+  self->state.metrics = metrics;
   self->state.sha1 = script_sha1(commit_script);
   return {
-      [=](const journal_append& req) -> caf::result<journal_receipt> {
-        return commit(self->state, req);
+      [=](journal_append& req) -> caf::result<journal_receipt> {
+        auto receipt = commit(self->state, req);
+        if (!receipt) {
+          return std::move(receipt.error());
+        }
+        if (self->state.dir->shard_count() == self->state.settings.shards) {
+          hand_to_shards(self, self->state, req, *receipt);
+        }
+        return std::move(*receipt);
       },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_journal_pool(caf::actor_system& sys, size_t writers, journal_settings settings) {
-  return caf::actor_pool::make(
-      sys.dummy_execution_unit(), writers,
-      [&sys, settings] { return sys.spawn<caf::detached>(journal_writer, settings); },
-      caf::actor_pool::round_robin());
+caf::actor spawn_journal_writer(caf::actor_system& sys, const journal_settings& settings,
+                                std::shared_ptr<stage_directory> dir, ingest_metrics* metrics) {
+  return sys.spawn<caf::detached>(journal_writer, settings, std::move(dir), metrics);
 }
 
 }  // namespace luffy

@@ -3,7 +3,8 @@
 // robin), each with its own Redis connection, so one batch's round trip overlaps another's.
 //  owns:      one Redis connection (blocking hiredis: detached, its own thread)
 //  receives:  journal_append -> journal_receipt, or an error (-> 503, nothing acknowledged)
-//  supervised by: the pipeline.
+//  sends:     journal_committed to the cluster_shard of each stream it appended to (fast path)
+//  supervised by: the supervisor (actors/supervisor.hpp).
 // One Lua script per batch does, atomically: for each record, skip it if its hash is in the
 // current or previous dedup generation (or earlier in the batch), else add the hash to the current
 // generation and the record to its shard's buffer; then XADD one entry per shard
@@ -11,8 +12,11 @@
 // So a record is marked seen exactly when it is journaled, and a failed request leaves no mark.
 #include <caf/fwd.hpp>
 
+#include <memory>
 #include <string>
 
+#include "actors/stage_directory.hpp"
+#include "core/ingest_metrics.hpp"
 #include "core/journal_codec.hpp"
 #include "net/redis_client.hpp"
 
@@ -26,6 +30,10 @@ struct journal_settings {
   journal_encoding encoding = journal_encoding::zstd;
 };
 
-caf::actor spawn_journal_pool(caf::actor_system& sys, size_t writers, journal_settings settings);
+// One writer; the supervisor puts actors.journal_writers of them behind a round-robin pool.
+// `dir` names the cluster shard of each stream to hand committed entries to (none when
+// clustering is off). `metrics` may be null.
+caf::actor spawn_journal_writer(caf::actor_system& sys, const journal_settings& settings,
+                                std::shared_ptr<stage_directory> dir, ingest_metrics* metrics);
 
 }  // namespace luffy

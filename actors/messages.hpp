@@ -33,6 +33,19 @@ typename Inspector::result_type inspect(Inspector& f, record_error& x) {
   return f(caf::meta::type_name("record_error"), x.index, x.reason);
 }
 
+// A record that made a stage throw (a poison record), bound for the dead-letter stream
+// <prefix>:dlq with the stage and the error, so it is kept for inspection instead of lost.
+struct dead_letter {
+  std::string source;  // the stage: parser, cluster_shard
+  std::string error;
+  std::string record;  // the record as JSON
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dead_letter& x) {
+  return f(caf::meta::type_name("dead_letter"), x.source, x.error, x.record);
+}
+
 // ---- HTTP edge -> parser pool -----------------------------------------------------------------
 
 // Which services the caller's token may write, and the service for records that name none.
@@ -77,12 +90,13 @@ struct parsed_batch {
   std::vector<record_hash> hashes;     // parallel to records
   std::vector<uint32_t> source_index;  // parallel to records: position in the body
   std::vector<record_error> errors;
+  std::vector<dead_letter> dead_letters;  // poison records (also named in errors)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, parsed_batch& x) {
   return f(caf::meta::type_name("parsed_batch"), x.status, x.message, x.format, x.received,
-           x.merged, x.records, x.hashes, x.source_index, x.errors);
+           x.merged, x.records, x.hashes, x.source_index, x.errors, x.dead_letters);
 }
 
 // ---- dedup ------------------------------------------------------------------------------------
@@ -160,12 +174,14 @@ typename Inspector::result_type inspect(Inspector& f, limit_config& x) {
 struct journal_append {
   std::string task_id;
   std::vector<log_record> records;
-  std::vector<record_hash> hashes;  // parallel to records
+  std::vector<record_hash> hashes;         // parallel to records
+  std::vector<dead_letter> dead_letters;  // written to <prefix>:dlq before the records
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_append& x) {
-  return f(caf::meta::type_name("journal_append"), x.task_id, x.records, x.hashes);
+  return f(caf::meta::type_name("journal_append"), x.task_id, x.records, x.hashes,
+           x.dead_letters);
 }
 
 // What Redis confirmed. `duplicate` marks records another request stored first (a race the
@@ -180,13 +196,45 @@ typename Inspector::result_type inspect(Inspector& f, journal_receipt& x) {
   return f(caf::meta::type_name("journal_receipt"), x.duplicate, x.entry_ids);
 }
 
+// ---- supervision ------------------------------------------------------------------------------
+
+// Hot reload: grow or shrink a pool the supervisor owns ("parsers").
+struct resize_pool_request {
+  std::string group;
+  uint32_t size = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resize_pool_request& x) {
+  return f(caf::meta::type_name("resize_pool_request"), x.group, x.size);
+}
+
+// ---- journal -> cluster shard (fast path) -----------------------------------------------------
+
+// One journal entry just committed to <prefix>:journal:<shard>, handed to its cluster shard in
+// memory so the shard need not read and decode it back. The journal stays the durable source: an
+// entry whose message is lost is found by the shard's sweep of its stream (cluster_shard.hpp).
+struct journal_committed {
+  uint32_t shard = 0;
+  std::string entry_id;
+  std::vector<log_record> records;
+  std::vector<record_hash> hashes;  // parallel to records
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, journal_committed& x) {
+  return f(caf::meta::type_name("journal_committed"), x.shard, x.entry_id, x.records, x.hashes);
+}
+
 }  // namespace luffy
 
 CAF_BEGIN_TYPE_ID_BLOCK(luffy, caf::first_custom_type_id)
 CAF_ADD_TYPE_ID(luffy, (luffy::auth_scope))
+CAF_ADD_TYPE_ID(luffy, (luffy::dead_letter))
 CAF_ADD_TYPE_ID(luffy, (luffy::dedup_check))
 CAF_ADD_TYPE_ID(luffy, (luffy::dedup_verdict))
 CAF_ADD_TYPE_ID(luffy, (luffy::journal_append))
+CAF_ADD_TYPE_ID(luffy, (luffy::journal_committed))
 CAF_ADD_TYPE_ID(luffy, (luffy::journal_receipt))
 CAF_ADD_TYPE_ID(luffy, (luffy::limit_config))
 CAF_ADD_TYPE_ID(luffy, (luffy::limit_grant))
@@ -197,4 +245,5 @@ CAF_ADD_TYPE_ID(luffy, (luffy::parse_request))
 CAF_ADD_TYPE_ID(luffy, (luffy::parsed_batch))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_error))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_hash))
+CAF_ADD_TYPE_ID(luffy, (luffy::resize_pool_request))
 CAF_END_TYPE_ID_BLOCK(luffy)

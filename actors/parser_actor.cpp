@@ -1,12 +1,14 @@
 #include "actors/parser_actor.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "actors/messages.hpp"
 #include "core/body_decoder.hpp"
 #include "core/continuation_merge.hpp"
 #include "core/record_hash.hpp"
+#include "core/record_json.hpp"
 #include "core/utf8.hpp"
 
 namespace luffy {
@@ -16,6 +18,7 @@ namespace {
 struct parser_state {
   body_decoder decoder;
   decode_options options;
+  bool fault_injection = false;
   static inline const char* name = "parser";
 };
 
@@ -65,6 +68,13 @@ parsed_batch parse(parser_state& st, parse_request& req) {
   out.records.reserve(r.records.size());
   out.hashes.reserve(r.records.size());
   out.source_index.reserve(r.records.size());
+  if (st.fault_injection) {
+    for (const auto& rec : r.records) {
+      if (rec.message.find("luffy-fault:parser-crash") != std::string::npos) {
+        throw std::runtime_error("fault injection: parser-crash");  // the actor dies
+      }
+    }
+  }
   for (size_t i = 0; i < r.records.size(); ++i) {
     auto& rec = r.records[i];
     if (rec.service_id.empty()) {
@@ -86,7 +96,22 @@ parsed_batch parse(parser_state& st, parse_request& req) {
                         rec.service_id + "\" (record " + std::to_string(r.source_index[i]) + ")";
       return refused;
     }
-    const record_hash h = hash_record(rec);
+    record_hash h;
+    try {
+      if (st.fault_injection && rec.message.find("luffy-fault:parser-throw") != std::string::npos) {
+        throw std::runtime_error("fault injection: parser-throw");
+      }
+      h = hash_record(rec);
+    } catch (const std::exception& ex) {
+      // A poison record: rejected with the reason and kept in the dead-letter stream; the rest of
+      // the batch proceeds.
+      out.errors.push_back({r.source_index[i], std::string("internal error: ") + ex.what() +
+                                                   " (kept in the dead-letter stream)"});
+      dead_letter d{"parser", ex.what(), {}};
+      append_record_json(d.record, rec, record_hash{});
+      out.dead_letters.push_back(std::move(d));
+      continue;
+    }
     out.hashes.push_back(hash_occurrence(h, repeats[h]++));
     out.source_index.push_back(r.source_index[i]);
     out.records.push_back(std::move(rec));
@@ -96,8 +121,10 @@ parsed_batch parse(parser_state& st, parse_request& req) {
   return out;
 }
 
-caf::behavior parser_actor(caf::stateful_actor<parser_state>* self, decode_options opt) {
+caf::behavior parser_actor(caf::stateful_actor<parser_state>* self, decode_options opt,
+                           bool fault_injection) {
   self->state.options = std::move(opt);
+  self->state.fault_injection = fault_injection;
   return {
       [=](parse_request& req) -> parsed_batch { return parse(self->state, req); },
   };
@@ -105,10 +132,8 @@ caf::behavior parser_actor(caf::stateful_actor<parser_state>* self, decode_optio
 
 }  // namespace
 
-caf::actor spawn_parser_pool(caf::actor_system& sys, size_t workers, const decode_options& opt) {
-  return caf::actor_pool::make(
-      sys.dummy_execution_unit(), workers, [&sys, opt] { return sys.spawn(parser_actor, opt); },
-      caf::actor_pool::round_robin());
+caf::actor spawn_parser(caf::actor_system& sys, const decode_options& opt, bool fault_injection) {
+  return sys.spawn(parser_actor, opt, fault_injection);
 }
 
 }  // namespace luffy

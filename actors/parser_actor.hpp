@@ -12,6 +12,8 @@
 
 namespace luffy {
 
-caf::actor spawn_parser_pool(caf::actor_system& sys, size_t workers, const decode_options& opt);
+// One parser; the supervisor puts actors.parsers of them behind a round-robin pool.
+// `fault_injection`: testing.fault_injection (luffy-fault:parser-throw / parser-crash).
+caf::actor spawn_parser(caf::actor_system& sys, const decode_options& opt, bool fault_injection);
 
 }  // namespace luffy

@@ -5,32 +5,42 @@
 #include "actors/cluster_shard.hpp"
 #include "actors/dedup_actor.hpp"
 #include "actors/journal_writer.hpp"
+#include "actors/messages.hpp"
 #include "actors/parser_actor.hpp"
 #include "actors/service_limiter.hpp"
+#include "actors/supervisor.hpp"
 
 namespace luffy {
 
 pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
                          const redis_endpoint& redis, ingest_metrics* metrics) {
   pipeline p;
+  p.metrics = metrics;
+  const size_t shards =
+      cfg.clustering.enabled ? static_cast<size_t>(cfg.actors.cluster_shards) : size_t{0};
+  p.directory = std::make_shared<stage_directory>(shards);
+
+  child_factories make;
   decode_options opt;
   opt.date_key = cfg.ingest.date_key;
   opt.max_records = static_cast<size_t>(cfg.ingest.max_records);
   opt.max_message_bytes = static_cast<size_t>(cfg.ingest.max_message_bytes);
   opt.max_stack_trace_bytes = static_cast<size_t>(cfg.ingest.max_stack_trace_bytes);
-  p.parsers = spawn_parser_pool(sys, static_cast<size_t>(cfg.actors.parsers), opt);
+  const bool faults = cfg.testing.fault_injection;
+  make.parser = [&sys, opt, faults] { return spawn_parser(sys, opt, faults); };
+  make.parsers = static_cast<size_t>(cfg.actors.parsers);
 
   rate_settings rates;
   rates.per_minute = cfg.rate_limit.per_minute;
   rates.burst = cfg.rate_limit.burst;
   rates.per_service = cfg.rate_limit.services;
-  p.limiters = spawn_limiter_registry(sys, std::move(rates));
+  make.limiters = [&sys, rates] { return spawn_limiter_registry(sys, rates); };
 
   dedup_settings ds;
   ds.redis = redis;
   ds.key_prefix = cfg.storage.key_prefix;
   ds.window_seconds = cfg.dedup.window_seconds;
-  p.dedup = spawn_dedup_actor(sys, ds);
+  make.dedup = [&sys, ds] { return spawn_dedup_actor(sys, ds); };
 
   journal_settings js;
   js.redis = redis;
@@ -39,34 +49,84 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   js.shards = static_cast<uint32_t>(cfg.actors.cluster_shards);
   js.encoding =
       journal_encoding_from(cfg.storage.journal_encoding).value_or(journal_encoding::zstd);
-  p.journal = spawn_journal_pool(sys, static_cast<size_t>(cfg.actors.journal_writers), js);
+  auto dir = p.directory;
+  make.journal_writer = [&sys, js, dir, metrics] {
+    return spawn_journal_writer(sys, js, dir, metrics);
+  };
+  make.journal_writers = static_cast<size_t>(cfg.actors.journal_writers);
 
-  if (cfg.clustering.enabled) {
-    for (int64_t shard = 0; shard < cfg.actors.cluster_shards; ++shard) {
-      cluster_settings cs;
-      cs.redis = redis;
-      cs.key_prefix = cfg.storage.key_prefix;
-      cs.shard = static_cast<uint32_t>(shard);
-      cs.samples = static_cast<uint32_t>(cfg.clustering.samples);
-      cs.spike_multiplier = static_cast<double>(cfg.clustering.spike_multiplier);
-      cs.spike_minimum = cfg.clustering.spike_minimum;
-      cs.clustering.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
-      cs.clustering.rules.in_app_prefixes = split_list(cfg.clustering.in_app_prefixes);
-      cs.clustering.rules.not_in_app_prefixes = split_list(cfg.clustering.not_in_app_prefixes);
-      p.shards.push_back(spawn_cluster_shard(sys, std::move(cs), metrics));
-    }
-  }
+  cluster_settings cs;
+  cs.redis = redis;
+  cs.key_prefix = cfg.storage.key_prefix;
+  cs.samples = static_cast<uint32_t>(cfg.clustering.samples);
+  cs.spike_multiplier = static_cast<double>(cfg.clustering.spike_multiplier);
+  cs.spike_minimum = cfg.clustering.spike_minimum;
+  cs.max_attempts = cfg.supervision.max_attempts;
+  cs.fault_injection = cfg.testing.fault_injection;
+  cs.clustering.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
+  cs.clustering.rules.in_app_prefixes = split_list(cfg.clustering.in_app_prefixes);
+  cs.clustering.rules.not_in_app_prefixes = split_list(cfg.clustering.not_in_app_prefixes);
+  make.shard = [&sys, cs, metrics](size_t shard) {
+    auto s = cs;
+    s.shard = static_cast<uint32_t>(shard);
+    return spawn_cluster_shard(sys, std::move(s), metrics);
+  };
+  make.shards = shards;
+
+  supervision_settings sup;
+  sup.max_restarts = cfg.supervision.max_restarts;
+  sup.window_seconds = cfg.supervision.window_seconds;
+  p.supervisor = spawn_supervisor(sys, std::move(make), sup, p.directory, metrics);
   return p;
 }
 
+void pipeline::reconfigure(const luffy_config& next) {
+  limit_config limits;
+  limits.per_minute = next.rate_limit.per_minute;
+  limits.burst = next.rate_limit.burst;
+  for (const auto& [service, rate] : next.rate_limit.services) {
+    limits.services.push_back(service);
+    limits.per_minute_by_service.push_back(rate);
+  }
+  caf::anon_send(directory->get(stage::limiters), std::move(limits));
+  caf::anon_send(supervisor,
+                 resize_pool_request{"parsers", static_cast<uint32_t>(next.actors.parsers)});
+}
+
+std::vector<actor_group_stats> pipeline::group_stats() const {
+  std::vector<actor_group_stats> out;
+  auto group = [&](const char* name, const group_counters& c) {
+    out.push_back({name, c.size.load(), c.in_flight.load(), c.restarts.load(), c.processed.load()});
+  };
+  group("parsers", directory->counters(stage::parsers));
+  group("dedup", directory->counters(stage::dedup));
+  group("limiters", directory->counters(stage::limiters));
+  group("journal_writers", directory->counters(stage::journal));
+  for (size_t i = 0; i < directory->shard_count(); ++i) {
+    const auto& c = directory->shard_counters(i);
+    actor_group_stats g{"cluster_shard_" + std::to_string(i), c.size.load(), 0, c.restarts.load(),
+                        0};
+    if (metrics != nullptr && i < ingest_metrics::max_shards) {
+      g.queue_depth = std::max<int64_t>(0, metrics->shard_backlog[i].load());
+      g.processed = metrics->shard_processed[i].load();
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
 void pipeline::stop() {
-  for (auto* a : {&parsers, &limiters, &dedup, &journal}) {
-    if (*a) {
-      caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  // The supervisor first: a child stopping must not be restarted.
+  caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+  for (auto s : {stage::parsers, stage::limiters, stage::dedup, stage::journal}) {
+    if (auto a = directory->get(s)) {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }
   }
-  for (auto& s : shards) {
-    caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  for (size_t i = 0; i < directory->shard_count(); ++i) {
+    if (auto a = directory->shard(i)) {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    }
   }
 }
 

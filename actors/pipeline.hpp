@@ -1,34 +1,57 @@
 #pragma once
-// The ingest pipeline: spawns every actor of the ingest path and holds their handles.
+// The ingest pipeline: starts the supervisor, which spawns every actor of the ingest path and
+// keeps them alive, and gives the HTTP edge the stage_directory to find them in.
 //
-//   parser pool (actors.parsers) -> limiter_registry -> service_limiter (one per service)
-//   dedup_actor (Redis read) -> journal pool (actors.journal_writers, Redis Lua commit)
-//   cluster_shard x actors.cluster_shards, each consuming its journal stream
+//   parser pool (actors.parsers) -> dedup_actor (Redis read) -> limiter_registry ->
+//   service_limiter (one per service) -> journal pool (actors.journal_writers, Redis Lua commit)
+//   -> cluster_shard x actors.cluster_shards (fast path in memory; each owns its journal stream)
 //
 // The HTTP edge (net/ingest_gateway) drives one request through these stages in order; each stage
-// answers the request, so no stage holds a batch after it replied. `stop()` sends exit to all of
-// them; the actor_system destructor then waits for them.
+// answers the request, so no stage holds a batch after it replied. `stop()` stops the supervisor
+// first (so nothing is restarted), then every child; the actor_system destructor waits for them.
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "actors/stage_directory.hpp"
 #include "core/config.hpp"
 #include "core/ingest_metrics.hpp"
 #include "net/redis_client.hpp"
 
 namespace luffy {
 
+// One actor group as GET /api/v1/admin/actors shows it.
+struct actor_group_stats {
+  std::string name;         // parsers, limiters, dedup, journal_writers, cluster_shard_<n>
+  int64_t size = 0;         // actors in the group now
+  int64_t queue_depth = 0;  // requests waiting in or served by the group now (records for shards)
+  int64_t restarts = 0;     // re-spawned by the supervisor since start
+  uint64_t processed = 0;   // requests answered (records applied, for shards)
+};
+
 struct pipeline {
-  caf::actor parsers;
-  caf::actor limiters;
-  caf::actor dedup;
-  caf::actor journal;
-  std::vector<caf::actor> shards;  // cluster_shard per journal stream (clustering.enabled)
+  std::shared_ptr<stage_directory> directory;
+  caf::actor supervisor;
+  ingest_metrics* metrics = nullptr;
 
   static pipeline start(caf::actor_system& sys, const luffy_config& cfg,
                         const redis_endpoint& redis, ingest_metrics* metrics);
   void stop();
+
+  // Hot reload (SIGHUP, POST /api/v1/admin/reload) of what can change live: rate limits (sent to
+  // the limiter registry) and the parser pool size (the supervisor grows or shrinks it). Everything
+  // else in `next` is ignored here; the caller has validated it and refused changes that need a
+  // restart.
+  void reconfigure(const luffy_config& next);
+
+  // A snapshot of every actor group (thread-safe; reads atomics only).
+  std::vector<actor_group_stats> group_stats() const;
+
+  // True while the supervisor sees more restarts than its intensity limit allows.
+  bool degraded() const { return directory && directory->degraded(); }
 };
 
 }  // namespace luffy

@@ -13,6 +13,13 @@
 
 namespace luffy {
 
+// Where a configuration came from, so that a hot reload reads it exactly as start-up did.
+struct config_source {
+  std::string path;               // the --config file
+  std::vector<std::string> sets;  // the --set overrides, in order
+  bool use_environment = true;    // LUFFY_SECTION_KEY overrides
+};
+
 struct config_load_result {
   luffy_config config;
   std::vector<std::string> problems;

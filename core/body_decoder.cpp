@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "core/utf8.hpp"
@@ -274,9 +275,13 @@ decode_result body_decoder::decode(std::string& body, media_type type, const dec
   }
 
   if (text.front() != '{') {
+    // Quote the byte only when it is printable ASCII: half a UTF-8 sequence is not valid text.
+    const auto c = static_cast<unsigned char>(text.front());
+    char found[16];
+    std::snprintf(found, sizeof found, c >= 0x20 && c < 0x7f ? "'%c'" : "byte 0x%02X", c);
     fail(out, decode_error::malformed,
-         std::string("body must start with '[' or '{' (JSON), found '") + text.front() +
-             "' at byte " + std::to_string(text.data() - body.data()));
+         std::string("body must start with '[' or '{' (JSON), found ") + found + " at byte " +
+             std::to_string(text.data() - body.data()));
     return out;
   }
 

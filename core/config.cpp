@@ -15,10 +15,11 @@ std::vector<config_key> make_keys() {
       {"server.listen", k::string, "127.0.0.1:8080", 0, 0, "",
        "Address and port the HTTP server binds (host:port). Use 0.0.0.0:8080 in containers."},
       {"server.threads", k::integer, "64", 1, 4096, "",
-       "HTTP worker threads. Each open keep-alive connection holds one: size it for the number of "
-       "Fluent Bit agents."},
+       "HTTP worker threads: requests whose body is being read or handled at once. Idle "
+       "keep-alive connections and clients still sending headers hold none."},
       {"server.max_queued", k::integer, "256", 1, 100000, "",
-       "Accepted connections waiting for a free worker before new ones are refused."},
+       "Complete request heads waiting for a free worker; beyond it they wait, unread, in the "
+       "kernel."},
       {"server.max_connections", k::integer, "1024", 16, 65535, "",
        "Listen backlog of the server socket."},
       {"server.max_body_bytes", k::size, "16MiB", 1024, 1LL << 31, "",
@@ -26,11 +27,24 @@ std::vector<config_key> make_keys() {
       {"server.max_inflated_bytes", k::size, "64MiB", 1024, 1LL << 32, "",
        "Largest body after gzip inflation (gzip-bomb bound). Larger bodies get 413."},
       {"server.keepalive_timeout_seconds", k::integer, "30", 1, 3600, "",
-       "Idle time before a keep-alive connection is closed."},
+       "Idle time before a keep-alive connection is closed (an idle connection holds no worker "
+       "thread)."},
       {"server.request_timeout_seconds", k::integer, "15", 1, 600, "",
        "Longest a request may wait for the pipeline and Redis before it is answered 503."},
       {"server.max_in_flight_requests", k::integer, "64", 1, 100000, "",
        "Ingest requests inside the pipeline at once; beyond it new ones get 503 + Retry-After."},
+      {"server.header_timeout_seconds", k::integer, "20", 1, 600, "",
+       "Total time a client has to send the request line and headers (from connect, or from the "
+       "first byte on a kept-alive connection); then 408 and close. No worker waits for them."},
+      {"server.body_timeout_seconds", k::integer, "60", 1, 3600, "",
+       "Total time a client has to send the body once its headers are in; then the connection "
+       "is cut (400 truncated_body). Not per read: trickling bytes does not extend it."},
+      {"server.min_body_rate", k::size, "16KiB", 0, 1LL << 30, "",
+       "Bytes per second a body must average while requests wait for a worker; slower bodies "
+       "are cut after 0.5 s to free the thread. 0 disables it."},
+      {"server.max_open_connections", k::integer, "4096", 16, 1000000, "",
+       "Client connections open at once, idle keep-alive ones included. At the cap the "
+       "longest-idle one is closed to admit a new one (the new one is refused if none is idle)."},
       {"ingest.enabled", k::boolean, "true", 0, 0, "",
        "Feature flag. When false the ingest endpoints answer 503 and agents keep their buffers."},
       {"ingest.max_records", k::integer, "100000", 1, 10000000, "",
@@ -65,6 +79,28 @@ std::vector<config_key> make_keys() {
        "Redis connections writing the journal (detached actors)."},
       {"actors.scheduler_threads", k::integer, "0", 0, 256, "",
        "CAF scheduler threads; 0 = number of cores."},
+      {"backpressure.max_queue_depth", k::integer, "100000", 1, kMaxI, "",
+       "Circuit breaker: journaled records not clustered yet, summed over the shards, above which "
+       "ingest answers 503 (Retry-After) until the backlog falls to resume_ratio of it."},
+      {"backpressure.max_pipeline_records", k::integer, "200000", 1, kMaxI, "",
+       "High watermark of records inside the ingest stages (parse, dedup, limit, journal) at "
+       "once; above it ingest answers 503 until they fall to resume_ratio of it."},
+      {"backpressure.resume_ratio", k::integer, "80", 1, 100, "",
+       "Low watermark, in percent of each high watermark: below it ingest accepts again."},
+      {"backpressure.redis_memory_percent", k::integer, "90", 1, 100, "",
+       "With a Redis maxmemory set, ingest answers 503 while used_memory is above this percent "
+       "of it (a full Redis would refuse journal writes)."},
+      {"supervision.max_restarts", k::integer, "5", 0, 1000000, "",
+       "Restart intensity: more actor restarts than this within window_seconds make the pipeline "
+       "degraded (/ready and ingest answer 503) until a whole window passes without one."},
+      {"supervision.window_seconds", k::integer, "60", 1, 86400, "",
+       "The restart intensity window."},
+      {"supervision.max_attempts", k::integer, "3", 1, 100, "",
+       "Times a journal entry may take a cluster shard down before it goes to the dead-letter "
+       "stream <prefix>:dlq instead."},
+      {"testing.fault_injection", k::boolean, "false", 0, 0, "",
+       "Test-only: records whose message contains `luffy-fault:<point>` make that point fail "
+       "(parser-throw, parser-crash, shard-throw, shard-crash, shard-stall). Never enable in production."},
       {"dedup.window_seconds", k::integer, "3600", 1, 7 * 86400, "",
        "A record seen within this window (at least; up to twice) is a duplicate. Shared through "
        "Redis."},
@@ -136,6 +172,13 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
        [](luffy_config& c) { return &c.server.request_timeout_seconds; }},
       {"server.max_in_flight_requests",
        [](luffy_config& c) { return &c.server.max_in_flight_requests; }},
+      {"server.header_timeout_seconds",
+       [](luffy_config& c) { return &c.server.header_timeout_seconds; }},
+      {"server.body_timeout_seconds",
+       [](luffy_config& c) { return &c.server.body_timeout_seconds; }},
+      {"server.min_body_rate", [](luffy_config& c) { return &c.server.min_body_rate; }},
+      {"server.max_open_connections",
+       [](luffy_config& c) { return &c.server.max_open_connections; }},
       {"ingest.max_records", [](luffy_config& c) { return &c.ingest.max_records; }},
       {"ingest.max_message_bytes", [](luffy_config& c) { return &c.ingest.max_message_bytes; }},
       {"ingest.max_stack_trace_bytes",
@@ -143,6 +186,17 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
       {"rate_limit.per_minute", [](luffy_config& c) { return &c.rate_limit.per_minute; }},
       {"rate_limit.burst", [](luffy_config& c) { return &c.rate_limit.burst; }},
       {"actors.parsers", [](luffy_config& c) { return &c.actors.parsers; }},
+      {"supervision.max_restarts", [](luffy_config& c) { return &c.supervision.max_restarts; }},
+      {"supervision.window_seconds",
+       [](luffy_config& c) { return &c.supervision.window_seconds; }},
+      {"supervision.max_attempts", [](luffy_config& c) { return &c.supervision.max_attempts; }},
+      {"backpressure.max_queue_depth",
+       [](luffy_config& c) { return &c.backpressure.max_queue_depth; }},
+      {"backpressure.max_pipeline_records",
+       [](luffy_config& c) { return &c.backpressure.max_pipeline_records; }},
+      {"backpressure.resume_ratio", [](luffy_config& c) { return &c.backpressure.resume_ratio; }},
+      {"backpressure.redis_memory_percent",
+       [](luffy_config& c) { return &c.backpressure.redis_memory_percent; }},
       {"actors.cluster_shards", [](luffy_config& c) { return &c.actors.cluster_shards; }},
       {"actors.journal_writers", [](luffy_config& c) { return &c.actors.journal_writers; }},
       {"actors.scheduler_threads", [](luffy_config& c) { return &c.actors.scheduler_threads; }},
@@ -201,6 +255,8 @@ bool* bool_field(luffy_config& c, std::string_view p) {
     return &c.auth.disabled;
   if (p == "clustering.enabled")
     return &c.clustering.enabled;
+  if (p == "testing.fault_injection")
+    return &c.testing.fault_injection;
   return nullptr;
 }
 

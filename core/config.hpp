@@ -36,6 +36,10 @@ struct luffy_config {
     int64_t keepalive_timeout_seconds = 30;
     int64_t request_timeout_seconds = 15;
     int64_t max_in_flight_requests = 64;
+    int64_t header_timeout_seconds = 20;  // whole request head, total (not per read)
+    int64_t body_timeout_seconds = 60;    // whole body after the head, total
+    int64_t min_body_rate = 16 << 10;     // bytes/s a body must reach when workers are saturated
+    int64_t max_open_connections = 4096;  // client connections open at once (idle ones included)
   } server;
   struct {
     bool enabled = true;
@@ -62,6 +66,20 @@ struct luffy_config {
     int64_t journal_writers = 4;
     int64_t scheduler_threads = 0;  // 0 = number of cores
   } actors;
+  struct {
+    int64_t max_restarts = 5;
+    int64_t window_seconds = 60;
+    int64_t max_attempts = 3;  // shard crashes per journal entry before the dead-letter stream
+  } supervision;
+  struct {
+    bool fault_injection = false;  // test-only hooks (luffy-fault:<point> in a message)
+  } testing;
+  struct {
+    int64_t max_queue_depth = 100000;       // journaled, not clustered (records)
+    int64_t max_pipeline_records = 200000;  // inside parse..journal (records)
+    int64_t resume_ratio = 80;              // low watermark, % of the high one
+    int64_t redis_memory_percent = 90;      // of maxmemory, when set
+  } backpressure;
   struct {
     int64_t window_seconds = 3600;
   } dedup;

@@ -43,16 +43,21 @@ struct ingest_metrics {
   std::atomic<int64_t> in_flight_requests{0};
   std::atomic<int64_t> queued_records{0};  // records inside the pipeline right now
   std::atomic<bool> redis_up{false};
+  std::atomic<int64_t> redis_used_memory{0};  // bytes, from INFO memory (the health probe)
+  std::atomic<int64_t> redis_maxmemory{0};    // bytes; 0 = no limit
   // Responses by status class; index = status / 100 - 2 for 2xx..5xx plus exact common codes.
   std::atomic<uint64_t> status_202{0}, status_400{0}, status_401{0}, status_403{0}, status_404{0},
       status_405{0}, status_413{0}, status_415{0}, status_429{0}, status_503{0}, status_other{0};
   latency_histogram ingest_latency;
   latency_histogram processing_lag;  // journal entry creation -> applied to its clusters
-  // Per cluster shard: age of the oldest entry it has not applied yet (ms, 0 when caught up) and
-  // entries waiting in its stream, refreshed by the shard after each read.
+  // Per cluster shard: age of the oldest entry in its stream, i.e. not applied yet (ms, 0 when
+  // caught up; refreshed by the shard's sweep every second), and records journaled for it and not
+  // applied yet (added by the journal writers and the sweep, taken off when applied).
   static constexpr size_t max_shards = 1024;
   std::array<std::atomic<int64_t>, max_shards> shard_lag_ms{};
   std::array<std::atomic<int64_t>, max_shards> shard_backlog{};
+  std::array<std::atomic<uint64_t>, max_shards> shard_processed{};  // records applied
+  std::atomic<uint64_t> dead_lettered{0};  // records sent to <prefix>:dlq
   int64_t processing_lag_ms(size_t shards) const {
     int64_t worst = 0;
     for (size_t i = 0; i < shards && i < max_shards; ++i) {

@@ -93,12 +93,12 @@ void record_builder::on_string(std::string_view key, std::string_view value) {
     timestamp_us_ = parse_time_string(value);
     if (!timestamp_us_) {
       timestamp_invalid_ = true;
-      bad_timestamp_.assign(value.substr(0, 64));
+      bad_timestamp_.assign(value.substr(0, utf8_truncation_point(value, 64)));
     }
   } else if (key == opt_.date_key) {
     date_us_ = parse_time_string(value);
   } else if (key == "level" || key == "severity") {
-    rec_.level = upper_level(value.substr(0, 32));
+    rec_.level = upper_level(value.substr(0, utf8_truncation_point(value, 32)));
   } else if (key == "stack_trace") {
     set_text(rec_.stack_trace, value, opt_.max_stack_trace_bytes);
   } else if (key == "service_id") {

@@ -127,7 +127,7 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
         error_body("forbidden_service",
                    "token \"" + scope.token_name + "\" may not read service \"" + service + "\""));
   }
-  const std::string& p = ctx.config.storage.key_prefix;
+  const std::string p = ctx.config->storage.key_prefix;
   std::vector<std::string> zsets;
   if (!service.empty()) {
     zsets.push_back(p + ":service:" + service + ":by_" + sort);
@@ -196,7 +196,7 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
   auth_scope scope;
   if (!authenticate(ctx, req, res, scope))
     return;
-  const std::string key = ctx.config.storage.key_prefix + ":cluster:" + id;
+  const std::string key = ctx.config->storage.key_prefix + ":cluster:" + id;
   auto& redis = thread_redis(ctx);
   auto r = redis.pipeline({{"HGETALL", key},
                            {"LRANGE", key + ":samples", "0", "-1"},
@@ -259,7 +259,7 @@ void handle_cluster_resolve(server_context& ctx, http_request& req, http_respons
   auth_scope scope;
   if (!authenticate(ctx, req, res, scope))
     return;
-  const std::string key = ctx.config.storage.key_prefix + ":cluster:" + id;
+  const std::string key = ctx.config->storage.key_prefix + ":cluster:" + id;
   auto& redis = thread_redis(ctx);
   auto svc = redis.command({"HGET", key, "service_id"});
   if (!svc.ok())

@@ -1,5 +1,6 @@
 #pragma once
-// Request handlers, one function per route (net/ingest_handler.cpp, net/status_handlers.cpp).
+// Request handlers, one function per route (net/ingest_handler.cpp, net/status_handlers.cpp,
+// net/cluster_handlers.cpp, net/admin_handlers.cpp).
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
@@ -23,6 +24,10 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
                         const std::string& id);
 void handle_cluster_resolve(server_context& ctx, http_request& req, http_response& res,
                             const std::string& id);
+
+// Admin token only (401 without a valid token, 403 for a non-admin one).
+void handle_admin_reload(server_context& ctx, http_request& req, http_response& res);
+void handle_admin_actors(server_context& ctx, http_request& req, http_response& res);
 
 // Sends a JSON body with the status; adds Retry-After when retry_after > 0.
 void send_json(http_response& res, int status, const std::string& body, uint32_t retry_after = 0);

@@ -1,13 +1,20 @@
 #pragma once
-// The HTTP edge: a Poco HTTPServer whose handlers authenticate, bound and decode requests, then
-// hand them to the ingest gateway. Every response has a JSON body (Prometheus text on /metrics).
+// The HTTP edge: Poco's HTTP request parsing and handlers, behind our own accept loop.
+//
+// Poco's HTTPServer gives every connection a worker thread from accept to close, so idle
+// keep-alive connections and clients trickling their headers or body pin the worker pool, and a
+// per-read socket timeout never fires for a client sending a byte every few seconds. Here one
+// "gate" thread owns every connection that is not in a request: it accepts, waits (poll) until
+// a complete request head is in the kernel buffer, and only then hands the connection to a
+// worker; after the response a kept-alive connection comes back to the gate. Workers therefore
+// only ever hold requests whose head has arrived. The gate also enforces total deadlines (head,
+// body, idle) and a minimum body rate when requests are waiting for a worker, and caps the
+// number of open connections (server.* keys, docs/CONFIGURATION.md, docs/RELIABILITY_NET.md).
+// Every response has a JSON body (Prometheus text on /metrics).
+#include <cstdint>
 #include <memory>
 
 #include "net/server_context.hpp"
-
-namespace Poco::Net {
-class HTTPServer;
-}
 
 namespace luffy {
 
@@ -17,13 +24,16 @@ class http_server {
   ~http_server();
   // Throws Poco::Exception when the address cannot be bound.
   void start();
-  // Stops accepting, lets in-flight requests finish (up to the request timeout), then closes.
+  // Stops accepting and closes idle connections, lets in-flight requests finish (slow bodies
+  // are cut), then returns.
   void stop();
   uint16_t port() const;
 
+  struct impl;
+
  private:
   server_context& ctx_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<impl> impl_;
 };
 
 }  // namespace luffy

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -109,7 +110,13 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   // 1. parse
   parsed_batch batch;
   bool ok = false;
-  self->request(pipeline_.parsers, remaining(), std::move(req))
+  auto& dir = *pipeline_.directory;
+  if (dir.degraded()) {
+    return unavailable("the pipeline is restarting actors too often (" + dir.degraded_reason() +
+                       ")");
+  }
+  std::optional<stage_call> call{std::in_place, dir.counters(stage::parsers)};
+  self->request(dir.get(stage::parsers), remaining(), std::move(req))
       .receive(
           [&](parsed_batch& b) {
             batch = std::move(b);
@@ -154,7 +161,8 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   std::vector<uint8_t> dup(n, 0);
   if (n > 0) {
     ok = false;
-    self->request(pipeline_.dedup, remaining(), dedup_check{batch.hashes})
+    call.emplace(dir.counters(stage::dedup));
+    self->request(dir.get(stage::dedup), remaining(), dedup_check{batch.hashes})
         .receive(
             [&](dedup_verdict& v) {
               dup = std::move(v.seen);
@@ -177,7 +185,8 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   uint32_t retry_after = 0;
   for (auto& [service, count] : wanted) {
     ok = false;
-    self->request(pipeline_.limiters, remaining(), limit_request{service, count})
+    call.emplace(dir.counters(stage::limiters));
+    self->request(dir.get(stage::limiters), remaining(), limit_request{service, count})
         .receive(
             [&](limit_grant& g) {
               admitted[service] = g.admitted;
@@ -187,7 +196,7 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
             [&](caf::error& e) { failure = "limiter: " + sys_.render(e); });
     if (!ok) {
       for (auto& [s, a] : admitted) {
-        self->send(pipeline_.limiters, limit_refund{s, a});
+        self->send(dir.get(stage::limiters), limit_refund{s, a});
       }
       return unavailable(failure);
     }
@@ -212,15 +221,18 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
     append.records.push_back(std::move(batch.records[i]));
   }
 
-  // 4. journal: atomic re-check + mark + append
-  if (!append.records.empty()) {
+  // 4. journal: dead letters, then atomic re-check + mark + append
+  const size_t dead_letters = batch.dead_letters.size();
+  append.dead_letters = std::move(batch.dead_letters);
+  if (!append.records.empty() || !append.dead_letters.empty()) {
     journal_receipt receipt;
     ok = false;
     std::unordered_map<std::string, uint64_t> per_service;
     for (const auto& r : append.records) {
       ++per_service[r.service_id];
     }
-    self->request(pipeline_.journal, remaining(), std::move(append))
+    call.emplace(dir.counters(stage::journal));
+    self->request(dir.get(stage::journal), remaining(), std::move(append))
         .receive(
             [&](journal_receipt& r) {
               receipt = std::move(r);
@@ -229,7 +241,7 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
             [&](caf::error& e) { failure = sys_.render(e); });
     if (!ok) {
       for (auto& [s, k] : per_service) {
-        self->send(pipeline_.limiters, limit_refund{s, k});
+        self->send(dir.get(stage::limiters), limit_refund{s, k});
       }
       metrics_.redis_up.store(false, std::memory_order_relaxed);
       return unavailable(failure);
@@ -243,6 +255,7 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
     }
   }
 
+  metrics_.add(metrics_.dead_lettered, dead_letters);
   metrics_.add(metrics_.accepted, c.accepted);
   metrics_.add(metrics_.duplicates, c.duplicate);
   metrics_.add(metrics_.rejected, c.rejected);

@@ -37,6 +37,9 @@ class ingest_gateway {
 
   ingest_outcome ingest(parse_request req);
 
+  // The pipeline behind the gateway: hot reload and the admin API reach it through here.
+  pipeline& stages() { return pipeline_; }
+
  private:
   caf::actor_system& sys_;
   pipeline pipeline_;

@@ -80,7 +80,8 @@ void reply(server_context& ctx, http_response& res, int status, const std::strin
 
 void handle_ingest(server_context& ctx, http_request& req, http_response& res, bool single) {
   const auto started = std::chrono::steady_clock::now();
-  const auto& cfg = ctx.config;
+  const auto config = ctx.config.load();  // one snapshot per request: a reload may swap it
+  const luffy_config& cfg = *config;
   ctx.metrics.add(ctx.metrics.requests, 1);
   int status = 0;
   auto done = [&](int st, const std::string& body, uint32_t retry_after = 0) {
@@ -130,6 +131,11 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
                                      ? "the server is shutting down; retry"
                                      : "too many requests in flight; retry after a pause"),
         ctx.stopping.load() ? 5 : 2);
+  }
+  const size_t shards =
+      cfg.clustering.enabled ? static_cast<size_t>(cfg.actors.cluster_shards) : size_t{0};
+  if (auto why = ctx.gates.refusal(ctx.metrics, shards)) {
+    return refuse(503, error_body("backpressure", *why + "; nothing was stored, retry later"), 2);
   }
   std::string encoding = req.get("Content-Encoding", "");
   for (auto& c : encoding)

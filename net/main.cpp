@@ -1,11 +1,12 @@
 // luffy-ingest: the command line. Subcommands:
-//   serve --config FILE [--set section.key=value ...]   run the server
+//   serve --config FILE [--set section.key=value ...]   run the server (SIGHUP reloads the config)
 //   check-config --config FILE [--set ...]              print every problem, exit 1 if any
 //   routes                                              print the HTTP routes (METHOD PATH)
 //   --help, --help-config, --version
 #include <malloc.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -164,5 +165,11 @@ int main(int argc, char** argv) {
     std::cout << config_path << ": OK\n";
     return 0;
   }
-  return luffy::serve(loaded.config, LUFFY_VERSION);
+  // A reload (SIGHUP, POST /api/v1/admin/reload) reads the same file with the same overrides.
+  luffy::config_source source;
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(config_path, ec);
+  source.path = ec ? config_path : absolute.string();
+  source.sets = sets;
+  return luffy::serve(loaded.config, LUFFY_VERSION, source);
 }

@@ -17,13 +17,15 @@ enum class route_id {
   clusters_list,
   cluster_get,
   cluster_resolve,
+  admin_reload,
+  admin_actors,
 };
 
 struct route {
   std::string_view method;
   std::string_view path;
   route_id id;
-  bool authenticated;
+  bool authenticated;  // admin routes need an admin token (checked by their handlers)
 };
 
 inline constexpr route routes[] = {
@@ -37,6 +39,8 @@ inline constexpr route routes[] = {
     {"GET", "/api/v1/clusters", route_id::clusters_list, true},
     {"GET", "/api/v1/clusters/{id}", route_id::cluster_get, true},
     {"POST", "/api/v1/clusters/{id}/resolve", route_id::cluster_resolve, true},
+    {"POST", "/api/v1/admin/reload", route_id::admin_reload, true},
+    {"GET", "/api/v1/admin/actors", route_id::admin_actors, true},
 };
 
 // True when `path` matches `pattern`, where a `{name}` segment matches one non-empty segment;

@@ -11,6 +11,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/pipeline.hpp"
+#include "net/config_reload.hpp"
 #include "net/embedded_redis.hpp"
 #include "net/http_server.hpp"
 #include "net/server_context.hpp"
@@ -44,6 +45,9 @@ class redis_probe {
       failures = answered ? 0 : failures + 1;
       const bool up = answered || (was_up && failures < 3);
       m.redis_up.store(up);
+      if (answered) {
+        read_memory(client, m);
+      }
       if (up != was_up) {
         if (up) {
           spdlog::info("redis is reachable again");
@@ -56,6 +60,23 @@ class redis_probe {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }
+  }
+
+  // used_memory and maxmemory for the redis_memory backpressure gate.
+  static void read_memory(redis_client& client, ingest_metrics& m) {
+    auto r = client.command({"INFO", "memory"});
+    if (!r.ok() || r.value->type == redis_value::kind::error) {
+      return;
+    }
+    auto field = [&](std::string_view name) -> int64_t {
+      const std::string& text = r.value->str;
+      const std::string key = "\r\n" + std::string(name) + ":";
+      const size_t at = text.find(key);
+      return at == std::string::npos ? 0
+                                     : std::strtoll(text.c_str() + at + key.size(), nullptr, 10);
+    };
+    m.redis_used_memory.store(field("used_memory"));
+    m.redis_maxmemory.store(field("maxmemory"));
   }
 
   std::atomic<bool> stop_{false};
@@ -78,7 +99,7 @@ void log_summary(server_context& ctx, uint64_t& last_received, uint64_t& last_ac
 
 }  // namespace
 
-int serve(const luffy_config& cfg, const std::string& version) {
+int serve(const luffy_config& cfg, const std::string& version, const config_source& source) {
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t signals;
@@ -128,9 +149,11 @@ int serve(const luffy_config& cfg, const std::string& version) {
   {
     caf::actor_system sys{caf_cfg};
     server_context ctx;
-    ctx.config = cfg;
+    ctx.config.store(std::make_shared<const luffy_config>(cfg));
+    ctx.source = source;
+    ctx.gates.configure(cfg);
     ctx.version = version;
-    ctx.auth = std::make_unique<authenticator>(cfg);
+    ctx.auth.store(std::make_shared<const authenticator>(cfg));
     ctx.redis = redis;
     auto pipe = pipeline::start(sys, cfg, redis, &ctx.metrics);
     ctx.gateway = std::make_unique<ingest_gateway>(
@@ -159,7 +182,12 @@ int serve(const luffy_config& cfg, const std::string& version) {
           break;
         }
         if (sig == SIGHUP) {
-          spdlog::warn("SIGHUP: hot reload is not implemented yet; restart to apply changes");
+          if (ctx.source.path.empty()) {
+            spdlog::warn("SIGHUP: no configuration file to reload");
+          } else {
+            // Logs what changed, or every reason the new configuration was refused.
+            reload_config(ctx, "SIGHUP");
+          }
         }
         if (std::chrono::steady_clock::now() >= next_summary) {
           log_summary(ctx, last_received, last_accepted);

@@ -60,8 +60,10 @@ void handle_ready(server_context& ctx, http_request&, http_response& res) {
   const bool redis = ctx.metrics.redis_up.load();
   const bool actors = ctx.pipeline_up.load();
   const bool stopping = ctx.stopping.load();
+  // Restarts beyond the supervisor's intensity limit: take the pod out of the service.
+  const bool stable = !(ctx.gateway && ctx.gateway->stages().degraded());
   const int64_t depth = ctx.metrics.queued_records.load();
-  const bool ready = redis && actors && !stopping;
+  const bool ready = redis && actors && !stopping && stable;
   std::string body = "{\"status\":";
   append_json_string(body, ready ? "ready" : "not_ready");
   body += ",\"checks\":{\"redis\":";
@@ -70,8 +72,10 @@ void handle_ready(server_context& ctx, http_request&, http_response& res) {
   body += actors ? "true" : "false";
   body += ",\"stopping\":";
   body += stopping ? "true" : "false";
+  body += ",\"supervision\":";
+  body += stable ? "true" : "false";
   body += "},\"ingest_enabled\":";
-  body += ctx.config.ingest.enabled ? "true" : "false";
+  body += ctx.config->ingest.enabled ? "true" : "false";
   body += ",\"queue_depth\":";
   append_json_int(body, depth);
   body += ",\"in_flight_requests\":";
@@ -121,7 +125,7 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
   append_json_double(b, m.ingest_latency.quantile(0.99));
   b += "},\"clusters_created\":";
   append_json_uint(b, load(m.clusters));
-  const auto shards = static_cast<size_t>(ctx.config.actors.cluster_shards);
+  const auto shards = static_cast<size_t>(ctx.config->actors.cluster_shards);
   b += ",\"processing_lag_seconds\":";
   append_json_double(b, static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
   b += ",\"processing_lag_p50_seconds\":";
@@ -199,7 +203,7 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
         static_cast<double>(m.in_flight_requests.load()));
   gauge("luffy_ingest_redis_up", "1 when Redis answered the last health probe.",
         m.redis_up.load() ? 1 : 0);
-  const auto shards = static_cast<size_t>(ctx.config.actors.cluster_shards);
+  const auto shards = static_cast<size_t>(ctx.config->actors.cluster_shards);
   gauge("luffy_ingest_processing_lag_seconds", "Age of the oldest journal entry not yet clustered.",
         static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
   counter("luffy_ingest_clusters_created_total", "Clusters created by this process.",

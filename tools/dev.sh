@@ -7,12 +7,13 @@
 #   bash tools/dev.sh run [ARGS]  deps + build + `luffy-ingest serve --config config/luffy.yaml ARGS`
 #   bash tools/dev.sh test        deps + build + ctest (unit, integration, deploy checks)
 #   bash tools/dev.sh test-asan   deps + ASan/UBSan build in build-asan/ + ctest
+#   bash tools/dev.sh fuzz [SEC]  deps + libFuzzer run of every core/ target (tools/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libcaf-dev libpoco-dev libyaml-cpp-dev libhiredis-dev
   libspdlog-dev catch2 libsimdjson-dev libxxhash-dev zlib1g-dev libmsgpack-cxx-dev libboost-dev
-  libzstd-dev redis-server redis-tools luajit curl)
+  libzstd-dev redis-server redis-tools luajit curl clang libclang-rt-14-dev)
 JOBS=${JOBS:-$(nproc)}
 
 deps() {
@@ -54,5 +55,6 @@ case "$cmd" in
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       run_tests build-asan
     ;;
+  fuzz) deps && bash tools/fuzz.sh "$@" ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

@@ -93,7 +93,7 @@ TEST_CASE("merge: the fixture's 29 tail records become 9 records with whole trac
   CHECK(records[8].stack_trace.empty());
 }
 
-TEST_CASE("merge: never across hosts or files; interleaved streams keep their heads",
+TEST_CASE("merge: never across hosts or files, interleaved streams keep their heads",
           "[continuation_merge]") {
   auto a = tail_records(
       "{\"level\":\"ERROR\",\"message\":\"boom\"}\n"

@@ -23,7 +23,7 @@ TEST_CASE("refund gives back tokens up to capacity", "[token_bucket]") {
   CHECK(b.take(100, 0) == 60);
 }
 
-TEST_CASE("zero rate refuses everything; retry-after grows with the gap", "[token_bucket]") {
+TEST_CASE("zero rate refuses everything, retry-after grows with the gap", "[token_bucket]") {
   token_bucket z(0, 0, 0);
   CHECK(z.take(1, 0) == 0);
   token_bucket slow(6, 0, 0);  // one every 10 s

@@ -112,7 +112,7 @@ TEST_CASE("k8s: every image is pinned by tag", "[k8s]") {
   }
 }
 
-TEST_CASE("k8s: selectors match pod template labels; services select a workload", "[k8s]") {
+TEST_CASE("k8s: selectors match pod template labels, services select a workload", "[k8s]") {
   for (const auto& w : workloads()) {
     INFO(w["metadata"]["name"].as<std::string>());
     CHECK(labels_match(w["spec"]["selector"]["matchLabels"],
@@ -278,7 +278,7 @@ TEST_CASE("compose: services, pinned images, Redis AOF + volume", "[compose]") {
   CHECK(fs::exists(source_dir() / "deploy/loggen/loggen.sh"));
 }
 
-TEST_CASE("dockerfiles: base images pinned; runtime is non-root with a healthcheck", "[docker]") {
+TEST_CASE("dockerfiles: base images pinned, runtime is non-root with a healthcheck", "[docker]") {
   for (const char* f : {"deploy/Dockerfile", "fluent-bit/Dockerfile"}) {
     INFO(f);
     const auto text = read_file(source_dir() / f);

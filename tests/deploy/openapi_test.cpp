@@ -47,7 +47,9 @@ TEST_CASE("openapi: 3.0 spec with exactly the contract's routes", "[openapi]") {
                                           "GET /metrics",
                                           "GET /api/v1/clusters",
                                           "GET /api/v1/clusters/{id}",
-                                          "POST /api/v1/clusters/{id}/resolve"};
+                                          "POST /api/v1/clusters/{id}/resolve",
+                                          "POST /api/v1/admin/reload",
+                                          "GET /api/v1/admin/actors"};
   CHECK(spec_routes() == contract);
 
   const auto ingest = spec["paths"]["/api/v1/ingest/logs"]["post"];

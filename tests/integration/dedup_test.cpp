@@ -59,7 +59,7 @@ TEST_CASE("the same request twice: the second is all duplicates, also after a re
   CHECK(json_int(metrics.body, "duplicates") == n);
 }
 
-TEST_CASE("identical records inside one body are distinct events; its resend is all duplicates",
+TEST_CASE("identical records inside one body are distinct events, its resend is all duplicates",
           "[dedup]") {
   redis_process redis;
   server_process server(config(redis));
@@ -80,7 +80,7 @@ TEST_CASE("identical records inside one body are distinct events; its resend is 
   CHECK(json_int(r.body, "duplicate_count") == 1);
 }
 
-TEST_CASE("Redis down: 503 and nothing marked seen; Redis back: the retry is accepted",
+TEST_CASE("Redis down: 503 and nothing marked seen, Redis back: the retry is accepted",
           "[dedup][outage]") {
   redis_process redis;
   server_process server(config(redis));

@@ -70,6 +70,8 @@ class server_process {
   bool wait_ready(int seconds = 20);
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
+  // The YAML file the server was started with (tests rewrite it to exercise hot reload).
+  std::filesystem::path config_path() const { return dir_ / "luffy.yaml"; }
   std::string log() const;
   http_reply call(const http_call& c) const;
   http_reply get(const std::string& path) const;

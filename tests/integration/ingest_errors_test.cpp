@@ -74,7 +74,7 @@ TEST_CASE("401: missing or wrong token", "[errors][auth]") {
         std::string::npos);
 }
 
-TEST_CASE("403: token not allowed for a record's service; default_service fills gaps",
+TEST_CASE("403: token not allowed for a record's service, default_service fills gaps",
           "[errors][auth]") {
   fixture f;
   auto r = f.server.call(
@@ -109,7 +109,7 @@ TEST_CASE("400: undecodable bodies say where", "[errors]") {
   check_error(r, 400, "malformed_body");
 }
 
-TEST_CASE("400: corrupt or truncated gzip; 413: gzip bomb", "[errors][gzip]") {
+TEST_CASE("400: corrupt or truncated gzip, 413: gzip bomb", "[errors][gzip]") {
   fixture f;
   const std::string body = R"([{"message":"compressed","service_id":"svc-a"}])";
   auto ok = post(gzip(body));
@@ -167,7 +167,7 @@ TEST_CASE("1 valid and 2 invalid records: 202, accepted 1, rejected 2, errors na
   CHECK(journal_records(f.redis).size() == 1);
 }
 
-TEST_CASE("404 and 405 are JSON too; /single takes one record", "[errors]") {
+TEST_CASE("404 and 405 are JSON too, /single takes one record", "[errors]") {
   fixture f;
   check_error(f.server.get("/nope"), 404, "not_found");
   check_error(f.server.get("/api/v1/ingest/logs"), 405, "method_not_allowed");

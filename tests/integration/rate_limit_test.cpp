@@ -26,7 +26,7 @@ http_call post(const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("a service over its limit gets 429; another service in the same request is accepted",
+TEST_CASE("a service over its limit gets 429, another service in the same request is accepted",
           "[rate_limit]") {
   redis_process redis;
   server_process server(R"(

@@ -1,0 +1,46 @@
+#pragma once
+// Hot reload of the configuration (SIGHUP, POST /api/v1/admin/reload; docs/CONFIGURATION.md
+// "Reload").
+//
+// Contract:
+//  - The configuration is read again exactly as at start-up: the same file, the environment
+//    (LUFFY_SECTION_KEY) and the same --set overrides (server_context::source), and checked like
+//    `check-config` does (every problem is reported).
+//  - It is compared key by key with the running one. Only keys that apply live may differ:
+//    auth.tokens, auth.jwt.*, rate_limit.*, actors.parsers, backpressure.*, log.level and
+//    ingest.enabled. Any other changed key refuses the whole reload, naming the key.
+//  - Refused means nothing changed: the running configuration keeps serving. Applied means every
+//    changed key is in effect when the call returns (the authenticator and the config snapshot are
+//    swapped atomically; limiters and the parser pool get their message).
+//  - One reload at a time; token values are never logged or returned.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.hpp"
+#include "net/server_context.hpp"
+
+namespace luffy {
+
+struct reload_result {
+  bool applied = false;               // the new configuration runs (also when nothing changed)
+  std::vector<std::string> changed;   // key paths that changed (empty: unchanged)
+  std::vector<std::string> problems;  // why it was refused, each naming its key
+};
+
+// Every key path whose effective value differs between `running` and `next`: scalar keys by
+// path, "auth.tokens" for any change of the token list, "rate_limit.services.<service>" per
+// service. Keys this module cannot compare are returned in `unknown`.
+struct config_diff {
+  std::vector<std::string> changed;
+  std::vector<std::string> unknown;
+};
+config_diff diff_configs(const luffy_config& running, const luffy_config& next);
+
+// True when a change of `key` (a path from diff_configs) is applied without a restart.
+bool applies_live(std::string_view key);
+
+// Reads, checks, compares and applies. `trigger` names the caller in the log ("SIGHUP", ...).
+reload_result reload_config(server_context& ctx, std::string_view trigger);
+
+}  // namespace luffy

@@ -1,0 +1,335 @@
+// Hot reload (SIGHUP, POST /api/v1/admin/reload) and GET /api/v1/admin/actors against the real
+// binary: tokens, rate limits and the parser pool change live; an invalid file or a change that
+// needs a restart is refused with the reason and the running configuration keeps serving.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace luffy::test;
+
+namespace {
+
+struct config_text {
+  std::string redis_url;
+  bool old_token = true;
+  bool new_token = false;
+  int limited = 3;  // rate_limit.services.limited
+  int tight = 0;    // rate_limit.services.tight (0: not listed)
+  int parsers = 2;
+  int cluster_shards = 4;
+  std::string per_minute = "100000";
+  std::string log_level = "info";
+  std::string server;  // e.g. "server: {threads: 8}\n"
+  std::string tail;    // appended verbatim (syntax errors)
+
+  std::string yaml() const {
+    std::string y = "storage: {redis: \"" + redis_url + "\"}\n";
+    y += "log: {level: " + log_level + "}\n";
+    y += "actors: {parsers: " + std::to_string(parsers) +
+         ", cluster_shards: " + std::to_string(cluster_shards) + "}\n";
+    y += "rate_limit:\n  per_minute: " + per_minute +
+         "\n  services: {limited: " + std::to_string(limited) +
+         (tight > 0 ? ", tight: " + std::to_string(tight) : "") + "}\n";
+    y += "auth:\n  tokens:\n";
+    y += "    - {name: writer, token: tok-writer, services: [\"*\"]}\n";
+    if (old_token) {
+      y += "    - {name: old, token: tok-old, services: [\"*\"]}\n";
+    }
+    if (new_token) {
+      y += "    - {name: new, token: tok-new, services: [\"*\"]}\n";
+    }
+    y += "    - {name: admin, token: tok-admin, services: [\"*\"], admin: true}\n";
+    return y + server + tail;
+  }
+};
+
+void write_config(const server_process& s, const config_text& c) {
+  const auto tmp = s.config_path().string() + ".tmp";
+  std::ofstream(tmp) << c.yaml();
+  std::filesystem::rename(tmp, s.config_path());  // atomic, as a ConfigMap update is
+}
+
+int seq = 0;
+
+// n distinct records of `service` (distinct so that dedup never hides the rate limit).
+http_reply ingest(const server_process& s, const std::string& token, const std::string& service,
+                  int n = 1) {
+  std::string b = "[";
+  for (int i = 0; i < n; ++i) {
+    b += std::string(i ? "," : "") + R"({"message":"reload test )" + std::to_string(++seq) +
+         R"(","timestamp":"2026-01-01T00:00:00Z","service_id":")" + service + R"("})";
+  }
+  http_call c;
+  c.headers = {{"Content-Type", "application/json"}};
+  if (!token.empty()) {
+    c.headers.emplace_back("Authorization", "Bearer " + token);
+  }
+  c.body = b + "]";
+  return s.call(c);
+}
+
+http_reply admin(const server_process& s, const std::string& method, const std::string& path,
+                 const std::string& token) {
+  http_call c;
+  c.method = method;
+  c.path = path;
+  if (!token.empty()) {
+    c.headers.emplace_back("Authorization", "Bearer " + token);
+  }
+  return s.call(c);
+}
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (auto p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// Sends SIGHUP and waits for the reload's outcome in the log; returns the log after it.
+std::string sighup(const server_process& s) {
+  const auto before = s.log();
+  const size_t done = count(before, "reload (SIGHUP): configuration reloaded") +
+                      count(before, "reload (SIGHUP): configuration unchanged") +
+                      count(before, "reload (SIGHUP): refused");
+  REQUIRE(::kill(s.pid(), SIGHUP) == 0);
+  for (int i = 0; i < 200; ++i) {
+    const auto log = s.log();
+    if (count(log, "reload (SIGHUP): configuration reloaded") +
+            count(log, "reload (SIGHUP): configuration unchanged") +
+            count(log, "reload (SIGHUP): refused") >
+        done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the problem lines follow
+      return s.log().substr(before.size());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  FAIL("no reload outcome in the log after SIGHUP: " << s.log());
+  return "";
+}
+
+// The "size" of one group in GET /api/v1/admin/actors.
+long group_size(const std::string& body, const std::string& group) {
+  const auto at = body.find("{\"name\":\"" + group + "\"");
+  if (at == std::string::npos) {
+    return -1;
+  }
+  return json_int(body.substr(at), "size");
+}
+
+}  // namespace
+
+TEST_CASE("SIGHUP reloads tokens, rate limits and the parser pool", "[reload]") {
+  redis_process redis;
+  config_text cfg;
+  cfg.redis_url = redis.url();
+  server_process server(cfg.yaml());
+
+  CHECK(ingest(server, "tok-writer", "svc").status == 202);
+  CHECK(ingest(server, "tok-old", "svc").status == 202);
+  CHECK(ingest(server, "tok-new", "svc").status == 401);
+  // limited: 3 per minute, burst one minute's worth.
+  auto r = ingest(server, "tok-writer", "limited", 5);
+  REQUIRE(r.status == 202);
+  CHECK(json_int(r.body, "accepted_count") == 3);
+  CHECK(ingest(server, "tok-writer", "limited").status == 429);
+  CHECK(ingest(server, "tok-writer", "tight", 3).status == 202);  // not listed yet: 100000/min
+
+  auto actors = admin(server, "GET", "/api/v1/admin/actors", "tok-admin");
+  INFO(actors.body);
+  REQUIRE(actors.status == 200);
+  CHECK(group_size(actors.body, "parsers") == 2);
+
+  cfg.old_token = false;
+  cfg.new_token = true;
+  cfg.limited = 100000;
+  cfg.tight = 1;
+  cfg.parsers = 4;
+  write_config(server, cfg);
+  const auto log = sighup(server);
+  INFO(log);
+  CHECK(log.find("configuration reloaded") != std::string::npos);
+  for (const char* key : {"auth.tokens", "rate_limit.services.limited", "rate_limit.services.tight",
+                          "actors.parsers"}) {
+    CHECK(log.find(key) != std::string::npos);
+  }
+  CHECK(log.find("added [new], removed [old]") != std::string::npos);
+  CHECK(log.find("tok-") == std::string::npos);  // never a token value
+
+  CHECK(ingest(server, "tok-new", "svc").status == 202);
+  CHECK(ingest(server, "tok-old", "svc").status == 401);
+  CHECK(ingest(server, "tok-writer", "svc").status == 202);
+  // limited: 100000 per minute now. Its bucket keeps what was left (nothing) and refills at the
+  // new rate, so within a few milliseconds one record fits again.
+  int status = 0;
+  for (int i = 0; i < 40 && status != 202; ++i) {
+    status = ingest(server, "tok-writer", "limited").status;
+    if (status != 202) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  }
+  CHECK(status == 202);
+  // tight: 1 per minute now (its limiter existed with the default rate; the bucket is capped).
+  r = ingest(server, "tok-writer", "tight", 3);
+  INFO(r.body);
+  CHECK(r.status == 202);
+  CHECK(json_int(r.body, "accepted_count") <= 1);
+  CHECK(json_int(r.body, "rate_limited_count") >= 2);
+  CHECK(ingest(server, "tok-writer", "tight").status == 429);
+
+  actors = admin(server, "GET", "/api/v1/admin/actors", "tok-admin");
+  INFO(actors.body);
+  REQUIRE(actors.status == 200);
+  // PENDING: depends on the parser pool resize in actors/pipeline.cpp (pipeline::reconfigure and
+  // group_stats). Until it lands group_stats reports the start-up size 2; CHECK_NOFAIL reports the
+  // mismatch without failing the test. Make it a CHECK once the resize is in.
+  CHECK(group_size(actors.body, "parsers") == 4);
+}
+
+TEST_CASE("POST /api/v1/admin/reload: admin only, reports changed keys, refuses bad configs",
+          "[reload][admin]") {
+  redis_process redis;
+  config_text cfg;
+  cfg.redis_url = redis.url();
+  server_process server(cfg.yaml());
+
+  SECTION("authorization") {
+    auto r = admin(server, "POST", "/api/v1/admin/reload", "");
+    CHECK(r.status == 401);
+    r = admin(server, "POST", "/api/v1/admin/reload", "tok-writer");
+    INFO(r.body);
+    CHECK(r.status == 403);
+    CHECK(json_str(r.body, "status") == "error");
+    CHECK(json_str(r.body, "error") == "forbidden");
+    CHECK(admin(server, "GET", "/api/v1/admin/actors", "").status == 401);
+    CHECK(admin(server, "GET", "/api/v1/admin/actors", "tok-writer").status == 403);
+    CHECK(admin(server, "GET", "/api/v1/admin/actors", "nope").status == 401);
+    CHECK(admin(server, "GET", "/api/v1/admin/reload", "tok-admin").status == 405);
+  }
+
+  SECTION("unchanged, then changed keys") {
+    auto r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    INFO(r.body);
+    CHECK(r.status == 200);
+    CHECK(json_str(r.body, "status") == "unchanged");
+    CHECK(r.body.find("\"changed\":[]") != std::string::npos);
+
+    cfg.log_level = "debug";
+    cfg.per_minute = "50000";
+    cfg.new_token = true;
+    write_config(server, cfg);
+    r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    INFO(r.body);
+    CHECK(r.status == 200);
+    CHECK(json_str(r.body, "status") == "reloaded");
+    CHECK(r.body.find("\"auth.tokens\"") != std::string::npos);
+    CHECK(r.body.find("\"log.level\"") != std::string::npos);
+    CHECK(r.body.find("\"rate_limit.per_minute\"") != std::string::npos);
+    CHECK(r.body.find("tok-") == std::string::npos);
+    CHECK(ingest(server, "tok-new", "svc").status == 202);
+  }
+
+  SECTION("an invalid value is refused with the reason; the old config keeps working") {
+    cfg.per_minute = "-5";
+    cfg.old_token = false;
+    write_config(server, cfg);
+    auto r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    INFO(r.body);
+    CHECK(r.status == 422);
+    CHECK(json_str(r.body, "error") == "invalid_config");
+    CHECK(r.body.find("rate_limit.per_minute: -5 is outside") != std::string::npos);
+    CHECK(ingest(server, "tok-old", "svc").status == 202);  // the removal was not applied
+
+    const auto log = sighup(server);
+    CHECK(log.find("refused") != std::string::npos);
+    CHECK(log.find("rate_limit.per_minute") != std::string::npos);
+    CHECK(ingest(server, "tok-old", "svc").status == 202);
+  }
+
+  SECTION("a YAML syntax error is refused") {
+    cfg.new_token = true;
+    cfg.tail = "server: {threads: [unclosed\n";
+    write_config(server, cfg);
+    auto r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    INFO(r.body);
+    CHECK(r.status == 422);
+    CHECK(json_str(r.body, "error") == "invalid_config");
+    CHECK(r.body.find("luffy.yaml") != std::string::npos);  // the problem names the file
+    CHECK(ingest(server, "tok-new", "svc").status == 401);
+    CHECK(ingest(server, "tok-old", "svc").status == 202);
+  }
+
+  SECTION("keys that need a restart are refused by name") {
+    cfg.cluster_shards = 8;
+    cfg.server = "server: {threads: 8}\n";
+    cfg.new_token = true;  // a live change in the same file is not applied either
+    write_config(server, cfg);
+    auto r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    INFO(r.body);
+    CHECK(r.status == 422);
+    CHECK(json_str(r.body, "error") == "invalid_config");
+    CHECK(r.body.find("actors.cluster_shards: requires a restart") != std::string::npos);
+    CHECK(r.body.find("server.threads: requires a restart") != std::string::npos);
+    CHECK(r.body.find("auth.tokens") == std::string::npos);
+    CHECK(ingest(server, "tok-new", "svc").status == 401);
+
+    const auto log = sighup(server);
+    CHECK(log.find("actors.cluster_shards: requires a restart") != std::string::npos);
+
+    // Put the running values back: the reload goes through.
+    cfg.cluster_shards = 4;
+    cfg.server.clear();
+    write_config(server, cfg);
+    r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    INFO(r.body);
+    CHECK(r.status == 200);
+    CHECK(r.body.find("\"changed\":[\"auth.tokens\"]") != std::string::npos);
+    CHECK(ingest(server, "tok-new", "svc").status == 202);
+  }
+
+  SECTION("a missing file is refused") {
+    std::filesystem::remove(server.config_path());
+    auto r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    INFO(r.body);
+    CHECK(r.status == 422);
+    CHECK(r.body.find("cannot read the file") != std::string::npos);
+    CHECK(ingest(server, "tok-writer", "svc").status == 202);
+  }
+}
+
+TEST_CASE("GET /api/v1/admin/actors lists every actor group and backpressure gate", "[admin]") {
+  redis_process redis;
+  config_text cfg;
+  cfg.redis_url = redis.url();
+  server_process server(cfg.yaml());
+  CHECK(ingest(server, "tok-writer", "svc", 3).status == 202);
+  auto r = admin(server, "GET", "/api/v1/admin/actors", "tok-admin");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["content-type"].find("application/json") == 0);
+  for (const char* group :
+       {"parsers", "limiters", "dedup", "journal_writers", "cluster_shard_0", "cluster_shard_3"}) {
+    INFO(group);
+    CHECK(group_size(r.body, group) >= 1);
+  }
+  CHECK(group_size(r.body, "parsers") == 2);
+  CHECK(group_size(r.body, "journal_writers") == 4);
+  for (const char* field : {"\"queue_depth\":", "\"restarts\":", "\"processed\":"}) {
+    CHECK(r.body.find(field) != std::string::npos);
+  }
+  for (const char* gate : {"journal", "pipeline", "redis_memory"}) {
+    INFO(gate);
+    const auto at = r.body.find(std::string("\"") + gate + "\":{\"name\":");
+    REQUIRE(at != std::string::npos);
+    const auto g = r.body.substr(at);
+    CHECK(g.find("\"closed\":false") != std::string::npos);
+    CHECK(json_int(g, "high") > 0);
+    CHECK(json_int(g, "trips") == 0);
+  }
+}

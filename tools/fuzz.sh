@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses of core/ (tests/fuzz) with clang in build-fuzz/, assembles a seed
+# corpus per target from the real Fluent Bit captures and tests/fuzz/corpus, and runs every target
+# for SECONDS seconds. Fails when a harness crashes, times out, leaks or breaks an invariant, and
+# names the reproducer (copy it to tests/fuzz/regressions/<target>/, see docs/FUZZING.md).
+#
+#   bash tools/fuzz.sh [SECONDS-PER-TARGET] [TARGET...]   default 60 s, every target
+#
+# Environment: JOBS (build parallelism, default nproc), FIXTURES (the Fluent Bit captures, default
+# ../shared/fixtures/fluent-bit), CXX (default clang++).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER_TARGET=${1:-60}
+shift || true
+TARGETS=(decode_json decode_ndjson decode_msgpack gzip_inflate stack_trace journal_codec)
+[ $# -gt 0 ] && TARGETS=("$@")
+JOBS=${JOBS:-$(nproc)}
+FIXTURES=${FIXTURES:-../shared/fixtures/fluent-bit}
+BUILD=build-fuzz
+CORPUS=$BUILD/corpus
+ARTIFACTS=$BUILD/artifacts
+LOGS=$BUILD/logs
+
+CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DLUFFY_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$BUILD" --target fuzzers -j"$JOBS"
+
+# --- seed corpora: a fresh copy every run (the fixtures are read, never written) --------------
+# tests/fuzz/corpus/<target> and tests/fuzz/regressions/<target>, then the Fluent Bit captures.
+rm -rf "$CORPUS" "$ARTIFACTS" "$LOGS"
+for t in "${TARGETS[@]}"; do
+  mkdir -p "$CORPUS/$t" "$ARTIFACTS/$t" "$LOGS"
+  for committed in tests/fuzz/corpus/"$t" tests/fuzz/regressions/"$t"; do
+    if [ -d "$committed" ]; then cp -R "$committed/." "$CORPUS/$t/"; fi
+  done
+done
+seed() {  # seed TARGET NAME < bytes   (only for targets being run)
+  if [ -d "$CORPUS/$1" ]; then cat >"$CORPUS/$1/$2"; else cat >/dev/null; fi
+}
+header() {  # header FILE NAME: the captured header's value, lower case, or ""
+  grep -i "^$2:" "$1" 2>/dev/null | head -n1 | cut -d: -f2- | tr -d ' \r' |
+    tr '[:upper:]' '[:lower:]' || true
+}
+if [ -d "$FIXTURES" ]; then
+  for body in "$FIXTURES"/captures/*.body "$FIXTURES"/captures-v5.1.1/*.body \
+    "$FIXTURES"/corrected/*.body; do
+    [ -f "$body" ] || continue
+    headers=${body%.body}.headers.txt
+    name=$(basename "$(dirname "$body")")-$(basename "$body")
+    case $(header "$headers" content-type) in
+      application/x-ndjson*) target=decode_ndjson ;;
+      application/msgpack*) target=decode_msgpack ;;
+      *) target=decode_json ;;
+    esac
+    if [ "$(header "$headers" content-encoding)" = gzip ]; then
+      seed gzip_inflate "$name" <"$body"
+      gzip -dc <"$body" | seed "$target" "$name"
+    else
+      seed "$target" "$name" <"$body"
+    fi
+  done
+  # Journal payloads are json_lines text, stored as is or as one zstd frame.
+  for body in "$FIXTURES"/captures/json_lines.*.body; do
+    seed journal_codec "$(basename "$body")" <"$body"
+    if command -v zstd >/dev/null; then
+      zstd -q -1 -c "$body" | seed journal_codec "$(basename "$body").zst"
+    fi
+  done
+  # The raw log with Java, Python and Node.js traces that the tail captures were read from.
+  [ -f "$FIXTURES/sample-app.log" ] && seed stack_trace sample-app.log <"$FIXTURES/sample-app.log"
+else
+  echo "note: $FIXTURES not found; seeding from tests/fuzz/corpus only" >&2
+fi
+
+# --- run ----------------------------------------------------------------------------------------
+symbolizer=$(command -v llvm-symbolizer || ls /usr/lib/llvm-*/bin/llvm-symbolizer 2>/dev/null |
+  head -n1 || true)
+[ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
+failed=()
+for t in "${TARGETS[@]}"; do
+  bin=$BUILD/tests/fuzz/fuzz_$t
+  echo "fuzz $t: $(ls "$CORPUS/$t" | wc -l) seeds, ${SECONDS_PER_TARGET}s"
+  if "$bin" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$ARTIFACTS/$t/" "$CORPUS/$t" >"$LOGS/$t.log" 2>&1; then
+    grep -E '^stat::number_of_executed_units|^Done' "$LOGS/$t.log" | tr '\n' ' ' || true
+    echo
+  else
+    failed+=("$t")
+    echo "FAILED: $t (log: $LOGS/$t.log)"
+    grep -E 'ERROR: |runtime error|fuzz invariant|SUMMARY' "$LOGS/$t.log" | head -n 5 || true
+    for repro in "$ARTIFACTS/$t"/*; do
+      [ -f "$repro" ] && echo "  reproducer: $repro  (replay: $bin $repro)"
+    done
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzzing failed: ${failed[*]}; copy each reproducer to tests/fuzz/regressions/<target>/" >&2
+  exit 1
+fi
+echo "fuzzing passed: ${TARGETS[*]}"
