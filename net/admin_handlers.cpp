@@ -17,19 +17,17 @@ namespace {
 // Answers 401/403 and returns false unless the request carries an admin token.
 bool authorize_admin(server_context& ctx, http_request& req, http_response& res,
                      std::string& token_name) {
-  const auto auth = ctx.auth->authenticate(req.get("Authorization", ""));
-  if (!auth.ok) {
-    res.set("WWW-Authenticate", "Bearer realm=\"luffy-ingest\"");
-    send_json(res, 401, error_body(auth.error, auth.message));
+  const auto auth = authenticate_or_401(ctx, req, res);
+  if (!auth) {
     return false;
   }
-  if (!auth.admin) {
+  if (!auth->admin) {
     send_json(res, 403,
-              error_body("forbidden", "token \"" + auth.scope.token_name +
+              error_body("forbidden", "token \"" + auth->scope.token_name +
                                           "\" is not an admin token (auth.tokens[].admin: true)"));
     return false;
   }
-  token_name = auth.scope.token_name;
+  token_name = auth->scope.token_name;
   return true;
 }
 

@@ -81,14 +81,11 @@ void append_cluster(std::string& b, const std::map<std::string, std::string>& h)
 }
 
 bool authenticate(server_context& ctx, http_request& req, http_response& res, auth_scope& scope) {
-  const auto auth = ctx.auth->authenticate(req.get("Authorization", ""));
-  if (!auth.ok) {
-    res.set("WWW-Authenticate", "Bearer realm=\"luffy-ingest\"");
-    send_json(res, 401, error_body(auth.error, auth.message));
-    return false;
+  auto auth = authenticate_or_401(ctx, req, res);
+  if (auth) {
+    scope = std::move(auth->scope);
   }
-  scope = auth.scope;
-  return true;
+  return auth.has_value();
 }
 
 void redis_down(http_response& res, const std::string& why) {

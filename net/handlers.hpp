@@ -4,6 +4,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include <optional>
 #include <string>
 
 #include "net/server_context.hpp"
@@ -31,5 +32,9 @@ void handle_admin_actors(server_context& ctx, http_request& req, http_response& 
 
 // Sends a JSON body with the status; adds Retry-After when retry_after > 0.
 void send_json(http_response& res, int status, const std::string& body, uint32_t retry_after = 0);
+
+// The caller's bearer token, checked; or nothing, after answering 401 with WWW-Authenticate.
+std::optional<auth_result> authenticate_or_401(server_context& ctx, http_request& req,
+                                               http_response& res);
 
 }  // namespace luffy

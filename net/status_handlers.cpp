@@ -47,6 +47,17 @@ void send_json(http_response& res, int status, const std::string& body, uint32_t
   res.send().write(body.data(), static_cast<std::streamsize>(body.size()));
 }
 
+std::optional<auth_result> authenticate_or_401(server_context& ctx, http_request& req,
+                                               http_response& res) {
+  auto auth = ctx.auth->authenticate(req.get("Authorization", ""));
+  if (!auth.ok) {
+    res.set("WWW-Authenticate", "Bearer realm=\"luffy-ingest\"");
+    send_json(res, 401, error_body(auth.error, auth.message));
+    return std::nullopt;
+  }
+  return auth;
+}
+
 void handle_health(server_context& ctx, http_request&, http_response& res) {
   std::string body = "{\"status\":\"ok\",\"version\":";
   append_json_string(body, ctx.version);
