@@ -310,10 +310,10 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
   while (!entries.empty()) {
     std::vector<std::string> order;
     std::unordered_map<std::string, cluster_sum> sums;
-    struct dead_letter {
+    struct poison_record {  // bound for <prefix>:dlq through the apply script
       std::string entry, error, record;
     };
-    std::vector<dead_letter> dead;
+    std::vector<poison_record> dead;
     size_t records = 0;
     if (st.settings.fault_injection) {
       for (const auto& entry : entries) {
@@ -549,7 +549,15 @@ bool sweep(shard_state& st, int64_t before_ms) {
     found.back().counted = static_cast<int64_t>(found.back().records.size());
     count_backlog(st, found.back().counted);
   }
-  return apply_all(st, found);
+  if (apply_all(st, found)) {
+    return true;  // the script also dropped their attempt counts
+  }
+  // Redis failed, the shard did not crash: take the attempts back, so a Redis outage cannot send
+  // healthy entries to the dead-letter stream. (Best effort: Redis may still be failing.)
+  for (const auto* e : old) {
+    st.redis->command({"HINCRBY", st.stream + ":attempts", e->elements[0].str, "-1"});
+  }
+  return false;
 }
 
 caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_settings settings,
