@@ -32,10 +32,11 @@ constexpr auto sweep_interval = std::chrono::milliseconds(1000);
 // KEYS: [1] journal stream, [2] events stream
 // ARGV: [1] unused, [2] now (ms), [3] key prefix, [4] samples kept, [5] spike multiplier,
 //       [6] spike minimum, [7] records in the entries, [8] entry count E, [9 .. 8+E] entry ids,
-//       [9+E] clusters n, then 16 per cluster: id, service_id, fingerprint level, severity,
+//       [9+E] clusters n, then 18 per cluster: id, service_id, fingerprint level, severity,
 //       exception type, title, template, culprit, language, count, first seen (us), last seen
 //       (us), "minute:count,..." (event time), hosts ("\n"), environments ("\n"), sample records
 //       ("\n", oldest first); then D dead letters, 3 each: entry id, error, record JSON.
+//       (18 per cluster: the last two are the level-3 template anchor and ordinal, "" otherwise.)
 // Returns {1, new clusters} when applied, or {0, ids} naming entries that are no longer in the
 // stream (already applied): then nothing was written and the caller retries without them. All of
 // the entries' effects and their deletion from the journal (the acknowledgement) happen in this
@@ -66,7 +67,7 @@ local function lines(s)
   return t
 end
 for c = 0, n - 1 do
-  local b = 9 + e + c * 16
+  local b = 9 + e + c * 18
   local id, svc, title = ARGV[b + 1], ARGV[b + 2], ARGV[b + 6]
   local count, first, last = tonumber(ARGV[b + 10]), tonumber(ARGV[b + 11]), tonumber(ARGV[b + 12])
   local key = prefix .. ':cluster:' .. id
@@ -101,10 +102,22 @@ for c = 0, n - 1 do
       redis.call('XADD', events, '*', 'type', 'regression', 'cluster_id', id, 'service_id', svc,
         'title', title, 'at_ms', now_ms)
     end
+    if ARGV[b + 3] == '3' then
+      -- a level-3 template may have generalised: the cluster shows the current one
+      set[#set + 1] = 'title'
+      set[#set + 1] = title
+      set[#set + 1] = 'template'
+      set[#set + 1] = ARGV[b + 7]
+    end
     if #set > 0 then
       redis.call('HSET', key, unpack(set))
     end
     total = redis.call('HINCRBY', key, 'count', count)
+  end
+  if ARGV[b + 3] == '3' then
+    -- the service's template miner state, restored by a restarted shard
+    redis.call('HSET', prefix .. ':service:' .. svc .. ':templates', ARGV[b + 17],
+      ARGV[b + 18] .. '\t' .. ARGV[b + 7])
   end
   local mkey = key .. ':minutes'
   local latest, latest_count = 0, 0
@@ -159,9 +172,9 @@ for c = 0, n - 1 do
   end
 end
 -- records whose fingerprinting threw: to the dead-letter stream, with their entry and the error
-local d = tonumber(ARGV[10 + e + n * 16])
+local d = tonumber(ARGV[10 + e + n * 18])
 for i = 0, d - 1 do
-  local b = 10 + e + n * 16 + i * 3
+  local b = 10 + e + n * 18 + i * 3
   redis.call('XADD', prefix .. ':dlq', 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard',
     'entry', ARGV[b + 1], 'error', ARGV[b + 2], 'record', ARGV[b + 3])
 end
@@ -235,6 +248,7 @@ struct shard_state {
   std::unique_ptr<redis_client> redis;
   std::string stream, events, sha1, dead_letter_sha1;
   std::map<std::string, template_miner, std::less<>> miners;
+  std::unique_ptr<trace_cache> traces;  // parses of repeated stack_trace texts
   body_decoder decoder;
   std::vector<shard_entry> buffer;  // fast-path entries not applied yet
   bool flush_scheduled = false;
@@ -304,6 +318,50 @@ shard_entry decode_entry(shard_state& st, const std::string& entry_id, const red
   return out;
 }
 
+// The service's template miner, restored from `<prefix>:service:<svc>:templates` (anchor ->
+// "ordinal\ttemplate", written by the apply script) the first time this shard meets the service,
+// so level-3 cluster ids survive restarts. nullptr when Redis failed (retry later: starting from
+// an empty miner would mint new ids for known templates).
+template_miner* miner_for(shard_state& st, const std::string& service_id) {
+  auto it = st.miners.find(service_id);
+  if (it != st.miners.end()) {
+    return &it->second;
+  }
+  const std::string key = st.settings.key_prefix + ":service:" + service_id + ":templates";
+  auto r = st.redis->command({"HGETALL", key});
+  if (!r.ok() || r.value->type != redis_value::kind::array) {
+    return nullptr;
+  }
+  struct saved {
+    uint64_t ordinal;
+    std::string_view anchor, text;
+  };
+  std::vector<saved> groups;
+  const auto& kv = r.value->elements;
+  for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+    const std::string& v = kv[i + 1].str;
+    const size_t tab = v.find('\t');
+    if (tab == std::string::npos) {
+      continue;
+    }
+    groups.push_back(
+        {std::strtoull(v.c_str(), nullptr, 10), kv[i].str, std::string_view(v).substr(tab + 1)});
+  }
+  std::sort(groups.begin(), groups.end(), [](const saved& a, const saved& b) {
+    return a.ordinal != b.ordinal ? a.ordinal < b.ordinal : a.anchor < b.anchor;
+  });
+  template_miner miner(st.settings.clustering.miner_similarity);
+  size_t restored = 0;
+  for (const auto& g : groups) {
+    restored += miner.restore(g.anchor, g.text, g.ordinal) ? 1 : 0;
+  }
+  if (restored > 0) {
+    spdlog::info("cluster_shard {}: restored {} templates of service {}", st.settings.shard,
+                 restored, service_id);
+  }
+  return &st.miners.emplace(service_id, std::move(miner)).first->second;
+}
+
 // Applies a run of entries with one script. Returns false when Redis failed: then nothing of them
 // was applied, and they stay in the journal for a later sweep.
 bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
@@ -333,11 +391,9 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
       auto& entry = entries[e];
       for (size_t i = 0; i < entry.records.size(); ++i) {
         auto& rec = entry.records[i];
-        auto it = st.miners.find(rec.service_id);
-        if (it == st.miners.end()) {
-          it = st.miners
-                   .emplace(rec.service_id, template_miner(st.settings.clustering.miner_similarity))
-                   .first;
+        template_miner* miner = miner_for(st, rec.service_id);
+        if (miner == nullptr) {
+          return false;  // Redis failed: nothing applied, a sweep retries
         }
         fingerprint fp;
         try {
@@ -345,7 +401,7 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
               rec.message.find("luffy-fault:shard-throw") != std::string::npos) {
             throw std::runtime_error("fault injection: shard-throw");
           }
-          fp = compute_fingerprint(rec, st.settings.clustering, &it->second);
+          fp = compute_fingerprint(rec, st.settings.clustering, miner, st.traces.get());
         } catch (const std::exception& ex) {
           // A poison record: isolated, the rest of its entry proceeds.
           dead.push_back(
@@ -398,10 +454,12 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
         envs += v + "\n";
       for (const auto& [e, i] : s.samples)
         samples += entries[e].sample_json(i) + "\n";
-      args.insert(args.end(), {id, s.service_id, std::to_string(s.fp.level), s.severity,
-                               s.fp.exception_type, s.fp.title, s.fp.template_text, s.fp.culprit,
-                               s.fp.language, std::to_string(s.count), std::to_string(s.first_us),
-                               std::to_string(s.last_us), minutes, hosts, envs, samples});
+      args.insert(
+          args.end(),
+          {id, s.service_id, std::to_string(s.fp.level), s.severity, s.fp.exception_type,
+           s.fp.title, s.fp.template_text, s.fp.culprit, s.fp.language, std::to_string(s.count),
+           std::to_string(s.first_us), std::to_string(s.last_us), minutes, hosts, envs, samples,
+           s.fp.template_anchor, s.fp.level == 3 ? std::to_string(s.fp.template_ordinal) : ""});
     }
     args.push_back(std::to_string(dead.size()));
     for (auto& d : dead) {
@@ -564,6 +622,8 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
                             ingest_metrics* metrics) {
   auto& st = self->state;
   st.settings = std::move(settings);
+  st.traces = std::make_unique<trace_cache>(st.settings.clustering.rules,
+                                            st.settings.clustering.trace_cache_entries);
   st.metrics = metrics;
   st.redis = std::make_unique<redis_client>(st.settings.redis);
   st.stream = journal_stream_key(st.settings.key_prefix, st.settings.shard);

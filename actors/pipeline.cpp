@@ -64,6 +64,9 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   cs.max_attempts = cfg.supervision.max_attempts;
   cs.fault_injection = cfg.testing.fault_injection;
   cs.clustering.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
+  cs.clustering.miner_similarity =
+      static_cast<double>(cfg.clustering.miner_similarity_percent) / 100;
+  cs.clustering.trace_cache_entries = static_cast<size_t>(cfg.clustering.trace_cache_entries);
   cs.clustering.rules.in_app_prefixes = split_list(cfg.clustering.in_app_prefixes);
   cs.clustering.rules.not_in_app_prefixes = split_list(cfg.clustering.not_in_app_prefixes);
   make.shard = [&sys, cs, metrics](size_t shard) {

@@ -100,7 +100,8 @@ std::vector<config_key> make_keys() {
        "stream <prefix>:dlq instead."},
       {"testing.fault_injection", k::boolean, "false", 0, 0, "",
        "Test-only: records whose message contains `luffy-fault:<point>` make that point fail "
-       "(parser-throw, parser-crash, shard-throw, shard-crash, shard-stall). Never enable in production."},
+       "(parser-throw, parser-crash, shard-throw, shard-crash, shard-stall). Never enable in "
+       "production."},
       {"dedup.window_seconds", k::integer, "3600", 1, 7 * 86400, "",
        "A record seen within this window (at least; up to twice) is a duplicate. Shared through "
        "Redis."},
@@ -116,6 +117,11 @@ std::vector<config_key> make_keys() {
        "... and has at least this many records."},
       {"clustering.top_frames", k::integer, "5", 1, 50, "",
        "In-app frames of the root cause that enter a level-1 fingerprint."},
+      {"clustering.miner_similarity_percent", k::integer, "50", 1, 100, "",
+       "Level 3: a message joins a template when at least this share (%) of its tokens agree."},
+      {"clustering.trace_cache_entries", k::integer, "2048", 0, 1000000, "",
+       "Parsed stack traces each cluster shard keeps for reuse (per generation, two "
+       "generations); 0 disables the cache."},
       {"clustering.in_app_prefixes", k::string, "", 0, 0, "",
        "Frame prefixes (module/package/path) that are always in-app; a YAML list or "
        "comma-separated."},
@@ -187,8 +193,7 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
       {"rate_limit.burst", [](luffy_config& c) { return &c.rate_limit.burst; }},
       {"actors.parsers", [](luffy_config& c) { return &c.actors.parsers; }},
       {"supervision.max_restarts", [](luffy_config& c) { return &c.supervision.max_restarts; }},
-      {"supervision.window_seconds",
-       [](luffy_config& c) { return &c.supervision.window_seconds; }},
+      {"supervision.window_seconds", [](luffy_config& c) { return &c.supervision.window_seconds; }},
       {"supervision.max_attempts", [](luffy_config& c) { return &c.supervision.max_attempts; }},
       {"backpressure.max_queue_depth",
        [](luffy_config& c) { return &c.backpressure.max_queue_depth; }},
@@ -206,6 +211,10 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
        [](luffy_config& c) { return &c.clustering.spike_multiplier; }},
       {"clustering.spike_minimum", [](luffy_config& c) { return &c.clustering.spike_minimum; }},
       {"clustering.top_frames", [](luffy_config& c) { return &c.clustering.top_frames; }},
+      {"clustering.miner_similarity_percent",
+       [](luffy_config& c) { return &c.clustering.miner_similarity_percent; }},
+      {"clustering.trace_cache_entries",
+       [](luffy_config& c) { return &c.clustering.trace_cache_entries; }},
       {"storage.embedded_port", [](luffy_config& c) { return &c.storage.embedded_port; }},
       {"storage.timeout_ms", [](luffy_config& c) { return &c.storage.timeout_ms; }},
   };

@@ -124,26 +124,35 @@ std::optional<fingerprint> exception_fingerprint(const log_record& r, const exce
 fingerprint template_fingerprint(const log_record& r, template_miner* miner) {
   fingerprint fp;
   fp.level = 3;
-  const std::string param = parameterize(r.message);
-  std::string previous;
+  std::string param = parameterize(r.message);
   if (miner != nullptr) {
     template_miner::match m = miner->add(param);
     fp.template_text = std::move(m.template_text);
-    previous = std::move(m.previous_template);
+    fp.template_anchor = std::move(m.anchor);
+    fp.template_ordinal = m.ordinal;
   } else {
     fp.template_text = param;
+    fp.template_anchor = std::move(param);
   }
-  fp.key = "3\n" + fp.template_text;
+  fp.key = "3\n" + fp.template_anchor;
   fp.title = first_line(fp.template_text);
   fp.cluster_id = cluster_id_for(r.service_id, fp.key);
-  if (!previous.empty()) {
-    fp.replaces_cluster_id = cluster_id_for(r.service_id, "3\n" + previous);
-  }
   return fp;
 }
 
 fingerprint compute_fingerprint(const log_record& r, const clustering_options& opt,
-                                template_miner* miner) {
+                                template_miner* miner, trace_cache* cache) {
+  if (cache != nullptr && !r.stack_trace.empty()) {
+    const auto parsed = cache->parse(r.stack_trace);
+    // extract_exception() returns a stack_trace parse unchanged when its root cause has a type
+    // (it only fills a missing header from the record's fields): use the shared parse as is.
+    if (parsed->has_value() && !(*parsed)->chain.empty() && !(*parsed)->chain.back().type.empty()) {
+      if (auto fp = exception_fingerprint(r, **parsed, opt)) {
+        return std::move(*fp);
+      }
+      return template_fingerprint(r, miner);
+    }
+  }
   const exception_info ex = extract_exception(r, opt.rules);
   if (auto fp = exception_fingerprint(r, ex, opt)) {
     return std::move(*fp);

@@ -1,5 +1,7 @@
 #include "core/template_miner.hpp"
 
+#include <algorithm>
+
 namespace luffy {
 
 namespace {
@@ -67,10 +69,8 @@ template_miner::~template_miner() = default;
 template_miner::template_miner(template_miner&&) noexcept = default;
 template_miner& template_miner::operator=(template_miner&&) noexcept = default;
 
-template_miner::match template_miner::add(std::string_view message) {
-  const std::vector<std::string> tokens = tokenize(message);
-
-  // Level 1: token count. Levels 2..depth+1: leading tokens.
+// Level 1 of the tree: token count. Levels 2..depth+1: leading tokens.
+template_miner::node* template_miner::leaf_for(const std::vector<std::string>& tokens) {
   node* cur = root_.get();
   std::vector<std::string> path;
   path.push_back("#" + std::to_string(tokens.size()));
@@ -91,6 +91,26 @@ template_miner::match template_miner::add(std::string_view message) {
     }
     cur = it->second.get();
   }
+  return cur;
+}
+
+bool template_miner::restore(std::string_view anchor, std::string_view template_text,
+                             uint64_t ordinal) {
+  std::vector<std::string> tokens = tokenize(template_text);
+  if (tokens.size() != tokenize(anchor).size()) {
+    return false;
+  }
+  // Routed by the current template: a generalised leading token lives in the wildcard branch.
+  node* leaf = leaf_for(tokens);
+  groups_.push_back(group{std::move(tokens), 0, std::string(anchor), ordinal});
+  leaf->groups.push_back(groups_.size() - 1);
+  next_ordinal_ = std::max(next_ordinal_, ordinal + 1);
+  return true;
+}
+
+template_miner::match template_miner::add(std::string_view message) {
+  const std::vector<std::string> tokens = tokenize(message);
+  node* cur = leaf_for(tokens);
 
   // Most similar group in the leaf; ties keep the oldest.
   size_t best = groups_.size();
@@ -127,13 +147,17 @@ template_miner::match template_miner::add(std::string_view message) {
     ++g.count;
     m.template_text = join(g.tokens);
     m.group_id = best;
+    m.anchor = g.anchor;
+    m.ordinal = g.ordinal;
     return m;
   }
-  groups_.push_back(group{tokens, 1});
-  cur->groups.push_back(groups_.size() - 1);
   m.template_text = join(tokens);
+  groups_.push_back(group{tokens, 1, m.template_text, next_ordinal_++});
+  cur->groups.push_back(groups_.size() - 1);
   m.is_new = true;
   m.group_id = groups_.size() - 1;
+  m.anchor = m.template_text;
+  m.ordinal = groups_.back().ordinal;
   return m;
 }
 

@@ -79,6 +79,8 @@ const std::vector<std::pair<std::string_view, getter>>& scalar_keys() {
       LUFFY_RELOAD_KEY("clustering.spike_multiplier", clustering.spike_multiplier),
       LUFFY_RELOAD_KEY("clustering.spike_minimum", clustering.spike_minimum),
       LUFFY_RELOAD_KEY("clustering.top_frames", clustering.top_frames),
+      LUFFY_RELOAD_KEY("clustering.miner_similarity_percent", clustering.miner_similarity_percent),
+      LUFFY_RELOAD_KEY("clustering.trace_cache_entries", clustering.trace_cache_entries),
       LUFFY_RELOAD_KEY("clustering.in_app_prefixes", clustering.in_app_prefixes),
       LUFFY_RELOAD_KEY("clustering.not_in_app_prefixes", clustering.not_in_app_prefixes),
       LUFFY_RELOAD_KEY("storage.redis", storage.redis),

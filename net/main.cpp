@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
     }
     luffy::clustering_options opt;
     opt.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
+    opt.miner_similarity = static_cast<double>(cfg.clustering.miner_similarity_percent) / 100;
     opt.rules.in_app_prefixes = luffy::split_list(cfg.clustering.in_app_prefixes);
     opt.rules.not_in_app_prefixes = luffy::split_list(cfg.clustering.not_in_app_prefixes);
     luffy::cluster_previewer previewer(opt);

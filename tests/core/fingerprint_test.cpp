@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <vector>
+
 namespace {
 
 luffy::log_record java_record(std::string service, std::string trace) {
@@ -197,16 +201,63 @@ TEST_CASE("fingerprint level 3: template miner, or the parameterised message", "
   luffy::template_miner miner;
   r.message = "payment for customer alice declined by issuer";
   const auto first = luffy::compute_fingerprint(r, opt, &miner);
-  CHECK(first.replaces_cluster_id.empty());
+  CHECK(first.template_text == "payment for customer alice declined by issuer");
   r.message = "payment for customer bob declined by issuer";
   const auto second = luffy::compute_fingerprint(r, opt, &miner);
-  CHECK(second.replaces_cluster_id == first.cluster_id);  // the shard folds the old cluster in
   r.message = "payment for customer carol declined by issuer";
   const auto third = luffy::compute_fingerprint(r, opt, &miner);
   CHECK(second.level == 3);
   CHECK(second.template_text == "payment for customer <*> declined by issuer");
+  CHECK(second.title == "payment for customer <*> declined by issuer");
+  // Generalising the template keeps the cluster: the id comes from the group's anchor.
+  CHECK(first.cluster_id == second.cluster_id);
   CHECK(second.cluster_id == third.cluster_id);
-  CHECK(third.replaces_cluster_id.empty());
+  CHECK(third.key == "3\npayment for customer alice declined by issuer");
+  CHECK(third.template_anchor == "payment for customer alice declined by issuer");
+  CHECK(third.template_ordinal == first.template_ordinal);
+}
+
+TEST_CASE("fingerprint level 3: a restored miner gives the same cluster ids", "[fingerprint]") {
+  const luffy::clustering_options opt;
+  luffy::log_record r;
+  r.service_id = "billing";
+  const char* before[] = {"payment for customer alice declined by issuer",
+                          "payment for customer bob declined by issuer",
+                          "ledger closed for region emea", "ledger closed for region apac",
+                          "nightly export skipped"};
+  luffy::template_miner original;
+  std::map<std::string, luffy::fingerprint> saved;  // cluster id -> last fingerprint
+  for (const char* m : before) {
+    r.message = m;
+    auto fp = luffy::compute_fingerprint(r, opt, &original);
+    saved[fp.cluster_id] = fp;
+  }
+  REQUIRE(saved.size() == 3);
+  // What the shard stores per level-3 cluster: anchor, ordinal, current template.
+  std::vector<const luffy::fingerprint*> by_ordinal;
+  for (const auto& [id, fp] : saved) {
+    by_ordinal.push_back(&fp);
+  }
+  std::sort(by_ordinal.begin(), by_ordinal.end(),
+            [](auto* a, auto* b) { return a->template_ordinal < b->template_ordinal; });
+  luffy::template_miner restored;
+  for (const auto* fp : by_ordinal) {
+    CHECK(restored.restore(fp->template_anchor, fp->template_text, fp->template_ordinal));
+  }
+  CHECK_FALSE(restored.restore("two tokens", "three tokens here", 9));
+  for (const char* m : {"payment for customer carol declined by issuer",
+                        "ledger closed for region latam", "nightly export skipped"}) {
+    r.message = m;
+    const auto a = luffy::compute_fingerprint(r, opt, &original);
+    const auto b = luffy::compute_fingerprint(r, opt, &restored);
+    CHECK(a.cluster_id == b.cluster_id);
+    CHECK(a.template_text == b.template_text);
+    CHECK(saved.count(b.cluster_id) == 1);
+  }
+  // A new group after a restore takes an ordinal above every restored one.
+  r.message = "cache warmed";
+  const auto fresh = luffy::compute_fingerprint(r, opt, &restored);
+  CHECK(fresh.template_ordinal == 3);
 }
 
 TEST_CASE("fingerprint: cluster ids are pinned (stable across processes)", "[fingerprint]") {

@@ -226,3 +226,62 @@ TEST_CASE("SIGKILL at any moment, restart: every cluster count is exact", "[clus
     CHECK(redis.cmd({"XLEN", key}).integer == 0);
   }
 }
+
+TEST_CASE("level-3 clusters keep their ids when templates generalise and across a restart",
+          "[clustering][templates]") {
+  redis_process redis;
+  int second = 0;  // distinct event times: a repeated message is a new event, not a duplicate
+  auto plain = [&second](const std::string& message) {
+    return R"({"timestamp":"2026-11-30T10:00:)" + std::to_string(10 + second++) +
+           R"(Z","level":"ERROR","service_id":"billing","message":")" + message + R"("})";
+  };
+  auto ids_by_title = [&] {
+    std::map<std::string, std::string> out;  // title -> id
+    for (const auto& id :
+         redis.cmd({"ZRANGE", "luffy:service:billing:by_count", "0", "-1"}).elements) {
+      out[redis.cmd({"HGET", "luffy:cluster:" + id.str, "title"}).str] = id.str;
+    }
+    return out;
+  };
+  std::map<std::string, std::string> before;
+  {
+    server_process server(config(redis));
+    // One request per message: each generalisation happens in its own apply.
+    for (const char* m :
+         {"payment for customer alice declined by issuer", "ledger closed for region emea",
+          "nightly export skipped", "payment for customer bob declined by issuer"}) {
+      REQUIRE(server.call(post("[" + plain(m) + "]")).status == 202);
+    }
+    REQUIRE(wait_processed(redis, 4));
+    before = ids_by_title();
+    REQUIRE(before.size() == 3);
+    // The generalised template is the cluster's title; its id is the one it was created with.
+    CHECK(before.count("payment for customer <*> declined by issuer") == 1);
+    CHECK(before.count("ledger closed for region emea") == 1);
+    CHECK(redis.cmd({"HLEN", "luffy:service:billing:templates"}).integer == 3);
+    CHECK(server.stop() == 0);
+  }
+  {
+    server_process server(config(redis));
+    for (const char* m : {"payment for customer carol declined by issuer",
+                          "ledger closed for region apac", "nightly export skipped"}) {
+      REQUIRE(server.call(post("[" + plain(m) + "]")).status == 202);
+    }
+    const bool caught_up = wait_processed(redis, 7);
+    INFO("processed " << stat(redis, "processed") << "\n" << server.log());
+    REQUIRE(caught_up);
+  }
+  // The restarted miner continued the saved groups: no new cluster, the same ids.
+  const auto after = ids_by_title();
+  CHECK(after.size() == 3);
+  CHECK(after.at("payment for customer <*> declined by issuer") ==
+        before.at("payment for customer <*> declined by issuer"));
+  CHECK(after.at("ledger closed for region <*>") == before.at("ledger closed for region emea"));
+  CHECK(after.at("nightly export skipped") == before.at("nightly export skipped"));
+  CHECK(sum_of_cluster_counts(redis) == 7);
+  long new_cluster_events = 0;
+  for (const auto& e : events(redis)) {
+    new_cluster_events += e.at("type") == "new_cluster" ? 1 : 0;
+  }
+  CHECK(new_cluster_events == 3);
+}
