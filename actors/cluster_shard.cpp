@@ -29,6 +29,12 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 constexpr int64_t sweep_slack_ms = 500;
 constexpr auto sweep_interval = std::chrono::milliseconds(1000);
 
+// One apply script runs alone in Redis: a run of entries whose records make thousands of new
+// clusters (each about ten writes) would stall every other client, the journal writers' commits
+// included. A run stops taking entries once it holds this many clusters (an entry is never split:
+// its effects and its deletion are one step).
+constexpr size_t max_clusters_per_apply = 2048;
+
 // KEYS: [1] journal stream, [2] events stream
 // ARGV: [1] unused, [2] now (ms), [3] key prefix, [4] samples kept, [5] spike multiplier,
 //       [6] spike minimum, [7] records in the entries, [8] entry count E, [9 .. 8+E] entry ids,
@@ -387,7 +393,12 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
         }
       }
     }
+    size_t end = entries.size();  // this script applies entries [0, end)
     for (size_t e = 0; e < entries.size(); ++e) {
+      if (e > 0 && sums.size() >= max_clusters_per_apply) {
+        end = e;
+        break;
+      }
       auto& entry = entries[e];
       for (size_t i = 0; i < entry.records.size(); ++i) {
         auto& rec = entry.records[i];
@@ -439,9 +450,9 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
                                   std::to_string(st.settings.spike_multiplier),
                                   std::to_string(st.settings.spike_minimum),
                                   std::to_string(records),
-                                  std::to_string(entries.size())};
-    for (const auto& entry : entries)
-      args.push_back(entry.id);
+                                  std::to_string(end)};
+    for (size_t e = 0; e < end; ++e)
+      args.push_back(entries[e].id);
     args.push_back(std::to_string(order.size()));
     for (const auto& id : order) {
       const auto& s = sums[id];
@@ -484,12 +495,13 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
                                        std::memory_order_relaxed);
         // Entry ids start with their creation time in ms: now - that is how long each waited.
         const int64_t now = now_ms();
-        for (const auto& entry : entries) {
-          st.metrics->processing_lag.observe(static_cast<double>(now - entry_ms(entry.id)) /
+        for (size_t e = 0; e < end; ++e) {
+          st.metrics->processing_lag.observe(static_cast<double>(now - entry_ms(entries[e].id)) /
                                              1000.0);
         }
       }
-      return true;
+      entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(end));
+      continue;
     }
     // Some entries were applied already (by a sweep racing the fast path, or a reply lost before
     // a crash): drop them and retry. The miners saw their records again; that only affects

@@ -82,7 +82,7 @@ std::vector<config_key> make_keys() {
       {"backpressure.max_queue_depth", k::integer, "100000", 1, kMaxI, "",
        "Circuit breaker: journaled records not clustered yet, summed over the shards, above which "
        "ingest answers 503 (Retry-After) until the backlog falls to resume_ratio of it."},
-      {"backpressure.max_pipeline_records", k::integer, "200000", 1, kMaxI, "",
+      {"backpressure.max_pipeline_records", k::integer, "50000", 1, kMaxI, "",
        "High watermark of records inside the ingest stages (parse, dedup, limit, journal) at "
        "once; above it ingest answers 503 until they fall to resume_ratio of it."},
       {"backpressure.resume_ratio", k::integer, "80", 1, 100, "",

@@ -203,6 +203,8 @@ class counted_session : public Poco::Net::HTTPServerSession {
                   connection& c)
       : Poco::Net::HTTPServerSession(s, p), c_(c) {}
   int pending() const { return buffered(); }
+  // Public door to read(): the session's buffered bytes first, then one receive of up to length.
+  int read_direct(char* buffer, std::streamsize length) { return read(buffer, length); }
 
  protected:
   int read(char* buffer, std::streamsize length) override {
@@ -885,6 +887,20 @@ void http_server::stop() {
 
 uint16_t http_server::port() const {
   return impl_ ? impl_->listener.address().port() : 0;
+}
+
+std::streamsize read_body_direct(Poco::Net::HTTPServerRequest& req, char* buf, std::streamsize n) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&req);
+  auto* session = impl != nullptr ? dynamic_cast<counted_session*>(&impl->session()) : nullptr;
+  if (session == nullptr) {
+    return -1;
+  }
+  try {
+    const int got = session->read_direct(buf, n);
+    return got > 0 ? got : 0;
+  } catch (const Poco::Exception&) {
+    return 0;  // timeout or reset: the body ends short, as with the stream
+  }
 }
 
 }  // namespace luffy

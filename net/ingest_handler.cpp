@@ -8,12 +8,15 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <istream>
+#include <vector>
 
 #include "core/body_decoder.hpp"
 #include "core/gzip.hpp"
 #include "net/handlers.hpp"
+#include "net/http_server.hpp"
 
 namespace luffy {
 
@@ -33,37 +36,82 @@ struct in_flight_guard {
   ~in_flight_guard() { n.fetch_sub(1); }
 };
 
-// Reads at most `limit` bytes; returns false when the body is longer.
-bool read_body(std::istream& in, int64_t declared, size_t limit, std::string& body) {
+// The request body: straight from the connection in large reads when it has a Content-Length
+// (see read_body_direct), else through Poco's request stream (chunked bodies, other servers).
+class body_source {
+ public:
+  explicit body_source(http_request& req) : req_(req) {
+    if (req.hasContentLength() && !req.getChunkedTransferEncoding()) {
+      remaining_ = req.getContentLength64();
+    }
+  }
+  // Up to n bytes; 0 at the end of the body.
+  size_t read(char* buf, size_t n) {
+    if (remaining_ >= 0) {
+      if (remaining_ == 0) {
+        return 0;
+      }
+      const auto want = static_cast<std::streamsize>(std::min<int64_t>(remaining_, n));
+      const std::streamsize got = read_body_direct(req_, buf, want);
+      if (got >= 0) {
+        remaining_ -= got;
+        return static_cast<size_t>(got);
+      }
+      remaining_ = -1;  // not one of our sessions: nothing was read, use the stream from now on
+    }
+    std::istream& in = req_.stream();
+    if (!in) {
+      return 0;
+    }
+    in.read(buf, static_cast<std::streamsize>(n));
+    return static_cast<size_t>(in.gcount());
+  }
+
+ private:
+  http_request& req_;
+  int64_t remaining_ = -1;  // bytes of a Content-Length body not read yet; -1: use the stream
+};
+
+// Reads at most `limit` bytes into `body` (no intermediate copy); returns false when the body is
+// longer.
+bool read_body(body_source& in, int64_t declared, size_t limit, std::string& body) {
   body.clear();
   if (declared >= 0) {
     body.reserve(static_cast<size_t>(declared) + kPadding);
   }
-  char buf[65536];
-  while (in) {
-    in.read(buf, sizeof buf);
-    const auto got = static_cast<size_t>(in.gcount());
-    if (got == 0) {
-      break;
+  constexpr size_t step = 256 * 1024;
+  for (;;) {
+    const size_t have = body.size();
+    const size_t want =
+        declared >= 0 && static_cast<size_t>(declared) > have
+            ? std::min(static_cast<size_t>(declared) - have + 1, step)  // +1: sees an overrun
+            : step;
+    if (have + want > limit + 1) {
+      body.resize(limit + 1);
+    } else {
+      body.resize(have + want);
     }
-    if (body.size() + got > limit) {
+    const size_t got = in.read(body.data() + have, body.size() - have);
+    body.resize(have + got);
+    if (got == 0) {
+      return true;
+    }
+    if (body.size() > limit) {
       return false;
     }
-    body.append(buf, got);
   }
-  return true;
 }
 
 // Reads and discards up to `limit` bytes of an unread body, so a refusal can be answered on a
 // healthy keep-alive connection (closing with unread data makes the kernel send RST, which can
 // destroy the response before the client reads it). Returns false if the body was longer.
-bool drain(std::istream& in, size_t limit) {
-  char buf[65536];
+bool drain(body_source& in, size_t limit) {
+  static thread_local std::vector<char> scratch(256 * 1024);
   size_t total = 0;
-  while (in) {
-    in.read(buf, sizeof buf);
-    total += static_cast<size_t>(in.gcount());
-    if (in.gcount() == 0 || total > limit) {
+  for (;;) {
+    const size_t got = in.read(scratch.data(), scratch.size());
+    total += got;
+    if (got == 0 || total > limit) {
       break;
     }
   }
@@ -89,9 +137,10 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
     reply(ctx, res, st, body, retry_after);
   };
   bool body_read = false;
+  body_source source(req);
   // A refusal before the body was read: drain it (bounded) to keep the connection usable.
   auto refuse = [&](int st, const std::string& body, uint32_t retry_after = 0) {
-    if (!body_read && !drain(req.stream(), static_cast<size_t>(cfg.server.max_body_bytes))) {
+    if (!body_read && !drain(source, static_cast<size_t>(cfg.server.max_body_bytes))) {
       res.setKeepAlive(false);
     }
     done(st, body, retry_after);
@@ -157,7 +206,7 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   const auto max_body = static_cast<size_t>(cfg.server.max_body_bytes);
   if (declared > static_cast<int64_t>(max_body)) {
     // Drain up to 4x the limit so the client reads the 413; beyond that, close.
-    if (declared > 4 * static_cast<int64_t>(max_body) || !drain(req.stream(), 4 * max_body)) {
+    if (declared > 4 * static_cast<int64_t>(max_body) || !drain(source, 4 * max_body)) {
       res.setKeepAlive(false);
     }
     return done(413, error_body("body_too_large", "body of " + std::to_string(declared) +
@@ -166,7 +215,7 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   }
   std::string body;
   body_read = true;
-  if (!read_body(req.stream(), declared, max_body, body)) {
+  if (!read_body(source, declared, max_body, body)) {
     res.setKeepAlive(false);
     return done(413, error_body("body_too_large", "body exceeds " + std::to_string(max_body) +
                                                       " bytes (server.max_body_bytes)"));

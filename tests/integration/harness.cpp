@@ -98,7 +98,8 @@ int stop_process(pid_t pid, int seconds, int sig) {
 
 // ---- redis ----------------------------------------------------------------------------------
 
-redis_process::redis_process() : dir_(make_temp_dir("redis")), port_(free_port()) {
+redis_process::redis_process(std::vector<std::string> extra_args)
+    : dir_(make_temp_dir("redis")), port_(free_port()), extra_args_(std::move(extra_args)) {
   start();
 }
 
@@ -109,10 +110,11 @@ redis_process::~redis_process() {
 }
 
 void redis_process::start() {
-  pid_ = spawn_process(
-      {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir",
-       dir_.string(), "--appendonly", "yes", "--save", "", "--daemonize", "no"},
-      dir_ / "redis.log");
+  std::vector<std::string> argv({"redis-server", "--port", std::to_string(port_), "--bind",
+                                 "127.0.0.1", "--dir", dir_.string(), "--appendonly", "yes",
+                                 "--save", "", "--daemonize", "no"});
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  pid_ = spawn_process(argv, dir_ / "redis.log");
   for (int i = 0; i < 200; ++i) {
     redis_client c(endpoint());
     auto r = c.command({"PING"});
@@ -125,6 +127,11 @@ void redis_process::start() {
 
 void redis_process::stop() {
   stop_process(pid_);
+  pid_ = -1;
+}
+
+void redis_process::kill() {
+  stop_process(pid_, 10, SIGKILL);
   pid_ = -1;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Integration-test harness: real processes on free loopback ports, stopped by PID.
-//  - redis_process: a redis-server with a temp dir (AOF on), restartable on the same port/dir.
+//  - redis_process: a redis-server with a temp dir (AOF on), restartable on the same port/dir;
+//    kill() is an abrupt outage (SIGKILL).
 //  - server_process: the luffy-ingest binary with a generated YAML config.
 //  - http(): one request over Poco's client on 127.0.0.1.
 // Every process started here is stopped by its destructor (SIGTERM, then SIGKILL after 10 s).
@@ -30,10 +31,12 @@ bool process_alive(pid_t pid);
 
 class redis_process {
  public:
-  redis_process();
+  // `extra_args` are appended to the redis-server command line (e.g. {"--appendfsync", "always"}).
+  explicit redis_process(std::vector<std::string> extra_args = {});
   ~redis_process();
   void start();
   void stop();
+  void kill();  // SIGKILL, then reaps it: no shutdown, no final AOF flush
   int port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
   redis_endpoint endpoint() const;
@@ -44,6 +47,7 @@ class redis_process {
   std::filesystem::path dir_;
   int port_;
   pid_t pid_ = -1;
+  std::vector<std::string> extra_args_;
 };
 
 struct http_reply {
