@@ -1,5 +1,8 @@
 #include "actors/pipeline.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include <caf/all.hpp>
 
 #include "actors/cluster_shard.hpp"
@@ -57,6 +60,10 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
 
   cluster_settings cs;
   cs.redis = redis;
+  // A shard waits for its apply script longer than a request waits for Redis: nobody is waiting
+  // on the shard, and a script that times out client-side still runs to completion in Redis, so a
+  // short timeout only turns slow applies into reconnects and retries.
+  cs.redis.timeout = std::max(redis.timeout, std::chrono::milliseconds(10000));
   cs.key_prefix = cfg.storage.key_prefix;
   cs.samples = static_cast<uint32_t>(cfg.clustering.samples);
   cs.spike_multiplier = static_cast<double>(cfg.clustering.spike_multiplier);

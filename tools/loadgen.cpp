@@ -20,6 +20,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -59,6 +60,7 @@ struct options {
   uint64_t seed = 1;
   uint32_t pool = 8;
   double timeout_s = 30;
+  bool backoff = false;  // after 429/503, wait Retry-After before this connection's next request
   std::string dump_body;
   bool json = false;
   std::vector<int> cpu_pids;
@@ -85,6 +87,9 @@ const char* kUsage =
     "[0]\n"
     "  --pool N            distinct prebuilt bodies                            [8]\n"
     "  --timeout S         socket send/receive timeout                         [30]\n"
+    "  --backoff           after a 429/503 a connection waits the Retry-After seconds (at most\n"
+    "                      10) before its next request, like an agent that backs off; default:\n"
+    "                      the next request at once (a retry storm)\n"
     "  --cpu-pid PID       report PID's CPU seconds (utime+stime) spent during the timed\n"
     "                      phase; repeatable\n"
     "  --dump-body FILE    write one request body (as it would be sent) to FILE and exit\n"
@@ -175,6 +180,8 @@ options parse(int argc, char** argv) {
       o.seed = to_u64(a, val(), 0, UINT64_MAX);
     } else if (a == "--pool") {
       o.pool = static_cast<uint32_t>(to_u64(a, val(), 1, 1024));
+    } else if (a == "--backoff") {
+      o.backoff = true;
     } else if (a == "--timeout") {
       o.timeout_s = to_seconds(a, val());
     } else if (a == "--cpu-pid") {
@@ -346,6 +353,7 @@ void worker(shared_state& s, uint32_t id, worker_stats& st) {
     req.setContentLength(static_cast<std::streamsize>(body->size()));
     const auto t0 = clock_type::now();
     int status = 0;
+    int retry_after_s = 0;
     try {
       std::ostream& os = session.sendRequest(req);
       os.write(body->data(), static_cast<std::streamsize>(body->size()));
@@ -354,6 +362,10 @@ void worker(shared_state& s, uint32_t id, worker_stats& st) {
       reply.clear();
       Poco::StreamCopier::copyToString(is, reply);
       status = static_cast<int>(resp.getStatus());
+      retry_after_s = 0;
+      if ((status == 429 || status == 503) && resp.has("Retry-After")) {
+        retry_after_s = std::clamp(std::atoi(resp.get("Retry-After").c_str()), 0, 10);
+      }
     } catch (const Poco::Exception& e) {
       log_problem(s, "connection " + std::to_string(id) + ": " + e.displayText());
     } catch (const std::exception& e) {
@@ -371,6 +383,13 @@ void worker(shared_state& s, uint32_t id, worker_stats& st) {
       // Pace, do not retry: the failed request stays counted as failed.
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
+    }
+    if (o.backoff && retry_after_s > 0) {
+      // Sleep in slices so that the end of the run is not delayed by a whole Retry-After.
+      const auto until = clock_type::now() + std::chrono::seconds(retry_after_s);
+      while (clock_type::now() < until && s.phase.load(std::memory_order_acquire) != kStop) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
     }
     if (!timed) {
       continue;
@@ -550,7 +569,8 @@ int main(int argc, char** argv) {
     std::ostringstream j;
     j << "{\"target\":\"" << o.host << ":" << o.port << "\",\"connections\":" << o.connections
       << ",\"batch\":" << o.batch << ",\"format\":\"" << fmt
-      << "\",\"gzip\":" << (o.gzip ? "true" : "false") << ",\"services\":" << o.services
+      << "\",\"gzip\":" << (o.gzip ? "true" : "false")
+      << ",\"backoff\":" << (o.backoff ? "true" : "false") << ",\"services\":" << o.services
       << ",\"unique\":" << (o.unique ? "true" : "false") << ",\"run_id\":\"" << run_id
       << "\",\"warmup_s\":" << o.warmup_s
       << ",\"interrupted\":" << (g_signal.load() ? "true" : "false");
