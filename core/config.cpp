@@ -85,6 +85,9 @@ std::vector<config_key> make_keys() {
       {"backpressure.max_pipeline_records", k::integer, "50000", 1, kMaxI, "",
        "High watermark of records inside the ingest stages (parse, dedup, limit, journal) at "
        "once; above it ingest answers 503 until they fall to resume_ratio of it."},
+      {"backpressure.refusal_delay_ms", k::integer, "500", 0, 10000, "",
+       "A backpressure 503 is sent after this pause, so clients that retry at once (ignoring "
+       "Retry-After) cost the server a refused body per pause, not a flood of them."},
       {"backpressure.resume_ratio", k::integer, "80", 1, 100, "",
        "Low watermark, in percent of each high watermark: below it ingest accepts again."},
       {"backpressure.redis_memory_percent", k::integer, "90", 1, 100, "",
@@ -200,6 +203,8 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
       {"backpressure.max_pipeline_records",
        [](luffy_config& c) { return &c.backpressure.max_pipeline_records; }},
       {"backpressure.resume_ratio", [](luffy_config& c) { return &c.backpressure.resume_ratio; }},
+      {"backpressure.refusal_delay_ms",
+       [](luffy_config& c) { return &c.backpressure.refusal_delay_ms; }},
       {"backpressure.redis_memory_percent",
        [](luffy_config& c) { return &c.backpressure.redis_memory_percent; }},
       {"actors.cluster_shards", [](luffy_config& c) { return &c.actors.cluster_shards; }},

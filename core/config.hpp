@@ -78,6 +78,7 @@ struct luffy_config {
     int64_t max_queue_depth = 100000;       // journaled, not clustered (records)
     int64_t max_pipeline_records = 50000;  // inside parse..journal (records)
     int64_t resume_ratio = 80;              // low watermark, % of the high one
+    int64_t refusal_delay_ms = 500;         // a gate's 503 waits this long (paces retry storms)
     int64_t redis_memory_percent = 90;      // of maxmemory, when set
   } backpressure;
   struct {

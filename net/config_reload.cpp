@@ -68,6 +68,7 @@ const std::vector<std::pair<std::string_view, getter>>& scalar_keys() {
       LUFFY_RELOAD_KEY("backpressure.max_queue_depth", backpressure.max_queue_depth),
       LUFFY_RELOAD_KEY("backpressure.max_pipeline_records", backpressure.max_pipeline_records),
       LUFFY_RELOAD_KEY("backpressure.resume_ratio", backpressure.resume_ratio),
+      LUFFY_RELOAD_KEY("backpressure.refusal_delay_ms", backpressure.refusal_delay_ms),
       LUFFY_RELOAD_KEY("backpressure.redis_memory_percent", backpressure.redis_memory_percent),
       LUFFY_RELOAD_KEY("supervision.max_restarts", supervision.max_restarts),
       LUFFY_RELOAD_KEY("supervision.window_seconds", supervision.window_seconds),

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <istream>
+#include <thread>
 #include <vector>
 
 #include "core/body_decoder.hpp"
@@ -184,6 +185,13 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   const size_t shards =
       cfg.clustering.enabled ? static_cast<size_t>(cfg.actors.cluster_shards) : size_t{0};
   if (auto why = ctx.gates.refusal(ctx.metrics, shards)) {
+    // Pace clients that retry at once: each refusal still has to read the body (see refuse), and
+    // a retry storm of 1.5 MB bodies would take the CPU that clustering needs to reopen the gate.
+    const int64_t pause_ms = cfg.backpressure.refusal_delay_ms;
+    for (int64_t waited = 0; waited < pause_ms && !ctx.stopping.load(); waited += 50) {
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min<int64_t>(50, pause_ms - waited)));
+    }
     return refuse(503, error_body("backpressure", *why + "; nothing was stored, retry later"), 2);
   }
   std::string encoding = req.get("Content-Encoding", "");
