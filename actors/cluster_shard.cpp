@@ -426,6 +426,10 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
           sum.service_id = rec.service_id;
           sum.severity = rec.level;
           sum.fp = std::move(fp);
+        } else if (fp.level == 3 && fp.template_text != sum.fp.template_text) {
+          // A later record of the batch generalised the template: save the newest one.
+          sum.fp.template_text = std::move(fp.template_text);
+          sum.fp.title = std::move(fp.title);
         }
         ++sum.count;
         sum.first_us = std::min(sum.first_us, rec.timestamp_us);

@@ -259,6 +259,22 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
     CHECK(before.count("payment for customer <*> declined by issuer") == 1);
     CHECK(before.count("ledger closed for region emea") == 1);
     CHECK(redis.cmd({"HLEN", "luffy:service:billing:templates"}).integer == 3);
+    // Generalised inside one request: the cluster and the saved template take the newest form.
+    REQUIRE(server
+                .call(post("[" + plain("refund for order alpha failed at gateway") + "," +
+                           plain("refund for order beta failed at gateway") + "]"))
+                .status == 202);
+    REQUIRE(wait_processed(redis, 6));
+    const auto saved = redis.cmd({"HGETALL", "luffy:service:billing:templates"});
+    bool found = false;
+    for (size_t i = 0; i + 1 < saved.elements.size(); i += 2) {
+      if (saved.elements[i].str == "refund for order alpha failed at gateway") {
+        found = true;
+        CHECK(saved.elements[i + 1].str.ends_with("\trefund for order <*> failed at gateway"));
+      }
+    }
+    CHECK(found);
+    CHECK(ids_by_title().count("refund for order <*> failed at gateway") == 1);
     CHECK(server.stop() == 0);
   }
   {
@@ -267,21 +283,21 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
                           "ledger closed for region apac", "nightly export skipped"}) {
       REQUIRE(server.call(post("[" + plain(m) + "]")).status == 202);
     }
-    const bool caught_up = wait_processed(redis, 7);
+    const bool caught_up = wait_processed(redis, 9);
     INFO("processed " << stat(redis, "processed") << "\n" << server.log());
     REQUIRE(caught_up);
   }
   // The restarted miner continued the saved groups: no new cluster, the same ids.
   const auto after = ids_by_title();
-  CHECK(after.size() == 3);
+  CHECK(after.size() == 4);  // and the refund cluster
   CHECK(after.at("payment for customer <*> declined by issuer") ==
         before.at("payment for customer <*> declined by issuer"));
   CHECK(after.at("ledger closed for region <*>") == before.at("ledger closed for region emea"));
   CHECK(after.at("nightly export skipped") == before.at("nightly export skipped"));
-  CHECK(sum_of_cluster_counts(redis) == 7);
+  CHECK(sum_of_cluster_counts(redis) == 9);
   long new_cluster_events = 0;
   for (const auto& e : events(redis)) {
     new_cluster_events += e.at("type") == "new_cluster" ? 1 : 0;
   }
-  CHECK(new_cluster_events == 3);
+  CHECK(new_cluster_events == 4);
 }
