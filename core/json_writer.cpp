@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <string_view>
 
 namespace luffy {
 
@@ -98,6 +99,13 @@ void append_json_double(std::string& out, double v) {
   }
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
+  // The shortest form of a large double can be a plain integer beyond 64 bits
+  // ("35910199341795508224"), which JSON parsers (simdjson) refuse: the journal would then hold
+  // a record it cannot read back. Such values are written in exponent form.
+  if (std::abs(v) >= 9e18 &&
+      std::string_view(buf, r.ptr - buf).find_first_of(".eE") == std::string_view::npos) {
+    r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  }
   out.append(buf, r.ptr);
 }
 

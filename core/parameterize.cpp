@@ -570,7 +570,13 @@ void scan_words(std::string_view p, std::string& out) {
         j += 1 + digits_at(p, j + 1);
       }
       if (j < p.size() && is_word(p[j])) {
-        out.append(p.substr(i, j - i));  // "2nd"-like: glued to letters
+        // "3.5ms"-like: glued to letters. Keep the whole glued word as it is; stopping after the
+        // number would leave "a3e9" to match on its own, and a second pass would then see the
+        // number standing alone (parameterize must be idempotent).
+        while (j < p.size() && is_word(p[j])) {
+          ++j;
+        }
+        out.append(p.substr(i, j - i));
       } else {
         out += "<num>";
       }

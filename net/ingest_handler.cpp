@@ -83,10 +83,12 @@ bool read_body(body_source& in, int64_t declared, size_t limit, std::string& bod
   constexpr size_t step = 256 * 1024;
   for (;;) {
     const size_t have = body.size();
-    const size_t want =
-        declared >= 0 && static_cast<size_t>(declared) > have
-            ? std::min(static_cast<size_t>(declared) - have + 1, step)  // +1: sees an overrun
-            : step;
+    // With a declared length: up to one byte past it (sees an overrun; the reserved padding
+    // holds it, so the string never reallocates and copies the body).
+    const size_t want = declared < 0 ? step
+                        : static_cast<size_t>(declared) > have
+                            ? std::min(static_cast<size_t>(declared) - have + 1, step)
+                            : 1;
     if (have + want > limit + 1) {
       body.resize(limit + 1);
     } else {
@@ -172,27 +174,34 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
     res.set("WWW-Authenticate", "Bearer realm=\"luffy-ingest\"");
     return refuse(401, error_body(auth.error, auth.message));
   }
-  in_flight_guard guard(ctx.metrics.in_flight_requests);
-  if (ctx.stopping.load() ||
-      ctx.metrics.in_flight_requests.load() > cfg.server.max_in_flight_requests) {
-    return refuse(
-        503,
-        error_body("overloaded", ctx.stopping.load()
-                                     ? "the server is shutting down; retry"
-                                     : "too many requests in flight; retry after a pause"),
-        ctx.stopping.load() ? 5 : 2);
-  }
-  const size_t shards =
-      cfg.clustering.enabled ? static_cast<size_t>(cfg.actors.cluster_shards) : size_t{0};
-  if (auto why = ctx.gates.refusal(ctx.metrics, shards)) {
-    // Pace clients that retry at once: each refusal still has to read the body (see refuse), and
-    // a retry storm of 1.5 MB bodies would take the CPU that clustering needs to reopen the gate.
+  // A paced refusal: read the body first (a complete body is never cut by the slow-body
+  // watchdog, and the client is not reset), then wait backpressure.refusal_delay_ms before the
+  // 503, so clients that retry at once cost one refused body per pause, not a flood of them.
+  auto paced_refuse = [&](const std::string& body) {
+    if (!drain(source, static_cast<size_t>(cfg.server.max_body_bytes))) {
+      res.setKeepAlive(false);
+    }
+    body_read = true;
     const int64_t pause_ms = cfg.backpressure.refusal_delay_ms;
     for (int64_t waited = 0; waited < pause_ms && !ctx.stopping.load(); waited += 50) {
       std::this_thread::sleep_for(
           std::chrono::milliseconds(std::min<int64_t>(50, pause_ms - waited)));
     }
-    return refuse(503, error_body("backpressure", *why + "; nothing was stored, retry later"), 2);
+    done(503, body, 2);
+  };
+  in_flight_guard guard(ctx.metrics.in_flight_requests);
+  if (!ctx.stopping.load() &&
+      ctx.metrics.in_flight_requests.load() > cfg.server.max_in_flight_requests) {
+    return paced_refuse(
+        error_body("overloaded", "too many requests in flight; retry after a pause"));
+  }
+  if (ctx.stopping.load()) {
+    return refuse(503, error_body("overloaded", "the server is shutting down; retry"), 5);
+  }
+  const size_t shards =
+      cfg.clustering.enabled ? static_cast<size_t>(cfg.actors.cluster_shards) : size_t{0};
+  if (auto why = ctx.gates.refusal(ctx.metrics, shards)) {
+    return paced_refuse(error_body("backpressure", *why + "; nothing was stored, retry later"));
   }
   std::string encoding = req.get("Content-Encoding", "");
   for (auto& c : encoding)

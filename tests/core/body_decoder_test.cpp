@@ -203,3 +203,18 @@ TEST_CASE("content types map to media types", "[decoder]") {
   CHECK(media_type_from_content_type("Application/MsgPack") == media_type::msgpack);
   CHECK_FALSE(media_type_from_content_type("text/xml").has_value());
 }
+
+TEST_CASE("a number beyond 64 bits in an extra field is kept as JSON a parser reads back",
+          "[decoder]") {
+  // fuzz: tests/fuzz/regressions/decode_ndjson/double-beyond-int64.ndjson
+  luffy::body_decoder d;
+  std::string body = R"({"":35910199341795509967.9,"big":1e300,"log":"p"})";
+  auto r = d.decode(body, luffy::media_type::ndjson, luffy::decode_options{});
+  REQUIRE(r.records.size() == 1);
+  const std::string meta = r.records[0].metadata_json;
+  CHECK(meta.find("e+19") != std::string::npos);
+  CHECK(meta.find("e+300") != std::string::npos);
+  // What the journal holds must decode again (the sweep reads records back from it).
+  std::string again = R"({"log":"p","meta":)" + meta + "}";
+  CHECK(d.decode(again, luffy::media_type::ndjson, luffy::decode_options{}).records.size() == 1);
+}
