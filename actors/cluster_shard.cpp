@@ -379,20 +379,6 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     };
     std::vector<poison_record> dead;
     size_t records = 0;
-    if (st.settings.fault_injection) {
-      for (const auto& entry : entries) {
-        for (const auto& rec : entry.records) {
-          if (rec.message.find("luffy-fault:shard-stall") != std::string::npos) {
-            std::this_thread::sleep_for(std::chrono::seconds(2));  // clustering falls behind
-          }
-          if (rec.message.find("luffy-fault:shard-crash") != std::string::npos) {
-            // Not caught here: the shard dies, the supervisor restarts it, the entry stays in the
-            // journal and its attempts are counted by the sweep.
-            throw std::runtime_error("fault injection: shard-crash in entry " + entry.id);
-          }
-        }
-      }
-    }
     size_t end = entries.size();  // this script applies entries [0, end)
     for (size_t e = 0; e < entries.size(); ++e) {
       if (e > 0 && sums.size() >= max_clusters_per_apply) {
@@ -402,6 +388,16 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
       auto& entry = entries[e];
       for (size_t i = 0; i < entry.records.size(); ++i) {
         auto& rec = entry.records[i];
+        if (st.settings.fault_injection) {
+          if (rec.message.find("luffy-fault:shard-stall") != std::string::npos) {
+            std::this_thread::sleep_for(std::chrono::seconds(2));  // clustering falls behind
+          }
+          if (rec.message.find("luffy-fault:shard-crash") != std::string::npos) {
+            // Not caught here: the shard dies before its script ran, the supervisor restarts it,
+            // the entry stays in the journal and its attempts are counted by the sweep.
+            throw std::runtime_error("fault injection: shard-crash in entry " + entry.id);
+          }
+        }
         template_miner* miner = miner_for(st, rec.service_id);
         if (miner == nullptr) {
           return false;  // Redis failed: nothing applied, a sweep retries

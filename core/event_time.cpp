@@ -1,5 +1,6 @@
 #include "core/event_time.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -72,10 +73,12 @@ std::optional<int64_t> time_from_number(double v) {
   } else {
     us = v / 1e3;
   }
-  if (us > 9.2e18) {
+  // Only the nanosecond band of a double can go past 9999-12-31 (integers stop near 2262): a
+  // five-digit year could not be written as RFC 3339 and read back from the journal.
+  if (us > static_cast<double>(max_event_time_us)) {
     return std::nullopt;
   }
-  return static_cast<int64_t>(std::llround(us));
+  return std::min(static_cast<int64_t>(std::llround(us)), max_event_time_us);
 }
 
 std::optional<int64_t> time_from_integer(int64_t v) {
@@ -187,7 +190,11 @@ std::optional<int64_t> parse_time_string(std::string_view s) {
   const int64_t days =
       days_from_civil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_s;
-  return secs * 1000000 + frac_us;
+  const int64_t us = secs * 1000000 + frac_us;
+  if (us < min_event_time_us || us > max_event_time_us) {
+    return std::nullopt;  // an offset or a leap second pushed it past year 0000 or 9999
+  }
+  return us;
 }
 
 std::string format_time_iso8601(int64_t us) {

@@ -7,13 +7,18 @@
 // numbers). Numbers: Unix time whose unit is chosen by magnitude so that `double` (seconds with
 // a fraction), `epoch` (s), `epoch_ms` and microsecond/nanosecond stamps all work: below 1e11 is
 // seconds (up to year 5138), below 1e14 ms, below 1e17 us, else ns.
-// All results are microseconds since the Unix epoch, UTC. nullopt means "not a date".
+// All results are microseconds since the Unix epoch, UTC, within [min_event_time_us,
+// max_event_time_us] (years 0000 to 9999, what RFC 3339 can write, so that every accepted time
+// survives the journal's text form); numbers give no time before 1970. nullopt means "not a date".
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace luffy {
+
+inline constexpr int64_t min_event_time_us = -62167219200000000;  // 0000-01-01T00:00:00Z
+inline constexpr int64_t max_event_time_us = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
 
 std::optional<int64_t> parse_time_string(std::string_view s);
 std::optional<int64_t> time_from_number(double v);

@@ -142,6 +142,7 @@ fingerprint template_fingerprint(const log_record& r, template_miner* miner) {
 
 fingerprint compute_fingerprint(const log_record& r, const clustering_options& opt,
                                 template_miner* miner, trace_cache* cache) {
+  std::optional<exception_info> ex;
   if (cache != nullptr && !r.stack_trace.empty()) {
     const auto parsed = cache->parse(r.stack_trace);
     // extract_exception() returns a stack_trace parse unchanged when its root cause has a type
@@ -152,9 +153,12 @@ fingerprint compute_fingerprint(const log_record& r, const clustering_options& o
       }
       return template_fingerprint(r, miner);
     }
+    // A trace without its header (or no trace): completed from the record, not parsed again.
+    ex = extract_exception(r, opt.rules, *parsed);
+  } else {
+    ex = extract_exception(r, opt.rules);
   }
-  const exception_info ex = extract_exception(r, opt.rules);
-  if (auto fp = exception_fingerprint(r, ex, opt)) {
+  if (auto fp = exception_fingerprint(r, *ex, opt)) {
     return std::move(*fp);
   }
   return template_fingerprint(r, miner);

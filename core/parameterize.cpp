@@ -661,6 +661,63 @@ char last_non_space(const std::string& s) {
   return '\0';
 }
 
+// One whitespace-separated token on its own: name="quoted value" closed inside the token, then
+// process_token. This is what a second parameterize() pass does with an output token.
+void token_pass(std::string_view tok, std::string& out) {
+  size_t k = 0;
+  while (k + 1 < tok.size()) {
+    if (tok[k] != '=' || (tok[k + 1] != '"' && tok[k + 1] != '\'')) {
+      ++k;
+      continue;
+    }
+    const size_t close = tok.find(tok[k + 1], k + 2);
+    if (close == std::string_view::npos) {
+      break;
+    }
+    if (k > 0) {
+      process_token(tok.substr(0, k), out);
+    }
+    out += "=<quoted>";
+    tok.remove_prefix(close + 1);  // the rest is read as a token of its own, as parameterize does
+    k = 0;
+  }
+  if (!tok.empty()) {
+    process_token(tok, out);
+  }
+}
+
+// Makes the output token out[start..] a fixed point. A substitution can make a token that a second
+// pass reads differently ("~/4" -> "~/<num>", which is a whole <path>); rather than chase each such
+// pair in the matchers, a token that changed is passed again until it stops changing, so
+// parameterize(parameterize(x)) == parameterize(x) holds by construction. Tokens left as they
+// were (most words) cost one comparison; changed ones are short ("<num>" returns at once).
+void settle_token(std::string& out, size_t start, std::string_view input_token) {
+  const std::string_view produced = std::string_view(out).substr(start);
+  if (produced == input_token) {
+    return;
+  }
+  // A whole placeholder ("<num>", "<ip>:<port>"'s cousins "<uuid>", ...) is returned as it is by
+  // match_whole unless a name="quoted" pair inside it would be taken first.
+  if (produced.size() >= 2 && produced.front() == '<' && produced.back() == '>' &&
+      produced.find("=\"") == std::string_view::npos &&
+      produced.find("='") == std::string_view::npos) {
+    return;
+  }
+  thread_local std::string cur;
+  thread_local std::string next;
+  cur.assign(produced);
+  for (int round = 0; round < 8; ++round) {
+    next.clear();
+    token_pass(cur, next);
+    if (next == cur) {
+      break;
+    }
+    cur.swap(next);
+  }
+  out.resize(start);
+  out += cur;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -670,13 +727,27 @@ char last_non_space(const std::string& s) {
 std::string parameterize(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 16);
+  constexpr size_t none = std::string_view::npos;
+  size_t out_start = none;  // where the current output token starts
+  size_t in_start = 0;      // and where its input starts
+  const auto settle = [&](size_t in_end) {
+    if (out_start != none) {
+      settle_token(out, out_start, s.substr(in_start, in_end - in_start));
+      out_start = none;
+    }
+  };
   size_t i = 0;
   while (i < s.size()) {
     const char c = s[i];
     if (is_space(c)) {
+      settle(i);
       out += c;
       ++i;
       continue;
+    }
+    if (out_start == none) {
+      out_start = out.size();
+      in_start = i;
     }
     // name = "quoted value" (the '=' ended the previous token)
     if ((c == '"' || c == '\'') && last_non_space(out) == '=') {
@@ -714,6 +785,7 @@ std::string parameterize(std::string_view s) {
     process_token(tok, out);
     i = j;
   }
+  settle(s.size());
   return out;
 }
 

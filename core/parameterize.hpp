@@ -2,9 +2,12 @@
 // Message parameterisation: replaces variable tokens with typed placeholders so that messages
 // differing only in ids, addresses, numbers or times compare equal.
 //
-// Contract: pure, deterministic, locale-independent, allocation of one output string; runs a
-// hand-written single-pass scanner (no regex), O(length). Whitespace is preserved byte for byte;
-// placeholders never contain whitespace. parameterize(parameterize(x)) == parameterize(x).
+// Contract: pure, deterministic, locale-independent, allocates the output string (and reuses two
+// per-thread buffers for re-passed tokens); a hand-written scanner (no regex), O(length).
+// Whitespace is preserved byte for byte; placeholders never contain whitespace.
+// parameterize(parameterize(x)) == parameterize(x), by construction: an output token that differs
+// from its input token is passed again until it stops changing (a substitution can make a new whole
+// token: "~/4" -> "~/<num>", a <path>).
 //
 // Placeholders (a whitespace-separated token, after stripping surrounding brackets, quotes and
 // trailing punctuation, is tested whole in this order; otherwise its parts are tested):

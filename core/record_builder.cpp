@@ -133,7 +133,7 @@ void record_builder::on_double(std::string_view key, double value) {
     timestamp_us_ = time_from_number(value);
     timestamp_invalid_ = !timestamp_us_;
     if (timestamp_invalid_) {
-      bad_timestamp_ = "a negative or non-finite number";
+      bad_timestamp_ = "a negative, non-finite or after-9999 number";
     }
     return;
   }

@@ -416,6 +416,11 @@ exception_info extract_exception(const log_record& r, const frame_rules& rules) 
   if (!r.stack_trace.empty()) {
     info = parse_trace(r.stack_trace, rules);
   }
+  return extract_exception(r, rules, std::move(info));
+}
+
+exception_info extract_exception(const log_record& r, const frame_rules& rules,
+                                 std::optional<exception_info> info) {
   if (!info && !r.message.empty() && r.message.find('\n') != std::string::npos) {
     info = parse_trace(r.message, rules);
   }

@@ -62,6 +62,11 @@ struct frame_rules {
 // takes its type/message from those fields. Every frame's in_app is set from `rules`.
 exception_info extract_exception(const log_record& r, const frame_rules& rules);
 
+// The same, given stack_trace_parse == parse_trace(r.stack_trace, rules) already computed (a
+// trace_cache hit), so the stack trace is not parsed again.
+exception_info extract_exception(const log_record& r, const frame_rules& rules,
+                                 std::optional<exception_info> stack_trace_parse);
+
 // Detects the runtime of a trace text: one of the language names above, or "" when the text holds
 // no recognisable trace.
 std::string_view detect_trace_language(std::string_view text);

@@ -142,10 +142,14 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   bool body_read = false;
   body_source source(req);
   // A refusal before the body was read: drain it (bounded) to keep the connection usable.
-  auto refuse = [&](int st, const std::string& body, uint32_t retry_after = 0) {
+  auto drain_unread = [&] {
     if (!body_read && !drain(source, static_cast<size_t>(cfg.server.max_body_bytes))) {
       res.setKeepAlive(false);
     }
+    body_read = true;
+  };
+  auto refuse = [&](int st, const std::string& body, uint32_t retry_after = 0) {
+    drain_unread();
     done(st, body, retry_after);
   };
   struct log_line {
@@ -178,10 +182,7 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   // watchdog, and the client is not reset), then wait backpressure.refusal_delay_ms before the
   // 503, so clients that retry at once cost one refused body per pause, not a flood of them.
   auto paced_refuse = [&](const std::string& body) {
-    if (!drain(source, static_cast<size_t>(cfg.server.max_body_bytes))) {
-      res.setKeepAlive(false);
-    }
-    body_read = true;
+    drain_unread();
     const int64_t pause_ms = cfg.backpressure.refusal_delay_ms;
     for (int64_t waited = 0; waited < pause_ms && !ctx.stopping.load(); waited += 50) {
       std::this_thread::sleep_for(

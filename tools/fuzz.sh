@@ -7,7 +7,9 @@
 #   bash tools/fuzz.sh [SECONDS-PER-TARGET] [TARGET...]   default 60 s, every target
 #
 # Environment: JOBS (build parallelism, default nproc), FIXTURES (the Fluent Bit captures, default
-# ../shared/fixtures/fluent-bit), CXX (default clang++).
+# ../shared/fixtures/fluent-bit), CXX (default clang++), FUZZ_SEED (libFuzzer's -seed; unset, every
+# run explores differently; set, as CI does, the run is reproducible: the same seed on the same
+# corpus executes the same inputs in the same order, a faster machine simply gets further).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +30,7 @@ cmake --build "$BUILD" --target fuzzers -j"$JOBS"
 
 # --- seed corpora: a fresh copy every run (the fixtures are read, never written) --------------
 # tests/fuzz/corpus/<target> and tests/fuzz/regressions/<target>, then the Fluent Bit captures.
-rm -rf "$CORPUS" "$ARTIFACTS" "$LOGS"
+rm -rf "$CORPUS" "$ARTIFACTS" "$LOGS" "$BUILD/found" "$BUILD"/seeds-*.txt
 for t in "${TARGETS[@]}"; do
   mkdir -p "$CORPUS/$t" "$ARTIFACTS/$t" "$LOGS"
   for committed in tests/fuzz/corpus/"$t" tests/fuzz/regressions/"$t"; do
@@ -80,9 +82,22 @@ symbolizer=$(command -v llvm-symbolizer || ls /usr/lib/llvm-*/bin/llvm-symbolize
 failed=()
 for t in "${TARGETS[@]}"; do
   bin=$BUILD/tests/fuzz/fuzz_$t
-  echo "fuzz $t: $(ls "$CORPUS/$t" | wc -l) seeds, ${SECONDS_PER_TARGET}s"
+  echo "fuzz $t: $(ls "$CORPUS/$t" | wc -l) seeds, ${SECONDS_PER_TARGET}s${FUZZ_SEED:+, seed $FUZZ_SEED}"
+  # Reproducible runs: libFuzzer orders its seeds by a seeded shuffle of the order it reads them
+  # in, and a directory's order differs between file systems; so the seeds are handed over as a
+  # list sorted by name, new inputs go to an empty directory, and -reload (a timer) is off.
+  # -use_cmp=0: comparison operands include addresses (stack, ASLR), which would steer mutations
+  # differently on every run.
+  corpus_args=("$CORPUS/$t")
+  if [ -n "${FUZZ_SEED:-}" ]; then
+    (cd "$CORPUS/$t" && LC_ALL=C ls | sed "s|^|$PWD/|" | paste -sd, -) >"$BUILD/seeds-$t.txt"
+    mkdir -p "$BUILD/found/$t"
+    corpus_args=(-seed="$FUZZ_SEED" -reload=0 -use_cmp=0 -seed_inputs=@"$BUILD/seeds-$t.txt"
+      "$BUILD/found/$t")
+  fi
   if "$bin" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$ARTIFACTS/$t/" "$CORPUS/$t" >"$LOGS/$t.log" 2>&1; then
+    -print_final_stats=1 -artifact_prefix="$ARTIFACTS/$t/" "${corpus_args[@]}" \
+    >"$LOGS/$t.log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^Done' "$LOGS/$t.log" | tr '\n' ' ' || true
     echo
   else

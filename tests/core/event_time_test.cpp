@@ -41,3 +41,25 @@ TEST_CASE("format_time_iso8601 round-trips", "[time]") {
   }
   CHECK(format_time_iso8601(1787307301202000) == "2026-08-21T10:15:01.202000Z");
 }
+
+TEST_CASE("every accepted time survives the journal's text form: years 0000 to 9999", "[time]") {
+  CHECK(format_time_iso8601(max_event_time_us) == "9999-12-31T23:59:59.999999Z");
+  CHECK(format_time_iso8601(min_event_time_us) == "0000-01-01T00:00:00.000000Z");
+  for (int64_t us : {min_event_time_us, max_event_time_us, int64_t{100000000000000000}, int64_t{-1},
+                     int64_t{253402300799000000}}) {
+    CHECK(parse_time_string(format_time_iso8601(us)) == us);
+  }
+  // fuzz (decode_ndjson): a double in the nanosecond band gave year 25,900, which the journal
+  // wrote as a clamped year and read back as another instant.
+  CHECK_FALSE(time_from_number(755099650996745099e3).has_value());
+  CHECK_FALSE(time_from_number(3e20).has_value());
+  CHECK(time_from_number(2.5e20) == int64_t{250000000000000000});
+  // Integers never get that far: nanoseconds stop at 2262.
+  CHECK(time_from_integer(INT64_MAX) == INT64_MAX / 1000);
+  // Strings: an offset or a leap second past the ends is not a date.
+  CHECK_FALSE(parse_time_string("9999-12-31T23:59:60Z").has_value());
+  CHECK_FALSE(parse_time_string("9999-12-31T23:30:00-01:00").has_value());
+  CHECK_FALSE(parse_time_string("0000-01-01T00:30:00+01:00").has_value());
+  CHECK(parse_time_string("9999-12-31T23:59:59.999999Z") == max_event_time_us);
+  CHECK(parse_time_string("0000-01-01T00:00:00Z") == min_event_time_us);
+}
