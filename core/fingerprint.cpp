@@ -3,6 +3,8 @@
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
 
+#include <memory>
+
 #include "core/parameterize.hpp"
 #include "core/record_hash.hpp"
 
@@ -142,9 +144,9 @@ fingerprint template_fingerprint(const log_record& r, template_miner* miner) {
 
 fingerprint compute_fingerprint(const log_record& r, const clustering_options& opt,
                                 template_miner* miner, trace_cache* cache) {
-  std::optional<exception_info> ex;
+  std::shared_ptr<const std::optional<exception_info>> parsed;
   if (cache != nullptr && !r.stack_trace.empty()) {
-    const auto parsed = cache->parse(r.stack_trace);
+    parsed = cache->parse(r.stack_trace);
     // extract_exception() returns a stack_trace parse unchanged when its root cause has a type
     // (it only fills a missing header from the record's fields): use the shared parse as is.
     if (parsed->has_value() && !(*parsed)->chain.empty() && !(*parsed)->chain.back().type.empty()) {
@@ -153,12 +155,11 @@ fingerprint compute_fingerprint(const log_record& r, const clustering_options& o
       }
       return template_fingerprint(r, miner);
     }
-    // A trace without its header (or no trace): completed from the record, not parsed again.
-    ex = extract_exception(r, opt.rules, *parsed);
-  } else {
-    ex = extract_exception(r, opt.rules);
   }
-  if (auto fp = exception_fingerprint(r, *ex, opt)) {
+  // A cached trace without its header (or no trace) is completed from the record, not reparsed.
+  const exception_info ex =
+      parsed ? extract_exception(r, opt.rules, *parsed) : extract_exception(r, opt.rules);
+  if (auto fp = exception_fingerprint(r, ex, opt)) {
     return std::move(*fp);
   }
   return template_fingerprint(r, miner);

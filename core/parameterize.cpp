@@ -661,25 +661,29 @@ char last_non_space(const std::string& s) {
   return '\0';
 }
 
+// Where the first name="quoted value" (or name='...') of a token starts: the '=', or npos.
+size_t quoted_value_at(std::string_view tok) {
+  for (size_t k = 0; k + 1 < tok.size(); ++k) {
+    if (tok[k] == '=' && (tok[k + 1] == '"' || tok[k + 1] == '\'')) {
+      return k;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // One whitespace-separated token on its own: name="quoted value" closed inside the token, then
 // process_token. This is what a second parameterize() pass does with an output token.
 void token_pass(std::string_view tok, std::string& out) {
-  size_t k = 0;
-  while (k + 1 < tok.size()) {
-    if (tok[k] != '=' || (tok[k + 1] != '"' && tok[k + 1] != '\'')) {
-      ++k;
-      continue;
-    }
-    const size_t close = tok.find(tok[k + 1], k + 2);
+  for (size_t eq = quoted_value_at(tok); eq != std::string_view::npos; eq = quoted_value_at(tok)) {
+    const size_t close = tok.find(tok[eq + 1], eq + 2);
     if (close == std::string_view::npos) {
       break;
     }
-    if (k > 0) {
-      process_token(tok.substr(0, k), out);
+    if (eq > 0) {
+      process_token(tok.substr(0, eq), out);
     }
     out += "=<quoted>";
     tok.remove_prefix(close + 1);  // the rest is read as a token of its own, as parameterize does
-    k = 0;
   }
   if (!tok.empty()) {
     process_token(tok, out);
@@ -696,17 +700,16 @@ void settle_token(std::string& out, size_t start, std::string_view input_token) 
   if (produced == input_token) {
     return;
   }
-  // A whole placeholder ("<num>", "<ip>:<port>"'s cousins "<uuid>", ...) is returned as it is by
-  // match_whole unless a name="quoted" pair inside it would be taken first.
+  // A token that starts with '<' and ends with '>' ("<num>", "<uuid>") is returned as it is by
+  // match_whole, unless a name="quoted" pair inside it is taken first.
   if (produced.size() >= 2 && produced.front() == '<' && produced.back() == '>' &&
-      produced.find("=\"") == std::string_view::npos &&
-      produced.find("='") == std::string_view::npos) {
+      quoted_value_at(produced) == std::string_view::npos) {
     return;
   }
   thread_local std::string cur;
   thread_local std::string next;
   cur.assign(produced);
-  for (int round = 0; round < 8; ++round) {
+  for (int round = 0; round < 8; ++round) {  // a bound, never reached by the fuzzers
     next.clear();
     token_pass(cur, next);
     if (next == cur) {
@@ -764,14 +767,7 @@ std::string parameterize(std::string_view s) {
     }
     const std::string_view tok = s.substr(i, j - i);
     // name="quoted value with spaces"
-    size_t eq = std::string_view::npos;
-    for (size_t k = 0; k + 1 < tok.size(); ++k) {
-      if (tok[k] == '=' && (tok[k + 1] == '"' || tok[k + 1] == '\'')) {
-        eq = k;
-        break;
-      }
-    }
-    if (eq != std::string_view::npos) {
+    if (const size_t eq = quoted_value_at(tok); eq != std::string_view::npos) {
       const size_t close = s.find(tok[eq + 1], i + eq + 2);
       if (close != std::string_view::npos) {
         if (eq > 0) {

@@ -167,6 +167,25 @@ TEST_CASE("1 valid and 2 invalid records: 202, accepted 1, rejected 2, errors na
   CHECK(journal_records(f.redis).size() == 1);
 }
 
+TEST_CASE("event times past year 9999: a timestamp rejects its record, a date is ignored",
+          "[errors]") {
+  fixture f;
+  // 3e20 read as nanoseconds is year 11,476, which RFC 3339 (the journal's form) cannot write.
+  auto r = f.server.call(post(
+      R"([{"message":"far","timestamp":3e20,"service_id":"svc-a"},{"message":"dated","date":3e20,"service_id":"svc-a"}])"));
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  CHECK(json_int(r.body, "accepted_count") == 1);
+  CHECK(json_int(r.body, "rejected_count") == 1);
+  CHECK(r.body.find("{\"index\":0,\"reason\":\"unparseable timestamp \\\"a negative, "
+                    "non-finite or after-9999 number") != std::string::npos);
+  const auto stored = journal_records(f.redis);
+  REQUIRE(stored.size() == 1);
+  INFO(stored[0]);
+  CHECK(stored[0].find("\"message\":\"dated\"") != std::string::npos);
+  CHECK(stored[0].find("\"timestamp\":\"20") != std::string::npos);  // the receive time instead
+}
+
 TEST_CASE("404 and 405 are JSON too, /single takes one record", "[errors]") {
   fixture f;
   check_error(f.server.get("/nope"), 404, "not_found");
