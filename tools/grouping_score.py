@@ -60,7 +60,7 @@ def score(pred, truth):
             "true_clusters": len(by_true)}
 
 
-def run_cluster(binary, fmt, lines):
+def run_cluster(binary, fmt, lines, titles=None):
     data = "".join(l + "\n" for l in lines).encode("utf-8", "surrogateescape")
     out = subprocess.run([binary, "cluster", "--input-format", fmt], input=data,
                          stdout=subprocess.PIPE, check=True).stdout.decode("utf-8", "replace")
@@ -68,6 +68,8 @@ def run_cluster(binary, fmt, lines):
     for line in out.splitlines():
         obj = json.loads(line)
         ids.append(obj.get("cluster_id") or ("error:" + line))
+        if titles is not None:
+            titles[ids[-1]] = f"L{obj.get('level')} {obj.get('title', line)}"
     return ids
 
 
@@ -114,13 +116,34 @@ def loghub(args):
     return rows
 
 
+def detail(pred, truth, titles):
+    """Splits (one true group over several clusters) and merges (one cluster over several groups)."""
+    by_true = defaultdict(Counter)
+    by_pred = defaultdict(Counter)
+    for p, t in zip(pred, truth):
+        by_true[t][p] += 1
+        by_pred[p][t] += 1
+    for t, cs in sorted(by_true.items()):
+        if len(cs) > 1:
+            print(f"split {t}: " + ", ".join(f"{n}x {titles[c][:90]!r}" for c, n in cs.most_common()))
+    for p, ts in sorted(by_pred.items()):
+        if len(ts) > 1:
+            print(f"merge {titles[p][:90]!r}: " + ", ".join(f"{n}x {t}" for t, n in ts.most_common()))
+
+
 def corpus(args):
     lines = read_lines(args.file)
     lines = [l for l in lines if l.strip()]
     truth = [json.loads(l)["label"] for l in lines]
-    s = score(run_cluster(args.bin, "jsonl", lines), truth)
+    pred = run_cluster(args.bin, "jsonl", lines, titles := {})
+    s = score(pred, truth)
+    if args.detail:
+        detail(pred, truth, titles)
     print(json.dumps(s))
-    return s
+    if args.min_ga is not None and s["ga"] < args.min_ga:
+        print(f"grouping accuracy {s['ga']:.4f} is below {args.min_ga}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main():
@@ -136,6 +159,8 @@ def main():
     c = sub.add_parser("corpus")
     c.add_argument("file")
     c.add_argument("--bin", default="build/net/luffy-ingest")
+    c.add_argument("--detail", action="store_true", help="list split and merged groups")
+    c.add_argument("--min-ga", type=float, help="exit 1 when GA is below this")
     args = ap.parse_args()
     if args.cmd == "pairs":
         pred = [json.loads(l).get("cluster_id", "") for l in read_lines(args.pred) if l.strip()]
@@ -144,7 +169,7 @@ def main():
     elif args.cmd == "loghub":
         loghub(args)
     else:
-        corpus(args)
+        return corpus(args)
 
 
 if __name__ == "__main__":
