@@ -71,6 +71,8 @@ std::optional<stack_frame> parse_dotnet_frame(std::string_view body) {
   full = drop_counter_after(std::move(full), ">b__");
   full = drop_counter_after(std::move(full), ">d__");
   full = drop_counter_after(std::move(full), "lambda_method");
+  // Local functions: "<PlaceAsync>g__Validate|5_0" -> "<PlaceAsync>g__Validate|".
+  full = drop_counter_after(std::move(full), "|");
   const size_t dot = full.rfind('.');
   if (dot == std::string::npos) {
     f.function = full;
@@ -112,8 +114,9 @@ std::optional<exception_info> parse_dotnet_trace(std::string_view text) {
         t.remove_prefix(prefix.size());
       }
     }
-    if (trace_text::parse_header(t, true)) {
-      head = std::string(t);
+    // Also behind a logger's prefix: "[10:00:00 ERR] Request failed System.X: msg".
+    if (auto h = trace_text::find_header(t, true)) {
+      head = std::string(t.substr(static_cast<size_t>(h->type.data() - t.data())));
       for (size_t k = i + 1; k < first_frame; ++k) {
         head += '\n';
         head += trim(lines[k]);

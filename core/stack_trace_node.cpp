@@ -38,8 +38,11 @@ std::string node_module(std::string_view file) {
   if (file.starts_with("node:") || file.starts_with("internal/")) {
     return std::string(file);
   }
+  if (file.starts_with("index ")) {
+    return std::string();  // "at async Promise.all (index 3)": the index is data, not code
+  }
   if (file.find('/') == std::string_view::npos && file.find('\\') == std::string_view::npos) {
-    return std::string(file);  // "native", "<anonymous>", "index 0"
+    return std::string(file);  // "native", "<anonymous>"
   }
   std::string rel;
   const size_t nm = file.rfind("node_modules/");
@@ -48,7 +51,8 @@ std::string node_module(std::string_view file) {
   } else {
     rel = trace_text::reduce_path(file);
   }
-  return std::string(trace_text::strip_extension(rel));
+  // Bundles carry a content hash that changes with every build: "dist/main.3f2a9c1b.js".
+  return trace_text::strip_build_hash(trace_text::strip_extension(rel));
 }
 
 std::optional<stack_frame> parse_node_frame(std::string_view body) {
@@ -118,7 +122,8 @@ std::optional<exception_info> parse_node_trace(std::string_view text) {
     if (t.starts_with("Uncaught ")) {
       t.remove_prefix(9);
     }
-    if (auto h = trace_text::parse_header(t, true)) {
+    // Also behind a prefix: "Error handling POST /orders/991 -> TypeError: ...".
+    if (auto h = trace_text::find_header(t, true)) {
       link.type = std::string(h->type);
       link.message = std::string(h->message);
       for (size_t k = i + 1; k < first_frame; ++k) {

@@ -61,6 +61,12 @@ std::string python_module(std::string_view file) {
   if (!found) {
     rel = trace_text::reduce_path(v);
   }
+  // Eggs: ".../site-packages/foo-1.2-py3.11.egg/foo/x.py" -> "foo/x.py".
+  for (size_t egg = rel.find(".egg/"); egg != std::string::npos; egg = rel.find(".egg/")) {
+    const size_t seg = rel.rfind('/', egg);
+    rel.erase(seg == std::string::npos ? 0 : seg + 1,
+              egg + 5 - (seg == std::string::npos ? 0 : seg + 1));
+  }
   std::string_view r = rel;
   if (r.ends_with(".py") || r.ends_with(".pyc") || r.ends_with(".pyx")) {
     r = trace_text::strip_extension(r);
@@ -108,7 +114,7 @@ std::optional<exception_info> parse_python_trace(std::string_view text) {
   bool link_closed = false;  // the last link got its exception line
   for (std::string_view line : lines) {
     const std::string_view t = trim(line);
-    if (t.starts_with("Traceback (most recent call last):")) {
+    if (t.find("Traceback (most recent call last):") != std::string_view::npos) {
       printed.emplace_back();
       in_traceback = true;
       link_closed = false;
