@@ -83,7 +83,9 @@ bool same_code(const stack_frame& a, const stack_frame& b) {
 // caught it, .NET an inner exception's frames up to the frame that wrapped it: the enclosing link
 // holds that frame too, and its frames past it are the rest of the path (the entry point). Java's
 // "... N more" is already filled in and Node's causes carry full stacks: their outermost frame is
-// the enclosing link's outermost too, so nothing is added.
+// the enclosing link's outermost too, so nothing is added. A cause whose frames share none with
+// the enclosing link and hold no in-app frame (created across an async boundary) continues with
+// the enclosing link's whole stack.
 std::vector<const stack_frame*> call_path(const exception_info& ex) {
   std::vector<const stack_frame*> path;
   size_t li = ex.chain.size() - 1;
@@ -95,13 +97,22 @@ std::vector<const stack_frame*> call_path(const exception_info& ex) {
   }
   for (size_t k = li; k-- > 0 && !path.empty();) {
     const std::vector<stack_frame>& outer = ex.chain[k].frames;
+    size_t from = outer.size();
     for (size_t j = 0; j < outer.size(); ++j) {
       if (same_code(outer[j], *path.back())) {
-        for (size_t m = j + 1; m < outer.size(); ++m) {
-          path.push_back(&outer[m]);
-        }
+        from = j + 1;
         break;
       }
+    }
+    // No shared frame: the cause was created across an async boundary (Node's fetch/undici
+    // causes carry only runtime frames). While the path holds no in-app frame yet, the enclosing
+    // link's whole stack is where the application was.
+    if (from == outer.size() &&
+        std::none_of(path.begin(), path.end(), [](const stack_frame* f) { return f->in_app; })) {
+      from = 0;
+    }
+    for (size_t m = from; m < outer.size(); ++m) {
+      path.push_back(&outer[m]);
     }
   }
   // Go: the frames printed before the (last) runtime `panic` frame are the deferred functions

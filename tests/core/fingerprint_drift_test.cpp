@@ -266,6 +266,35 @@ std::vector<event_case> cases() {
         {"other entry point", {{"ENTRY", "refundOrder"}}},
         {"other type", {{"TYPE", "RangeError"}}}}});
 
+  // ----------------------------------------------------------- Node.js, Error.cause chain
+  // The root cause (the innermost [cause]) was created inside undici: only runtime frames. The
+  // application's call path is in the outer error's stack.
+  out.push_back(
+      {"node cause",
+       {{"TYPE", "Error"},
+        {"MSG", "failed to load rates for order {ID}"},
+        {"ID", "42"},
+        {"HEADER", "{TYPE}: {MSG}"},
+        {"TRACE", "{HEADER}\n{FRAMES}"},
+        {"FRAMES",
+         "    at loadRates ({NROOT}/src/lib/rates.js:{L}:{L})\n"
+         "    at async {ENTRY} ({NROOT}/src/routes/orders.js:{L}:{L}) {\n"
+         "  [cause]: TypeError: fetch failed\n"
+         "      at node:internal/deps/undici/undici:{L}:{L}\n"
+         "      at process.processTicksAndRejections (node:internal/process/task_queues:95:5) {\n"
+         "    [cause]: Error: connect ECONNREFUSED 10.0.0.{ID}:443\n"
+         "        at TCPConnectWrap.afterConnect [as oncomplete] (node:net:{L}:{L}) {\n"
+         "      errno: -111,\n"
+         "      code: 'ECONNREFUSED'\n"
+         "    }\n"
+         "  }\n"
+         "}"},
+        {"ENTRY", "createOrder"},
+        {"NROOT", "/app"}},
+       {},
+       {{"other ids", {{"ID", "7"}}}, {"docker /usr/src/app", {{"NROOT", "/usr/src/app"}}}},
+       {{"other entry point", {{"ENTRY", "refundOrder"}}}}});
+
   // ---------------------------------------------------------------------------------- Go
   out.push_back(
       {"go",
