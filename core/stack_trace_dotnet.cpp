@@ -91,6 +91,28 @@ std::optional<stack_frame> parse_dotnet_frame(std::string_view body) {
   return f;
 }
 
+// "Type: msg", also with the HRESULT or error code .NET Core prints after the type:
+// "Npgsql.NpgsqlException (0x80004005): msg", "System.Net.Sockets.SocketException (111): msg".
+std::optional<trace_text::header> parse_dotnet_header(std::string_view part) {
+  part = trim(part);
+  const size_t open = part.find(" (");
+  if (open != std::string_view::npos && open > 0 && part.find(' ') == open) {
+    const size_t close = part.find("):", open);
+    if (close != std::string_view::npos && close + 2 <= part.size()) {
+      const std::string_view code = part.substr(open + 2, close - open - 2);
+      bool is_code = !code.empty();
+      for (char c : code) {
+        is_code = is_code && (is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                              c == 'x' || c == '-');
+      }
+      if (is_code && trace_text::parse_header(part.substr(0, open), false)) {
+        return trace_text::header{part.substr(0, open), trim(part.substr(close + 2))};
+      }
+    }
+  }
+  return trace_text::parse_header(part, false);
+}
+
 }  // namespace
 
 std::optional<exception_info> parse_dotnet_trace(std::string_view text) {
@@ -114,8 +136,16 @@ std::optional<exception_info> parse_dotnet_trace(std::string_view text) {
         t.remove_prefix(prefix.size());
       }
     }
-    // Also behind a logger's prefix: "[10:00:00 ERR] Request failed System.X: msg".
-    if (auto h = trace_text::find_header(t, true)) {
+    // Also behind a logger's prefix: "[10:00:00 ERR] Request failed System.X: msg", and with an
+    // error code after the type: "System.Net.Sockets.SocketException (111): msg".
+    std::optional<trace_text::header> h = trace_text::find_header(t, true);
+    if (!h) {
+      h = parse_dotnet_header(t);
+      if (h && !trace_text::is_exception_type_name(h->type)) {
+        h.reset();
+      }
+    }
+    if (h) {
       head = std::string(t.substr(static_cast<size_t>(h->type.data() - t.data())));
       for (size_t k = i + 1; k < first_frame; ++k) {
         head += '\n';
@@ -124,6 +154,11 @@ std::optional<exception_info> parse_dotnet_trace(std::string_view text) {
       break;
     }
   }
+  // .NET Core prints each inner exception on its own line: "\n ---> Inner: msg" (trimmed above
+  // to "\n---> "); .NET Framework on one line: " ---> ".
+  for (size_t at = head.find("\n---> "); at != std::string::npos; at = head.find("\n---> ", at)) {
+    head[at] = ' ';
+  }
   exception_info info;
   info.language = "dotnet";
   std::string_view rest = head;
@@ -131,7 +166,7 @@ std::optional<exception_info> parse_dotnet_trace(std::string_view text) {
     const size_t arrow = rest.find(" ---> ");
     const std::string_view part = rest.substr(0, arrow);
     exception_chain_link link;
-    if (auto h = trace_text::parse_header(part, false)) {
+    if (auto h = parse_dotnet_header(part)) {
       link.type = std::string(h->type);
       link.message = std::string(h->message);
     } else {

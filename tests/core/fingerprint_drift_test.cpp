@@ -83,6 +83,9 @@ struct event_case {
   std::vector<shape> shapes;        // language-specific shapes, besides k_common_shapes
   std::vector<transform> drifts;    // must keep the cluster
   std::vector<transform> problems;  // must change the cluster
+  // False when the frames alone cannot name the root cause (a .NET chain: the inner exceptions'
+  // types are only in the header line), so the frames-only shape is a different event.
+  bool headerless = true;
 };
 
 luffy::log_record render(const event_case& c, const shape& s, const vars& over, int seed) {
@@ -226,6 +229,65 @@ std::vector<event_case> cases() {
         {"other crash function", {{"FN", "capture"}}},
         {"same function in another module", {{"MOD", "payments"}}},
         {"other type", {{"TYPE", "TypeError"}}}}});
+
+  // ---------------------------------------------------------------- Python, chained exception
+  // The root cause (printed first) has a traceback from the frame that caught it; the entry
+  // point is only in the outer traceback.
+  out.push_back(
+      {"python chain",
+       {{"TYPE", "shop.errors.UpstreamError"},
+        {"MSG", "payment gateway failed for order {ID}"},
+        {"ID", "42"},
+        {"HEADER", "{TYPE}: {MSG}"},
+        {"TRACE", "{FRAMES}\n{HEADER}"},
+        {"FRAMES",
+         "Traceback (most recent call last):\n"
+         "  File \"{PROOT}/shop/http.py\", line {L}, in fetch\n"
+         "    return session.get(url, timeout=5)\n"
+         "  File \"{PYLIB}/requests/sessions.py\", line {L}, in get\n"
+         "    return self.request(\"GET\", url, **kwargs)\n"
+         "  File \"{PYLIB}/requests/adapters.py\", line {L}, in send\n"
+         "    raise ConnectionError(e, request=request)\n"
+         "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='pay.acme.io', port=443): "
+         "Max retries exceeded\n"
+         "\n"
+         "{LINK}\n"
+         "\n"
+         "Traceback (most recent call last):\n"
+         "  File \"{PYLIB}/flask/app.py\", line {L}, in full_dispatch_request\n"
+         "    rv = self.dispatch_request()\n"
+         "  File \"{PROOT}/shop/views.py\", line {L}, in {ENTRY}\n"
+         "    return pay(order)\n"
+         "  File \"{PROOT}/shop/http.py\", line {L}, in fetch\n"
+         "    raise UpstreamError(f\"payment gateway failed for order {{order.id}}\")"},
+        {"LINK", "During handling of the above exception, another exception occurred:"},
+        {"PYLIB", "/usr/local/lib/python3.11/site-packages"},
+        {"PROOT", "/app"},
+        {"ENTRY", "checkout"}},
+       {{"indented behind a logger prefix",
+         "2026-12-04 10:00:00,123 ERROR shop.views: Unhandled Traceback (most recent call last):\n"
+         "{INDENTED}",
+         "", false}},
+       {{"raise from",
+         {{"LINK", "The above exception was the direct cause of the following exception:"}}},
+        {"other roots",
+         {{"PROOT", "/home/deploy/shop"}, {"PYLIB", "/opt/venv/lib/python3.12/site-packages"}}}},
+       {{"other entry point", {{"ENTRY", "refund"}}}}});
+  {
+    // The same traceback, every line indented by two (as some loggers print it), its first line
+    // behind the logger's prefix.
+    event_case& c = out.back();
+    std::string rest = c.base["FRAMES"] + "\n{HEADER}";
+    rest = rest.substr(rest.find('\n') + 1);
+    std::string indented = "  ";
+    for (char ch : rest) {
+      indented += ch;
+      if (ch == '\n') {
+        indented += "  ";
+      }
+    }
+    c.base["INDENTED"] = indented;
+  }
 
   // ---------------------------------------------------------------------------------- Node.js
   out.push_back(
@@ -394,6 +456,40 @@ std::vector<event_case> cases() {
         {"other entry point", {{"ENTRY", "MapAdmin"}}},
         {"other type", {{"TYPE", "System.ArgumentNullException"}}}}});
 
+  // ------------------------------------------------------------------- .NET, inner exceptions
+  // The innermost exception's frames end at the frame that wrapped it; the entry point is in the
+  // outer frames. .NET Core prints each inner exception on its own line, .NET Framework inline.
+  out.push_back(
+      {"dotnet inner",
+       {{"TYPE", "Acme.DataException"},
+        {"MSG", "Saving order {ID} failed"},
+        {"ID", "42"},
+        {"HEADER", "{TYPE}: {MSG}{INNER}"},
+        {"INNER",
+         "\n ---> Npgsql.NpgsqlException (0x80004005): Exception while connecting\n"
+         " ---> System.Net.Sockets.SocketException (111): Connection refused"},
+        {"TRACE", "{HEADER}\n{FRAMES}"},
+        {"FRAMES",
+         "   at System.Net.Sockets.Socket.Connect(EndPoint remoteEP)\n"
+         "   at Npgsql.NpgsqlConnector.Open(NpgsqlTimeout timeout)\n"
+         "   --- End of inner exception stack trace ---\n"
+         "   at Npgsql.NpgsqlConnector.Open(NpgsqlTimeout timeout)\n"
+         "   at Acme.Orders.OrderRepository.Save(Order o) in {DROOT}/OrderRepository.cs:line {L}\n"
+         "   --- End of inner exception stack trace ---\n"
+         "   at Acme.Orders.OrderRepository.Save(Order o) in {DROOT}/OrderRepository.cs:line {L}\n"
+         "   at Acme.Orders.Api.{ENTRY}(Order o) in {DROOT}/Api.cs:line {L}\n"
+         "   at Microsoft.AspNetCore.Routing.EndpointMiddleware.Invoke(HttpContext httpContext)"},
+        {"ENTRY", "Post"},
+        {"DROOT", "/src/Acme.Orders"}},
+       {},
+       {{".NET Framework inline inner exceptions",
+         {{"INNER",
+           " ---> Npgsql.NpgsqlException: Exception while connecting ---> "
+           "System.Net.Sockets.SocketException: Connection refused"}}},
+        {"windows build agent", {{"DROOT", "D:\\a\\1\\s\\Acme.Orders"}}}},
+       {{"other entry point", {{"ENTRY", "Put"}}}}});
+  out.back().headerless = false;
+
   // ---------------------------------------------------------------------------------- Ruby
   out.push_back(
       {"ruby",
@@ -457,7 +553,12 @@ luffy::fingerprint fingerprint_of(const luffy::log_record& r) {
 }
 
 std::vector<shape> all_shapes(const event_case& c) {
-  std::vector<shape> s(std::begin(k_common_shapes), std::end(k_common_shapes));
+  std::vector<shape> s;
+  for (const shape& x : k_common_shapes) {
+    if (c.headerless || &x != &k_common_shapes[1]) {
+      s.push_back(x);
+    }
+  }
   s.insert(s.end(), c.shapes.begin(), c.shapes.end());
   return s;
 }

@@ -499,7 +499,10 @@ def dotnet_render(p, v, rng):
     body = "\n".join(lines)
     if p.cause:
         ctype, cmsg, cframes = p.cause
-        header += f" ---> {ctype}: {fill(cmsg, v)}"
+        if style == "core":  # .NET Core: each inner exception on its own line, with its HRESULT
+            header += f"\n ---> {ctype} (0x80004005): {fill(cmsg, v)}"
+        else:
+            header += f" ---> {ctype}: {fill(cmsg, v)}"
         inner = [frame(f) for f in cframes] + [frame(p.frames[0])]
         body = "\n".join(inner) + "\n   --- End of inner exception stack trace ---\n" + body
     prefixes = [
@@ -641,7 +644,7 @@ def render(p, rng):
     header, body, prefixes, ver = renderer(p, v, rng)
     if p.lang == "python":
         full = body
-        shapes = ["fields", "embedded", "logger"] + [x[0] for x in prefixes]
+        shapes = ["fields", "embedded", "logger", "indented"] + [x[0] for x in prefixes]
     else:
         full = header + "\n" + body
         shapes = ["fields", "frames", "embedded", "logger"] + [x[0] for x in prefixes]
@@ -656,6 +659,12 @@ def render(p, rng):
         return record(p, rng, full), shape + "/" + ver
     if shape == "logger":
         return record(p, rng, logger_line(rng, v) + "\n" + full), shape + "/" + ver
+    if shape == "indented":  # a logger indenting the whole traceback, its first line behind a prefix
+        rest = full.split("\n", 1)[1] if full.startswith("Traceback") else full
+        first = ("%s ERROR %s: Unhandled Traceback (most recent call last):\n" % (logger_line(rng, v)[:23], p.service))
+        if not full.startswith("Traceback"):  # a chain: keep its first Traceback line as is
+            first, rest = logger_line(rng, v) + "\n", full
+        return record(p, rng, first + "\n".join("  " + l for l in rest.split("\n"))), shape + "/" + ver
     pre = dict(prefixes)[shape]
     if p.lang == "python":
         return record(p, rng, pre + "\n" + full), shape + "/" + ver
