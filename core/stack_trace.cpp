@@ -604,6 +604,12 @@ exception_info extract_exception(const log_record& r, const frame_rules& rules,
         if (top.message.empty()) {
           top.message = r.exception_message;
         }
+        // Go: name a runtime error as its "panic: runtime error: ..." line would.
+        if (info->language == "go" && (top.type == "panic" || top.type == "runtime.Error") &&
+            std::string_view(top.message).starts_with("runtime error: ")) {
+          top.type = "runtime.Error";
+          top.message.erase(0, 15);
+        }
       } else if (auto h = trace_text::find_header(
                      std::string_view(r.message).substr(0, r.message.find('\n')), true)) {
         top.type = std::string(h->type);

@@ -364,6 +364,8 @@ def node_render(p, v, rng):
                   f"        at TCPConnectWrap.afterConnect [as oncomplete] (node:net:{rng.randint(1400, 1600)}:16) {{",
                   "      errno: -111,", "      code: 'ECONNREFUSED',", "      syscall: 'connect'", "    }", "  }", "}"]
     header = f"{p.etype}: {fill(p.msg, v)}"
+    if p.etype == "Error" and not p.cause and rng.random() < 0.3:
+        header = f"Error [ERR_SOCKET_CONNECTION]: {fill(p.msg, v)}"  # a system error with its code
     prefixes = [
         ("express", "Error handling POST /orders/%d -> %s" % (v["n"], header)),
         ("uncaught", "Uncaught " + header),
@@ -612,10 +614,12 @@ def render(p, rng):
         g = go_render(p, v, rng)
         full = f"{g['header']}\n\n{g['body']}\nexit status 2"
         shape = rng.choice(["fields", "frames", "embedded", "logger", "served", "recovered"])
+        # A logger's fields name a Go panic either as the parser does or as the panic printed it.
+        etype, emsg = rng.choice([(p.etype, g["msg"]), ("panic", g["gomsg"])])
         if shape == "fields":
-            return record(p, rng, short, full, p.etype, g["msg"]), shape
+            return record(p, rng, short, full, etype, emsg), shape
         if shape == "frames":
-            return record(p, rng, short, g["body"], p.etype, g["msg"]), shape
+            return record(p, rng, short, g["body"], etype, emsg), shape
         if shape == "embedded":
             return record(p, rng, full), shape
         if shape == "logger":
@@ -623,7 +627,7 @@ def render(p, rng):
         if shape == "served":
             return record(p, rng, "2026/12/04 10:00:%02d http: panic serving %s:%d: %s\ngoroutine %d [running]:\n%s%s" % (
                 rng.randint(0, 59), v["ip"], rng.randint(30000, 60000), g["gomsg"], g["gid"], g["served"], g["frames"])), shape
-        return record(p, rng, "panic recovered", g["recovered"], p.etype, g["msg"]), shape
+        return record(p, rng, "panic recovered", g["recovered"], etype, emsg), shape
     if p.lang == "ruby":
         shape = rng.choice(["fields", "interpreter", "interpreter-prefix", "rails", "rails-prefix"])
         if shape.startswith("rails"):
