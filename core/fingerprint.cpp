@@ -92,8 +92,10 @@ std::vector<const stack_frame*> call_path(const exception_info& ex) {
   while (li > 0 && ex.chain[li].frames.empty()) {
     --li;
   }
+  bool in_app = false;  // the path holds an in-app frame
   for (const stack_frame& f : ex.chain[li].frames) {
     path.push_back(&f);
+    in_app = in_app || f.in_app;
   }
   for (size_t k = li; k-- > 0 && !path.empty();) {
     const std::vector<stack_frame>& outer = ex.chain[k].frames;
@@ -107,12 +109,12 @@ std::vector<const stack_frame*> call_path(const exception_info& ex) {
     // No shared frame: the cause was created across an async boundary (Node's fetch/undici
     // causes carry only runtime frames). While the path holds no in-app frame yet, the enclosing
     // link's whole stack is where the application was.
-    if (from == outer.size() &&
-        std::none_of(path.begin(), path.end(), [](const stack_frame* f) { return f->in_app; })) {
+    if (from == outer.size() && !in_app) {
       from = 0;
     }
     for (size_t m = from; m < outer.size(); ++m) {
       path.push_back(&outer[m]);
+      in_app = in_app || outer[m].in_app;
     }
   }
   // Go: the frames printed before the (last) runtime `panic` frame are the deferred functions
@@ -135,13 +137,14 @@ bool is_inlined_comprehension(const exception_info& ex, const stack_frame& f) {
          (f.function == "<listcomp>" || f.function == "<dictcomp>" || f.function == "<setcomp>");
 }
 
-// Appends `name` and collapses recursion: when the path now ends with the same run of 1-4 frames
+// Appends `f` and collapses recursion: when the path now ends with the same run of 1-4 frames
 // twice (f f, or f g f g), the second run is dropped, so any recursion depth gives one run.
-void push_collapsed(std::vector<std::string>& names, std::string name) {
-  names.push_back(std::move(name));
+void push_collapsed(std::vector<const stack_frame*>& names, const stack_frame* f) {
+  names.push_back(f);
+  auto same = [](const stack_frame* a, const stack_frame* b) { return same_code(*a, *b); };
   for (size_t len = 1; len <= 4 && 2 * len <= names.size(); ++len) {
     if (std::equal(names.end() - static_cast<std::ptrdiff_t>(len), names.end(),
-                   names.end() - static_cast<std::ptrdiff_t>(2 * len))) {
+                   names.end() - static_cast<std::ptrdiff_t>(2 * len), same)) {
       names.resize(names.size() - len);
       return;
     }
@@ -177,7 +180,7 @@ std::optional<fingerprint> exception_fingerprint(const log_record& r, const exce
       any_in_app = any_in_app || f->in_app;
     }
     const size_t bound = any_in_app ? opt.top_frames : std::min(opt.top_frames, k_library_frames);
-    std::vector<std::string> names;
+    std::vector<const stack_frame*> names;
     for (const stack_frame* f : path) {
       if (names.size() >= bound) {
         break;
@@ -188,13 +191,23 @@ std::optional<fingerprint> exception_fingerprint(const log_record& r, const exce
       if (names.empty() && f->in_app) {
         fp.culprit = frame_name(*f);
       }
-      push_collapsed(names, frame_name(*f));
+      push_collapsed(names, f);
     }
     fp.level = 1;
-    fp.key = "1\n" + root->type;
-    for (const std::string& n : names) {
+    size_t size = 2 + root->type.size();
+    for (const stack_frame* n : names) {
+      size += 2 + n->module.size() + n->function.size();
+    }
+    fp.key.reserve(size);
+    fp.key = "1\n";
+    fp.key += root->type;
+    for (const stack_frame* n : names) {
       fp.key += '\n';
-      fp.key += n;
+      if (!n->module.empty()) {
+        fp.key += n->module;
+        fp.key += '.';
+      }
+      fp.key += n->function;
     }
   } else {
     fp.level = 2;
