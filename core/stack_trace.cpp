@@ -81,9 +81,23 @@ constexpr std::array<std::string_view, 14> k_generic_roots = {
 };
 
 // Directories that hold projects below a home directory: /home/bob/src/<project>/...
-constexpr std::array<std::string_view, 10> k_dev_dirs = {
-    "src", "code", "projects", "project", "repos", "repo", "work", "dev", "git", "sites",
+// Directories that hold projects below a home directory (compared ignoring case):
+// /home/bob/src/<project>/..., /Users/bob/Projects/<project>/..., C:\Users\bob\source\repos\<p>.
+constexpr std::array<std::string_view, 14> k_dev_dirs = {
+    "src", "code", "projects", "project",   "repos",  "repo",      "work",
+    "dev", "git",  "sites",    "developer", "source", "documents", "workspace",
 };
+
+bool in_list_nocase(std::string_view s, const auto& list) {
+  for (std::string_view x : list) {
+    if (x.size() == s.size() && std::equal(x.begin(), x.end(), s.begin(), [](char a, char b) {
+          return a == ((b >= 'A' && b <= 'Z') ? static_cast<char>(b - 'A' + 'a') : b);
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
 
 // Container roots that are the project root themselves: /app/..., /rails/...
 constexpr std::array<std::string_view, 6> k_bare_roots = {
@@ -271,7 +285,7 @@ size_t host_prefix_end(const std::vector<std::string_view>& segs) {
   // A project below a home directory, possibly inside a directory of projects; GitHub Actions
   // checks out to /home/runner/work/<repo>/<repo>.
   auto project_below = [&](size_t k) {
-    while (k < last && in_list(segs[k], k_dev_dirs)) {
+    while (k < last && in_list_nocase(segs[k], k_dev_dirs)) {
       ++k;
     }
     if (k + 1 < last && segs[k] == segs[k + 1] && segs[k - 1] == "work") {
@@ -288,8 +302,11 @@ size_t host_prefix_end(const std::vector<std::string_view>& segs) {
   if (in_list(at(1), k_project_parents)) {
     return bounded(3);
   }
-  if (at(1) == "var" && (at(2) == "www" || at(2) == "app" || at(2) == "apps")) {
+  if (at(1) == "var" && (at(2) == "www" || at(2) == "apps")) {
     return bounded(4);
+  }
+  if (at(1) == "var" && at(2) == "app") {
+    return bounded(3);  // Elastic Beanstalk's /var/app (its /var/app/current is a marker)
   }
   if (at(1) == "usr" && at(2) == "src") {
     return bounded(4);

@@ -40,6 +40,10 @@ TEST_CASE("text helpers: reduce_path and parse_header", "[stack_trace]") {
   CHECK(reduce_path("app/models/order.rb") == "app/models/order.rb");
   CHECK(reduce_path("/app/main.py") == "main.py");
   CHECK(reduce_path("/home/deploy/shop/main.py") == "main.py");
+  CHECK(reduce_path("/Users/bob/Projects/shop/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("C:\\Users\\bob\\source\\repos\\Shop\\src\\x.js") == "src/x.js");
+  CHECK(reduce_path("/var/app/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/var/app/current/shop/views.py") == "shop/views.py");
   CHECK(reduce_path("C:\\builds\\agent\\src\\Foo.cs") == "agent/src/Foo.cs");
   CHECK(reduce_path("/opt/shop/v1.4.2/lib/x.rb") == "lib/x.rb");
   const auto h = parse_header("java.lang.IllegalStateException: Order 42", true);

@@ -236,7 +236,8 @@ def python_problems():
 
 
 PY_ROOTS = ["/app", "/srv/{svc}/releases/2026{a:02d}{b:02d}120000", "/home/deploy/{svc}", "/usr/src/app",
-            "/opt/{svc}/current", "/var/www/{svc}", "/home/runner/work/{svc}/{svc}", "/srv/{svc}-api"]
+            "/opt/{svc}/current", "/var/www/{svc}", "/home/runner/work/{svc}/{svc}", "/srv/{svc}-api",
+            "/var/app/current", "/home/ec2-user/app", "/Users/dev/Projects/{svc}", "/code"]
 PY_LIBS = ["/usr/local/lib/python{py}/site-packages", "/opt/venv/lib/python{py}/site-packages",
            "/home/deploy/.virtualenvs/{svc}/lib/python{py}/site-packages", "/usr/lib/python3/dist-packages",
            "/app/.venv/lib/python{py}/site-packages", "/opt/conda/lib/python{py}/site-packages"]
@@ -327,7 +328,7 @@ def node_problems():
 
 
 NODE_ROOTS = ["/app", "/srv/{svc}/releases/2026-%02d-%02dT10-00-00", "/usr/src/app", "/home/node/app",
-              "/srv/{svc}", "/opt/{svc}/current", "/workspace"]
+              "/srv/{svc}", "/opt/{svc}/current", "/workspace", "/var/app/current", "/home/ubuntu/{svc}-api"]
 NODE_NEST = ["", "body-parser/node_modules/", ".pnpm/express@4.18.%d/node_modules/", "@acme/http/node_modules/"]
 
 
