@@ -407,8 +407,8 @@ std::string strip_build_hash(std::string_view path) {
       lower += (c >= 'a' && c <= 'z') ? 1 : 0;
       alnum += (is_digit(c) || is_alpha(c)) ? 1 : 0;
     }
-    if (part.size() >= 6 && hex == part.size() && digits > 0) {
-      return true;  // webpack/CRA/esbuild content hashes
+    if (hex == part.size() && (part.size() >= 8 || (part.size() >= 6 && digits > 0))) {
+      return true;  // webpack/CRA/esbuild content hashes (8+ hex digits may all be letters)
     }
     return part.size() == 8 && alnum == 8 && digits > 0 && upper > 0 && lower > 0;  // rollup/Vite
   };

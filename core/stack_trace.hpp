@@ -128,8 +128,8 @@ std::string reduce_path(std::string_view path);
 std::string_view strip_extension(std::string_view path);
 // Drops build hashes from the last path segment's name parts (separated by '.' or '-'), as
 // bundlers write them: "dist/main.3f2a9c1b" -> "dist/main", "assets/index-BkNMx3Hq" ->
-// "assets/index". A hash part is 6+ hex digits holding a digit, or 8 letters/digits mixing upper
-// case, lower case and a digit.
+// "assets/index". A hash part is 8+ hex digits, 6-7 hex digits holding a digit, or 8
+// letters/digits mixing upper case, lower case and a digit.
 std::string strip_build_hash(std::string_view path);
 // Digits only, parsed; 0 when s is empty or not all digits.
 int parse_int(std::string_view s);

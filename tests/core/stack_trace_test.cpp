@@ -82,6 +82,7 @@ TEST_CASE("text helpers: find_header behind prefixes, strip_build_hash", "[stack
   CHECK(strip_build_hash("chunks/pages-orders-3f2a9c1b8e1d") == "chunks/pages-orders");
   CHECK(strip_build_hash("src/routes/user-v2") == "src/routes/user-v2");
   CHECK(strip_build_hash("src/lib/decade.facade") == "src/lib/decade.facade");
+  CHECK(strip_build_hash("dist/server.deeaccdc") == "dist/server");
   CHECK(strip_build_hash("1234567") == "1234567");
 }
 
