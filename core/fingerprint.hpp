@@ -1,9 +1,12 @@
 #pragma once
 // Fingerprints: which cluster a record belongs to. See docs/CLUSTERING.md for examples.
 //
-//   level 1  a stack trace with frames: root-cause exception type + the top `top_frames` in-app
-//            frames of the root cause, crash site first, as "module.function" (never line numbers,
-//            columns or file paths); when no frame is in-app, the top frames whatever they are.
+//   level 1  a stack trace with frames: root-cause exception type + the root cause's in-app call
+//            path, crash site first, as "module.function" (never line numbers, columns or file
+//            paths): every in-app frame of the root cause (continued into the enclosing
+//            exceptions' frames where the runtime prints a partial stack per link), recursion
+//            collapsed, at most `top_frames`; so one helper failing under two entry points is two
+//            clusters. When no frame is in-app: the top 5 frames whatever they are.
 //   level 2  an exception without usable frames: root-cause type + parameterised message.
 //   level 3  no exception: the template miner's group of the parameterised message (or the
 //            parameterised message itself when no miner is given). The key is the group's anchor
@@ -27,7 +30,7 @@
 namespace luffy {
 
 struct clustering_options {
-  size_t top_frames = 5;              // frames of the root cause that enter a level-1 key
+  size_t top_frames = 50;             // at most this many in-app frames enter a level-1 key
   frame_rules rules;                  // clustering.in_app_prefixes / not_in_app_prefixes
   double miner_similarity = 0.5;      // template_miner similarity threshold for level 3
   size_t trace_cache_entries = 2048;  // per generation of a shard's trace_cache; 0 disables it

@@ -68,15 +68,45 @@ bool is_unstable_segment(std::string_view s) {
   return has_dot && !v.empty() && is_digit(v.front());
 }
 
-constexpr std::array<std::string_view, 18> k_root_markers = {
+constexpr std::array<std::string_view, 17> k_root_markers = {
     "site-packages", "dist-packages", "node_modules", ".venv",  "venv",   "virtualenv",
     "releases",      "release",       "current",      "shared", "deploy", "deployments",
-    "workspace",     "builds",        "wwwroot",      "htdocs", "task",   "code",
+    "workspace",     "builds",        "wwwroot",      "htdocs", "task",
 };
 
+// Generic leading directories dropped (each at most once) when no host prefix pattern matched.
 constexpr std::array<std::string_view, 14> k_generic_roots = {
     "",      ".",   "app", "apps", "srv", "opt", "usr",
     "local", "var", "www", "data", "mnt", "tmp", "root",
+};
+
+// Directories that hold projects below a home directory: /home/bob/src/<project>/...
+// Directories that hold projects below a home directory (compared ignoring case):
+// /home/bob/src/<project>/..., /Users/bob/Projects/<project>/..., C:\Users\bob\source\repos\<p>.
+constexpr std::array<std::string_view, 14> k_dev_dirs = {
+    "src", "code", "projects", "project",   "repos",  "repo",      "work",
+    "dev", "git",  "sites",    "developer", "source", "documents", "workspace",
+};
+
+bool in_list_nocase(std::string_view s, const auto& list) {
+  for (std::string_view x : list) {
+    if (x.size() == s.size() && std::equal(x.begin(), x.end(), s.begin(), [](char a, char b) {
+          return a == ((b >= 'A' && b <= 'Z') ? static_cast<char>(b - 'A' + 'a') : b);
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Container roots that are the project root themselves: /app/..., /rails/...
+constexpr std::array<std::string_view, 6> k_bare_roots = {
+    "app", "code", "rails", "workspace", "project", "build",
+};
+
+// Directories that hold one project each: /srv/<project>/...
+constexpr std::array<std::string_view, 6> k_project_parents = {
+    "srv", "opt", "data", "mnt", "apps", "export",
 };
 
 template <size_t N>
@@ -87,6 +117,16 @@ bool in_list(std::string_view s, const std::array<std::string_view, N>& list) {
     }
   }
   return false;
+}
+
+// A log level or constant (ERROR, WARN), not a class name.
+bool all_upper(std::string_view s) {
+  for (char c : s) {
+    if (c >= 'a' && c <= 'z') {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -137,13 +177,18 @@ bool is_blank(std::string_view s) {
   return trim(s).empty();
 }
 
+bool has_exception_suffix(std::string_view type) {
+  return ends_with_any(short_type(type),
+                       {"Exception", "Error", "Throwable", "Failure", "Fault", "Interrupt", "Exit",
+                        "Panic", "Timeout", "Warning", "Rejection", "NotFound"});
+}
+
 bool is_exception_type_name(std::string_view type) {
   const std::string_view last = short_type(type);
   if (last.empty()) {
     return false;
   }
-  if (ends_with_any(last, {"Exception", "Error", "Throwable", "Failure", "Fault", "Interrupt",
-                           "Exit", "Panic", "Timeout", "Warning", "Rejection", "NotFound"})) {
+  if (has_exception_suffix(last)) {
     return true;
   }
   // A qualified Java/.NET/Ruby name with an upper-case class: com.acme.OrderMissing
@@ -187,6 +232,38 @@ std::optional<header> parse_header(std::string_view line, bool strict) {
   return h;
 }
 
+std::optional<header> find_header(std::string_view line, bool strict_at_start) {
+  line = trim(line);
+  std::optional<header> later;  // the first strict header after the start
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (!(is_alpha(c) || c == '_' || c == '$')) {
+      continue;
+    }
+    if (i > 0) {
+      const char p = line[i - 1];
+      if (!(p == ' ' || p == '\t' || p == '>' || p == '(' || p == '[' || p == '|' || p == '"' ||
+            p == '\'')) {
+        continue;
+      }
+    }
+    std::optional<header> h = parse_header(line.substr(i), true);
+    if (!h) {
+      continue;
+    }
+    if (has_exception_suffix(h->type)) {
+      return h;
+    }
+    if (i > 0 && !later && !all_upper(short_type(h->type))) {
+      later = h;
+    }
+  }
+  if (auto h = parse_header(line, strict_at_start); h && !all_upper(short_type(h->type))) {
+    return h;
+  }
+  return later;
+}
+
 std::string_view short_type(std::string_view type) {
   size_t cut = 0;
   for (size_t i = 0; i < type.size(); ++i) {
@@ -196,6 +273,54 @@ std::string_view short_type(std::string_view type) {
   }
   return type.substr(cut);
 }
+
+namespace {
+
+// Index of the first segment after the host's prefix (segs[0] is "" for an absolute path), or 0
+// when no pattern matched. Never past the last segment (the file).
+size_t host_prefix_end(const std::vector<std::string_view>& segs) {
+  const size_t last = segs.size() - 1;
+  auto at = [&](size_t k) { return k < segs.size() ? segs[k] : std::string_view(); };
+  auto bounded = [&](size_t k) { return std::min(k, last); };
+  // A project below a home directory, possibly inside a directory of projects; GitHub Actions
+  // checks out to /home/runner/work/<repo>/<repo>.
+  auto project_below = [&](size_t k) {
+    while (k < last && in_list_nocase(segs[k], k_dev_dirs)) {
+      ++k;
+    }
+    if (k + 1 < last && segs[k] == segs[k + 1] && segs[k - 1] == "work") {
+      ++k;
+    }
+    return bounded(k + 1);
+  };
+  if (at(1) == "home" || at(1) == "Users") {
+    return last > 2 ? project_below(3) : 0;
+  }
+  if (at(1) == "root") {
+    return project_below(2);
+  }
+  if (in_list(at(1), k_project_parents)) {
+    return bounded(3);
+  }
+  if (at(1) == "var" && (at(2) == "www" || at(2) == "apps")) {
+    return bounded(4);
+  }
+  if (at(1) == "var" && at(2) == "app") {
+    return bounded(3);  // Elastic Beanstalk's /var/app (its /var/app/current is a marker)
+  }
+  if (at(1) == "usr" && at(2) == "src") {
+    return bounded(4);
+  }
+  if (at(1) == "usr" && at(2) == "local" && at(3) == "src") {
+    return bounded(5);
+  }
+  if (in_list(at(1), k_bare_roots)) {
+    return bounded(2);
+  }
+  return 0;
+}
+
+}  // namespace
 
 std::string reduce_path(std::string_view path) {
   std::string p(path);
@@ -221,27 +346,29 @@ std::string reduce_path(std::string_view path) {
     segs.push_back(v.substr(start, end - start));
     start = end + 1;
   }
+  const bool absolute = segs.size() > 1 && segs[0].empty();
+  // A user's name is not a marker: /home/deploy/shop/x.py.
+  const size_t user_at =
+      absolute && segs.size() > 3 && (segs[1] == "home" || segs[1] == "Users") ? 2 : 0;
   // Cut after the last unstable or root-marker directory (never the file name itself).
   size_t first = 0;
   for (size_t i = 0; i + 1 < segs.size(); ++i) {
-    if (is_unstable_segment(segs[i]) || in_list(segs[i], k_root_markers)) {
+    if (i != user_at && (is_unstable_segment(segs[i]) || in_list(segs[i], k_root_markers))) {
       first = i + 1;
     }
   }
-  // Otherwise, for absolute paths, drop generic leading roots, each name at most once
-  // ("/app/app/models/x.rb" -> "app/models/x.rb"); /home/<user> and /Users/<user> go together.
-  // Only when nothing was cut: what follows a release directory is already the app's root.
-  const bool absolute = first == 0 && !segs.empty() && segs[0].empty();
+  // Otherwise, for absolute paths, the host prefix; what follows a release directory is already
+  // the app's root.
+  if (first == 0 && absolute) {
+    first = host_prefix_end(segs);
+  }
+  // No known prefix: drop generic leading roots, each name at most once.
   std::vector<std::string_view> dropped;
-  while (absolute && first + 1 < segs.size()) {
-    if (in_list(segs[first], k_generic_roots) &&
-        std::find(dropped.begin(), dropped.end(), segs[first]) == dropped.end()) {
+  if (first == 0 && absolute) {
+    while (first + 1 < segs.size() && in_list(segs[first], k_generic_roots) &&
+           std::find(dropped.begin(), dropped.end(), segs[first]) == dropped.end()) {
       dropped.push_back(segs[first]);
       ++first;
-    } else if ((segs[first] == "home" || segs[first] == "Users") && first + 2 < segs.size()) {
-      first += 2;
-    } else {
-      break;
     }
   }
   std::string out;
@@ -262,6 +389,48 @@ std::string_view strip_extension(std::string_view path) {
     return path;
   }
   return path.substr(0, dot);
+}
+
+std::string strip_build_hash(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  const size_t name_at = slash == std::string_view::npos ? 0 : slash + 1;
+  const std::string_view name = path.substr(name_at);
+  if (name.find_first_of(".-") == std::string_view::npos) {
+    return std::string(path);
+  }
+  auto is_hash = [](std::string_view part) {
+    size_t digits = 0, hex = 0, upper = 0, lower = 0, alnum = 0;
+    for (char c : part) {
+      digits += is_digit(c) ? 1 : 0;
+      hex += is_hex(c) ? 1 : 0;
+      upper += (c >= 'A' && c <= 'Z') ? 1 : 0;
+      lower += (c >= 'a' && c <= 'z') ? 1 : 0;
+      alnum += (is_digit(c) || is_alpha(c)) ? 1 : 0;
+    }
+    if (hex == part.size() && (part.size() >= 8 || (part.size() >= 6 && digits > 0))) {
+      return true;  // webpack/CRA/esbuild content hashes (8+ hex digits may all be letters)
+    }
+    return part.size() == 8 && alnum == 8 && digits > 0 && upper > 0 && lower > 0;  // rollup/Vite
+  };
+  std::string out(path.substr(0, name_at));
+  size_t start = 0;
+  bool first = true;
+  while (start <= name.size()) {
+    size_t end = name.find_first_of(".-", start);
+    if (end == std::string_view::npos) {
+      end = name.size();
+    }
+    const std::string_view part = name.substr(start, end - start);
+    if (first || !is_hash(part)) {
+      if (!first) {
+        out += name[start - 1];
+      }
+      out += part;
+    }
+    first = false;
+    start = end + 1;
+  }
+  return out;
 }
 
 int parse_int(std::string_view s) {
@@ -303,6 +472,13 @@ bool all_digits(std::string_view s) {
 std::string_view classify_at_frame(std::string_view body) {
   if (body.find(" in ") != std::string_view::npos &&
       body.find(":line ") != std::string_view::npos) {
+    return "dotnet";
+  }
+  // Mono / Unity / no-PDB .NET: "M () [0x0001a] in <mvid>:0", "M () <0x00123 + 0x0004b> in
+  // <filename unknown>:0", NativeAOT "M() in App.dll:token 0x6000012+0x1a".
+  if (body.find(") [0x") != std::string_view::npos ||
+      body.find(") <0x") != std::string_view::npos ||
+      body.find(":token 0x") != std::string_view::npos) {
     return "dotnet";
   }
   if (body.ends_with(")")) {
@@ -360,8 +536,8 @@ std::string_view detect_trace_language(std::string_view text) {
     if (t.empty()) {
       continue;
     }
-    if (t.starts_with("Traceback (most recent call last):")) {
-      return "python";
+    if (t.find("Traceback (most recent call last):") != std::string_view::npos) {
+      return "python";  // also behind a logger's prefix on the same line
     }
     if (t.starts_with("goroutine ") && t.find(" [") != std::string_view::npos &&
         t.ends_with("]:")) {
@@ -378,6 +554,16 @@ std::string_view detect_trace_language(std::string_view text) {
     }
   }
   return "";
+}
+
+bool header_missing(const exception_info& info) {
+  if (info.chain.empty()) {
+    return false;
+  }
+  const exception_chain_link& top = info.chain.front();
+  // A Go goroutine dump without its "panic:" line is typed "goroutine" by its parser.
+  return top.type.empty() ||
+         (info.language == "go" && top.type == "goroutine" && top.message.empty());
 }
 
 bool exception_info::has_frames() const {
@@ -425,12 +611,26 @@ exception_info extract_exception(const log_record& r, const frame_rules& rules,
     info = parse_trace(r.message, rules);
   }
   if (info && !info->chain.empty()) {
-    exception_chain_link& root = info->chain.back();
-    // A trace printed without its header line: the structured fields name the exception.
-    if (root.type.empty()) {
-      root.type = r.exception_type;
-      if (root.message.empty()) {
-        root.message = r.exception_message;
+    // A trace printed without its header line: the structured fields name the exception (the
+    // outermost one, the exception the application logged), else a header in the message's
+    // first line ("Error handling POST /orders/9 -> TypeError: boom", frames in stack_trace).
+    if (header_missing(*info)) {
+      exception_chain_link& top = info->chain.front();
+      if (!r.exception_type.empty()) {
+        top.type = r.exception_type;
+        if (top.message.empty()) {
+          top.message = r.exception_message;
+        }
+        // Go: name a runtime error as its "panic: runtime error: ..." line would.
+        if (info->language == "go" && (top.type == "panic" || top.type == "runtime.Error") &&
+            std::string_view(top.message).starts_with("runtime error: ")) {
+          top.type = "runtime.Error";
+          top.message.erase(0, 15);
+        }
+      } else if (auto h = trace_text::find_header(
+                     std::string_view(r.message).substr(0, r.message.find('\n')), true)) {
+        top.type = std::string(h->type);
+        top.message = std::string(h->message);
       }
     }
     return std::move(*info);

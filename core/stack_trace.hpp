@@ -59,13 +59,18 @@ struct frame_rules {
 
 // Looks for a trace in r.stack_trace, then r.message; when neither holds one, builds a frameless
 // chain from r.exception_type / r.exception_message (language ""). A trace without a header line
-// takes its type/message from those fields. Every frame's in_app is set from `rules`.
+// (its outermost link has no type) takes its type/message from those fields, else from a header
+// in the first line of r.message (find_header). Every frame's in_app is set from `rules`.
 exception_info extract_exception(const log_record& r, const frame_rules& rules);
 
 // The same, given stack_trace_parse == parse_trace(r.stack_trace, rules) already computed (a
 // trace_cache hit), so the stack trace is not parsed again.
 exception_info extract_exception(const log_record& r, const frame_rules& rules,
                                  std::optional<exception_info> stack_trace_parse);
+
+// True when the parse's outermost exception has no type of its own (a trace printed without its
+// header line, or a bare Go goroutine dump): extract_exception() completes it from the record.
+bool header_missing(const exception_info& info);
 
 // Detects the runtime of a trace text: one of the language names above, or "" when the text holds
 // no recognisable trace.
@@ -99,15 +104,33 @@ struct header {
   std::string_view message;
 };
 std::optional<header> parse_header(std::string_view line, bool strict);
+// A header anywhere in a line, behind whatever prefix a logger, framework or server wrote first:
+// "Error handling POST /orders/991 -> TypeError: boom", "10:00:00 ERROR c.a.Foo - Failed:
+// java.lang.X: boom", "[10:00:00 ERR] Request failed System.X: boom". The first "Type: message"
+// (at the start or after a space, '>', '(', '[', '|' or a quote) whose type is named like an
+// exception (Exception, Error, ... suffix) wins; else parse_header(line, strict_at_start); else
+// the first strict one after the start whose last segment is not all upper case (ERROR, WARN).
+// The views point into `line`.
+std::optional<header> find_header(std::string_view line, bool strict_at_start);
 bool is_exception_type_name(std::string_view type);
+// True when the last segment ends like an exception class (Exception, Error, Throwable, ...).
+bool has_exception_suffix(std::string_view type);
 // Last segment of a qualified type: "java.lang.IllegalStateException" -> "IllegalStateException".
 std::string_view short_type(std::string_view type);
-// Reduces an absolute path to a stable relative one: drops everything up to a release/venv/
-// version directory, or (when there is none) the leading generic roots (/app, /srv, /home/<user>).
-// "/srv/app/releases/20240301/src/x.js" -> "src/x.js".
+// Reduces an absolute path to a stable relative one, the same whatever the host's project root:
+// drops everything up to the last release/venv/version directory; when there is none, the host
+// prefix: /home/<user>[/src|code|projects|...]/<project>, /root/<project>, /srv|opt|data|mnt|apps/
+// <project>, /var/www/<project>, /usr/src/<project>, /usr/local/src/<project>, or one bare
+// container root (/app, /code, /rails, /workspace, ...). "/srv/app/releases/20240301/src/x.js",
+// "/usr/src/app/src/x.js", "/home/node/app/src/x.js" and "/app/src/x.js" -> "src/x.js".
 std::string reduce_path(std::string_view path);
 // Removes a trailing file extension of the last path segment.
 std::string_view strip_extension(std::string_view path);
+// Drops build hashes from the last path segment's name parts (separated by '.' or '-'), as
+// bundlers write them: "dist/main.3f2a9c1b" -> "dist/main", "assets/index-BkNMx3Hq" ->
+// "assets/index". A hash part is 8+ hex digits, 6-7 hex digits holding a digit, or 8
+// letters/digits mixing upper case, lower case and a digit.
+std::string strip_build_hash(std::string_view path);
 // Digits only, parsed; 0 when s is empty or not all digits.
 int parse_int(std::string_view s);
 

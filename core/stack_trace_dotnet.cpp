@@ -71,6 +71,8 @@ std::optional<stack_frame> parse_dotnet_frame(std::string_view body) {
   full = drop_counter_after(std::move(full), ">b__");
   full = drop_counter_after(std::move(full), ">d__");
   full = drop_counter_after(std::move(full), "lambda_method");
+  // Local functions: "<PlaceAsync>g__Validate|5_0" -> "<PlaceAsync>g__Validate|".
+  full = drop_counter_after(std::move(full), "|");
   const size_t dot = full.rfind('.');
   if (dot == std::string::npos) {
     f.function = full;
@@ -87,6 +89,28 @@ std::optional<stack_frame> parse_dotnet_frame(std::string_view body) {
     f.function = inner;
   }
   return f;
+}
+
+// "Type: msg", also with the HRESULT or error code .NET Core prints after the type:
+// "Npgsql.NpgsqlException (0x80004005): msg", "System.Net.Sockets.SocketException (111): msg".
+std::optional<trace_text::header> parse_dotnet_header(std::string_view part) {
+  part = trim(part);
+  const size_t open = part.find(" (");
+  if (open != std::string_view::npos && open > 0 && part.find(' ') == open) {
+    const size_t close = part.find("):", open);
+    if (close != std::string_view::npos && close + 2 <= part.size()) {
+      const std::string_view code = part.substr(open + 2, close - open - 2);
+      bool is_code = !code.empty();
+      for (char c : code) {
+        is_code = is_code && (is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                              c == 'x' || c == '-');
+      }
+      if (is_code && trace_text::parse_header(part.substr(0, open), false)) {
+        return trace_text::header{part.substr(0, open), trim(part.substr(close + 2))};
+      }
+    }
+  }
+  return trace_text::parse_header(part, false);
 }
 
 }  // namespace
@@ -112,14 +136,28 @@ std::optional<exception_info> parse_dotnet_trace(std::string_view text) {
         t.remove_prefix(prefix.size());
       }
     }
-    if (trace_text::parse_header(t, true)) {
-      head = std::string(t);
+    // Also behind a logger's prefix: "[10:00:00 ERR] Request failed System.X: msg", and with an
+    // error code after the type: "System.Net.Sockets.SocketException (111): msg".
+    std::optional<trace_text::header> h = trace_text::find_header(t, true);
+    if (!h) {
+      h = parse_dotnet_header(t);
+      if (h && !trace_text::is_exception_type_name(h->type)) {
+        h.reset();
+      }
+    }
+    if (h) {
+      head = std::string(t.substr(static_cast<size_t>(h->type.data() - t.data())));
       for (size_t k = i + 1; k < first_frame; ++k) {
         head += '\n';
         head += trim(lines[k]);
       }
       break;
     }
+  }
+  // .NET Core prints each inner exception on its own line: "\n ---> Inner: msg" (trimmed above
+  // to "\n---> "); .NET Framework on one line: " ---> ".
+  for (size_t at = head.find("\n---> "); at != std::string::npos; at = head.find("\n---> ", at)) {
+    head[at] = ' ';
   }
   exception_info info;
   info.language = "dotnet";
@@ -128,7 +166,7 @@ std::optional<exception_info> parse_dotnet_trace(std::string_view text) {
     const size_t arrow = rest.find(" ---> ");
     const std::string_view part = rest.substr(0, arrow);
     exception_chain_link link;
-    if (auto h = trace_text::parse_header(part, false)) {
+    if (auto h = parse_dotnet_header(part)) {
       link.type = std::string(h->type);
       link.message = std::string(h->message);
     } else {

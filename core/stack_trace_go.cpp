@@ -75,6 +75,33 @@ void parse_go_location(std::string_view t, stack_frame& f) {
   f.file = std::string(t);
 }
 
+// Is `at` the start of `t` or preceded by a space?
+bool word_at(std::string_view t, size_t at) {
+  return at != std::string_view::npos && (at == 0 || t[at - 1] == ' ');
+}
+
+// "panic: msg", also behind a logger's prefix, and net/http's recovered panic "2026/12/04
+// 10:00:00 http: panic serving 10.0.0.5:51234: msg".
+bool find_panic(std::string_view t, std::string_view* msg) {
+  size_t at = t.find("panic: ");
+  while (at != std::string_view::npos && !word_at(t, at)) {
+    at = t.find("panic: ", at + 1);
+  }
+  if (at != std::string_view::npos) {
+    *msg = trim(t.substr(at + 7));
+    return true;
+  }
+  at = t.find("panic serving ");
+  if (word_at(t, at)) {
+    const size_t colon = t.find(": ", at + 14);
+    if (colon != std::string_view::npos) {
+      *msg = trim(t.substr(colon + 2));
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<exception_info> parse_go_trace(std::string_view text) {
@@ -83,8 +110,9 @@ std::optional<exception_info> parse_go_trace(std::string_view text) {
   size_t i = 0;
   for (; i < lines.size(); ++i) {
     const std::string_view t = trim(lines[i]);
-    if (link.type.empty() && t.starts_with("panic: ")) {
-      std::string_view msg = trim(t.substr(7));
+    std::string_view panic_msg;
+    if (link.type.empty() && find_panic(t, &panic_msg)) {
+      std::string_view msg = panic_msg;
       if (msg.ends_with(" [recovered]")) {
         msg.remove_suffix(12);
       }

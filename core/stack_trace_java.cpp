@@ -208,7 +208,9 @@ std::optional<exception_info> parse_java_trace(std::string_view text) {
       const size_t q = t.find('"', 21);
       t = q == std::string_view::npos ? t : trim(t.substr(q + 1));
     }
-    if (auto h = trace_text::parse_header(t, false)) {
+    // The header may follow a logger's prefix on the same line ("... ERROR c.a.Foo - Request
+    // failed: java.lang.IllegalStateException: ...").
+    if (auto h = trace_text::find_header(t, false)) {
       top.type = std::string(h->type);
       top.message = std::string(h->message);
       for (size_t k = i + 1; k < first_frame; ++k) {

@@ -38,8 +38,11 @@ std::string node_module(std::string_view file) {
   if (file.starts_with("node:") || file.starts_with("internal/")) {
     return std::string(file);
   }
+  if (file.starts_with("index ")) {
+    return std::string();  // "at async Promise.all (index 3)": the index is data, not code
+  }
   if (file.find('/') == std::string_view::npos && file.find('\\') == std::string_view::npos) {
-    return std::string(file);  // "native", "<anonymous>", "index 0"
+    return std::string(file);  // "native", "<anonymous>"
   }
   std::string rel;
   const size_t nm = file.rfind("node_modules/");
@@ -48,7 +51,8 @@ std::string node_module(std::string_view file) {
   } else {
     rel = trace_text::reduce_path(file);
   }
-  return std::string(trace_text::strip_extension(rel));
+  // Bundles carry a content hash that changes with every build: "dist/main.3f2a9c1b.js".
+  return trace_text::strip_build_hash(trace_text::strip_extension(rel));
 }
 
 std::optional<stack_frame> parse_node_frame(std::string_view body) {
@@ -95,6 +99,32 @@ std::optional<stack_frame> parse_node_frame(std::string_view body) {
   return f;
 }
 
+// A header, also behind a prefix ("Error handling POST /orders/991 -> TypeError: ..."), and with
+// the error code Node prints for system errors: "TypeError [ERR_INVALID_ARG_TYPE]: msg" (type
+// "TypeError", as err.name gives it in exception_type fields).
+std::optional<trace_text::header> node_header(std::string_view t) {
+  if (auto h = trace_text::find_header(t, true)) {
+    return h;
+  }
+  const size_t close = t.find("]: ");
+  if (close == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const size_t open = t.rfind(" [", close);
+  if (open == std::string_view::npos || open == 0) {
+    return std::nullopt;
+  }
+  size_t start = open;
+  while (start > 0 && t[start - 1] != ' ' && t[start - 1] != '>') {
+    --start;
+  }
+  const std::string_view type = t.substr(start, open - start);
+  if (!trace_text::has_exception_suffix(type) || !trace_text::parse_header(type, true)) {
+    return std::nullopt;
+  }
+  return trace_text::header{type, trace_text::trim(t.substr(close + 3))};
+}
+
 }  // namespace
 
 std::optional<exception_info> parse_node_trace(std::string_view text) {
@@ -118,7 +148,8 @@ std::optional<exception_info> parse_node_trace(std::string_view text) {
     if (t.starts_with("Uncaught ")) {
       t.remove_prefix(9);
     }
-    if (auto h = trace_text::parse_header(t, true)) {
+    // Also behind a prefix: "Error handling POST /orders/991 -> TypeError: ...".
+    if (auto h = node_header(t)) {
       link.type = std::string(h->type);
       link.message = std::string(h->message);
       for (size_t k = i + 1; k < first_frame; ++k) {
@@ -138,7 +169,11 @@ std::optional<exception_info> parse_node_trace(std::string_view text) {
     } else if (t.starts_with("[cause]: ")) {
       // Node 16.9+ prints Error.cause inside the error's inspect braces: a deeper link.
       exception_chain_link cause;
-      if (auto h = trace_text::parse_header(t.substr(9), false)) {
+      std::optional<trace_text::header> h = trace_text::parse_header(t.substr(9), false);
+      if (!h) {
+        h = node_header(t.substr(9));
+      }
+      if (h) {
         cause.type = std::string(h->type);
         cause.message = std::string(h->message);
       } else {

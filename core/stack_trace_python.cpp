@@ -61,6 +61,12 @@ std::string python_module(std::string_view file) {
   if (!found) {
     rel = trace_text::reduce_path(v);
   }
+  // Eggs: ".../site-packages/foo-1.2-py3.11.egg/foo/x.py" -> "foo/x.py".
+  for (size_t egg = rel.find(".egg/"); egg != std::string::npos; egg = rel.find(".egg/")) {
+    const size_t seg = rel.rfind('/', egg);
+    rel.erase(seg == std::string::npos ? 0 : seg + 1,
+              egg + 5 - (seg == std::string::npos ? 0 : seg + 1));
+  }
   std::string_view r = rel;
   if (r.ends_with(".py") || r.ends_with(".pyc") || r.ends_with(".pyx")) {
     r = trace_text::strip_extension(r);
@@ -105,12 +111,18 @@ std::optional<exception_info> parse_python_trace(std::string_view text) {
   const std::vector<std::string_view> lines = trace_text::split_lines(text);
   std::vector<exception_chain_link> printed;
   bool in_traceback = false;
+  // Indent of the traceback itself: frames are printed 2 deeper, source lines 4 deeper, the
+  // exception line at this indent (loggers may indent a whole traceback).
+  size_t base_indent = 0;
+  bool first_frame = false;
   bool link_closed = false;  // the last link got its exception line
   for (std::string_view line : lines) {
     const std::string_view t = trim(line);
-    if (t.starts_with("Traceback (most recent call last):")) {
+    if (t.find("Traceback (most recent call last):") != std::string_view::npos) {
       printed.emplace_back();
       in_traceback = true;
+      first_frame = true;
+      base_indent = t.starts_with("Traceback") ? trace_text::indent_width(line) : 0;
       link_closed = false;
       continue;
     }
@@ -120,10 +132,15 @@ std::optional<exception_info> parse_python_trace(std::string_view text) {
     }
     if (in_traceback) {
       if (auto f = parse_python_frame(t)) {
+        if (first_frame) {
+          const size_t w = trace_text::indent_width(line);
+          base_indent = w >= 2 ? w - 2 : 0;
+          first_frame = false;
+        }
         printed.back().frames.push_back(std::move(*f));
         continue;
       }
-      if (trace_text::indent_width(line) > 0) {
+      if (trace_text::indent_width(line) > base_indent) {
         continue;  // source line, caret marker, or "[Previous line repeated 996 more times]"
       }
       // The exception line ends the traceback.

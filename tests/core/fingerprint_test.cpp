@@ -266,3 +266,61 @@ TEST_CASE("fingerprint: cluster ids are pinned (stable across processes)", "[fin
   CHECK(luffy::cluster_id_for("svc", "3\nhello") != luffy::cluster_id_for("svc3", "\nhello"));
   CHECK(luffy::cluster_id_for("", "").size() == 32);
 }
+
+TEST_CASE("fingerprint level 1: the whole in-app call path, recursion collapsed", "[fingerprint]") {
+  const luffy::clustering_options opt;
+  auto key_of = [&](int depth, const char* entry) {
+    std::string t = "Traceback (most recent call last):\n";
+    t += std::string("  File \"/app/shop/views.py\", line 3, in ") + entry + "\n";
+    for (int i = 0; i < 6; ++i) {
+      t += "  File \"/app/shop/layer" + std::to_string(i) + ".py\", line 9, in step\n";
+    }
+    for (int i = 0; i < depth; ++i) {
+      t += "  File \"/app/shop/tree.py\", line 5, in walk\n";
+      t += "  File \"/app/shop/tree.py\", line 8, in visit\n";
+    }
+    t += "  File \"/usr/lib/python3.11/json/decoder.py\", line 355, in raw_decode\n";
+    t += "ValueError: bad node";
+    luffy::log_record r;
+    r.service_id = "shop";
+    r.stack_trace = t;
+    return luffy::compute_fingerprint(r, opt, nullptr).key;
+  };
+  // Mutual recursion of any depth is one run; the entry point 9 in-app frames up still counts.
+  CHECK(key_of(1, "checkout") == key_of(4, "checkout"));
+  CHECK(key_of(1, "checkout") != key_of(1, "refund"));
+  CHECK(key_of(1, "checkout") ==
+        "1\nValueError\nshop.tree.visit\nshop.tree.walk\nshop.layer5.step\nshop.layer4.step\n"
+        "shop.layer3.step\nshop.layer2.step\nshop.layer1.step\nshop.layer0.step\n"
+        "shop.views.checkout");
+  // top_frames bounds the path (crash site first).
+  luffy::clustering_options three;
+  three.top_frames = 3;
+  luffy::log_record r;
+  r.service_id = "shop";
+  r.stack_trace =
+      "Traceback (most recent call last):\n"
+      "  File \"/app/a.py\", line 1, in a\n  File \"/app/b.py\", line 1, in b\n"
+      "  File \"/app/c.py\", line 1, in c\n  File \"/app/d.py\", line 1, in d\nKeyError: 'x'";
+  CHECK(luffy::compute_fingerprint(r, three, nullptr).key == "1\nKeyError\nd.d\nc.c\nb.b");
+}
+
+TEST_CASE("fingerprint level 1: Go frames that ran the panic are not its call path",
+          "[fingerprint]") {
+  const luffy::clustering_options opt;
+  luffy::log_record r;
+  r.service_id = "cart";
+  r.exception_type = "runtime.Error";
+  r.exception_message = "index out of range [5] with length 3";
+  r.stack_trace =
+      "goroutine 21 [running]:\n"
+      "runtime/debug.Stack()\n\t/usr/local/go/src/runtime/debug/stack.go:24 +0x5e\n"
+      "github.com/acme/cart/internal/api.Recover.func1()\n\t/app/internal/api/mw.go:31 +0x6b\n"
+      "panic({0x6c6f40?, 0xc000018108?})\n\t/usr/local/go/src/runtime/panic.go:920 +0x270\n"
+      "github.com/acme/cart/internal/cart.(*Cart).Item(0xc000010000, 0x5)\n"
+      "\t/app/internal/cart/cart.go:42 +0x1d\n";
+  const auto fp = luffy::compute_fingerprint(r, opt, nullptr);
+  CHECK(fp.key == "1\nruntime.Error\ngithub.com/acme/cart/internal/cart.(*Cart).Item");
+  CHECK(fp.culprit == "github.com/acme/cart/internal/cart.(*Cart).Item");
+  CHECK(fp.title == "Error: index out of range [<num>] with length <num>");
+}

@@ -79,7 +79,40 @@ TEST_CASE("ruby: interpreter format with message and type on the first frame",
   CHECK(l.frames[0].line == 42);
   CHECK(l.frames[1].module == "actionpack/lib/abstract_controller/base");
   CHECK(l.frames[2].function == "block in show");
-  CHECK(l.frames[3].function == "OrdersController#show");
+  // Ruby 3.4 qualifies labels with the class; 3.3 does not: both give "show".
+  CHECK(l.frames[3].function == "show");
+}
+
+TEST_CASE("ruby: labels and gem names that change between processes and versions",
+          "[stack_trace][ruby]") {
+  const auto info = luffy::parse_ruby_trace(
+      "E, [2026-12-04T10:00:00.123456 #1234] ERROR -- : /app/app/models/order.rb:42:in "
+      "'Order.find!': Order 7 not found (Orders::NotFound)\n"
+      "\tfrom /app/app/views/orders/show.html.erb:12:in "
+      "`_app_views_orders_show_html_erb__3169824812917355624_47323436521400'\n"
+      "\tfrom /app/app/views/orders/_row.html.haml:3:in "
+      "`block in _app_views_orders__row_html_haml___4021834091567395921_70213823051300'\n"
+      "\tfrom /srv/shop/shared/bundle/ruby/3.3.0/bundler/gems/rails-8f2c1a9e4b7d/actionpack/lib/"
+      "abstract_controller/base.rb:224:in 'AbstractController::Base#process'\n");
+  REQUIRE(info);
+  const auto& l = info->chain.at(0);
+  CHECK(l.type == "Orders::NotFound");
+  CHECK(l.message == "Order 7 not found");
+  REQUIRE(l.frames.size() == 4);
+  CHECK(l.frames[0].module == "app/models/order");
+  CHECK(l.frames[0].function == "find!");
+  CHECK(l.frames[1].function == "_app_views_orders_show_html_erb");
+  CHECK(l.frames[2].function == "block in _app_views_orders__row_html_haml");
+  CHECK(l.frames[3].module == "rails/actionpack/lib/abstract_controller/base");
+  CHECK(l.frames[3].function == "process");
+
+  const auto rails = luffy::parse_ruby_trace(
+      "E, [2026-12-04T10:00:00.123456 #1234] ERROR -- : [9f2c1a] ActiveRecord::RecordNotFound "
+      "(Couldn't find Order with 'id'=42):\n"
+      "app/controllers/orders_controller.rb:10:in `show'\n");
+  REQUIRE(rails);
+  CHECK(rails->chain.at(0).type == "ActiveRecord::RecordNotFound");
+  CHECK(rails->chain.at(0).message == "Couldn't find Order with 'id'=42");
 }
 
 TEST_CASE("ruby: Rails logger format", "[stack_trace][ruby]") {

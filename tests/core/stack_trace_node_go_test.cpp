@@ -146,3 +146,39 @@ TEST_CASE("go: fatal error", "[stack_trace][go]") {
   REQUIRE(info->chain.at(0).frames.size() == 1);
   CHECK(info->chain.at(0).frames[0].function == "worker");
 }
+
+TEST_CASE("node: system error codes after the name, prefixed headers", "[stack_trace][node]") {
+  const auto info = luffy::parse_node_trace(
+      "TypeError [ERR_INVALID_ARG_TYPE]: The \"path\" argument must be of type string\n"
+      "    at readFile (/app/src/files.js:10:3)\n"
+      "    at async Promise.all (index 2)\n");
+  REQUIRE(info);
+  CHECK(info->chain.at(0).type == "TypeError");
+  CHECK(info->chain.at(0).message == "The \"path\" argument must be of type string");
+  REQUIRE(info->chain.at(0).frames.size() == 2);
+  CHECK(info->chain.at(0).frames[1].module.empty());
+  CHECK(info->chain.at(0).frames[1].function == "Promise.all");
+  const auto prefixed = luffy::parse_node_trace(
+      "Error handling POST /orders/991 -> RangeError: Invalid array length\n"
+      "    at build (/srv/shop/releases/2026-08-01T10-00-00/dist/main.3f2a9c1b.js:1:2231)\n");
+  REQUIRE(prefixed);
+  CHECK(prefixed->chain.at(0).type == "RangeError");
+  CHECK(prefixed->chain.at(0).frames.at(0).module == "dist/main");
+}
+
+TEST_CASE("go: headers behind prefixes and runtime errors named from fields", "[stack_trace][go]") {
+  const auto served = luffy::parse_go_trace(
+      "2026/12/04 10:00:00 http: panic serving 10.0.0.5:51234: runtime error: index out of range "
+      "[5] with length 3\ngoroutine 33 [running]:\nmain.main()\n\t/app/main.go:9 +0x1\n");
+  REQUIRE(served);
+  CHECK(served->chain.at(0).type == "runtime.Error");
+  CHECK(served->chain.at(0).message == "index out of range [5] with length 3");
+  luffy::log_record r;
+  r.stack_trace = "goroutine 1 [running]:\nmain.main()\n\t/app/main.go:9 +0x1\n";
+  r.exception_type = "panic";
+  r.exception_message = "runtime error: index out of range [5] with length 3";
+  const auto ex = luffy::extract_exception(r, luffy::frame_rules{});
+  REQUIRE(ex.root_cause());
+  CHECK(ex.root_cause()->type == "runtime.Error");
+  CHECK(ex.root_cause()->message == "index out of range [5] with length 3");
+}

@@ -23,7 +23,27 @@ TEST_CASE("text helpers: reduce_path and parse_header", "[stack_trace]") {
   using namespace luffy::trace_text;
   CHECK(reduce_path("/srv/app/releases/20240301/src/x.js") == "src/x.js");
   CHECK(reduce_path("/app/src/x.js") == "src/x.js");
-  CHECK(reduce_path("/home/alice/proj/billing/a.py") == "proj/billing/a.py");
+  // The project directory is the host's, whatever its name: every host gives the same path.
+  CHECK(reduce_path("/home/alice/proj/billing/a.py") == "billing/a.py");
+  CHECK(reduce_path("/home/deploy/shop/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/app/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/srv/shop-api/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/usr/src/app/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/home/bob/src/shop/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/home/runner/work/shop/shop/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/opt/shop/current/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/var/www/shop/app/models/order.rb") == "app/models/order.rb");
+  CHECK(reduce_path("/rails/app/models/order.rb") == "app/models/order.rb");
+  CHECK(reduce_path("/app/app/models/order.rb") == "app/models/order.rb");
+  CHECK(reduce_path("/home/node/app/src/x.js") == "src/x.js");
+  CHECK(reduce_path("/usr/src/app/src/x.js") == "src/x.js");
+  CHECK(reduce_path("app/models/order.rb") == "app/models/order.rb");
+  CHECK(reduce_path("/app/main.py") == "main.py");
+  CHECK(reduce_path("/home/deploy/shop/main.py") == "main.py");
+  CHECK(reduce_path("/Users/bob/Projects/shop/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("C:\\Users\\bob\\source\\repos\\Shop\\src\\x.js") == "src/x.js");
+  CHECK(reduce_path("/var/app/shop/views.py") == "shop/views.py");
+  CHECK(reduce_path("/var/app/current/shop/views.py") == "shop/views.py");
   CHECK(reduce_path("C:\\builds\\agent\\src\\Foo.cs") == "agent/src/Foo.cs");
   CHECK(reduce_path("/opt/shop/v1.4.2/lib/x.rb") == "lib/x.rb");
   const auto h = parse_header("java.lang.IllegalStateException: Order 42", true);
@@ -35,6 +55,35 @@ TEST_CASE("text helpers: reduce_path and parse_header", "[stack_trace]") {
   CHECK(parse_header("Note: something", false));
   CHECK(parse_header("KeyError", false));
   CHECK_FALSE(parse_header("hello", false));
+}
+
+TEST_CASE("text helpers: find_header behind prefixes, strip_build_hash", "[stack_trace]") {
+  using namespace luffy::trace_text;
+  auto type_of = [](std::string_view line, bool strict) {
+    const auto h = find_header(line, strict);
+    return h ? std::string(h->type) + "|" + std::string(h->message) : std::string("none");
+  };
+  CHECK(type_of("Error handling POST /orders/991 -> TypeError: Cannot read", true) ==
+        "TypeError|Cannot read");
+  CHECK(type_of("10:00:00.123 [main] ERROR com.acme.Orders - com.acme.OrderMissing: 7", true) ==
+        "com.acme.OrderMissing|7");
+  CHECK(type_of("2026-12-04 ERROR com.acme.OrderService: Failed: java.io.IOException: disk",
+                false) == "java.io.IOException|disk");
+  CHECK(type_of("java.lang.IllegalStateException: wrapped java.io.IOException: x", true) ==
+        "java.lang.IllegalStateException|wrapped java.io.IOException: x");
+  CHECK(type_of("[10:00:00 ERR] Request failed System.InvalidOperationException: x", true) ==
+        "System.InvalidOperationException|x");
+  CHECK(type_of("app.ERROR: request failed", true) == "none");
+  CHECK(type_of("Failed to load order: timeout", true) == "none");
+  CHECK(type_of("Note: something", false) == "Note|something");
+  CHECK(strip_build_hash("dist/main.3f2a9c1b") == "dist/main");
+  CHECK(strip_build_hash("static/js/vendors~main.4f3e2a.chunk") == "static/js/vendors~main.chunk");
+  CHECK(strip_build_hash("assets/index-BkNMx3Hq") == "assets/index");
+  CHECK(strip_build_hash("chunks/pages-orders-3f2a9c1b8e1d") == "chunks/pages-orders");
+  CHECK(strip_build_hash("src/routes/user-v2") == "src/routes/user-v2");
+  CHECK(strip_build_hash("src/lib/decade.facade") == "src/lib/decade.facade");
+  CHECK(strip_build_hash("dist/server.deeaccdc") == "dist/server");
+  CHECK(strip_build_hash("1234567") == "1234567");
 }
 
 TEST_CASE("extract: stack_trace field first, then message, then exception fields",
