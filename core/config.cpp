@@ -118,8 +118,9 @@ std::vector<config_key> make_keys() {
        "the previous 60 minutes ..."},
       {"clustering.spike_minimum", k::integer, "50", 1, 100000000, "",
        "... and has at least this many records."},
-      {"clustering.top_frames", k::integer, "5", 1, 50, "",
-       "In-app frames of the root cause that enter a level-1 fingerprint."},
+      {"clustering.top_frames", k::integer, "50", 1, 200, "",
+       "At most this many in-app frames of the root cause's call path (recursion collapsed) make "
+       "a level-1 fingerprint; with no in-app frame, the top 5 frames."},
       {"clustering.miner_similarity_percent", k::integer, "50", 1, 100, "",
        "Level 3: a message joins a template when at least this share (%) of its tokens agree."},
       {"clustering.trace_cache_entries", k::integer, "2048", 0, 1000000, "",

@@ -89,7 +89,7 @@ struct luffy_config {
     int64_t samples = 5;
     int64_t spike_multiplier = 5;
     int64_t spike_minimum = 50;
-    int64_t top_frames = 5;
+    int64_t top_frames = 50;
     int64_t miner_similarity_percent = 50;
     int64_t trace_cache_entries = 2048;
     std::string in_app_prefixes;      // comma-separated

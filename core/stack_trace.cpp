@@ -371,6 +371,11 @@ std::string reduce_path(std::string_view path) {
       ++first;
     }
   }
+  // A checkout named like the package it holds (`/workspace/billing/billing/x.py`, the usual
+  // Python layout) is the same code as the package deployed alone (`/app/billing/x.py`).
+  if (first + 2 < segs.size() && !segs[first].empty() && segs[first] == segs[first + 1]) {
+    ++first;
+  }
   std::string out;
   for (size_t i = first; i < segs.size(); ++i) {
     if (!out.empty()) {

@@ -33,16 +33,19 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--dir", required=True)
     ap.add_argument("--seed", type=int, default=20261204)
+    ap.add_argument("--generator", default="drift_corpus.py",
+                    help="corpus generator in tests/grouping (drift_corpus.py, fleet_corpus.py)")
     ap.add_argument("--top-frames", type=int, default=0)
     ap.add_argument("--min-ga", type=float, default=0.95)
     ap.add_argument("--min-f1", type=float, default=0.95)
     ap.add_argument("--min-trace-ga", type=float, default=0.99)
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    corpus = os.path.join(args.dir, "drift_corpus.jsonl")
-    subprocess.run([sys.executable, os.path.join(HERE, "drift_corpus.py"), "--seed", str(args.seed),
+    name = os.path.splitext(args.generator)[0]
+    corpus = os.path.join(args.dir, name + ".jsonl")
+    subprocess.run([sys.executable, os.path.join(HERE, args.generator), "--seed", str(args.seed),
                     "--out", corpus], check=True)
-    traces = os.path.join(args.dir, "drift_corpus.traces.jsonl")
+    traces = os.path.join(args.dir, name + ".traces.jsonl")
     with open(corpus, encoding="utf-8") as src, open(traces, "w", encoding="utf-8") as dst:
         for line in src:
             if line.strip() and not json.loads(line)["label"].startswith("plain/"):

@@ -399,7 +399,9 @@ def problems():
     P = []
 
     def add(service, lang, name, **kw):
-        kw.update(service=service, lang=lang, label=f"{service}/{name}")
+        # "plain/..." labels mark trace-less records (level 3), as in drift_corpus.py
+        label = f"plain/{service}/{name}" if lang == "plain" else f"{service}/{name}"
+        kw.update(service=service, lang=lang, label=label)
         P.append(kw)
 
     # Java: orders, inventory
