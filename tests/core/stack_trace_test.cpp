@@ -26,6 +26,10 @@ TEST_CASE("text helpers: reduce_path and parse_header", "[stack_trace]") {
   // The project directory is the host's, whatever its name: every host gives the same path.
   CHECK(reduce_path("/home/alice/proj/billing/a.py") == "billing/a.py");
   CHECK(reduce_path("/home/deploy/shop/shop/views.py") == "shop/views.py");
+  // a checkout named like its package is the package deployed alone
+  CHECK(reduce_path("/workspace/billing/billing/settings.py") == "billing/settings.py");
+  CHECK(reduce_path("/app/billing/settings.py") == "billing/settings.py");
+  CHECK(reduce_path("/workspace/billing/billing") == "billing/billing");
   CHECK(reduce_path("/app/shop/views.py") == "shop/views.py");
   CHECK(reduce_path("/srv/shop-api/shop/views.py") == "shop/views.py");
   CHECK(reduce_path("/usr/src/app/shop/views.py") == "shop/views.py");
