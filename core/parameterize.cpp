@@ -425,6 +425,34 @@ bool is_hostname(std::string_view t) {
   return labels >= 3 && variable_label;
 }
 
+// Extensions of files that programs name in their logs (executables, libraries, sources, data).
+constexpr std::array<std::string_view, 44> k_file_extensions = {
+    "exe",        "dll", "so",   "dylib",  "jar", "war",  "class", "py",   "js",  "mjs",  "ts",
+    "go",         "rb",  "java", "c",      "cc",  "cpp",  "h",     "hpp",  "cs",  "php",  "sh",
+    "log",        "txt", "csv",  "json",   "xml", "yaml", "yml",   "toml", "ini", "cfg",  "conf",
+    "properties", "sql", "db",   "sqlite", "zip", "gz",   "tgz",   "tar",  "pdf", "html", "lock",
+};
+
+// A bare file name: name.ext with a known extension ("chrome.exe", "app.log", "x_1.tar.gz").
+bool is_file_name(std::string_view t) {
+  const size_t dot = t.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || !is_word(t[0])) {
+    return false;
+  }
+  for (char c : t) {
+    if (!(is_word(c) || c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  const std::string_view ext = t.substr(dot + 1);
+  for (std::string_view e : k_file_extensions) {
+    if (ext == e) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // NAME/x[.y] with an upper-case NAME: HTTP/1.1, HTTP/2, TLS/1.3.
 bool is_protocol_version(std::string_view t) {
   const size_t slash = t.find('/');
@@ -513,6 +541,9 @@ std::optional<std::string> match_whole(std::string_view t) {
   }
   if (dot && is_hostname(t)) {
     return "<host>";
+  }
+  if (dot && is_file_name(t)) {
+    return "<file>";
   }
   return std::nullopt;
 }
@@ -721,6 +752,97 @@ void settle_token(std::string& out, size_t start, std::string_view input_token) 
   out += cur;
 }
 
+constexpr std::array<std::string_view, 12> k_months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<std::string_view, 12> k_month_names = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
+constexpr std::array<std::string_view, 7> k_weekdays = {"Mon", "Tue", "Wed", "Thu",
+                                                        "Fri", "Sat", "Sun"};
+constexpr std::array<std::string_view, 7> k_weekday_names = {
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+
+// "Jun", "JUN", "June" (and "Sept"): a capitalised or upper-case name from the lists.
+template <size_t N, size_t M>
+bool is_calendar_word(std::string_view w, const std::array<std::string_view, N>& abbrev,
+                      const std::array<std::string_view, M>& full) {
+  if (w.size() < 3 || !is_upper(w[0])) {
+    return false;
+  }
+  const auto same = [](std::string_view a, std::string_view b, bool upper_case) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      const char want = upper_case && is_lower(b[i]) ? static_cast<char>(b[i] - 'a' + 'A') : b[i];
+      if (a[i] != want) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const bool upper_case = w.size() > 1 && is_upper(w[1]);
+  for (std::string_view x : abbrev) {
+    if (same(w, x, upper_case)) {
+      return true;
+    }
+  }
+  for (std::string_view x : full) {
+    if (same(w, x, upper_case)) {
+      return true;
+    }
+  }
+  return same(w, "Sept", upper_case);
+}
+
+// The token without leading brackets/quotes and trailing punctuation: [b, e).
+std::pair<size_t, size_t> calendar_core(std::string_view tok) {
+  size_t b = 0;
+  size_t e = tok.size();
+  while (b < e && (tok[b] == '[' || tok[b] == '(' || tok[b] == '"' || tok[b] == '\'')) {
+    ++b;
+  }
+  while (e > b && (tok[e - 1] == ',' || tok[e - 1] == '.' || tok[e - 1] == ']' ||
+                   tok[e - 1] == ')' || tok[e - 1] == ':')) {
+    --e;
+  }
+  return {b, e};
+}
+
+// A token that starts like a day, a year or a time ("14", "04:47:44", "-7" would be a number), in
+// raw or parameterised form: the next token after a month or weekday name.
+bool starts_like_date_part(std::string_view t) {
+  size_t b = 0;
+  while (b < t.size() && (t[b] == '[' || t[b] == '(' || t[b] == '"' || t[b] == '\'' ||
+                          t[b] == '-' || t[b] == '+')) {
+    ++b;
+  }
+  t.remove_prefix(b);
+  return (!t.empty() && is_digit(t[0])) || t.starts_with("<num>") || t.starts_with("<time>") ||
+         t.starts_with("<date>") || t.starts_with("<timestamp>");
+}
+
+// Month and weekday names that are part of a date: a month name followed by a day, year or time
+// ("Jun 14 15:16:01" -> "<month> <num> <time>"), a weekday name followed by a month name or a
+// day ("Sun Dec 04" -> "<weekday> <month> <num>"). `next` is the following token (may be empty).
+std::optional<std::string_view> calendar_placeholder(std::string_view word, std::string_view next) {
+  if (is_calendar_word(word, k_months, k_month_names)) {
+    if (starts_like_date_part(next)) {
+      return "<month>";
+    }
+    return std::nullopt;
+  }
+  if (is_calendar_word(word, k_weekdays, k_weekday_names)) {
+    const auto [b, e] = calendar_core(next);
+    const std::string_view n = next.substr(b, e - b);
+    if (n == "<month>" || is_calendar_word(n, k_months, k_month_names) ||
+        starts_like_date_part(next)) {
+      return "<weekday>";
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -766,6 +888,27 @@ std::string parameterize(std::string_view s) {
       ++j;
     }
     const std::string_view tok = s.substr(i, j - i);
+    // A month or weekday name in a date: decided on the next token as written
+    {
+      const auto [b, e] = calendar_core(tok);
+      if (e - b >= 3 && e - b <= 9 && is_upper(tok[b])) {
+        size_t k = j;
+        while (k < s.size() && is_space(s[k])) {
+          ++k;
+        }
+        size_t l = k;
+        while (l < s.size() && !is_space(s[l])) {
+          ++l;
+        }
+        if (auto p = calendar_placeholder(tok.substr(b, e - b), s.substr(k, l - k))) {
+          out.append(tok.substr(0, b));
+          out += *p;
+          out.append(tok.substr(e));
+          i = j;
+          continue;
+        }
+      }
+    }
     // name="quoted value with spaces"
     if (const size_t eq = quoted_value_at(tok); eq != std::string_view::npos) {
       const size_t close = s.find(tok[eq + 1], i + eq + 2);

@@ -1,6 +1,7 @@
 #include "core/template_miner.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace luffy {
 
@@ -8,36 +9,240 @@ namespace {
 
 constexpr std::string_view k_wildcard = "<*>";
 
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Letters of `t` outside placeholders ("<num>", "<*>"), how many digits, the longest digit run.
+struct token_shape {
+  bool has_placeholder = false;
+  bool has_letter = false;
+  size_t digits = 0;
+  size_t longest_digit_run = 0;
+};
+
+token_shape shape_of(std::string_view t) {
+  token_shape s;
+  size_t run = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '<') {
+      const size_t close = t.find('>', i + 1);
+      if (close != std::string_view::npos && close > i + 1 &&
+          std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                      t.begin() + static_cast<std::ptrdiff_t>(close),
+                      [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
+        s.has_placeholder = true;
+        i = close;
+        run = 0;
+        continue;
+      }
+    }
+    if (is_digit(c)) {
+      ++s.digits;
+      s.longest_digit_run = std::max(s.longest_digit_run, ++run);
+      continue;
+    }
+    run = 0;
+    s.has_letter = s.has_letter || is_alpha(c);
+  }
+  return s;
+}
+
+// A pure value: a placeholder or digits and no letters outside placeholders ("<num>",
+// "<ip>:<port>", "(<num>", "*64", "[<num>]", "12:30").
+bool is_pure_value(std::string_view t) {
+  const token_shape s = shape_of(t);
+  return (s.has_placeholder || s.digits > 0) && !s.has_letter;
+}
+
+// The token without surrounding brackets, quotes and trailing punctuation.
+std::string_view core_of(std::string_view t) {
+  size_t b = 0;
+  size_t e = t.size();
+  const auto opener = [](char c) {
+    return c == '(' || c == '[' || c == '{' || c == '"' || c == '\'';
+  };
+  const auto closer = [](char c) {
+    return c == ')' || c == ']' || c == '}' || c == '"' || c == '\'' || c == ',' || c == ';' ||
+           c == ':' || c == '.' || c == '!' || c == '?';
+  };
+  while (b < e && opener(t[b])) {
+    ++b;
+  }
+  while (e > b && closer(t[e - 1])) {
+    --e;
+  }
+  return t.substr(b, e - b);
+}
+
+// Units that complete a number written before them ("12 KB", "<1 sec"): part of the value.
+constexpr std::array<std::string_view, 30> k_units = {
+    "b",       "kb",  "mb",   "gb",     "tb",      "kib", "mib", "gib", "tib",  "byte",
+    "bytes",   "k",   "m",    "ms",     "us",      "ns",  "s",   "sec", "secs", "second",
+    "seconds", "min", "mins", "minute", "minutes", "h",   "hr",  "hrs", "hour", "hours"};
+
+bool is_unit(std::string_view t) {
+  const std::string_view c = core_of(t);
+  if (c.empty() || c.size() > 7) {
+    return false;
+  }
+  for (std::string_view u : k_units) {
+    if (u.size() == c.size() &&
+        std::equal(u.begin(), u.end(), c.begin(), [](char a, char b) { return a == lower(b); })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Splits on whitespace; a run of adjacent values (and the units that follow a value) is one
+// token, joined by single spaces: "<num> bytes (<num> KB)", "<month> <num> <time>". "<*>" always
+// stands alone, so a template reads back into the tokens it was made of.
 std::vector<std::string> tokenize(std::string_view s) {
   std::vector<std::string> out;
+  bool in_run = false;  // the last token is a value run that may grow
   size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) {
+    while (i < s.size() && is_space(s[i])) {
       ++i;
     }
     size_t j = i;
-    while (j < s.size() && !(s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) {
+    while (j < s.size() && !is_space(s[j])) {
       ++j;
     }
-    if (j > i) {
-      out.emplace_back(s.substr(i, j - i));
+    if (j == i) {
+      break;
     }
+    const std::string_view t = s.substr(i, j - i);
     i = j;
+    if (t == k_wildcard) {
+      out.emplace_back(t);
+      in_run = false;
+      continue;
+    }
+    const bool value = is_pure_value(t);
+    if (in_run && (value || is_unit(t))) {
+      out.back() += ' ';
+      out.back() += t;
+      continue;
+    }
+    out.emplace_back(t);
+    in_run = value;
   }
   return out;
 }
 
 // Tokens that are probably variable route through the wildcard branch.
-bool is_variable(std::string_view t) {
-  if (t.find('<') != std::string_view::npos) {
-    return true;
-  }
-  for (char c : t) {
-    if (c >= '0' && c <= '9') {
+bool routes_as_variable(std::string_view t) {
+  const token_shape s = shape_of(t);
+  return s.has_placeholder || s.digits > 0;
+}
+
+// Closed-class English words (and negations): never a variable, and a word right after one of
+// them is a verb or a noun of the sentence, not a name ("could not open", "failed to save").
+constexpr std::array<std::string_view, 40> k_function_words = {
+    "a",      "an",    "the",  "this",  "that",  "these", "those", "no",     "not",  "never",
+    "cannot", "can't", "can",  "could", "will",  "would", "shall", "should", "must", "may",
+    "to",     "be",    "been", "being", "is",    "are",   "was",   "were",   "has",  "have",
+    "had",    "do",    "does", "did",   "don't", "and",   "or",    "nor",    "but",  "unable"};
+
+bool equal_ci(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool is_function_word(std::string_view t) {
+  const std::string_view c = core_of(t);
+  for (std::string_view w : k_function_words) {
+    if (equal_ci(c, w)) {
       return true;
     }
   }
   return false;
+}
+
+// Nouns whose next word is the name of the thing ("user alice", "customer bob", "region emea").
+constexpr std::array<std::string_view, 10> k_naming_nouns = {
+    "user",  "username", "customer", "tenant", "account",
+    "owner", "member",   "region",   "login",  "principal"};
+
+bool is_naming_noun(std::string_view t) {
+  std::string_view c = t;
+  while (!c.empty() && (c.back() == ':' || c.back() == '=')) {
+    c.remove_suffix(1);
+  }
+  for (std::string_view w : k_naming_nouns) {
+    if (equal_ci(c, w)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A verb form (participle) is what happened, not a name: "VM Started" / "VM Stopped".
+bool is_verb_form(std::string_view t) {
+  const std::string_view c = core_of(t);
+  return (c.size() > 3 && (c.ends_with("ed") || c.ends_with("ED"))) ||
+         (c.size() > 4 && (c.ends_with("ing") || c.ends_with("ING")));
+}
+
+// The letters of a token with every digit run collapsed: "dn228" and "dn31" share "dn0".
+std::string skeleton(std::string_view t) {
+  std::string out;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (is_digit(t[i])) {
+      if (out.empty() || out.back() != '0') {
+        out += '0';
+      }
+    } else {
+      out += t[i];
+    }
+  }
+  return out;
+}
+
+// Two different tokens at one position: does the difference itself show a variable?
+bool differ_like_values(std::string_view a, std::string_view b) {
+  const token_shape sa = shape_of(a);
+  const token_shape sb = shape_of(b);
+  // A pure value on either side ("<num>", "12", "<ip>:<port>"), or an identifier with a digit run
+  // of 2+ ("dn228", "R02-M1-N0").
+  if ((sa.has_placeholder || sa.digits > 0) && !sa.has_letter) {
+    return true;
+  }
+  if ((sb.has_placeholder || sb.digits > 0) && !sb.has_letter) {
+    return true;
+  }
+  if (sa.longest_digit_run >= 2 || sb.longest_digit_run >= 2) {
+    return true;
+  }
+  // The same word around different numbers or placeholders ("u0" / "u12", "node-<num>" / "node-7").
+  return (sa.digits > 0 || sb.digits > 0 || sa.has_placeholder || sb.has_placeholder) &&
+         skeleton(a) == skeleton(b);
+}
+
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> out;
+  size_t j = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || is_space(s[i])) {
+      if (i > j) {
+        out.emplace_back(s.substr(j, i - j));
+      }
+      j = i + 1;
+    }
+  }
+  return out;
 }
 
 std::string join(const std::vector<std::string>& tokens) {
@@ -56,13 +261,15 @@ std::string join(const std::vector<std::string>& tokens) {
 struct template_miner::node {
   // std::map: ordered, so iteration (and thus behaviour) never depends on hashing.
   std::map<std::string, std::unique_ptr<node>, std::less<>> children;
-  std::vector<size_t> groups;  // leaf only: indexes into groups_, oldest first
+  std::vector<size_t> groups;  // leaf only: indexes into groups_, most recently used first
 };
 
-template_miner::template_miner(double similarity_threshold, size_t max_children, size_t depth)
+template_miner::template_miner(double similarity_threshold, size_t max_children, size_t depth,
+                               size_t max_compared)
     : threshold_(similarity_threshold),
       max_children_(max_children < 2 ? 2 : max_children),
       depth_(depth),
+      max_compared_(max_compared < 1 ? 1 : max_compared),
       root_(std::make_unique<node>()) {}
 
 template_miner::~template_miner() = default;
@@ -75,7 +282,7 @@ template_miner::node* template_miner::leaf_for(const std::vector<std::string>& t
   std::vector<std::string> path;
   path.push_back("#" + std::to_string(tokens.size()));
   for (size_t i = 0; i < depth_ && i < tokens.size(); ++i) {
-    path.push_back(is_variable(tokens[i]) ? std::string(k_wildcard) : tokens[i]);
+    path.push_back(routes_as_variable(tokens[i]) ? std::string(k_wildcard) : tokens[i]);
   }
   for (std::string& key : path) {
     auto it = cur->children.find(key);
@@ -94,71 +301,188 @@ template_miner::node* template_miner::leaf_for(const std::vector<std::string>& t
   return cur;
 }
 
+void template_miner::index_text(const std::string& text, size_t group_index) {
+  exact_.emplace(text, group_index);  // the first group with a text keeps it
+}
+
+void template_miner::touch(node* leaf, size_t group_index) {
+  auto& v = leaf->groups;
+  auto it = std::find(v.begin(), v.end(), group_index);
+  if (it == v.end()) {
+    v.insert(v.begin(), group_index);
+  } else if (it != v.begin()) {
+    std::rotate(v.begin(), it, it + 1);
+  }
+}
+
 bool template_miner::restore(std::string_view anchor, std::string_view template_text,
                              uint64_t ordinal) {
+  const std::vector<std::string> anchor_tokens = tokenize(anchor);
   std::vector<std::string> tokens = tokenize(template_text);
-  if (tokens.size() != tokenize(anchor).size()) {
-    return false;
+  if (tokens.size() != anchor_tokens.size()) {
+    // A template saved by an earlier tokeniser (one token per word) can read back differently;
+    // its group then restarts from its anchor. Different word counts never came from a miner.
+    if (split_words(template_text).size() != split_words(anchor).size()) {
+      return false;
+    }
+    tokens = anchor_tokens;
   }
-  // Routed by the current template: a generalised leading token lives in the wildcard branch.
   node* leaf = leaf_for(tokens);
-  groups_.push_back(group{std::move(tokens), 0, std::string(anchor), ordinal});
-  leaf->groups.push_back(groups_.size() - 1);
+  const size_t gi = groups_.size();
+  groups_.push_back(group{tokens, 0, std::string(anchor), ordinal, {}});
+  leaf->groups.insert(leaf->groups.begin(), gi);
+  index_text(join(anchor_tokens), gi);
+  index_text(join(tokens), gi);
+  index_text(join(split_words(template_text)), gi);  // the saved text as written
   next_ordinal_ = std::max(next_ordinal_, ordinal + 1);
   return true;
 }
 
-template_miner::match template_miner::add(std::string_view message) {
-  const std::vector<std::string> tokens = tokenize(message);
-  node* cur = leaf_for(tokens);
+template_miner::match template_miner::result_for(size_t gi, std::string previous) const {
+  const group& g = groups_[gi];
+  match m;
+  m.template_text = join(g.tokens);
+  m.group_id = gi;
+  m.previous_template = std::move(previous);
+  m.anchor = g.anchor;
+  m.ordinal = g.ordinal;
+  return m;
+}
 
-  // Most similar group in the leaf; ties keep the oldest.
-  size_t best = groups_.size();
-  double best_sim = -1.0;
-  for (size_t gi : cur->groups) {
-    const group& g = groups_[gi];
-    size_t equal = 0;
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      if (g.tokens[i] == tokens[i] && g.tokens[i] != k_wildcard) {
-        ++equal;
-      }
-    }
-    const double sim =
-        tokens.empty() ? 1.0 : static_cast<double>(equal) / static_cast<double>(tokens.size());
-    if (sim > best_sim) {
-      best_sim = sim;
-      best = gi;
+template_miner::match template_miner::add(std::string_view message, bool may_create) {
+  const std::vector<std::string> tokens = tokenize(message);
+  const std::string text = join(tokens);
+
+  // A message equal to a group's anchor or (restored) template belongs to that group.
+  if (auto it = exact_.find(text); it != exact_.end()) {
+    group& g = groups_[it->second];
+    if (g.tokens.size() == tokens.size()) {
+      ++g.count;
+      touch(leaf_for(g.tokens), it->second);
+      return result_for(it->second, {});
     }
   }
 
-  match m;
+  node* cur = leaf_for(tokens);
+  const size_t n = tokens.size();
+
+  // Per candidate: every differing position must be explained (a wildcard, a value-like
+  // difference, a naming slot, or a position with variable evidence); the best explained group
+  // with the highest share of equal tokens wins, ties to the lowest ordinal.
+  size_t best = groups_.size();
+  double best_sim = -1.0;
+  std::vector<std::pair<size_t, size_t>> near_misses;  // (group, position) of one plain conflict
+  const size_t limit = std::min(cur->groups.size(), max_compared_);
+  for (size_t k = 0; k < limit; ++k) {
+    const size_t gi = cur->groups[k];
+    const group& g = groups_[gi];
+    size_t equal = 0;
+    size_t conflicts = 0;
+    size_t conflict_at = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& t = g.tokens[i];
+      if (t == tokens[i]) {
+        equal += t != k_wildcard ? 1 : 0;
+        continue;
+      }
+      if (t == k_wildcard || differ_like_values(t, tokens[i])) {
+        continue;
+      }
+      // Two plain words. A name right after a naming noun ("customer alice" / "customer bob") is
+      // a variable unless either word is a function word or a verb form.
+      const bool naming = i > 0 && g.tokens[i - 1] == tokens[i - 1] &&
+                          is_naming_noun(tokens[i - 1]) && !is_function_word(t) &&
+                          !is_function_word(tokens[i]) && !is_verb_form(t) &&
+                          !is_verb_form(tokens[i]);
+      if (naming) {
+        continue;
+      }
+      // Several distinct words already seen at this position while the rest matched.
+      if (evidence_at(g, i, tokens[i])) {
+        continue;
+      }
+      ++conflicts;
+      conflict_at = i;
+    }
+    const double sim = n == 0 ? 1.0 : static_cast<double>(equal) / static_cast<double>(n);
+    if (conflicts == 0) {
+      if (sim > best_sim || (sim == best_sim && g.ordinal < groups_[best].ordinal)) {
+        best_sim = sim;
+        best = gi;
+      }
+    } else if (conflicts == 1 && sim >= threshold_) {
+      near_misses.emplace_back(gi, conflict_at);
+    }
+  }
+
   if (best < groups_.size() && best_sim >= threshold_) {
     group& g = groups_[best];
-    bool changed = false;
-    for (size_t i = 0; i < tokens.size(); ++i) {
+    std::string previous;
+    for (size_t i = 0; i < n; ++i) {
       if (g.tokens[i] != tokens[i] && g.tokens[i] != k_wildcard) {
-        if (!changed) {
-          m.previous_template = join(g.tokens);
+        if (previous.empty()) {
+          previous = join(g.tokens);
         }
         g.tokens[i] = std::string(k_wildcard);
-        changed = true;
       }
     }
     ++g.count;
-    m.template_text = join(g.tokens);
-    m.group_id = best;
-    m.anchor = g.anchor;
-    m.ordinal = g.ordinal;
+    if (!previous.empty()) {
+      index_text(join(g.tokens), best);
+    }
+    touch(cur, best);
+    return result_for(best, std::move(previous));
+  }
+  if (!may_create) {
+    match m;
+    m.overflow = true;
     return m;
   }
-  m.template_text = join(tokens);
-  groups_.push_back(group{tokens, 1, m.template_text, next_ordinal_++});
-  cur->groups.push_back(groups_.size() - 1);
+  // Remember the words that missed a group by one position: evidence for later messages.
+  for (const auto& [gi, pos] : near_misses) {
+    note_value(groups_[gi], pos, tokens[pos]);
+  }
+  const size_t gi = groups_.size();
+  groups_.push_back(group{tokens, 1, text, next_ordinal_++, {}});
+  cur->groups.insert(cur->groups.begin(), gi);
+  index_text(text, gi);
+  match m = result_for(gi, {});
   m.is_new = true;
-  m.group_id = groups_.size() - 1;
-  m.anchor = m.template_text;
-  m.ordinal = groups_.back().ordinal;
   return m;
+}
+
+// A position has variable evidence when, besides the template's own word, at least
+// k_evidence_values - 1 other distinct words were seen there while the rest of the template
+// matched; `word` must not be a function word.
+bool template_miner::evidence_at(const group& g, size_t pos, const std::string& word) const {
+  if (is_function_word(word) || is_function_word(g.tokens[pos])) {
+    return false;
+  }
+  for (const auto& [p, values] : g.seen) {
+    if (p == pos) {
+      size_t distinct = values.size();
+      if (std::find(values.begin(), values.end(), word) == values.end()) {
+        ++distinct;
+      }
+      return distinct + 1 >= k_evidence_values;
+    }
+  }
+  return false;
+}
+
+void template_miner::note_value(group& g, size_t pos, const std::string& word) {
+  for (auto& [p, values] : g.seen) {
+    if (p == pos) {
+      if (values.size() < k_evidence_values &&
+          std::find(values.begin(), values.end(), word) == values.end()) {
+        values.push_back(word);
+      }
+      return;
+    }
+  }
+  if (g.seen.size() < 4) {
+    g.seen.push_back({pos, {word}});
+  }
 }
 
 }  // namespace luffy
