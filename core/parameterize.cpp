@@ -393,6 +393,7 @@ constexpr std::array<std::string_view, 34> k_tlds = {
 bool is_hostname(std::string_view t) {
   size_t labels = 0;
   bool variable_label = false;
+  bool upper = false;  // DNS names are case-insensitive: upper case only before a known TLD
   size_t start = 0;
   std::string_view last;
   while (start <= t.size()) {
@@ -405,9 +406,10 @@ bool is_hostname(std::string_view t) {
       return false;
     }
     for (char c : label) {
-      if (!(is_lower(c) || is_digit(c) || c == '-')) {
+      if (!(is_lower(c) || is_digit(c) || c == '-' || is_upper(c))) {
         return false;
       }
+      upper = upper || is_upper(c);
       variable_label = variable_label || is_digit(c) || c == '-';
     }
     ++labels;
@@ -422,7 +424,7 @@ bool is_hostname(std::string_view t) {
       return true;
     }
   }
-  return labels >= 3 && variable_label;
+  return labels >= 3 && variable_label && !upper;
 }
 
 // Extensions of files that programs name in their logs (executables, libraries, sources, data).

@@ -62,7 +62,11 @@ token_shape shape_of(std::string_view t) {
 // "<ip>:<port>", "(<num>", "*64", "[<num>]", "12:30").
 bool is_pure_value(std::string_view t) {
   const token_shape s = shape_of(t);
-  return (s.has_placeholder || s.digits > 0) && !s.has_letter;
+  if ((s.has_placeholder || s.digits > 0) && !s.has_letter) {
+    return true;
+  }
+  // An empty value: "()", "[]", "''", "\"\"".
+  return t == "()" || t == "[]" || t == "{}" || t == "''" || t == "\"\"";
 }
 
 // The token without surrounding brackets, quotes and trailing punctuation.
@@ -196,13 +200,25 @@ bool is_verb_form(std::string_view t) {
          (c.size() > 4 && (c.ends_with("ing") || c.ends_with("ING")));
 }
 
-// The letters of a token with every digit run collapsed: "dn228" and "dn31" share "dn0".
+// A token with every digit run and placeholder collapsed to '#': "dn228" and "dn31" share "dn#",
+// "rhost=<ip>" and "rhost=<host>" share "rhost=#".
 std::string skeleton(std::string_view t) {
   std::string out;
   for (size_t i = 0; i < t.size(); ++i) {
-    if (is_digit(t[i])) {
-      if (out.empty() || out.back() != '0') {
-        out += '0';
+    bool variable = is_digit(t[i]);
+    if (t[i] == '<') {
+      const size_t close = t.find('>', i + 1);
+      if (close != std::string_view::npos && close > i + 1 &&
+          std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                      t.begin() + static_cast<std::ptrdiff_t>(close),
+                      [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
+        variable = true;
+        i = close;
+      }
+    }
+    if (variable) {
+      if (out.empty() || out.back() != '#') {
+        out += '#';
       }
     } else {
       out += t[i];
@@ -213,16 +229,13 @@ std::string skeleton(std::string_view t) {
 
 // Two different tokens at one position: does the difference itself show a variable?
 bool differ_like_values(std::string_view a, std::string_view b) {
+  // A value (run) on either side ("<num>", "12", "<ip>:<port>", "<num> bytes (<num> KB)").
+  if (is_pure_value(a.substr(0, a.find(' '))) || is_pure_value(b.substr(0, b.find(' ')))) {
+    return true;
+  }
+  // An identifier with a digit run of 2+ ("dn228", "R02-M1-N0").
   const token_shape sa = shape_of(a);
   const token_shape sb = shape_of(b);
-  // A pure value on either side ("<num>", "12", "<ip>:<port>"), or an identifier with a digit run
-  // of 2+ ("dn228", "R02-M1-N0").
-  if ((sa.has_placeholder || sa.digits > 0) && !sa.has_letter) {
-    return true;
-  }
-  if ((sb.has_placeholder || sb.digits > 0) && !sb.has_letter) {
-    return true;
-  }
   if (sa.longest_digit_run >= 2 || sb.longest_digit_run >= 2) {
     return true;
   }
@@ -356,11 +369,9 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
   // A message equal to a group's anchor or (restored) template belongs to that group.
   if (auto it = exact_.find(text); it != exact_.end()) {
     group& g = groups_[it->second];
-    if (g.tokens.size() == tokens.size()) {
-      ++g.count;
-      touch(leaf_for(g.tokens), it->second);
-      return result_for(it->second, {});
-    }
+    ++g.count;
+    touch(leaf_for(g.tokens), it->second);
+    return result_for(it->second, {});
   }
 
   node* cur = leaf_for(tokens);
@@ -455,7 +466,8 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
 // k_evidence_values - 1 other distinct words were seen there while the rest of the template
 // matched; `word` must not be a function word.
 bool template_miner::evidence_at(const group& g, size_t pos, const std::string& word) const {
-  if (is_function_word(word) || is_function_word(g.tokens[pos])) {
+  if (is_function_word(word) || is_function_word(g.tokens[pos]) || is_verb_form(word) ||
+      is_verb_form(g.tokens[pos])) {
     return false;
   }
   for (const auto& [p, values] : g.seen) {
