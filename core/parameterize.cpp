@@ -845,6 +845,47 @@ std::optional<std::string_view> calendar_placeholder(std::string_view word, std:
   return std::nullopt;
 }
 
+// A syslog (RFC 3164) header at the start of a message: "Jun 14 15:16:01 HOST tag[pid]: ...".
+// Returns the byte range of HOST (which names the machine, a variable), or {npos, npos}. Reads
+// raw and parameterised forms alike ("<month> <num> <time> <host> sshd[<num>]:"), so a second
+// pass finds the same header.
+std::pair<size_t, size_t> syslog_host(std::string_view s) {
+  constexpr std::pair<size_t, size_t> none{std::string_view::npos, std::string_view::npos};
+  std::array<std::pair<size_t, size_t>, 5> tok{};
+  size_t i = 0;
+  for (auto& t : tok) {
+    while (i < s.size() && is_space(s[i])) {
+      ++i;
+    }
+    const size_t b = i;
+    while (i < s.size() && !is_space(s[i])) {
+      ++i;
+    }
+    if (i == b) {
+      return none;
+    }
+    t = {b, i};
+  }
+  const auto at = [&](size_t k) { return s.substr(tok[k].first, tok[k].second - tok[k].first); };
+  const std::string_view month = at(0);
+  const std::string_view day = at(1);
+  const std::string_view time = at(2);
+  const std::string_view tag = at(4);
+  if (!(month == "<month>" || is_calendar_word(month, k_months, k_month_names))) {
+    return none;
+  }
+  if (!(day == "<num>" || (day.size() <= 2 && all_of(day, is_digit)))) {
+    return none;
+  }
+  if (!(time == "<time>" || (!time.empty() && time_end(time, 0) == time.size()))) {
+    return none;
+  }
+  if (tag.size() < 2 || tag.back() != ':' || !is_alpha(tag[0])) {
+    return none;
+  }
+  return tok[3];
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -863,9 +904,17 @@ std::string parameterize(std::string_view s) {
       out_start = none;
     }
   };
+  const auto [host_begin, host_end] = syslog_host(s);
   size_t i = 0;
   while (i < s.size()) {
     const char c = s[i];
+    if (i == host_begin) {
+      out_start = out.size();
+      in_start = i;
+      out += "<host>";
+      i = host_end;
+      continue;
+    }
     if (is_space(c)) {
       settle(i);
       out += c;

@@ -193,6 +193,16 @@ bool is_naming_noun(std::string_view t) {
   return false;
 }
 
+// "user=root" / "user=uucp", "user:alice" / "user:bob": a naming key with two values.
+bool naming_pair(std::string_view a, std::string_view b) {
+  const size_t k = a.find_first_of("=:");
+  if (k == std::string_view::npos || k == 0 || k + 1 >= a.size() || b.size() <= k + 1 ||
+      a.substr(0, k + 1) != b.substr(0, k + 1)) {
+    return false;
+  }
+  return is_naming_noun(a.substr(0, k));
+}
+
 // A verb form (participle) is what happened, not a name: "VM Started" / "VM Stopped".
 bool is_verb_form(std::string_view t) {
   const std::string_view c = core_of(t);
@@ -227,6 +237,44 @@ std::string skeleton(std::string_view t) {
   return out;
 }
 
+bool is_alnum(char c) {
+  return is_alpha(c) || is_digit(c);
+}
+
+// A token cut into alternating alphanumeric parts (placeholders included) and punctuation runs.
+std::vector<std::string_view> parts_of(std::string_view t) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < t.size()) {
+    size_t j = i;
+    const auto word_at = [&](size_t k) -> size_t {  // length of a placeholder or alnum char at k
+      if (t[k] == '<') {
+        const size_t close = t.find('>', k + 1);
+        if (close != std::string_view::npos && close > k + 1 &&
+            std::all_of(t.begin() + static_cast<std::ptrdiff_t>(k) + 1,
+                        t.begin() + static_cast<std::ptrdiff_t>(close),
+                        [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
+          return close - k + 1;
+        }
+        return 0;
+      }
+      return is_alnum(t[k]) ? 1 : 0;
+    };
+    if (word_at(i) > 0) {
+      while (j < t.size() && word_at(j) > 0) {
+        j += word_at(j);
+      }
+    } else {
+      while (j < t.size() && word_at(j) == 0) {
+        ++j;
+      }
+    }
+    out.push_back(t.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
 // Two different tokens at one position: does the difference itself show a variable?
 bool differ_like_values(std::string_view a, std::string_view b) {
   // A value (run) on either side ("<num>", "12", "<ip>:<port>", "<num> bytes (<num> KB)").
@@ -240,8 +288,36 @@ bool differ_like_values(std::string_view a, std::string_view b) {
     return true;
   }
   // The same word around different numbers or placeholders ("u0" / "u12", "node-<num>" / "node-7").
-  return (sa.digits > 0 || sb.digits > 0 || sa.has_placeholder || sb.has_placeholder) &&
-         skeleton(a) == skeleton(b);
+  if ((sa.digits > 0 || sb.digits > 0 || sa.has_placeholder || sb.has_placeholder) &&
+      skeleton(a) == skeleton(b)) {
+    return true;
+  }
+  // The same punctuation around alphanumeric parts, and every part that differs holds a digit or a
+  // placeholder on both sides: numbered names ("[Thunderbird_A8]" / "[Thunderbird_B8]",
+  // "(eadmin1)" / "(badmin1)").
+  const std::vector<std::string_view> pa = parts_of(a);
+  const std::vector<std::string_view> pb = parts_of(b);
+  if (pa.size() != pb.size()) {
+    return false;
+  }
+  bool differs = false;
+  for (size_t k = 0; k < pa.size(); ++k) {
+    if (pa[k] == pb[k]) {
+      continue;
+    }
+    const bool word_a = !pa[k].empty() && (is_alnum(pa[k][0]) || pa[k][0] == '<');
+    const bool word_b = !pb[k].empty() && (is_alnum(pb[k][0]) || pb[k][0] == '<');
+    if (!word_a || !word_b) {
+      return false;  // different punctuation
+    }
+    const token_shape x = shape_of(pa[k]);
+    const token_shape y = shape_of(pb[k]);
+    if (!(x.digits > 0 || x.has_placeholder) || !(y.digits > 0 || y.has_placeholder)) {
+      return false;
+    }
+    differs = true;
+  }
+  return differs;
 }
 
 std::vector<std::string> split_words(std::string_view s) {
@@ -388,12 +464,17 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
     const size_t gi = cur->groups[k];
     const group& g = groups_[gi];
     size_t equal = 0;
+    size_t equal_words = 0;  // equal plain words (no digit, no placeholder)
     size_t conflicts = 0;
     size_t conflict_at = 0;
     for (size_t i = 0; i < n; ++i) {
       const std::string& t = g.tokens[i];
       if (t == tokens[i]) {
-        equal += t != k_wildcard ? 1 : 0;
+        if (t != k_wildcard) {
+          ++equal;
+          const token_shape sh = shape_of(t);
+          equal_words += sh.has_letter && sh.digits == 0 && !sh.has_placeholder ? 1 : 0;
+        }
         continue;
       }
       if (t == k_wildcard || differ_like_values(t, tokens[i])) {
@@ -401,10 +482,11 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
       }
       // Two plain words. A name right after a naming noun ("customer alice" / "customer bob") is
       // a variable unless either word is a function word or a verb form.
-      const bool naming = i > 0 && g.tokens[i - 1] == tokens[i - 1] &&
-                          is_naming_noun(tokens[i - 1]) && !is_function_word(t) &&
-                          !is_function_word(tokens[i]) && !is_verb_form(t) &&
-                          !is_verb_form(tokens[i]);
+      const bool naming =
+          (i > 0 && g.tokens[i - 1] == tokens[i - 1] && is_naming_noun(tokens[i - 1]) &&
+           !is_function_word(t) && !is_function_word(tokens[i]) && !is_verb_form(t) &&
+           !is_verb_form(tokens[i])) ||
+          naming_pair(t, tokens[i]);
       if (naming) {
         continue;
       }
@@ -421,7 +503,7 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
         best_sim = sim;
         best = gi;
       }
-    } else if (conflicts == 1 && sim >= threshold_) {
+    } else if (conflicts == 1 && sim >= threshold_ && equal_words >= k_evidence_context) {
       near_misses.emplace_back(gi, conflict_at);
     }
   }

@@ -98,6 +98,7 @@ class template_miner {
   struct node;
   // Distinct words that missed a group at one position only (bounded: 4 positions, 4 words).
   static constexpr size_t k_evidence_values = 4;
+  static constexpr size_t k_evidence_context = 2;  // equal plain words a near miss needs
   struct group {
     std::vector<std::string> tokens;
     size_t count = 0;
