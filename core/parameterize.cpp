@@ -1,6 +1,7 @@
 // Hand-written scanners for parameterize(); see the header for the placeholder set and order.
 #include "core/parameterize.hpp"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -390,6 +391,14 @@ constexpr std::array<std::string_view, 34> k_tlds = {
     "ai",   "arpa", "home",    "test",   "example", "invalid", "amazonaws",
 };
 
+// Extensions of files that programs name in their logs (executables, libraries, sources, data).
+constexpr std::array<std::string_view, 44> k_file_extensions = {
+    "exe",        "dll", "so",   "dylib",  "jar", "war",  "class", "py",   "js",  "mjs",  "ts",
+    "go",         "rb",  "java", "c",      "cc",  "cpp",  "h",     "hpp",  "cs",  "php",  "sh",
+    "log",        "txt", "csv",  "json",   "xml", "yaml", "yml",   "toml", "ini", "cfg",  "conf",
+    "properties", "sql", "db",   "sqlite", "zip", "gz",   "tgz",   "tar",  "pdf", "html", "lock",
+};
+
 bool is_hostname(std::string_view t) {
   size_t labels = 0;
   bool variable_label = false;
@@ -424,16 +433,19 @@ bool is_hostname(std::string_view t) {
       return true;
     }
   }
+  // A two-letter country-code TLD ("qq.cn", "www.google.com.hk"), but not a file extension or a
+  // two-letter word that ends code and config names ("task.id", "stream.in", "x.to").
+  constexpr std::array<std::string_view, 16> k_not_cctld = {"id", "is", "in", "it", "at", "to",
+                                                            "of", "on", "by", "as", "or", "if",
+                                                            "no", "do", "up", "ok"};
+  const auto listed = [&](auto& list) {
+    return std::find(list.begin(), list.end(), last) != list.end();
+  };
+  if (last.size() == 2 && !upper && !listed(k_file_extensions) && !listed(k_not_cctld)) {
+    return true;
+  }
   return labels >= 3 && variable_label && !upper;
 }
-
-// Extensions of files that programs name in their logs (executables, libraries, sources, data).
-constexpr std::array<std::string_view, 44> k_file_extensions = {
-    "exe",        "dll", "so",   "dylib",  "jar", "war",  "class", "py",   "js",  "mjs",  "ts",
-    "go",         "rb",  "java", "c",      "cc",  "cpp",  "h",     "hpp",  "cs",  "php",  "sh",
-    "log",        "txt", "csv",  "json",   "xml", "yaml", "yml",   "toml", "ini", "cfg",  "conf",
-    "properties", "sql", "db",   "sqlite", "zip", "gz",   "tgz",   "tar",  "pdf", "html", "lock",
-};
 
 // A bare file name: name.ext with a known extension ("chrome.exe", "app.log", "x_1.tar.gz").
 bool is_file_name(std::string_view t) {

@@ -65,8 +65,29 @@ bool is_pure_value(std::string_view t) {
   if ((s.has_placeholder || s.digits > 0) && !s.has_letter) {
     return true;
   }
-  // An empty value: "()", "[]", "''", "\"\"".
-  return t == "()" || t == "[]" || t == "{}" || t == "''" || t == "\"\"";
+  // An empty value: "()", "[]", "{}", "''", "\"\"".
+  if (t == "()" || t == "[]" || t == "{}" || t == "''" || t == "\"\"") {
+    return true;
+  }
+  std::string_view c = t;
+  while (!c.empty() && (c.front() == '[' || c.front() == '(')) {
+    c.remove_prefix(1);
+  }
+  while (!c.empty() && (c.back() == ']' || c.back() == ')' || c.back() == ',')) {
+    c.remove_suffix(1);
+  }
+  // An identifier: a word glued to a placeholder by '-' or '_' ("req-<uuid>", "node-<num>").
+  size_t i = 0;
+  while (i < c.size() && is_alpha(c[i])) {
+    ++i;
+  }
+  if (i == 0 || i + 1 >= c.size() || (c[i] != '-' && c[i] != '_')) {
+    return false;
+  }
+  const std::string_view rest = c.substr(i + 1);
+  return rest.size() >= 3 && rest.front() == '<' && rest.back() == '>' &&
+         rest.find('>') == rest.size() - 1 &&
+         std::all_of(rest.begin() + 1, rest.end() - 1, [](char x) { return x >= 'a' && x <= 'z'; });
 }
 
 // The token without surrounding brackets, quotes and trailing punctuation.
@@ -109,12 +130,44 @@ bool is_unit(std::string_view t) {
   return false;
 }
 
+// A token with every digit run and placeholder collapsed to '#': "dn228" and "dn31" share "dn#",
+// "rhost=<ip>" and "rhost=<host>" share "rhost=#".
+std::string skeleton(std::string_view t) {
+  std::string out;
+  for (size_t i = 0; i < t.size(); ++i) {
+    bool variable = is_digit(t[i]);
+    if (t[i] == '<') {
+      const size_t close = t.find('>', i + 1);
+      if (close != std::string_view::npos && close > i + 1 &&
+          std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                      t.begin() + static_cast<std::ptrdiff_t>(close),
+                      [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
+        variable = true;
+        i = close;
+      }
+    }
+    if (variable) {
+      if (out.empty() || out.back() != '#') {
+        out += '#';
+      }
+    } else {
+      out += t[i];
+    }
+  }
+  return out;
+}
+
+bool has_digit(std::string_view t) {
+  return std::any_of(t.begin(), t.end(), is_digit);
+}
+
 // Splits on whitespace; a run of adjacent values (and the units that follow a value) is one
 // token, joined by single spaces: "<num> bytes (<num> KB)", "<month> <num> <time>". "<*>" always
 // stands alone, so a template reads back into the tokens it was made of.
 std::vector<std::string> tokenize(std::string_view s) {
   std::vector<std::string> out;
-  bool in_run = false;  // the last token is a value run that may grow
+  bool in_run = false;        // the last token is a value run that may grow
+  std::string_view previous;  // the last whitespace-separated word
   size_t i = 0;
   while (i < s.size()) {
     while (i < s.size() && is_space(s[i])) {
@@ -135,9 +188,14 @@ std::vector<std::string> tokenize(std::string_view s) {
       continue;
     }
     const bool value = is_pure_value(t);
-    if (in_run && (value || is_unit(t))) {
+    // A list of numbered names is one value too: "an14 an15 an16".
+    const bool listed = !value && !out.empty() && has_digit(t) && has_digit(previous) &&
+                        skeleton(previous) == skeleton(t);
+    previous = t;
+    if ((in_run && (value || is_unit(t))) || listed) {
       out.back() += ' ';
       out.back() += t;
+      in_run = in_run || listed;
       continue;
     }
     out.emplace_back(t);
@@ -208,33 +266,6 @@ bool is_verb_form(std::string_view t) {
   const std::string_view c = core_of(t);
   return (c.size() > 3 && (c.ends_with("ed") || c.ends_with("ED"))) ||
          (c.size() > 4 && (c.ends_with("ing") || c.ends_with("ING")));
-}
-
-// A token with every digit run and placeholder collapsed to '#': "dn228" and "dn31" share "dn#",
-// "rhost=<ip>" and "rhost=<host>" share "rhost=#".
-std::string skeleton(std::string_view t) {
-  std::string out;
-  for (size_t i = 0; i < t.size(); ++i) {
-    bool variable = is_digit(t[i]);
-    if (t[i] == '<') {
-      const size_t close = t.find('>', i + 1);
-      if (close != std::string_view::npos && close > i + 1 &&
-          std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                      t.begin() + static_cast<std::ptrdiff_t>(close),
-                      [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
-        variable = true;
-        i = close;
-      }
-    }
-    if (variable) {
-      if (out.empty() || out.back() != '#') {
-        out += '#';
-      }
-    } else {
-      out += t[i];
-    }
-  }
-  return out;
 }
 
 bool is_alnum(char c) {
