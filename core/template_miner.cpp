@@ -306,8 +306,31 @@ std::vector<std::string_view> parts_of(std::string_view t) {
   return out;
 }
 
+// Severity names: the same message is logged at several levels, so a level is a value.
+constexpr std::array<std::string_view, 14> k_levels = {
+    "trace", "debug", "info", "notice",   "warn",  "warning", "error",
+    "err",   "fatal", "crit", "critical", "alert", "emerg",   "severe"};
+
+// As headers write them: upper case ("INFO", "FATAL") or in brackets ("[notice]").
+bool is_level(std::string_view t) {
+  const std::string_view c = core_of(t);
+  const bool bracketed = !t.empty() && (t.front() == '[' || t.front() == '<');
+  if (!bracketed && !std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; })) {
+    return false;
+  }
+  for (std::string_view l : k_levels) {
+    if (equal_ci(c, l)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Two different tokens at one position: does the difference itself show a variable?
 bool differ_like_values(std::string_view a, std::string_view b) {
+  if (is_level(a) && is_level(b)) {
+    return true;
+  }
   // A value (run) on either side ("<num>", "12", "<ip>:<port>", "<num> bytes (<num> KB)").
   if (is_pure_value(a.substr(0, a.find(' '))) || is_pure_value(b.substr(0, b.find(' ')))) {
     return true;
