@@ -292,8 +292,8 @@ bool is_hash(std::string_view t) {
   if (t.size() < 7 || !all_of(t, is_hex)) {
     return false;
   }
-  if (t.size() == 32 || t.size() == 40 || t.size() == 64) {
-    return true;
+  if (t.size() == 8 || t.size() == 16 || t.size() == 32 || t.size() == 40 || t.size() == 64) {
+    return true;  // a 32/64-bit word or a digest, even without digits ("ffffffff")
   }
   bool digit = false;
   bool letter = false;
@@ -542,7 +542,9 @@ std::optional<std::string> match_whole(std::string_view t) {
       return "<num>";
     }
   }
-  if ((digit || t.size() == 32 || t.size() == 40 || t.size() == 64) && is_hash(t)) {
+  if ((digit || t.size() == 8 || t.size() == 16 || t.size() == 32 || t.size() == 40 ||
+       t.size() == 64) &&
+      is_hash(t)) {
     return "<hash>";
   }
   if (digit) {

@@ -238,6 +238,10 @@ constexpr std::array<std::string_view, 10> k_naming_nouns = {
     "user",  "username", "customer", "tenant", "account",
     "owner", "member",   "region",   "login",  "principal"};
 
+// Keys whose value is a name when written as a key ("name=android", "Name: StateSnapshots",
+// "host=db1"); as plain nouns they are often a sentence's subject ("host unreachable").
+constexpr std::array<std::string_view, 3> k_naming_keys = {"name", "host", "hostname"};
+
 bool is_naming_noun(std::string_view t) {
   std::string_view c = t;
   while (!c.empty() && (c.back() == ':' || c.back() == '=')) {
@@ -246,6 +250,13 @@ bool is_naming_noun(std::string_view t) {
   for (std::string_view w : k_naming_nouns) {
     if (equal_ci(c, w)) {
       return true;
+    }
+  }
+  if (c.size() < t.size()) {
+    for (std::string_view w : k_naming_keys) {
+      if (equal_ci(c, w)) {
+        return true;
+      }
     }
   }
   return false;
@@ -258,7 +269,7 @@ bool naming_pair(std::string_view a, std::string_view b) {
       a.substr(0, k + 1) != b.substr(0, k + 1)) {
     return false;
   }
-  return is_naming_noun(a.substr(0, k));
+  return is_naming_noun(a.substr(0, k + 1));
 }
 
 // A verb form (participle) is what happened, not a name: "VM Started" / "VM Stopped".
