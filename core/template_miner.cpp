@@ -61,6 +61,20 @@ token_shape shape_of(std::string_view t) {
 // A pure value: a placeholder or digits and no letters outside placeholders ("<num>",
 // "<ip>:<port>", "(<num>", "*64", "[<num>]", "12:30").
 bool is_pure_value(std::string_view t) {
+  if (t.size() > 2 && t.front() == '[' && t.find(']') != std::string_view::npos) {
+    // A bracketed context of values and "-" (no value): "[-]", "[req-<uuid> <hash> - - -]".
+    std::string_view in = t.substr(1, t.rfind(']') - 1);
+    bool all = !in.empty();
+    while (all && !in.empty()) {
+      const size_t sp = in.find(' ');
+      const std::string_view piece = in.substr(0, sp);
+      all = piece == "-" || (piece.find('[') == std::string_view::npos && is_pure_value(piece));
+      in = sp == std::string_view::npos ? std::string_view() : in.substr(sp + 1);
+    }
+    if (all) {
+      return true;
+    }
+  }
   const token_shape s = shape_of(t);
   if ((s.has_placeholder || s.digits > 0) && !s.has_letter) {
     return true;
@@ -161,6 +175,40 @@ bool has_digit(std::string_view t) {
   return std::any_of(t.begin(), t.end(), is_digit);
 }
 
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> out;
+  size_t j = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || is_space(s[i])) {
+      if (i > j) {
+        out.emplace_back(s.substr(j, i - j));
+      }
+      j = i + 1;
+    }
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& tokens) {
+  std::string out;
+  for (const std::string& t : tokens) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += t;
+  }
+  return out;
+}
+
+// '[' minus ']' in a word.
+int bracket_depth(std::string_view t) {
+  int d = 0;
+  for (char c : t) {
+    d += c == '[' ? 1 : c == ']' ? -1 : 0;
+  }
+  return d;
+}
+
 // Splits on whitespace; a run of adjacent values (and the units that follow a value) is one
 // token, joined by single spaces: "<num> bytes (<num> KB)", "<month> <num> <time>". "<*>" always
 // stands alone, so a template reads back into the tokens it was made of.
@@ -180,8 +228,34 @@ std::vector<std::string> tokenize(std::string_view s) {
     if (j == i) {
       break;
     }
-    const std::string_view t = s.substr(i, j - i);
+    std::string_view t = s.substr(i, j - i);
     i = j;
+    // A bracketed group spanning several words ("[AsyncDispatcher event handler]",
+    // "[req-<uuid> - - -]") is one token.
+    std::string grouped;
+    if (t.front() == '[' && bracket_depth(t) > 0) {
+      int depth = bracket_depth(t);
+      size_t k = i;
+      for (int words = 0; words < 8 && depth > 0 && k < s.size(); ++words) {
+        while (k < s.size() && is_space(s[k])) {
+          ++k;
+        }
+        size_t l = k;
+        while (l < s.size() && !is_space(s[l])) {
+          ++l;
+        }
+        if (l == k) {
+          break;
+        }
+        depth += bracket_depth(s.substr(k, l - k));
+        k = l;
+      }
+      if (depth == 0) {
+        grouped = join(split_words(s.substr(i - t.size(), k - (i - t.size()))));
+        t = grouped;
+        i = k;
+      }
+    }
     if (t == k_wildcard) {
       out.emplace_back(t);
       in_run = false;
@@ -385,31 +459,6 @@ bool differ_like_values(std::string_view a, std::string_view b) {
   return differs;
 }
 
-std::vector<std::string> split_words(std::string_view s) {
-  std::vector<std::string> out;
-  size_t j = 0;
-  for (size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || is_space(s[i])) {
-      if (i > j) {
-        out.emplace_back(s.substr(j, i - j));
-      }
-      j = i + 1;
-    }
-  }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& tokens) {
-  std::string out;
-  for (const std::string& t : tokens) {
-    if (!out.empty()) {
-      out += ' ';
-    }
-    out += t;
-  }
-  return out;
-}
-
 }  // namespace
 
 struct template_miner::node {
@@ -543,6 +592,12 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
         continue;
       }
       if (t == k_wildcard || differ_like_values(t, tokens[i])) {
+        continue;
+      }
+      // The bracketed context after a severity ("INFO [main]" / "INFO [IPC Server handler 3]"):
+      // a thread or request context, a value.
+      if (i > 0 && t.front() == '[' && tokens[i].front() == '[' && is_level(g.tokens[i - 1]) &&
+          is_level(tokens[i - 1])) {
         continue;
       }
       // Two plain words. A name right after a naming noun ("customer alice" / "customer bob") is
