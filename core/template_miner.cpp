@@ -669,7 +669,7 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
 // matched; `word` must not be a function word.
 bool template_miner::evidence_at(const group& g, size_t pos, const std::string& word) const {
   if (is_function_word(word) || is_function_word(g.tokens[pos]) || is_verb_form(word) ||
-      is_verb_form(g.tokens[pos])) {
+      is_verb_form(g.tokens[pos]) || (pos > 0 && is_function_word(g.tokens[pos - 1]))) {
     return false;
   }
   for (const auto& [p, values] : g.seen) {

@@ -22,11 +22,11 @@
 //     member, region, login, principal, also written "user:" / "user=") when neither word is a
 //     function word (the, not, to, could, ...) or a verb form (-ed, -ing): "customer alice" /
 //     "customer bob";
-//   * position evidence: besides the template's own word, at least 3 other distinct words were
-//     seen at that position by messages whose every other position matched the group (such a
-//     message starts its own group and leaves its word on the groups it missed by one word);
-//     function words and verb forms never count (so "VM started" / "VM stopped" / "VM paused" /
-//     "VM resumed" stay four problems).
+//   * position evidence (a guard against floods of names): besides the template's own word, at
+//     least 7 other distinct words were seen at that position by messages whose every other
+//     position matched the group, with 2+ equal plain words (such a message starts its own group
+//     and leaves its word on the groups it missed by one word). Function words, verb forms and
+//     the word after a function word ("failed to <verb>") never count.
 // Otherwise two plain words differ and the messages are two problems ("could not open the order
 // file <path>" / "could not save the order file <path>"). Among the candidates the one with the
 // highest share of equal non-wildcard positions wins (ties: lowest ordinal); it must reach
@@ -96,8 +96,8 @@ class template_miner {
 
  private:
   struct node;
-  // Distinct words that missed a group at one position only (bounded: 4 positions, 4 words).
-  static constexpr size_t k_evidence_values = 4;
+  // Distinct words that missed a group at one position only (bounded: 4 positions, 8 words).
+  static constexpr size_t k_evidence_values = 8;
   static constexpr size_t k_evidence_context = 2;  // equal plain words a near miss needs
   struct group {
     std::vector<std::string> tokens;
