@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <deque>
 
 namespace luffy {
 
@@ -336,16 +338,6 @@ bool is_naming_noun(std::string_view t) {
   return false;
 }
 
-// "user=root" / "user=uucp", "user:alice" / "user:bob": a naming key with two values.
-bool naming_pair(std::string_view a, std::string_view b) {
-  const size_t k = a.find_first_of("=:");
-  if (k == std::string_view::npos || k == 0 || k + 1 >= a.size() || b.size() <= k + 1 ||
-      a.substr(0, k + 1) != b.substr(0, k + 1)) {
-    return false;
-  }
-  return is_naming_noun(a.substr(0, k + 1));
-}
-
 // A verb form (participle) is what happened, not a name: "VM Started" / "VM Stopped".
 bool is_verb_form(std::string_view t) {
   const std::string_view c = core_of(t);
@@ -357,38 +349,39 @@ bool is_alnum(char c) {
   return is_alpha(c) || is_digit(c);
 }
 
-// A token cut into alternating alphanumeric parts (placeholders included) and punctuation runs.
-std::vector<std::string_view> parts_of(std::string_view t) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < t.size()) {
-    size_t j = i;
-    const auto word_at = [&](size_t k) -> size_t {  // length of a placeholder or alnum char at k
-      if (t[k] == '<') {
-        const size_t close = t.find('>', k + 1);
-        if (close != std::string_view::npos && close > k + 1 &&
-            std::all_of(t.begin() + static_cast<std::ptrdiff_t>(k) + 1,
-                        t.begin() + static_cast<std::ptrdiff_t>(close),
-                        [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
-          return close - k + 1;
-        }
-        return 0;
-      }
-      return is_alnum(t[k]) ? 1 : 0;
-    };
-    if (word_at(i) > 0) {
-      while (j < t.size() && word_at(j) > 0) {
-        j += word_at(j);
-      }
-    } else {
-      while (j < t.size() && word_at(j) == 0) {
-        ++j;
-      }
-    }
-    out.push_back(t.substr(i, j - i));
-    i = j;
+// Length of a placeholder ("<num>", "<*>") at t[k], else 0.
+size_t placeholder_at(std::string_view t, size_t k) {
+  if (t[k] != '<') {
+    return 0;
   }
-  return out;
+  size_t e = k + 1;
+  while (e < t.size() && ((t[e] >= 'a' && t[e] <= 'z') || t[e] == '*')) {
+    ++e;
+  }
+  return e < t.size() && t[e] == '>' && e > k + 1 ? e - k + 1 : 0;
+}
+
+// Where the part of t starting at i ends: an alphanumeric run (placeholders included) or a run of
+// punctuation.
+size_t part_end(std::string_view t, size_t i) {
+  if (i >= t.size()) {
+    return i;
+  }
+  const auto word_at = [&](size_t k) -> size_t {
+    const size_t p = placeholder_at(t, k);
+    return p > 0 ? p : (is_alnum(t[k]) ? 1 : 0);
+  };
+  size_t j = i;
+  if (word_at(i) > 0) {
+    while (j < t.size() && word_at(j) > 0) {
+      j += word_at(j);
+    }
+  } else {
+    while (j < t.size() && word_at(j) == 0) {
+      ++j;
+    }
+  }
+  return j;
 }
 
 // Severity names: the same message is logged at several levels, so a level is a value.
@@ -434,38 +427,160 @@ bool differ_like_values(std::string_view a, std::string_view b) {
   // The same punctuation around alphanumeric parts, and every part that differs holds a digit or a
   // placeholder on both sides: numbered names ("[Thunderbird_A8]" / "[Thunderbird_B8]",
   // "(eadmin1)" / "(badmin1)").
-  const std::vector<std::string_view> pa = parts_of(a);
-  const std::vector<std::string_view> pb = parts_of(b);
-  if (pa.size() != pb.size()) {
-    return false;
-  }
+  size_t i = 0;
+  size_t j = 0;
   bool differs = false;
-  for (size_t k = 0; k < pa.size(); ++k) {
-    if (pa[k] == pb[k]) {
-      continue;
+  while (i < a.size() || j < b.size()) {
+    const size_t ei = part_end(a, i);
+    const size_t ej = part_end(b, j);
+    const std::string_view x = a.substr(i, ei - i);
+    const std::string_view y = b.substr(j, ej - j);
+    if (x.empty() || y.empty()) {
+      return false;  // one token has more parts
     }
-    const bool word_a = !pa[k].empty() && (is_alnum(pa[k][0]) || pa[k][0] == '<');
-    const bool word_b = !pb[k].empty() && (is_alnum(pb[k][0]) || pb[k][0] == '<');
-    if (!word_a || !word_b) {
-      return false;  // different punctuation
+    if (x != y) {
+      const bool word_x = is_alnum(x[0]) || x[0] == '<';
+      const bool word_y = is_alnum(y[0]) || y[0] == '<';
+      if (!word_x || !word_y) {
+        return false;  // different punctuation
+      }
+      const token_shape sx = shape_of(x);
+      const token_shape sy = shape_of(y);
+      if (!(sx.digits > 0 || sx.has_placeholder) || !(sy.digits > 0 || sy.has_placeholder)) {
+        return false;
+      }
+      differs = true;
     }
-    const token_shape x = shape_of(pa[k]);
-    const token_shape y = shape_of(pb[k]);
-    if (!(x.digits > 0 || x.has_placeholder) || !(y.digits > 0 || y.has_placeholder)) {
-      return false;
-    }
-    differs = true;
+    i = ei;
+    j = ej;
   }
   return differs;
 }
+
+enum : uint16_t {
+  f_wildcard = 1,   // "<*>"
+  f_pure = 2,       // a value or a value run
+  f_variable = 4,   // holds a digit or a placeholder
+  f_digit_run = 8,  // a digit run of 2+
+  f_level = 16,     // a severity as headers write it
+  f_function = 32,  // a function word
+  f_verb = 64,      // a verb form
+  f_naming = 128,   // a naming noun (or naming key) right before a name
+  f_plain = 256,    // letters, no digit, no placeholder
+  f_bracket = 512,  // starts with '['
+  f_words = 1024,   // the word-list facts above are computed
+};
+
+// 64-bit FNV-1a: deterministic, for quick inequality tests only.
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+// What the comparison needs to know about a token, computed once per token.
+struct template_miner::token_info {
+  uint64_t hash = 0;
+  uint16_t flags = 0;
+  uint16_t key_len = 0;  // "user=" / "name:": length of a naming key with its separator, else 0
+  std::string skeleton;  // digit runs and placeholders collapsed (variable tokens only)
+};
+
+namespace {
+
+template_miner::token_info info_of(std::string_view t);
 
 }  // namespace
 
 struct template_miner::node {
   // std::map: ordered, so iteration (and thus behaviour) never depends on hashing.
   std::map<std::string, std::unique_ptr<node>, std::less<>> children;
-  std::vector<size_t> groups;  // leaf only: indexes into groups_, most recently used first
+  std::deque<size_t> groups;  // leaf only: indexes into groups_, most recently used first
 };
+
+namespace {
+
+template_miner::token_info info_of(std::string_view t) {
+  template_miner::token_info f;
+  f.hash = fnv1a(t);
+  if (t == k_wildcard) {
+    f.flags = f_wildcard;
+    return f;
+  }
+  const token_shape sh = shape_of(t);
+  uint16_t flags = 0;
+  if (is_pure_value(t.substr(0, t.find(' ')))) {
+    flags |= f_pure;
+  }
+  if (sh.digits > 0 || sh.has_placeholder) {
+    flags |= f_variable;
+    f.skeleton = skeleton(t);
+  } else if (sh.has_letter) {
+    flags |= f_plain;
+  }
+  if (sh.longest_digit_run >= 2) {
+    flags |= f_digit_run;
+  }
+  if (!t.empty() && t.front() == '[') {
+    flags |= f_bracket;
+  }
+  f.flags = flags;
+  return f;
+}
+
+// The word-list facts (severity, function word, naming noun, verb form, naming key), computed on
+// first use: a message needs them only where it differs from a template.
+void add_word_facts(template_miner::token_info& f, std::string_view t) {
+  if (f.flags & f_words) {
+    return;
+  }
+  uint16_t flags = f_words;
+  if (!(f.flags & f_wildcard)) {
+    if (t.size() <= 12) {
+      flags |= is_level(t) ? f_level : 0;
+      flags |= is_function_word(t) ? f_function : 0;
+      flags |= is_naming_noun(t) ? f_naming : 0;
+    }
+    flags |= is_verb_form(t) ? f_verb : 0;
+    if (const size_t k = t.find_first_of("=:"); k != std::string_view::npos && k > 0 &&
+                                                k + 1 < t.size() &&
+                                                is_naming_noun(t.substr(0, k + 1))) {
+      f.key_len = static_cast<uint16_t>(std::min<size_t>(k + 1, 0xffff));
+    }
+  }
+  f.flags |= flags;
+}
+
+template_miner::token_info full_info_of(std::string_view t) {
+  template_miner::token_info f = info_of(t);
+  add_word_facts(f, t);
+  return f;
+}
+
+// differ_like_values() on precomputed infos; the rare numbered-parts case reads the text.
+bool differ_like_values(const std::string& a, const template_miner::token_info& fa,
+                        const std::string& b, const template_miner::token_info& fb) {
+  const uint16_t both = fa.flags & fb.flags;
+  const uint16_t either = fa.flags | fb.flags;
+  if ((both & f_level) || (either & (f_pure | f_digit_run))) {
+    return true;
+  }
+  if (!(either & f_variable)) {
+    return false;
+  }
+  const std::string& sa = (fa.flags & f_variable) ? fa.skeleton : a;
+  const std::string& sb = (fb.flags & f_variable) ? fb.skeleton : b;
+  if (sa == sb) {
+    return true;
+  }
+  return (both & f_variable) && differ_like_values(std::string_view(a), std::string_view(b));
+}
+
+}  // namespace
 
 template_miner::template_miner(double similarity_threshold, size_t max_children, size_t depth,
                                size_t max_compared)
@@ -508,16 +623,6 @@ void template_miner::index_text(const std::string& text, size_t group_index) {
   exact_.emplace(text, group_index);  // the first group with a text keeps it
 }
 
-void template_miner::touch(node* leaf, size_t group_index) {
-  auto& v = leaf->groups;
-  auto it = std::find(v.begin(), v.end(), group_index);
-  if (it == v.end()) {
-    v.insert(v.begin(), group_index);
-  } else if (it != v.begin()) {
-    std::rotate(v.begin(), it, it + 1);
-  }
-}
-
 bool template_miner::restore(std::string_view anchor, std::string_view template_text,
                              uint64_t ordinal) {
   const std::vector<std::string> anchor_tokens = tokenize(anchor);
@@ -532,8 +637,13 @@ bool template_miner::restore(std::string_view anchor, std::string_view template_
   }
   node* leaf = leaf_for(tokens);
   const size_t gi = groups_.size();
-  groups_.push_back(group{tokens, 0, std::string(anchor), ordinal, {}});
-  leaf->groups.insert(leaf->groups.begin(), gi);
+  std::vector<token_info> info;
+  info.reserve(tokens.size());
+  for (const std::string& t : tokens) {
+    info.push_back(full_info_of(t));
+  }
+  groups_.push_back(group{tokens, std::move(info), 0, std::string(anchor), ordinal, {}});
+  leaf->groups.push_front(gi);
   index_text(join(anchor_tokens), gi);
   index_text(join(tokens), gi);
   index_text(join(split_words(template_text)), gi);  // the saved text as written
@@ -558,19 +668,24 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
 
   // A message equal to a group's anchor or (restored) template belongs to that group.
   if (auto it = exact_.find(text); it != exact_.end()) {
-    group& g = groups_[it->second];
-    ++g.count;
-    touch(leaf_for(g.tokens), it->second);
+    ++groups_[it->second].count;
     return result_for(it->second, {});
   }
 
   node* cur = leaf_for(tokens);
   const size_t n = tokens.size();
+  std::vector<token_info> info;
+  info.reserve(n);
+  for (const std::string& t : tokens) {
+    info.push_back(info_of(t));
+  }
+  const auto words = [&](size_t i) { add_word_facts(info[i], tokens[i]); };
 
   // Per candidate: every differing position must be explained (a wildcard, a value-like
   // difference, a naming slot, or a position with variable evidence); the best explained group
   // with the highest share of equal tokens wins, ties to the lowest ordinal.
   size_t best = groups_.size();
+  size_t best_at = 0;  // its index in the leaf
   double best_sim = -1.0;
   std::vector<std::pair<size_t, size_t>> near_misses;  // (group, position) of one plain conflict
   const size_t limit = std::min(cur->groups.size(), max_compared_);
@@ -581,49 +696,63 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
     size_t equal_words = 0;  // equal plain words (no digit, no placeholder)
     size_t conflicts = 0;
     size_t conflict_at = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const std::string& t = g.tokens[i];
-      if (t == tokens[i]) {
-        if (t != k_wildcard) {
+    for (size_t i = 0; i < n && conflicts < 2; ++i) {
+      const token_info& ft = g.info[i];
+      const token_info& fm = info[i];
+      if (ft.hash == fm.hash && g.tokens[i] == tokens[i]) {
+        if (!(ft.flags & f_wildcard)) {
           ++equal;
-          const token_shape sh = shape_of(t);
-          equal_words += sh.has_letter && sh.digits == 0 && !sh.has_placeholder ? 1 : 0;
+          equal_words += (ft.flags & f_plain) ? 1 : 0;
         }
         continue;
       }
-      if (t == k_wildcard || differ_like_values(t, tokens[i])) {
+      if (ft.flags & f_wildcard) {
+        continue;
+      }
+      words(i);
+      if (i > 0) {
+        words(i - 1);
+      }
+      if (differ_like_values(g.tokens[i], ft, tokens[i], fm)) {
         continue;
       }
       // The bracketed context after a severity ("INFO [main]" / "INFO [IPC Server handler 3]"):
       // a thread or request context, a value.
-      if (i > 0 && t.front() == '[' && tokens[i].front() == '[' && is_level(g.tokens[i - 1]) &&
-          is_level(tokens[i - 1])) {
+      if (i > 0 && (ft.flags & fm.flags & f_bracket) && (g.info[i - 1].flags & f_level) &&
+          (info[i - 1].flags & f_level)) {
         continue;
       }
       // Two plain words. A name right after a naming noun ("customer alice" / "customer bob") is
-      // a variable unless either word is a function word or a verb form.
-      const bool naming =
-          (i > 0 && g.tokens[i - 1] == tokens[i - 1] && is_naming_noun(tokens[i - 1]) &&
-           !is_function_word(t) && !is_function_word(tokens[i]) && !is_verb_form(t) &&
-           !is_verb_form(tokens[i])) ||
-          naming_pair(t, tokens[i]);
-      if (naming) {
+      // a variable unless either word is a function word or a verb form; so is the value of a
+      // naming key ("user=root" / "user=uucp").
+      const uint16_t either = ft.flags | fm.flags;
+      if (i > 0 && (info[i - 1].flags & f_naming) && !(either & (f_function | f_verb)) &&
+          g.info[i - 1].hash == info[i - 1].hash && g.tokens[i - 1] == tokens[i - 1]) {
+        continue;
+      }
+      if (ft.key_len > 0 && ft.key_len == fm.key_len &&
+          std::string_view(g.tokens[i]).substr(0, ft.key_len) ==
+              std::string_view(tokens[i]).substr(0, fm.key_len)) {
         continue;
       }
       // Several distinct words already seen at this position while the rest matched.
-      if (evidence_at(g, i, tokens[i])) {
+      if (!g.seen.empty() && evidence_at(g, i, tokens[i], info)) {
         continue;
       }
       ++conflicts;
       conflict_at = i;
+    }
+    if (conflicts >= 2) {
+      continue;
     }
     const double sim = n == 0 ? 1.0 : static_cast<double>(equal) / static_cast<double>(n);
     if (conflicts == 0) {
       if (sim > best_sim || (sim == best_sim && g.ordinal < groups_[best].ordinal)) {
         best_sim = sim;
         best = gi;
+        best_at = k;
       }
-    } else if (conflicts == 1 && sim >= threshold_ && equal_words >= k_evidence_context) {
+    } else if (sim >= threshold_ && equal_words >= k_evidence_context) {
       near_misses.emplace_back(gi, conflict_at);
     }
   }
@@ -632,18 +761,21 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
     group& g = groups_[best];
     std::string previous;
     for (size_t i = 0; i < n; ++i) {
-      if (g.tokens[i] != tokens[i] && g.tokens[i] != k_wildcard) {
+      if (!(g.info[i].flags & f_wildcard) && g.tokens[i] != tokens[i]) {
         if (previous.empty()) {
           previous = join(g.tokens);
         }
         g.tokens[i] = std::string(k_wildcard);
+        g.info[i] = full_info_of(k_wildcard);
       }
     }
     ++g.count;
     if (!previous.empty()) {
       index_text(join(g.tokens), best);
     }
-    touch(cur, best);
+    // Most recently used first: the move costs at most max_compared steps.
+    std::rotate(cur->groups.begin(), cur->groups.begin() + static_cast<std::ptrdiff_t>(best_at),
+                cur->groups.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
     return result_for(best, std::move(previous));
   }
   if (!may_create) {
@@ -655,9 +787,12 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
   for (const auto& [gi, pos] : near_misses) {
     note_value(groups_[gi], pos, tokens[pos]);
   }
+  for (size_t i = 0; i < n; ++i) {
+    words(i);
+  }
   const size_t gi = groups_.size();
-  groups_.push_back(group{tokens, 1, text, next_ordinal_++, {}});
-  cur->groups.insert(cur->groups.begin(), gi);
+  groups_.push_back(group{tokens, std::move(info), 1, text, next_ordinal_++, {}});
+  cur->groups.push_front(gi);
   index_text(text, gi);
   match m = result_for(gi, {});
   m.is_new = true;
@@ -667,9 +802,10 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
 // A position has variable evidence when, besides the template's own word, at least
 // k_evidence_values - 1 other distinct words were seen there while the rest of the template
 // matched; `word` must not be a function word.
-bool template_miner::evidence_at(const group& g, size_t pos, const std::string& word) const {
-  if (is_function_word(word) || is_function_word(g.tokens[pos]) || is_verb_form(word) ||
-      is_verb_form(g.tokens[pos]) || (pos > 0 && is_function_word(g.tokens[pos - 1]))) {
+bool template_miner::evidence_at(const group& g, size_t pos, const std::string& word,
+                                 const std::vector<token_info>& info) const {
+  const uint16_t either = g.info[pos].flags | info[pos].flags;
+  if ((either & (f_function | f_verb)) || (pos > 0 && (g.info[pos - 1].flags & f_function))) {
     return false;
   }
   for (const auto& [p, values] : g.seen) {

@@ -33,7 +33,7 @@
 // `similarity_threshold`. Its differing positions become "<*>". Else a new group starts.
 //
 // Cost: each add() compares at most `max_compared` groups of its leaf (most recently used first,
-// default 256), so a flood of distinct messages costs O(max_compared x tokens) per add, not
+// default 64), so a flood of distinct messages costs O(max_compared x tokens) per add, not
 // O(groups). A group past that window is still found by an exact anchor / template match.
 //
 // Contract: deterministic — the same messages in the same order give the same templates (no
@@ -65,7 +65,7 @@ namespace luffy {
 class template_miner {
  public:
   explicit template_miner(double similarity_threshold = 0.5, size_t max_children = 100,
-                          size_t depth = 1, size_t max_compared = 256);
+                          size_t depth = 1, size_t max_compared = 64);
   ~template_miner();
   template_miner(const template_miner&) = delete;
   template_miner& operator=(const template_miner&) = delete;
@@ -96,11 +96,17 @@ class template_miner {
 
  private:
   struct node;
+
+ public:
+  struct token_info;  // implementation detail (template_miner.cpp): per-token comparison facts
+
+ private:
   // Distinct words that missed a group at one position only (bounded: 4 positions, 8 words).
   static constexpr size_t k_evidence_values = 8;
   static constexpr size_t k_evidence_context = 2;  // equal plain words a near miss needs
   struct group {
     std::vector<std::string> tokens;
+    std::vector<token_info> info;  // one per token
     size_t count = 0;
     std::string anchor;
     uint64_t ordinal = 0;
@@ -109,9 +115,9 @@ class template_miner {
 
   node* leaf_for(const std::vector<std::string>& tokens);
   void index_text(const std::string& text, size_t group_index);
-  void touch(node* leaf, size_t group_index);
   match result_for(size_t group_index, std::string previous) const;
-  bool evidence_at(const group& g, size_t pos, const std::string& word) const;
+  bool evidence_at(const group& g, size_t pos, const std::string& word,
+                   const std::vector<token_info>& info) const;
   void note_value(group& g, size_t pos, const std::string& word);
 
   double threshold_;
