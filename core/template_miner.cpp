@@ -595,14 +595,14 @@ template_miner::template_miner(template_miner&&) noexcept = default;
 template_miner& template_miner::operator=(template_miner&&) noexcept = default;
 
 // Level 1 of the tree: token count. Levels 2..depth+1: leading tokens.
-template_miner::node* template_miner::leaf_for(const std::vector<std::string>& tokens) {
+template_miner::node* template_miner::leaf_for(const std::vector<std::string>& tokens,
+                                               bool create) {
   node* cur = root_.get();
-  std::vector<std::string> path;
-  path.push_back("#" + std::to_string(tokens.size()));
-  for (size_t i = 0; i < depth_ && i < tokens.size(); ++i) {
-    path.push_back(routes_as_variable(tokens[i]) ? std::string(k_wildcard) : tokens[i]);
-  }
-  for (std::string& key : path) {
+  const size_t levels = 1 + std::min(depth_, tokens.size());
+  for (size_t level = 0; level < levels; ++level) {
+    std::string key = level == 0                              ? "#" + std::to_string(tokens.size())
+                      : routes_as_variable(tokens[level - 1]) ? std::string(k_wildcard)
+                                                              : tokens[level - 1];
     auto it = cur->children.find(key);
     if (it == cur->children.end()) {
       // A crowded node sends new keys to its wildcard child; the count level is never crowded.
@@ -611,6 +611,9 @@ template_miner::node* template_miner::leaf_for(const std::vector<std::string>& t
         it = cur->children.find(key);
       }
       if (it == cur->children.end()) {
+        if (!create) {
+          return nullptr;  // no such leaf yet: nothing to compare with
+        }
         it = cur->children.emplace(key, std::make_unique<node>()).first;
       }
     }
@@ -635,7 +638,7 @@ bool template_miner::restore(std::string_view anchor, std::string_view template_
     }
     tokens = anchor_tokens;
   }
-  node* leaf = leaf_for(tokens);
+  node* leaf = leaf_for(tokens, true);
   const size_t gi = groups_.size();
   std::vector<token_info> info;
   info.reserve(tokens.size());
@@ -672,7 +675,7 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
     return result_for(it->second, {});
   }
 
-  node* cur = leaf_for(tokens);
+  node* cur = leaf_for(tokens, false);  // nullptr: no leaf yet (a new group will create it)
   const size_t n = tokens.size();
   std::vector<token_info> info;
   info.reserve(n);
@@ -688,7 +691,7 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
   size_t best_at = 0;  // its index in the leaf
   double best_sim = -1.0;
   std::vector<std::pair<size_t, size_t>> near_misses;  // (group, position) of one plain conflict
-  const size_t limit = std::min(cur->groups.size(), max_compared_);
+  const size_t limit = cur == nullptr ? 0 : std::min(cur->groups.size(), max_compared_);
   for (size_t k = 0; k < limit; ++k) {
     const size_t gi = cur->groups[k];
     const group& g = groups_[gi];
@@ -790,6 +793,7 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
   for (size_t i = 0; i < n; ++i) {
     words(i);
   }
+  cur = leaf_for(tokens, true);
   const size_t gi = groups_.size();
   groups_.push_back(group{tokens, std::move(info), 1, text, next_ordinal_++, {}});
   cur->groups.push_front(gi);

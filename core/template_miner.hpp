@@ -113,7 +113,7 @@ class template_miner {
     std::vector<std::pair<size_t, std::vector<std::string>>> seen;
   };
 
-  node* leaf_for(const std::vector<std::string>& tokens);
+  node* leaf_for(const std::vector<std::string>& tokens, bool create);
   void index_text(const std::string& text, size_t group_index);
   match result_for(size_t group_index, std::string previous) const;
   bool evidence_at(const group& g, size_t pos, const std::string& word,
