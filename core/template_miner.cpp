@@ -733,6 +733,19 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
           g.info[i - 1].hash == info[i - 1].hash && g.tokens[i - 1] == tokens[i - 1]) {
         continue;
       }
+      // A name between a noun and what happened to it ("order alpha failed" / "order beta
+      // failed"): a plain word before, a verb form after, both equal, neither word a function
+      // word or a verb form.
+      if (i > 0 && i + 1 < n && !(either & (f_function | f_verb))) {
+        words(i + 1);
+        const token_info& before = info[i - 1];
+        const token_info& after = info[i + 1];
+        if ((before.flags & f_plain) && !(before.flags & f_function) && (after.flags & f_verb) &&
+            g.info[i - 1].hash == before.hash && g.tokens[i - 1] == tokens[i - 1] &&
+            g.info[i + 1].hash == after.hash && g.tokens[i + 1] == tokens[i + 1]) {
+          continue;
+        }
+      }
       if (ft.key_len > 0 && ft.key_len == fm.key_len &&
           std::string_view(g.tokens[i]).substr(0, ft.key_len) ==
               std::string_view(tokens[i]).substr(0, fm.key_len)) {

@@ -1,11 +1,13 @@
 #pragma once
 // Online log template miner (after Drain: He et al., ICWS 2017), used for fingerprint level 3.
 //
-// Tokens: a message is split on whitespace, except that a run of adjacent values (tokens with a
-// placeholder or digits and no letters outside placeholders: "<num>", "<ip>:<port>", "(<num>",
-// "*64") and the units that follow a value ("12 KB", "<1 sec", "(1.2 MB)") is one token, so an
-// optional value annotation or a date written in several words does not change the token count.
-// "<*>" always stands alone.
+// Tokens: a message is split on whitespace, except that these count as one token, so that an
+// optional or multi-word value does not change the token count: a run of adjacent values (tokens
+// with a placeholder or digits and no letters outside placeholders: "<num>", "<ip>:<port>",
+// "(<num>", "*64", "()", a word glued to a placeholder: "req-<uuid>") with the units that follow
+// a value ("12 KB", "<1 sec", "(1.2 MB)"); a list of numbered names ("an14 an15 an16"); a
+// bracketed group of up to 9 words ("[AsyncDispatcher event handler]"; a bracketed group of
+// values and "-" is a value: "[req-<uuid> <hash> - - -]", "[-]"). "<*>" always stands alone.
 //
 // Routing: a fixed-depth prefix tree by token count and then the first `depth` tokens (default 1;
 // a token holding a digit or a placeholder routes through the "<*>" branch); each leaf holds
@@ -15,13 +17,20 @@
 // Joining a group. At each position where the message and the template differ, the difference
 // must be explained, else the group is not a candidate:
 //   * the template already has "<*>" there;
-//   * the difference looks like a value: either token is a pure value ("<num>", "12", "<ip>"),
-//     either holds a digit run of 2+ ("dn228", "R02-M1"), or both are the same word around
-//     different digits or placeholders ("u0" / "u12", "node-<num>" / "node-7");
-//   * a naming slot: the word right after a naming noun (user, customer, tenant, account, owner,
-//     member, region, login, principal, also written "user:" / "user=") when neither word is a
+//   * the difference looks like a value: either token is a value or value run ("<num>", "12",
+//     "<ip>"), either holds a digit run of 2+ ("dn228", "R02-M1"), both are the same word around
+//     different digits or placeholders ("u0" / "u12", "rhost=<ip>" / "rhost=<host>"), or both
+//     have the same punctuation and each part that differs holds a digit or placeholder on both
+//     sides ("[Thunderbird_A8]" / "[Thunderbird_B8]");
+//   * two severities as log headers write them, upper case or bracketed ("INFO" / "FATAL",
+//     "[notice]" / "[error]"), and the bracketed thread or context right after a severity
+//     ("INFO [main]" / "INFO [IPC Server handler 3]");
+//   * a naming slot: the word right after a naming noun (user, username, customer, tenant,
+//     account, owner, member, region, login, principal, also as a key "user:" / "user=root"; and
+//     the keys "name", "host", "hostname" written "name=" / "Name:") when neither word is a
 //     function word (the, not, to, could, ...) or a verb form (-ed, -ing): "customer alice" /
-//     "customer bob";
+//     "customer bob"; likewise a word between a plain word and a verb form ("order alpha failed" /
+//     "order beta failed");
 //   * position evidence (a guard against floods of names): besides the template's own word, at
 //     least 7 other distinct words were seen at that position by messages whose every other
 //     position matched the group, with 2+ equal plain words (such a message starts its own group
