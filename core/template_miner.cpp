@@ -216,8 +216,9 @@ int bracket_depth(std::string_view t) {
 // stands alone, so a template reads back into the tokens it was made of.
 std::vector<std::string> tokenize(std::string_view s) {
   std::vector<std::string> out;
-  bool in_run = false;        // the last token is a value run that may grow
-  std::string_view previous;  // the last whitespace-separated word
+  bool in_run = false;   // the last token is a value run that may grow
+  std::string previous;  // the skeleton of the last word, when it holds a digit
+  bool previous_digit = false;
   size_t i = 0;
   while (i < s.size()) {
     while (i < s.size() && is_space(s[i])) {
@@ -265,9 +266,11 @@ std::vector<std::string> tokenize(std::string_view s) {
     }
     const bool value = is_pure_value(t);
     // A list of numbered names is one value too: "an14 an15 an16".
-    const bool listed = !value && !out.empty() && has_digit(t) && has_digit(previous) &&
-                        skeleton(previous) == skeleton(t);
-    previous = t;
+    const bool digit = has_digit(t);
+    std::string skel = digit ? skeleton(t) : std::string();
+    const bool listed = !value && !out.empty() && digit && previous_digit && previous == skel;
+    previous = std::move(skel);
+    previous_digit = digit;
     if ((in_run && (value || is_unit(t))) || listed) {
       out.back() += ' ';
       out.back() += t;
