@@ -399,6 +399,29 @@ constexpr std::array<std::string_view, 44> k_file_extensions = {
     "properties", "sql", "db",   "sqlite", "zip", "gz",   "tgz",   "tar",  "pdf", "html", "lock",
 };
 
+// ISO 3166-1 alpha-2 country codes (the country-code top-level domains), two letters each.
+constexpr std::string_view k_country_codes =
+    "acadaeafagaialamaoaqarasatauawaxazbabbbdbebfbgbhbibjbmbnbobrbsbtbwbybzcacccdcfcgchcickclcmcnco"
+    "cr"
+    "cucvcwcxcyczdedjdkdmdodzeceeegereseteufifjfkfmfofrgagdgegfggghgiglgmgngpgqgrgsgtgugwgyhkhmhnhr"
+    "ht"
+    "huidieiliminioiqirisitjejmjojpkekgkhkikmknkpkrkwkykzlalblclilklrlsltlulvlymamcmdmemgmhmkmlmmmn"
+    "mo"
+    "mpmqmrmsmtmumvmwmxmymznancnenfngninlnonpnrnunzompapepfpgphpkplpmpnprpsptpwpyqarerorsrurwsasbsc"
+    "sd"
+    "sesgshsiskslsmsnsosrssstsvsxsysztctdtftgthtjtktltmtntotrtttvtwtzuaugukusuyuzvavcvevgvivnvuwfws"
+    "ye"
+    "ytzazmzw";
+
+bool is_country_code(std::string_view t) {
+  for (size_t i = 0; i + 2 <= k_country_codes.size(); i += 2) {
+    if (k_country_codes.substr(i, 2) == t) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool is_hostname(std::string_view t) {
   size_t labels = 0;
   bool variable_label = false;
@@ -433,15 +456,17 @@ bool is_hostname(std::string_view t) {
       return true;
     }
   }
-  // A two-letter country-code TLD ("qq.cn", "www.google.com.hk"), but not a file extension or a
-  // two-letter word that ends code and config names ("task.id", "stream.in", "x.to").
+  // A country-code TLD ("qq.cn", "www.google.com.hk"), but not a file extension or a two-letter
+  // word that ends code and config names ("task.id", "stream.in", "x.to"; "torch.nn" is no
+  // country).
   constexpr std::array<std::string_view, 16> k_not_cctld = {"id", "is", "in", "it", "at", "to",
                                                             "of", "on", "by", "as", "or", "if",
                                                             "no", "do", "up", "ok"};
   const auto listed = [&](auto& list) {
     return std::find(list.begin(), list.end(), last) != list.end();
   };
-  if (last.size() == 2 && !upper && !listed(k_file_extensions) && !listed(k_not_cctld)) {
+  if (last.size() == 2 && !upper && is_country_code(last) && !listed(k_file_extensions) &&
+      !listed(k_not_cctld)) {
     return true;
   }
   return labels >= 3 && variable_label && !upper;
