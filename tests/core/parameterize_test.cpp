@@ -104,6 +104,8 @@ TEST_CASE("parameterize: calendar names in dates, file names, host names", "[par
   CHECK(parameterize("loading wcp.dll and app-1.log") == "loading <file> and <file>");
   CHECK(parameterize("requests.adapters java.lang.String") == "requests.adapters java.lang.String");
   CHECK(parameterize("from dsl-Chn-static-7.touchtelindia.net") == "from <host>");
+  CHECK(parameterize("via qq.cn and www.google.com.hk") == "via <host> and <host>");
+  CHECK(parameterize("torch.nn np.pi task.id x.sh") == "torch.nn np.pi task.id <file>");
   CHECK(parameterize("Foo.Bar.Baz-1 x") == "Foo.Bar.Baz-<num> x");
   for (const char* s : {"Jun -7", "Sun Jun", "Mon 12", "[Jul 4] x", "Sun Dec", "Jan '5'"}) {
     const std::string once = parameterize(s);
