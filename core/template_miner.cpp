@@ -146,31 +146,62 @@ bool is_unit(std::string_view t) {
   return false;
 }
 
-// A token with every digit run and placeholder collapsed to '#': "dn228" and "dn31" share "dn#",
-// "rhost=<ip>" and "rhost=<host>" share "rhost=#".
-std::string skeleton(std::string_view t) {
-  std::string out;
-  for (size_t i = 0; i < t.size(); ++i) {
-    bool variable = is_digit(t[i]);
+// Skeletons: a token with every digit run and placeholder collapsed to '#': "dn228" and "dn31"
+// share "dn#", "rhost=<ip>" and "rhost=<host>" share "rhost=#".
+// Steps through the skeleton of t without building it: returns the next skeleton character ('#'
+// for a digit run or a placeholder) and advances i, or '\0' at the end.
+char next_skeleton_char(std::string_view t, size_t& i) {
+  if (i >= t.size()) {
+    return '\0';
+  }
+  bool variable = false;
+  while (i < t.size()) {
+    if (is_digit(t[i])) {
+      ++i;
+      variable = true;
+      continue;
+    }
     if (t[i] == '<') {
       const size_t close = t.find('>', i + 1);
       if (close != std::string_view::npos && close > i + 1 &&
           std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                       t.begin() + static_cast<std::ptrdiff_t>(close),
                       [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
+        i = close + 1;
         variable = true;
-        i = close;
+        continue;
       }
     }
-    if (variable) {
-      if (out.empty() || out.back() != '#') {
-        out += '#';
-      }
-    } else {
-      out += t[i];
+    break;
+  }
+  if (variable) {
+    return '#';
+  }
+  return t[i++];
+}
+
+bool same_skeleton(std::string_view a, std::string_view b) {
+  size_t i = 0;
+  size_t j = 0;
+  for (;;) {
+    const char x = next_skeleton_char(a, i);
+    const char y = next_skeleton_char(b, j);
+    if (x != y) {
+      return false;
+    }
+    if (x == '\0') {
+      return true;
     }
   }
-  return out;
+}
+
+uint64_t skeleton_hash(std::string_view t) {
+  uint64_t h = 1469598103934665603ull;
+  size_t i = 0;
+  for (char c = next_skeleton_char(t, i); c != '\0'; c = next_skeleton_char(t, i)) {
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
+  return h;
 }
 
 bool has_digit(std::string_view t) {
@@ -216,9 +247,10 @@ int bracket_depth(std::string_view t) {
 // stands alone, so a template reads back into the tokens it was made of.
 std::vector<std::string> tokenize(std::string_view s) {
   std::vector<std::string> out;
-  bool in_run = false;   // the last token is a value run that may grow
-  std::string previous;  // the skeleton of the last word, when it holds a digit
+  bool in_run = false;        // the last token is a value run that may grow
+  std::string_view previous;  // the last word (a view into s)
   bool previous_digit = false;
+  out.reserve(16);
   size_t i = 0;
   while (i < s.size()) {
     while (i < s.size() && is_space(s[i])) {
@@ -266,10 +298,10 @@ std::vector<std::string> tokenize(std::string_view s) {
     }
     const bool value = is_pure_value(t);
     // A list of numbered names is one value too: "an14 an15 an16".
-    const bool digit = has_digit(t);
-    std::string skel = digit ? skeleton(t) : std::string();
-    const bool listed = !value && !out.empty() && digit && previous_digit && previous == skel;
-    previous = std::move(skel);
+    const bool digit = grouped.empty() && has_digit(t);
+    const bool listed =
+        !value && !out.empty() && digit && previous_digit && same_skeleton(previous, t);
+    previous = grouped.empty() ? t : std::string_view();  // never a view into `grouped`
     previous_digit = digit;
     if ((in_run && (value || is_unit(t))) || listed) {
       out.back() += ' ';
@@ -424,7 +456,7 @@ bool differ_like_values(std::string_view a, std::string_view b) {
   }
   // The same word around different numbers or placeholders ("u0" / "u12", "node-<num>" / "node-7").
   if ((sa.digits > 0 || sb.digits > 0 || sa.has_placeholder || sb.has_placeholder) &&
-      skeleton(a) == skeleton(b)) {
+      same_skeleton(a, b)) {
     return true;
   }
   // The same punctuation around alphanumeric parts, and every part that differs holds a digit or a
@@ -490,7 +522,7 @@ struct template_miner::token_info {
   uint64_t hash = 0;
   uint16_t flags = 0;
   uint16_t key_len = 0;  // "user=" / "name:": length of a naming key with its separator, else 0
-  std::string skeleton;  // digit runs and placeholders collapsed (variable tokens only)
+  uint64_t skeleton_hash = 0;  // of the token with digit runs and placeholders collapsed
 };
 
 namespace {
@@ -516,14 +548,19 @@ template_miner::token_info info_of(std::string_view t) {
   }
   const token_shape sh = shape_of(t);
   uint16_t flags = 0;
-  if (is_pure_value(t.substr(0, t.find(' ')))) {
+  const size_t space = t.find(' ');
+  // A word without letters but with a digit or placeholder is a value whatever else it holds.
+  if (space == std::string_view::npos && (sh.digits > 0 || sh.has_placeholder) && !sh.has_letter) {
+    flags |= f_pure;
+  } else if (is_pure_value(t.substr(0, space))) {
     flags |= f_pure;
   }
   if (sh.digits > 0 || sh.has_placeholder) {
     flags |= f_variable;
-    f.skeleton = skeleton(t);
-  } else if (sh.has_letter) {
-    flags |= f_plain;
+    f.skeleton_hash = skeleton_hash(t);
+  } else {
+    f.skeleton_hash = f.hash;  // the skeleton of a word without digits is the word
+    flags |= sh.has_letter ? f_plain : 0;
   }
   if (sh.longest_digit_run >= 2) {
     flags |= f_digit_run;
@@ -575,9 +612,7 @@ bool differ_like_values(const std::string& a, const template_miner::token_info& 
   if (!(either & f_variable)) {
     return false;
   }
-  const std::string& sa = (fa.flags & f_variable) ? fa.skeleton : a;
-  const std::string& sb = (fb.flags & f_variable) ? fb.skeleton : b;
-  if (sa == sb) {
+  if (fa.skeleton_hash == fb.skeleton_hash && same_skeleton(a, b)) {
     return true;
   }
   return (both & f_variable) && differ_like_values(std::string_view(a), std::string_view(b));
