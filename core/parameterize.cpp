@@ -807,8 +807,24 @@ constexpr std::array<std::string_view, 7> k_weekday_names = {
 template <size_t N, size_t M>
 bool is_calendar_word(std::string_view w, const std::array<std::string_view, N>& abbrev,
                       const std::array<std::string_view, M>& full) {
-  if (w.size() < 3 || !is_upper(w[0])) {
+  // Month and weekday names start with one of these letters and have 3 to 9 of them.
+  if (w.size() < 3 || w.size() > 9) {
     return false;
+  }
+  switch (w[0]) {
+    case 'A':
+    case 'D':
+    case 'F':
+    case 'J':
+    case 'M':
+    case 'N':
+    case 'O':
+    case 'S':
+    case 'T':
+    case 'W':
+      break;
+    default:
+      return false;
   }
   const auto same = [](std::string_view a, std::string_view b, bool upper_case) {
     if (a.size() != b.size()) {
@@ -890,6 +906,13 @@ std::optional<std::string_view> calendar_placeholder(std::string_view word, std:
 // pass finds the same header.
 std::pair<size_t, size_t> syslog_host(std::string_view s) {
   constexpr std::pair<size_t, size_t> none{std::string_view::npos, std::string_view::npos};
+  size_t first = 0;
+  while (first < s.size() && is_space(s[first])) {
+    ++first;
+  }
+  if (first == s.size() || !(s[first] == '<' || is_upper(s[first]))) {
+    return none;  // not a month name: the common case costs one character test
+  }
   std::array<std::pair<size_t, size_t>, 5> tok{};
   size_t i = 0;
   for (auto& t : tok) {
@@ -978,10 +1001,19 @@ std::string parameterize(std::string_view s) {
       ++j;
     }
     const std::string_view tok = s.substr(i, j - i);
-    // A month or weekday name in a date: decided on the next token as written
-    {
+    // A month or weekday name in a date: decided on the next token as written (which must start
+    // like a day, a year, a time or a month name: tested first, as most words fail it)
+    size_t peek = j;
+    while (peek < s.size() && is_space(s[peek])) {
+      ++peek;
+    }
+    if (peek < s.size() && tok.size() >= 3 &&
+        (is_digit(s[peek]) || is_upper(s[peek]) || s[peek] == '<' || s[peek] == '-' ||
+         s[peek] == '+' || s[peek] == '[' || s[peek] == '(' || s[peek] == '"' || s[peek] == '\'')) {
       const auto [b, e] = calendar_core(tok);
-      if (e - b >= 3 && e - b <= 9 && is_upper(tok[b])) {
+      const std::string_view word = tok.substr(b, e - b);
+      if (is_calendar_word(word, k_months, k_month_names) ||
+          is_calendar_word(word, k_weekdays, k_weekday_names)) {
         size_t k = j;
         while (k < s.size() && is_space(s[k])) {
           ++k;
