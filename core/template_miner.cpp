@@ -24,6 +24,18 @@ char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// Length of a placeholder ("<num>", "<*>") at t[k], else 0.
+size_t placeholder_at(std::string_view t, size_t k) {
+  if (t[k] != '<') {
+    return 0;
+  }
+  size_t e = k + 1;
+  while (e < t.size() && ((t[e] >= 'a' && t[e] <= 'z') || t[e] == '*')) {
+    ++e;
+  }
+  return e < t.size() && t[e] == '>' && e > k + 1 ? e - k + 1 : 0;
+}
+
 // Letters of `t` outside placeholders ("<num>", "<*>"), how many digits, the longest digit run.
 struct token_shape {
   bool has_placeholder = false;
@@ -38,13 +50,9 @@ token_shape shape_of(std::string_view t) {
   for (size_t i = 0; i < t.size(); ++i) {
     const char c = t[i];
     if (c == '<') {
-      const size_t close = t.find('>', i + 1);
-      if (close != std::string_view::npos && close > i + 1 &&
-          std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                      t.begin() + static_cast<std::ptrdiff_t>(close),
-                      [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
+      if (const size_t p = placeholder_at(t, i); p > 0) {
         s.has_placeholder = true;
-        i = close;
+        i += p - 1;
         run = 0;
         continue;
       }
@@ -62,7 +70,12 @@ token_shape shape_of(std::string_view t) {
 
 // A pure value: a placeholder or digits and no letters outside placeholders ("<num>",
 // "<ip>:<port>", "(<num>", "*64", "[<num>]", "12:30").
-bool is_pure_value(std::string_view t) {
+bool is_pure_value(std::string_view t);
+
+bool is_pure_value(std::string_view t, const token_shape& s) {
+  if (s.has_letter && !s.has_placeholder) {
+    return false;  // letters and nothing that could be a value (the common case: a word)
+  }
   if (t.size() > 2 && t.front() == '[' && t.find(']') != std::string_view::npos) {
     // A bracketed context of values and "-" (no value): "[-]", "[req-<uuid> <hash> - - -]".
     std::string_view in = t.substr(1, t.rfind(']') - 1);
@@ -77,7 +90,6 @@ bool is_pure_value(std::string_view t) {
       return true;
     }
   }
-  const token_shape s = shape_of(t);
   if ((s.has_placeholder || s.digits > 0) && !s.has_letter) {
     return true;
   }
@@ -104,6 +116,10 @@ bool is_pure_value(std::string_view t) {
   return rest.size() >= 3 && rest.front() == '<' && rest.back() == '>' &&
          rest.find('>') == rest.size() - 1 &&
          std::all_of(rest.begin() + 1, rest.end() - 1, [](char x) { return x >= 'a' && x <= 'z'; });
+}
+
+bool is_pure_value(std::string_view t) {
+  return is_pure_value(t, shape_of(t));
 }
 
 // The token without surrounding brackets, quotes and trailing punctuation.
@@ -162,12 +178,8 @@ char next_skeleton_char(std::string_view t, size_t& i) {
       continue;
     }
     if (t[i] == '<') {
-      const size_t close = t.find('>', i + 1);
-      if (close != std::string_view::npos && close > i + 1 &&
-          std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                      t.begin() + static_cast<std::ptrdiff_t>(close),
-                      [](char x) { return (x >= 'a' && x <= 'z') || x == '*'; })) {
-        i = close + 1;
+      if (const size_t p = placeholder_at(t, i); p > 0) {
+        i += p;
         variable = true;
         continue;
       }
@@ -245,7 +257,7 @@ int bracket_depth(std::string_view t) {
 // Splits on whitespace; a run of adjacent values (and the units that follow a value) is one
 // token, joined by single spaces: "<num> bytes (<num> KB)", "<month> <num> <time>". "<*>" always
 // stands alone, so a template reads back into the tokens it was made of.
-std::vector<std::string> tokenize(std::string_view s) {
+std::vector<std::string> tokenize(std::string_view s, std::vector<token_shape>* shapes = nullptr) {
   std::vector<std::string> out;
   bool in_run = false;        // the last token is a value run that may grow
   std::string_view previous;  // the last word (a view into s)
@@ -293,10 +305,14 @@ std::vector<std::string> tokenize(std::string_view s) {
     }
     if (t == k_wildcard) {
       out.emplace_back(t);
+      if (shapes != nullptr) {
+        shapes->push_back(token_shape{true, false, 0, 0});
+      }
       in_run = false;
       continue;
     }
-    const bool value = is_pure_value(t);
+    const token_shape shape = shape_of(t);
+    const bool value = is_pure_value(t, shape);
     // A list of numbered names is one value too: "an14 an15 an16".
     const bool digit = grouped.empty() && has_digit(t);
     const bool listed =
@@ -306,10 +322,20 @@ std::vector<std::string> tokenize(std::string_view s) {
     if ((in_run && (value || is_unit(t))) || listed) {
       out.back() += ' ';
       out.back() += t;
+      if (shapes != nullptr) {
+        token_shape& joined = shapes->back();  // the shape of the whole run
+        joined.has_placeholder = joined.has_placeholder || shape.has_placeholder;
+        joined.has_letter = joined.has_letter || shape.has_letter;
+        joined.digits += shape.digits;
+        joined.longest_digit_run = std::max(joined.longest_digit_run, shape.longest_digit_run);
+      }
       in_run = in_run || listed;
       continue;
     }
     out.emplace_back(t);
+    if (shapes != nullptr) {
+      shapes->push_back(shape);
+    }
     in_run = value;
   }
   return out;
@@ -384,18 +410,6 @@ bool is_alnum(char c) {
   return is_alpha(c) || is_digit(c);
 }
 
-// Length of a placeholder ("<num>", "<*>") at t[k], else 0.
-size_t placeholder_at(std::string_view t, size_t k) {
-  if (t[k] != '<') {
-    return 0;
-  }
-  size_t e = k + 1;
-  while (e < t.size() && ((t[e] >= 'a' && t[e] <= 'z') || t[e] == '*')) {
-    ++e;
-  }
-  return e < t.size() && t[e] == '>' && e > k + 1 ? e - k + 1 : 0;
-}
-
 // Where the part of t starting at i ends: an alphanumeric run (placeholders included) or a run of
 // punctuation.
 size_t part_end(std::string_view t, size_t i) {
@@ -439,29 +453,12 @@ bool is_level(std::string_view t) {
   return false;
 }
 
-// Two different tokens at one position: does the difference itself show a variable?
-bool differ_like_values(std::string_view a, std::string_view b) {
-  if (is_level(a) && is_level(b)) {
-    return true;
-  }
-  // A value (run) on either side ("<num>", "12", "<ip>:<port>", "<num> bytes (<num> KB)").
-  if (is_pure_value(a.substr(0, a.find(' '))) || is_pure_value(b.substr(0, b.find(' ')))) {
-    return true;
-  }
-  // An identifier with a digit run of 2+ ("dn228", "R02-M1-N0").
-  const token_shape sa = shape_of(a);
-  const token_shape sb = shape_of(b);
-  if (sa.longest_digit_run >= 2 || sb.longest_digit_run >= 2) {
-    return true;
-  }
-  // The same word around different numbers or placeholders ("u0" / "u12", "node-<num>" / "node-7").
-  if ((sa.digits > 0 || sb.digits > 0 || sa.has_placeholder || sb.has_placeholder) &&
-      same_skeleton(a, b)) {
-    return true;
-  }
-  // The same punctuation around alphanumeric parts, and every part that differs holds a digit or a
-  // placeholder on both sides: numbered names ("[Thunderbird_A8]" / "[Thunderbird_B8]",
-  // "(eadmin1)" / "(badmin1)").
+bool numbered_parts(std::string_view a, std::string_view b);
+
+// The same punctuation around alphanumeric parts, and every part that differs holds a digit or a
+// placeholder on both sides: numbered names ("[Thunderbird_A8]" / "[Thunderbird_B8]",
+// "(eadmin1)" / "(badmin1)").
+bool numbered_parts(std::string_view a, std::string_view b) {
   size_t i = 0;
   size_t j = 0;
   bool differs = false;
@@ -527,7 +524,7 @@ struct template_miner::token_info {
 
 namespace {
 
-template_miner::token_info info_of(std::string_view t);
+template_miner::token_info info_of(std::string_view t, const token_shape* known = nullptr);
 
 }  // namespace
 
@@ -539,20 +536,17 @@ struct template_miner::node {
 
 namespace {
 
-template_miner::token_info info_of(std::string_view t) {
+template_miner::token_info info_of(std::string_view t, const token_shape* known) {
   template_miner::token_info f;
   f.hash = fnv1a(t);
   if (t == k_wildcard) {
     f.flags = f_wildcard;
     return f;
   }
-  const token_shape sh = shape_of(t);
+  const token_shape sh = known != nullptr ? *known : shape_of(t);
   uint16_t flags = 0;
   const size_t space = t.find(' ');
-  // A word without letters but with a digit or placeholder is a value whatever else it holds.
-  if (space == std::string_view::npos && (sh.digits > 0 || sh.has_placeholder) && !sh.has_letter) {
-    flags |= f_pure;
-  } else if (is_pure_value(t.substr(0, space))) {
+  if (space == std::string_view::npos ? is_pure_value(t, sh) : is_pure_value(t.substr(0, space))) {
     flags |= f_pure;
   }
   if (sh.digits > 0 || sh.has_placeholder) {
@@ -601,7 +595,11 @@ template_miner::token_info full_info_of(std::string_view t) {
   return f;
 }
 
-// differ_like_values() on precomputed infos; the rare numbered-parts case reads the text.
+// Two different tokens at one position: does the difference itself show a variable? Two
+// severities; a value or value run on either side ("<num>", "12", "<ip>:<port>", "<num> bytes
+// (<num> KB)"); an identifier with a digit run of 2+ ("dn228", "R02-M1-N0"); the same word around
+// other numbers or placeholders ("u0" / "u12", "rhost=<ip>" / "rhost=<host>"); numbered parts.
+// Reads the precomputed facts; only the numbered-parts case reads the text.
 bool differ_like_values(const std::string& a, const template_miner::token_info& fa,
                         const std::string& b, const template_miner::token_info& fb) {
   const uint16_t both = fa.flags & fb.flags;
@@ -615,7 +613,7 @@ bool differ_like_values(const std::string& a, const template_miner::token_info& 
   if (fa.skeleton_hash == fb.skeleton_hash && same_skeleton(a, b)) {
     return true;
   }
-  return (both & f_variable) && differ_like_values(std::string_view(a), std::string_view(b));
+  return (both & f_variable) && numbered_parts(a, b);
 }
 
 }  // namespace
@@ -704,7 +702,9 @@ template_miner::match template_miner::result_for(size_t gi, std::string previous
 }
 
 template_miner::match template_miner::add(std::string_view message, bool may_create) {
-  const std::vector<std::string> tokens = tokenize(message);
+  std::vector<token_shape> shapes;
+  shapes.reserve(16);
+  const std::vector<std::string> tokens = tokenize(message, &shapes);
   const std::string text = join(tokens);
 
   // A message equal to a group's anchor or (restored) template belongs to that group.
@@ -717,8 +717,8 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
   const size_t n = tokens.size();
   std::vector<token_info> info;
   info.reserve(n);
-  for (const std::string& t : tokens) {
-    info.push_back(info_of(t));
+  for (size_t i = 0; i < n; ++i) {
+    info.push_back(info_of(tokens[i], &shapes[i]));
   }
   const auto words = [&](size_t i) { add_word_facts(info[i], tokens[i]); };
 
