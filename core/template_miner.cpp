@@ -595,6 +595,11 @@ template_miner::token_info full_info_of(std::string_view t) {
   return f;
 }
 
+// The value run that parameterize() makes of a syslog header: "<month> <num> <time> <host>".
+bool is_syslog_header(std::string_view t) {
+  return t.starts_with("<month> ") && t.ends_with(" <host>");
+}
+
 // Two different tokens at one position: does the difference itself show a variable? Two
 // severities; a value or value run on either side ("<num>", "12", "<ip>:<port>", "<num> bytes
 // (<num> KB)"); an identifier with a digit run of 2+ ("dn228", "R02-M1-N0"); the same word around
@@ -755,6 +760,13 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
         words(i - 1);
       }
       if (differ_like_values(g.tokens[i], ft, tokens[i], fm)) {
+        continue;
+      }
+      // The tag of a syslog header ("<month> <num> <time> <host> su(pam_unix)[<num>]:" /
+      // "... <host> sshd(pam_unix)[<num>]:"): like the host, which program logged the line is
+      // metadata; the message after it says what happened.
+      if (i > 0 && is_syslog_header(g.tokens[i - 1]) && is_syslog_header(tokens[i - 1]) &&
+          g.tokens[i].back() == ':' && tokens[i].back() == ':') {
         continue;
       }
       // The bracketed context after a severity ("INFO [main]" / "INFO [IPC Server handler 3]"):

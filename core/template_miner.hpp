@@ -24,7 +24,8 @@
 //     sides ("[Thunderbird_A8]" / "[Thunderbird_B8]");
 //   * two severities as log headers write them, upper case or bracketed ("INFO" / "FATAL",
 //     "[notice]" / "[error]"), and the bracketed thread or context right after a severity
-//     ("INFO [main]" / "INFO [IPC Server handler 3]");
+//     ("INFO [main]" / "INFO [IPC Server handler 3]"), and the tag after a syslog header
+//     ("<month> <num> <time> <host> su[<num>]:" / "... <host> sshd[<num>]:");
 //   * a naming slot: the word right after a naming noun (user, username, customer, tenant,
 //     account, owner, member, region, login, principal, also as a key "user:" / "user=root"; and
 //     the keys "name", "host", "hostname" written "name=" / "Name:") when neither word is a

@@ -110,6 +110,18 @@ TEST_CASE("template miner: differences that look like values become <*>", "[temp
   // A placeholder of another type.
   m.add("auth failure rhost=<ip> tty=none");
   CHECK(m.add("auth failure rhost=<host> tty=none").template_text == "auth failure <*> tty=none");
+  // The program tag after a syslog header, the thread after a severity.
+  const auto su =
+      m.add(luffy::parameterize("Jun 14 15:16:01 combo su(pam_unix)[1]: check pass; user unknown"));
+  CHECK(
+      m.add(luffy::parameterize("Jul 1 09:00:55 combo sshd(pam_unix)[7]: check pass; user unknown"))
+          .anchor == su.anchor);
+  m.add("<date> <time> INFO [main] org.apache.hadoop.ipc.Client: Retrying connect to server");
+  CHECK(
+      m.add("<date> <time> INFO [IPC Server handler <num>] org.apache.hadoop.ipc.Client: Retrying "
+            "connect to server")
+          .template_text ==
+      "<date> <time> INFO <*> org.apache.hadoop.ipc.Client: Retrying connect to server");
   // A name after a naming noun.
   m.add("payment for customer alice declined by issuer");
   CHECK(m.add("payment for customer bob declined by issuer").template_text ==
