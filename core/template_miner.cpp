@@ -595,6 +595,11 @@ template_miner::token_info full_info_of(std::string_view t) {
   return f;
 }
 
+// Prepositions that introduce who did something or where it came from.
+bool is_agent_preposition(std::string_view t) {
+  return t == "for" || t == "from" || t == "by" || t == "via";
+}
+
 // The value run that parameterize() makes of a syslog header: "<month> <num> <time> <host>".
 bool is_syslog_header(std::string_view t) {
   return t.starts_with("<month> ") && t.ends_with(" <host>");
@@ -799,6 +804,13 @@ template_miner::match template_miner::add(std::string_view message, bool may_cre
       if (ft.key_len > 0 && ft.key_len == fm.key_len &&
           std::string_view(g.tokens[i]).substr(0, ft.key_len) ==
               std::string_view(tokens[i]).substr(0, fm.key_len)) {
+        continue;
+      }
+      // A one-word noun phrase between two of the prepositions that name who or where from
+      // ("password for root from <ip>" / "password for uucp from <ip>"): a name.
+      if (i > 0 && i + 1 < n && !(either & (f_function | f_verb)) &&
+          is_agent_preposition(tokens[i - 1]) && is_agent_preposition(tokens[i + 1]) &&
+          g.tokens[i - 1] == tokens[i - 1] && g.tokens[i + 1] == tokens[i + 1]) {
         continue;
       }
       // Several distinct words already seen at this position while the rest matched.

@@ -31,7 +31,8 @@
 //     the keys "name", "host", "hostname" written "name=" / "Name:") when neither word is a
 //     function word (the, not, to, could, ...) or a verb form (-ed, -ing): "customer alice" /
 //     "customer bob"; likewise a word between a plain word and a verb form ("order alpha failed" /
-//     "order beta failed");
+//     "order beta failed") or between two of the prepositions for, from, by, via ("password for
+//     root from" / "password for uucp from");
 //   * position evidence (a guard against floods of names): besides the template's own word, at
 //     least 7 other distinct words were seen at that position by messages whose every other
 //     position matched the group, with 2+ equal plain words (such a message starts its own group

@@ -137,6 +137,11 @@ TEST_CASE("template miner: differences that look like values become <*>", "[temp
         "refund for order <*> failed at gateway");
   m.add("refund for order alpha is late");
   CHECK(m.add("refund for order beta is late").is_new);  // no verb form after the word
+  m.add("Failed password for root from <ip> port <num> ssh2");
+  CHECK(m.add("Failed password for uucp from <ip> port <num> ssh2").template_text ==
+        "Failed password for <*> from <ip> port <num> ssh2");
+  m.add("error in parser at line <num>");
+  CHECK(m.add("error in lexer at line <num>").is_new);  // "in" / "at" name no one
 }
 
 TEST_CASE("template miner: position evidence from several distinct words", "[template_miner]") {
