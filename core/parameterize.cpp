@@ -1,6 +1,7 @@
 // Hand-written scanners for parameterize(); see the header for the placeholder set and order.
 #include "core/parameterize.hpp"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -291,8 +292,8 @@ bool is_hash(std::string_view t) {
   if (t.size() < 7 || !all_of(t, is_hex)) {
     return false;
   }
-  if (t.size() == 32 || t.size() == 40 || t.size() == 64) {
-    return true;
+  if (t.size() == 8 || t.size() == 16 || t.size() == 32 || t.size() == 40 || t.size() == 64) {
+    return true;  // a 32/64-bit word or a digest, even without digits ("ffffffff")
   }
   bool digit = false;
   bool letter = false;
@@ -390,9 +391,41 @@ constexpr std::array<std::string_view, 34> k_tlds = {
     "ai",   "arpa", "home",    "test",   "example", "invalid", "amazonaws",
 };
 
+// Extensions of files that programs name in their logs (executables, libraries, sources, data).
+constexpr std::array<std::string_view, 44> k_file_extensions = {
+    "exe",        "dll", "so",   "dylib",  "jar", "war",  "class", "py",   "js",  "mjs",  "ts",
+    "go",         "rb",  "java", "c",      "cc",  "cpp",  "h",     "hpp",  "cs",  "php",  "sh",
+    "log",        "txt", "csv",  "json",   "xml", "yaml", "yml",   "toml", "ini", "cfg",  "conf",
+    "properties", "sql", "db",   "sqlite", "zip", "gz",   "tgz",   "tar",  "pdf", "html", "lock",
+};
+
+// ISO 3166-1 alpha-2 country codes (the country-code top-level domains), two letters each.
+constexpr std::string_view k_country_codes =
+    "acadaeafagaialamaoaqarasatauawaxazbabbbdbebfbgbhbibjbmbnbobrbsbtbwbybzcacccdcfcgchcickclcmcnco"
+    "cr"
+    "cucvcwcxcyczdedjdkdmdodzeceeegereseteufifjfkfmfofrgagdgegfggghgiglgmgngpgqgrgsgtgugwgyhkhmhnhr"
+    "ht"
+    "huidieiliminioiqirisitjejmjojpkekgkhkikmknkpkrkwkykzlalblclilklrlsltlulvlymamcmdmemgmhmkmlmmmn"
+    "mo"
+    "mpmqmrmsmtmumvmwmxmymznancnenfngninlnonpnrnunzompapepfpgphpkplpmpnprpsptpwpyqarerorsrurwsasbsc"
+    "sd"
+    "sesgshsiskslsmsnsosrssstsvsxsysztctdtftgthtjtktltmtntotrtttvtwtzuaugukusuyuzvavcvevgvivnvuwfws"
+    "ye"
+    "ytzazmzw";
+
+bool is_country_code(std::string_view t) {
+  for (size_t i = 0; i + 2 <= k_country_codes.size(); i += 2) {
+    if (k_country_codes.substr(i, 2) == t) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool is_hostname(std::string_view t) {
   size_t labels = 0;
   bool variable_label = false;
+  bool upper = false;  // DNS names are case-insensitive: upper case only before a known TLD
   size_t start = 0;
   std::string_view last;
   while (start <= t.size()) {
@@ -405,9 +438,10 @@ bool is_hostname(std::string_view t) {
       return false;
     }
     for (char c : label) {
-      if (!(is_lower(c) || is_digit(c) || c == '-')) {
+      if (!(is_lower(c) || is_digit(c) || c == '-' || is_upper(c))) {
         return false;
       }
+      upper = upper || is_upper(c);
       variable_label = variable_label || is_digit(c) || c == '-';
     }
     ++labels;
@@ -422,7 +456,40 @@ bool is_hostname(std::string_view t) {
       return true;
     }
   }
-  return labels >= 3 && variable_label;
+  // A country-code TLD ("qq.cn", "www.google.com.hk"), but not a file extension or a two-letter
+  // word that ends code and config names ("task.id", "stream.in", "x.to"; "torch.nn" is no
+  // country).
+  constexpr std::array<std::string_view, 16> k_not_cctld = {"id", "is", "in", "it", "at", "to",
+                                                            "of", "on", "by", "as", "or", "if",
+                                                            "no", "do", "up", "ok"};
+  const auto listed = [&](auto& list) {
+    return std::find(list.begin(), list.end(), last) != list.end();
+  };
+  if (last.size() == 2 && !upper && is_country_code(last) && !listed(k_file_extensions) &&
+      !listed(k_not_cctld)) {
+    return true;
+  }
+  return labels >= 3 && variable_label && !upper;
+}
+
+// A bare file name: name.ext with a known extension ("chrome.exe", "app.log", "x_1.tar.gz").
+bool is_file_name(std::string_view t) {
+  const size_t dot = t.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || !is_word(t[0])) {
+    return false;
+  }
+  for (char c : t) {
+    if (!(is_word(c) || c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  const std::string_view ext = t.substr(dot + 1);
+  for (std::string_view e : k_file_extensions) {
+    if (ext == e) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // NAME/x[.y] with an upper-case NAME: HTTP/1.1, HTTP/2, TLS/1.3.
@@ -500,7 +567,9 @@ std::optional<std::string> match_whole(std::string_view t) {
       return "<num>";
     }
   }
-  if ((digit || t.size() == 32 || t.size() == 40 || t.size() == 64) && is_hash(t)) {
+  if ((digit || t.size() == 8 || t.size() == 16 || t.size() == 32 || t.size() == 40 ||
+       t.size() == 64) &&
+      is_hash(t)) {
     return "<hash>";
   }
   if (digit) {
@@ -513,6 +582,9 @@ std::optional<std::string> match_whole(std::string_view t) {
   }
   if (dot && is_hostname(t)) {
     return "<host>";
+  }
+  if (dot && is_file_name(t)) {
+    return "<file>";
   }
   return std::nullopt;
 }
@@ -721,6 +793,161 @@ void settle_token(std::string& out, size_t start, std::string_view input_token) 
   out += cur;
 }
 
+constexpr std::array<std::string_view, 12> k_months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<std::string_view, 12> k_month_names = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
+constexpr std::array<std::string_view, 7> k_weekdays = {"Mon", "Tue", "Wed", "Thu",
+                                                        "Fri", "Sat", "Sun"};
+constexpr std::array<std::string_view, 7> k_weekday_names = {
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+
+// "Jun", "JUN", "June" (and "Sept"): a capitalised or upper-case name from the lists.
+template <size_t N, size_t M>
+bool is_calendar_word(std::string_view w, const std::array<std::string_view, N>& abbrev,
+                      const std::array<std::string_view, M>& full) {
+  // Month and weekday names start with one of these letters and have 3 to 9 of them.
+  if (w.size() < 3 || w.size() > 9) {
+    return false;
+  }
+  switch (w[0]) {
+    case 'A':
+    case 'D':
+    case 'F':
+    case 'J':
+    case 'M':
+    case 'N':
+    case 'O':
+    case 'S':
+    case 'T':
+    case 'W':
+      break;
+    default:
+      return false;
+  }
+  const auto same = [](std::string_view a, std::string_view b, bool upper_case) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      const char want = upper_case && is_lower(b[i]) ? static_cast<char>(b[i] - 'a' + 'A') : b[i];
+      if (a[i] != want) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const bool upper_case = w.size() > 1 && is_upper(w[1]);
+  for (std::string_view x : abbrev) {
+    if (same(w, x, upper_case)) {
+      return true;
+    }
+  }
+  for (std::string_view x : full) {
+    if (same(w, x, upper_case)) {
+      return true;
+    }
+  }
+  return same(w, "Sept", upper_case);
+}
+
+// The token without leading brackets/quotes and trailing punctuation: [b, e).
+std::pair<size_t, size_t> calendar_core(std::string_view tok) {
+  size_t b = 0;
+  size_t e = tok.size();
+  while (b < e && (tok[b] == '[' || tok[b] == '(' || tok[b] == '"' || tok[b] == '\'')) {
+    ++b;
+  }
+  while (e > b && (tok[e - 1] == ',' || tok[e - 1] == '.' || tok[e - 1] == ']' ||
+                   tok[e - 1] == ')' || tok[e - 1] == ':')) {
+    --e;
+  }
+  return {b, e};
+}
+
+// A token that starts like a day, a year or a time ("14", "04:47:44", "-7" would be a number), in
+// raw or parameterised form: the next token after a month or weekday name.
+bool starts_like_date_part(std::string_view t) {
+  size_t b = 0;
+  while (b < t.size() && (t[b] == '[' || t[b] == '(' || t[b] == '"' || t[b] == '\'' ||
+                          t[b] == '-' || t[b] == '+')) {
+    ++b;
+  }
+  t.remove_prefix(b);
+  return (!t.empty() && is_digit(t[0])) || t.starts_with("<num>") || t.starts_with("<time>") ||
+         t.starts_with("<date>") || t.starts_with("<timestamp>");
+}
+
+// Month and weekday names that are part of a date: a month name followed by a day, year or time
+// ("Jun 14 15:16:01" -> "<month> <num> <time>"), a weekday name followed by a month name or a
+// day ("Sun Dec 04" -> "<weekday> <month> <num>"). `next` is the following token (may be empty).
+std::optional<std::string_view> calendar_placeholder(std::string_view word, std::string_view next) {
+  if (is_calendar_word(word, k_months, k_month_names)) {
+    if (starts_like_date_part(next)) {
+      return "<month>";
+    }
+    return std::nullopt;
+  }
+  if (is_calendar_word(word, k_weekdays, k_weekday_names)) {
+    const auto [b, e] = calendar_core(next);
+    const std::string_view n = next.substr(b, e - b);
+    if (n == "<month>" || is_calendar_word(n, k_months, k_month_names) ||
+        starts_like_date_part(next)) {
+      return "<weekday>";
+    }
+  }
+  return std::nullopt;
+}
+
+// A syslog (RFC 3164) header at the start of a message: "Jun 14 15:16:01 HOST tag[pid]: ...".
+// Returns the byte range of HOST (which names the machine, a variable), or {npos, npos}. Reads
+// raw and parameterised forms alike ("<month> <num> <time> <host> sshd[<num>]:"), so a second
+// pass finds the same header.
+std::pair<size_t, size_t> syslog_host(std::string_view s) {
+  constexpr std::pair<size_t, size_t> none{std::string_view::npos, std::string_view::npos};
+  size_t first = 0;
+  while (first < s.size() && is_space(s[first])) {
+    ++first;
+  }
+  if (first == s.size() || !(s[first] == '<' || is_upper(s[first]))) {
+    return none;  // not a month name: the common case costs one character test
+  }
+  std::array<std::pair<size_t, size_t>, 5> tok{};
+  size_t i = 0;
+  for (auto& t : tok) {
+    while (i < s.size() && is_space(s[i])) {
+      ++i;
+    }
+    const size_t b = i;
+    while (i < s.size() && !is_space(s[i])) {
+      ++i;
+    }
+    if (i == b) {
+      return none;
+    }
+    t = {b, i};
+  }
+  const auto at = [&](size_t k) { return s.substr(tok[k].first, tok[k].second - tok[k].first); };
+  const std::string_view month = at(0);
+  const std::string_view day = at(1);
+  const std::string_view time = at(2);
+  const std::string_view tag = at(4);
+  if (!(month == "<month>" || is_calendar_word(month, k_months, k_month_names))) {
+    return none;
+  }
+  if (!(day == "<num>" || (day.size() <= 2 && all_of(day, is_digit)))) {
+    return none;
+  }
+  if (!(time == "<time>" || (!time.empty() && time_end(time, 0) == time.size()))) {
+    return none;
+  }
+  if (tag.size() < 2 || tag.back() != ':' || !is_alpha(tag[0])) {
+    return none;
+  }
+  return tok[3];
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -739,9 +966,17 @@ std::string parameterize(std::string_view s) {
       out_start = none;
     }
   };
+  const auto [host_begin, host_end] = syslog_host(s);
   size_t i = 0;
   while (i < s.size()) {
     const char c = s[i];
+    if (i == host_begin) {
+      out_start = out.size();
+      in_start = i;
+      out += "<host>";
+      i = host_end;
+      continue;
+    }
     if (is_space(c)) {
       settle(i);
       out += c;
@@ -766,6 +1001,36 @@ std::string parameterize(std::string_view s) {
       ++j;
     }
     const std::string_view tok = s.substr(i, j - i);
+    // A month or weekday name in a date: decided on the next token as written (which must start
+    // like a day, a year, a time or a month name: tested first, as most words fail it)
+    size_t peek = j;
+    while (peek < s.size() && is_space(s[peek])) {
+      ++peek;
+    }
+    if (peek < s.size() && tok.size() >= 3 &&
+        (is_digit(s[peek]) || is_upper(s[peek]) || s[peek] == '<' || s[peek] == '-' ||
+         s[peek] == '+' || s[peek] == '[' || s[peek] == '(' || s[peek] == '"' || s[peek] == '\'')) {
+      const auto [b, e] = calendar_core(tok);
+      const std::string_view word = tok.substr(b, e - b);
+      if (is_calendar_word(word, k_months, k_month_names) ||
+          is_calendar_word(word, k_weekdays, k_weekday_names)) {
+        size_t k = j;
+        while (k < s.size() && is_space(s[k])) {
+          ++k;
+        }
+        size_t l = k;
+        while (l < s.size() && !is_space(s[l])) {
+          ++l;
+        }
+        if (auto p = calendar_placeholder(tok.substr(b, e - b), s.substr(k, l - k))) {
+          out.append(tok.substr(0, b));
+          out += *p;
+          out.append(tok.substr(e));
+          i = j;
+          continue;
+        }
+      }
+    }
     // name="quoted value with spaces"
     if (const size_t eq = quoted_value_at(tok); eq != std::string_view::npos) {
       const size_t close = s.find(tok[eq + 1], i + eq + 2);

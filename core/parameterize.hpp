@@ -23,14 +23,22 @@
 //   <path>       /var/..., /app/x.py, ./x, ~/x, C:\x (a leading "/" path needs a known root
 //                directory or a file extension; "/orders/41" stays a route: "/orders/<num>")
 //   <hex>        0x1f, 0xc000010000
-//   <hash>       hex of 7+ chars mixing digits and letters, or exactly 32/40/64 hex (md5, sha1,
-//                sha256, git sha, trace ids)
+//   <hash>       hex of 7+ chars mixing digits and letters, or exactly 8/16/32/40/64 hex (32/64-bit
+//                words like ffffffff, md5, sha1, sha256, git sha, trace ids)
 //   <duration>   number + time unit, Go style sums: 30s, 5000ms, 1.5h, 2h45m0s, 250us
 //   <size>       number + byte unit: 512MB, 4KiB, 10GB
 //   <num>        integers and decimals not glued to letters: 42, -7, 3.14, 1,024 ("j-1001" ->
 //                "j-<num>", "[5]" -> "[<num>]")
-//   <host>       lower-case dotted host names ending in a known TLD (com, net, org, io, internal,
-//                local, svc, ...) or with 3+ labels of which one holds a digit or '-'
+//   <host>       dotted host names ending in a known TLD (com, net, org, io, internal, local, svc,
+//                ...) or a two-letter country code (qq.cn, www.google.com.hk; not a file
+//                extension or a word like id/in/to), or with 3+ lower-case labels of which one
+//                holds a digit or '-'; labels before the TLD may hold upper case (DNS ignores it);
+//                the HOST of a syslog header at the start of a message
+//                ("Jun 14 15:16:01 HOST sshd[42]: ..." -> "<month> <num> <time> <host> ...")
+//   <file>       a bare file name with a known extension (chrome.exe, wcp.dll, app-1.log)
+//   <month>      a month name (Jun, JUN, June, Sept) followed by a day, year or time
+//   <weekday>    a weekday name (Sun, Sunday) followed by a month name, a day or a time
+//                ("[Sun Dec 04 04:47:44 2005]" -> "[<weekday> <month> <num> <time> <num>]")
 //   <quoted>     a quoted string right after '=' (user="John Smith" -> user=<quoted>)
 // NOT replaced (on purpose):
 //   * digits glued to letters or '_' (v2, utf8, sha256, x86_64, user_42, order42, 2nd, base64);
@@ -39,7 +47,8 @@
 //   * qualified code names (java.lang.IllegalStateException, requests.adapters, Foo::bar);
 //   * other quoted strings (only their inner tokens are parameterised: 'id' stays, '42' ->
 //   '<num>');
-//   * words, log levels, HTTP methods and routes without variable parts.
+//   * words, log levels, HTTP methods and routes without variable parts;
+//   * month and weekday names that are not part of a date ("May I", "closed on Sun").
 #include <string>
 #include <string_view>
 

@@ -89,3 +89,26 @@ TEST_CASE("parameterize: idempotent", "[parameterize]") {
   CHECK(parameterize("\t... ~/4 more") == "\t... <path> more");
   CHECK(parameterize("a=\"b c\"HTTP/1.1") == "a=<quoted>HTTP/<num>");
 }
+
+TEST_CASE("parameterize: calendar names in dates, file names, host names", "[parameterize]") {
+  CHECK(parameterize("Jun 14 15:16:01 combo sshd") == "<month> <num> <time> combo sshd");
+  CHECK(parameterize("[Sun Dec 04 04:47:44 2005] [notice]") ==
+        "[<weekday> <month> <num> <time> <num>] [notice]");
+  CHECK(parameterize("at Fri Jun 17 20:55:07 2005") == "at <weekday> <month> <num> <time> <num>");
+  CHECK(parameterize("due SEPTEMBER 3") == "due <month> <num>");
+  // Not a date: the name is not followed by a day, year or time.
+  CHECK(parameterize("May I help") == "May I help");
+  CHECK(parameterize("closed on Sun") == "closed on Sun");
+  CHECK(parameterize("Mar is short") == "Mar is short");
+  CHECK(parameterize("chrome.exe - open") == "<file> - open");
+  CHECK(parameterize("loading wcp.dll and app-1.log") == "loading <file> and <file>");
+  CHECK(parameterize("requests.adapters java.lang.String") == "requests.adapters java.lang.String");
+  CHECK(parameterize("from dsl-Chn-static-7.touchtelindia.net") == "from <host>");
+  CHECK(parameterize("via qq.cn and www.google.com.hk") == "via <host> and <host>");
+  CHECK(parameterize("torch.nn np.pi task.id x.sh") == "torch.nn np.pi task.id <file>");
+  CHECK(parameterize("Foo.Bar.Baz-1 x") == "Foo.Bar.Baz-<num> x");
+  for (const char* s : {"Jun -7", "Sun Jun", "Mon 12", "[Jul 4] x", "Sun Dec", "Jan '5'"}) {
+    const std::string once = parameterize(s);
+    CHECK(parameterize(once) == once);
+  }
+}
