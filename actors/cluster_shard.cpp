@@ -65,6 +65,7 @@ if #gone > 0 then
 end
 local n = tonumber(ARGV[9 + e])
 local created = 0
+local max_hops = 8
 local function lines(s)
   local t = {}
   for v in string.gmatch(s, '[^\n]+') do
@@ -77,7 +78,20 @@ for c = 0, n - 1 do
   local id, svc, title = ARGV[b + 1], ARGV[b + 2], ARGV[b + 6]
   local count, first, last = tonumber(ARGV[b + 10]), tonumber(ARGV[b + 11]), tonumber(ARGV[b + 12])
   local key = prefix .. ':cluster:' .. id
-  local cur = redis.call('HMGET', key, 'first_seen_us', 'last_seen_us', 'status')
+  local cfields = {'first_seen_us', 'last_seen_us', 'status', 'merged_into', 'service_id', 'title'}
+  local cur = redis.call('HMGET', key, unpack(cfields))
+  -- a merged cluster (POST /api/v1/clusters/{id}/merge) sends its records to its target; merges
+  -- keep chains one hop long, the bound only guards against a hand-edited loop
+  local redirected, hops = false, 0
+  while cur[4] and hops < max_hops do
+    id, redirected, hops = cur[4], true, hops + 1
+    key = prefix .. ':cluster:' .. id
+    cur = redis.call('HMGET', key, unpack(cfields))
+  end
+  local zsvc = svc
+  if redirected and cur[5] then
+    zsvc, title = cur[5], cur[6]
+  end
   local total, moved = count, true
   if not cur[1] then
     redis.call('HSET', key, 'id', id, 'service_id', svc, 'fingerprint_level', ARGV[b + 3],
@@ -105,10 +119,10 @@ for c = 0, n - 1 do
       set[#set + 1] = 'open'
       set[#set + 1] = 'regressed_at_ms'
       set[#set + 1] = now_ms
-      redis.call('XADD', events, '*', 'type', 'regression', 'cluster_id', id, 'service_id', svc,
+      redis.call('XADD', events, '*', 'type', 'regression', 'cluster_id', id, 'service_id', zsvc,
         'title', title, 'at_ms', now_ms)
     end
-    if ARGV[b + 3] == '3' then
+    if ARGV[b + 3] == '3' and not redirected then
       -- a level-3 template may have generalised: the cluster shows the current one
       set[#set + 1] = 'title'
       set[#set + 1] = title
@@ -150,11 +164,11 @@ for c = 0, n - 1 do
     redis.call('LTRIM', sk, 0, keep - 1)
   end
   redis.call('ZADD', prefix .. ':clusters:by_count', total, id)
-  redis.call('ZADD', prefix .. ':service:' .. svc .. ':by_count', total, id)
+  redis.call('ZADD', prefix .. ':service:' .. zsvc .. ':by_count', total, id)
   if moved then
     local last_ms = math.floor(last / 1000)
     redis.call('ZADD', prefix .. ':clusters:by_last_seen', last_ms, id)
-    redis.call('ZADD', prefix .. ':service:' .. svc .. ':by_last_seen', last_ms, id)
+    redis.call('ZADD', prefix .. ':service:' .. zsvc .. ':by_last_seen', last_ms, id)
   end
   -- spike: the latest event-time minute against the mean of the 60 minutes before it
   if latest_count >= minimum then
@@ -171,7 +185,7 @@ for c = 0, n - 1 do
     local baseline = sum / 60
     if latest_count > mult * baseline and redis.call('HGET', key, 'spike_minute') ~= tostring(latest) then
       redis.call('HSET', key, 'spike_minute', latest)
-      redis.call('XADD', events, '*', 'type', 'spike', 'cluster_id', id, 'service_id', svc,
+      redis.call('XADD', events, '*', 'type', 'spike', 'cluster_id', id, 'service_id', zsvc,
         'title', title, 'minute', latest, 'count', latest_count, 'baseline', tostring(baseline),
         'at_ms', now_ms)
     end

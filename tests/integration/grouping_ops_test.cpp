@@ -1,0 +1,264 @@
+// Operator-side grouping through the real interfaces (docs/API.md "Clusters", docs/CLUSTERING.md
+// "Operator controls"): merging clusters over HTTP, fingerprint and in-app rules from the YAML
+// (reloaded live), and the per-service bound on new clusters. The real binary and a real
+// redis-server on loopback.
+#include <signal.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace luffy::test;
+
+namespace {
+
+std::string base_config(const redis_process& redis, const std::string& extra = "") {
+  return R"(
+auth:
+  tokens:
+    - {name: all, token: tok, services: ["*"], default_service: app}
+    - {name: orders-only, token: orders-tok, services: [orders]}
+    - {name: admin, token: admin-tok, services: ["*"], admin: true}
+storage: {redis: ")" +
+         redis.url() + R"("}
+)" + extra;
+}
+
+http_call post(const std::string& body, const std::string& token = "tok") {
+  http_call c;
+  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
+  c.body = body;
+  return c;
+}
+
+http_call api(const std::string& method, const std::string& path, const std::string& token,
+              const std::string& body = "") {
+  http_call c;
+  c.method = method;
+  c.path = path;
+  c.headers = {{"Authorization", "Bearer " + token}};
+  if (!body.empty()) {
+    c.headers.emplace_back("Content-Type", "application/json");
+  }
+  c.body = body;
+  return c;
+}
+
+int seq = 0;
+
+// A Java error of `service` whose crash site is methods[site]; unique per call.
+std::string java_record(int site, const std::string& service = "orders",
+                        const std::string& host = "host-a") {
+  static const char* methods[] = {"findById", "charge", "ship", "load", "save"};
+  const int n = ++seq;
+  const std::string ts = "2026-11-30T10:" + std::to_string(10 + n % 40) + ":" +
+                         std::to_string(10 + n % 49) + "." + std::to_string(100 + n % 900) + "Z";
+  return R"j({"timestamp":")j" + ts + R"j(","level":"ERROR","service_id":")j" + service +
+         R"j(","hostname":")j" + host + R"j(","message":"request )j" + std::to_string(n) +
+         R"j( failed","stack_trace":"java.lang.IllegalStateException: order )j" +
+         std::to_string(1000 + n) + R"j( not found\n\tat com.acme.orders.Repo.)j" +
+         methods[site % 5] + R"j((Repo.java:12)\n\tat com.acme.orders.Service.handle(Service.java:40)"})j";
+}
+
+// A plain message record (level 3) of `service`.
+std::string plain_record(const std::string& message, const std::string& service,
+                         const std::string& extra_fields = "") {
+  const int n = ++seq;
+  return R"({"timestamp":"2026-11-30T11:)" + std::to_string(10 + n % 40) + ":" +
+         std::to_string(10 + n % 49) + "." + std::to_string(100 + n % 900) +
+         R"(Z","level":"ERROR","service_id":")" + service + R"(","message":")" + message + "\"" +
+         extra_fields + "}";
+}
+
+std::string array_of(const std::vector<std::string>& records) {
+  std::string b = "[";
+  for (size_t i = 0; i < records.size(); ++i) {
+    b += (i ? "," : "") + records[i];
+  }
+  return b + "]";
+}
+
+long stat(const redis_process& redis, const std::string& field) {
+  auto v = redis.cmd({"HGET", "luffy:stats", field});
+  return v.type == luffy::redis_value::kind::string ? std::stol(v.str) : 0;
+}
+
+bool wait_processed(const redis_process& redis, long expected, int seconds = 30) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (stat(redis, "processed") >= expected)
+      return stat(redis, "processed") == expected;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::string hget(const redis_process& redis, const std::string& id, const std::string& field) {
+  auto v = redis.cmd({"HGET", "luffy:cluster:" + id, field});
+  return v.type == luffy::redis_value::kind::string ? v.str : "";
+}
+
+long cluster_count(const redis_process& redis, const std::string& id) {
+  const auto c = hget(redis, id, "count");
+  return c.empty() ? -1 : std::stol(c);
+}
+
+// Ids of `service`'s listed clusters (the per-service zset), by culprit or title.
+std::map<std::string, std::string> ids_by(const redis_process& redis, const std::string& service,
+                                          const std::string& field) {
+  std::map<std::string, std::string> out;
+  for (const auto& id :
+       redis.cmd({"ZRANGE", "luffy:service:" + service + ":by_count", "0", "-1"}).elements) {
+    out[hget(redis, id.str, field)] = id.str;
+  }
+  return out;
+}
+
+long listed_sum(const redis_process& redis) {
+  long sum = 0;
+  for (const auto& id : redis.cmd({"ZRANGE", "luffy:clusters:by_count", "0", "-1"}).elements) {
+    sum += cluster_count(redis, id.str);
+  }
+  return sum;
+}
+
+std::vector<std::map<std::string, std::string>> events(const redis_process& redis,
+                                                       const std::string& type) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& e : redis.cmd({"XRANGE", "luffy:events", "-", "+"}).elements) {
+    std::map<std::string, std::string> m;
+    const auto& f = e.elements[1].elements;
+    for (size_t i = 0; i + 1 < f.size(); i += 2)
+      m[f[i].str] = f[i + 1].str;
+    if (m["type"] == type)
+      out.push_back(m);
+  }
+  return out;
+}
+
+std::string merge_body(const std::string& into) {
+  return R"({"into":")" + into + R"("})";
+}
+
+}  // namespace
+
+TEST_CASE("merge folds a cluster into another and later records follow it", "[clustering][merge]") {
+  redis_process redis;
+  std::string a, b, billing;
+  long total = 0;
+  {
+    server_process server(base_config(redis));
+    std::vector<std::string> recs;
+    for (int i = 0; i < 6; ++i)
+      recs.push_back(java_record(0, "orders", "host-a"));  // findById: cluster a
+    for (int i = 0; i < 4; ++i)
+      recs.push_back(java_record(1, "orders", "host-b"));  // charge: cluster b
+    for (int i = 0; i < 3; ++i)
+      recs.push_back(java_record(0, "billing"));  // the same trace in another service
+    REQUIRE(server.call(post(array_of(recs))).status == 202);
+    total = 13;
+    REQUIRE(wait_processed(redis, total));
+    const auto orders = ids_by(redis, "orders", "culprit");
+    a = orders.at("com.acme.orders.Repo.findById");
+    b = orders.at("com.acme.orders.Repo.charge");
+    billing = ids_by(redis, "billing", "culprit").at("com.acme.orders.Repo.findById");
+
+    // Refusals first: nothing changes.
+    auto r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(a)));
+    CHECK(r.status == 400);
+    CHECK(json_str(r.body, "error") == "merge_into_self");
+    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body("f00d")));
+    CHECK(r.status == 404);
+    CHECK(json_str(r.body, "error") == "unknown_target");
+    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", R"({"to":"x"})"));
+    CHECK(r.status == 400);
+    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(billing)));
+    CHECK(r.status == 403);
+    CHECK(json_str(r.body, "error") == "cross_service_merge");
+    r = server.call(
+        api("POST", "/api/v1/clusters/" + a + "/merge", "orders-tok", merge_body(billing)));
+    CHECK(r.status == 404);  // a service the token may not read does not exist for it
+    CHECK(server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "", merge_body(b))).status ==
+          401);
+    CHECK(cluster_count(redis, a) == 6);
+
+    // a into b.
+    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "orders-tok", merge_body(b)));
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(json_str(r.body, "merged_into") == b);
+    CHECK(json_int(r.body, "count") == 10);
+    CHECK(json_int(r.body, "moved_count") == 6);
+    CHECK(cluster_count(redis, b) == 10);
+    CHECK(redis.cmd({"SCARD", "luffy:cluster:" + b + ":hosts"}).integer == 2);
+    CHECK(redis.cmd({"LLEN", "luffy:cluster:" + b + ":samples"}).integer == 5);
+    long minutes = 0;
+    const auto m = redis.cmd({"HGETALL", "luffy:cluster:" + b + ":minutes"});
+    for (size_t i = 1; i < m.elements.size(); i += 2)
+      minutes += std::stol(m.elements[i].str);
+    CHECK(minutes == 10);
+    CHECK(redis.cmd({"EXISTS", "luffy:cluster:" + a + ":minutes"}).integer == 0);
+    // The merged id is gone from the lists; the listed counts still add up to every record.
+    CHECK(redis.cmd({"ZSCORE", "luffy:clusters:by_count", a}).type ==
+          luffy::redis_value::kind::nil);
+    CHECK(listed_sum(redis) == total);
+    const auto list = server.call(api("GET", "/api/v1/clusters?service_id=orders", "tok"));
+    CHECK(list.body.find(a) == std::string::npos);
+    CHECK(list.body.find(b) != std::string::npos);
+    // GET of the merged id names its target.
+    r = server.call(api("GET", "/api/v1/clusters/" + a, "tok"));
+    CHECK(r.status == 200);
+    CHECK(json_str(r.body, "status") == "merged");
+    CHECK(json_str(r.body, "merged_into") == b);
+    // One merged event.
+    const auto ev = events(redis, "merged");
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].at("cluster_id") == b);
+    CHECK(ev[0].at("merged_id") == a);
+    CHECK(ev[0].at("merged_count") == "6");
+
+    // Merging again, or b back into a (a cycle), is refused; resolving a merged id too.
+    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(b)));
+    CHECK(r.status == 409);
+    CHECK(json_str(r.body, "error") == "already_merged");
+    r = server.call(api("POST", "/api/v1/clusters/" + b + "/merge", "tok", merge_body(a)));
+    CHECK(r.status == 409);
+    CHECK(json_str(r.body, "error") == "merge_cycle");
+    CHECK(server.call(api("POST", "/api/v1/clusters/" + a + "/resolve", "tok")).status == 409);
+
+    // Later records of a's fingerprint are counted in b, once.
+    REQUIRE(server.call(post(array_of({java_record(0), java_record(0), java_record(1)}))).status ==
+            202);
+    total += 3;
+    REQUIRE(wait_processed(redis, total));
+    CHECK(cluster_count(redis, b) == 13);
+    CHECK(cluster_count(redis, a) == 6);  // frozen at the merge
+    CHECK(listed_sum(redis) == total);
+    CHECK(server.stop() == 0);
+  }
+  {
+    // After a restart (the redirect lives in Redis) and for entries still in the journal.
+    server_process server(base_config(redis));
+    REQUIRE(server.call(post(array_of({java_record(0), java_record(0)}))).status == 202);
+    total += 2;
+    REQUIRE(wait_processed(redis, total));
+    CHECK(cluster_count(redis, b) == 15);
+    CHECK(listed_sum(redis) == total);
+    // An admin may merge across services; the chain is followed: billing into a means into b.
+    auto r =
+        server.call(api("POST", "/api/v1/clusters/" + billing + "/merge", "admin-tok", merge_body(a)));
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(json_str(r.body, "merged_into") == b);
+    CHECK(cluster_count(redis, b) == 18);
+    REQUIRE(server.call(post(array_of({java_record(0, "billing")}))).status == 202);
+    total += 1;
+    REQUIRE(wait_processed(redis, total));
+    CHECK(cluster_count(redis, b) == 19);
+    CHECK(listed_sum(redis) == total);
+  }
+}
