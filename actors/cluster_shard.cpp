@@ -268,7 +268,8 @@ struct shard_state {
   std::unique_ptr<redis_client> redis;
   std::string stream, events, sha1, dead_letter_sha1;
   std::map<std::string, template_miner, std::less<>> miners;
-  std::unique_ptr<trace_cache> traces;  // parses of repeated stack_trace texts
+  std::unique_ptr<trace_cache> traces;  // parses of repeated stack_trace texts (built with the rules)
+  grouping_rules rules;                 // compiled settings.fingerprint_rules
   body_decoder decoder;
   std::vector<shard_entry> buffer;  // fast-path entries not applied yet
   bool flush_scheduled = false;
@@ -422,7 +423,7 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
               rec.message.find("luffy-fault:shard-throw") != std::string::npos) {
             throw std::runtime_error("fault injection: shard-throw");
           }
-          fp = compute_fingerprint(rec, st.settings.clustering, miner, st.traces.get());
+          fp = group_record(rec, st.settings.clustering, st.rules, miner, st.traces.get());
         } catch (const std::exception& ex) {
           // A poison record: isolated, the rest of its entry proceeds.
           dead.push_back(
@@ -650,6 +651,7 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
   st.settings = std::move(settings);
   st.traces = std::make_unique<trace_cache>(st.settings.clustering.rules,
                                             st.settings.clustering.trace_cache_entries);
+  st.rules = grouping_rules(st.settings.fingerprint_rules);
   st.metrics = metrics;
   st.redis = std::make_unique<redis_client>(st.settings.redis);
   st.stream = journal_stream_key(st.settings.key_prefix, st.settings.shard);
@@ -673,6 +675,17 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
           self->send(self, flush_atom::value);
         }
       },
+      [=](grouping_update& update) {
+        auto& s = self->state;
+        // Entries already buffered were committed under the old rules: apply them with those.
+        apply_all(s, s.buffer);
+        apply_grouping(s.settings, update);
+        s.traces = std::make_unique<trace_cache>(s.settings.clustering.rules,
+                                                 s.settings.clustering.trace_cache_entries);
+        s.rules = grouping_rules(s.settings.fingerprint_rules);
+        spdlog::info("cluster_shard {}: grouping rules reloaded ({} fingerprint rules)",
+                     s.settings.shard, s.rules.size());
+      },
       [=](flush_atom) {
         auto& s = self->state;
         s.flush_scheduled = false;
@@ -694,6 +707,12 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
 }
 
 }  // namespace
+
+void apply_grouping(cluster_settings& settings, const grouping_update& update) {
+  settings.clustering.rules = make_frame_rules(update.in_app_prefixes, update.not_in_app_prefixes);
+  settings.fingerprint_rules = update.fingerprint_rules;
+  settings.max_new_clusters_per_minute = update.max_new_clusters_per_minute;
+}
 
 caf::actor spawn_cluster_shard(caf::actor_system& sys, cluster_settings settings,
                                ingest_metrics* metrics) {

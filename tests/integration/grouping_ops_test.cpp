@@ -9,6 +9,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "harness.hpp"
@@ -67,11 +68,11 @@ std::string java_record(int site, const std::string& service = "orders",
 
 // A plain message record (level 3) of `service`.
 std::string plain_record(const std::string& message, const std::string& service,
-                         const std::string& extra_fields = "") {
+                         const std::string& extra_fields = "", const std::string& level = "ERROR") {
   const int n = ++seq;
   return R"({"timestamp":"2026-11-30T11:)" + std::to_string(10 + n % 40) + ":" +
-         std::to_string(10 + n % 49) + "." + std::to_string(100 + n % 900) +
-         R"(Z","level":"ERROR","service_id":")" + service + R"(","message":")" + message + "\"" +
+         std::to_string(10 + n % 49) + "." + std::to_string(100 + n % 900) + R"(Z","level":")" +
+         level + R"(","service_id":")" + service + R"(","message":")" + message + "\"" +
          extra_fields + "}";
 }
 
@@ -261,4 +262,180 @@ TEST_CASE("merge folds a cluster into another and later records follow it", "[cl
     CHECK(cluster_count(redis, b) == 19);
     CHECK(listed_sum(redis) == total);
   }
+}
+
+namespace {
+
+const std::string k_rules_v1 = R"(
+clustering:
+  fingerprint_rules:
+    - match: {exception_type: "*Timeout*", message: "*upstream*"}
+      fingerprint: upstream-timeouts
+      title: Upstream timeouts
+)";
+
+const std::string k_rules_v2 = R"(
+clustering:
+  not_in_app_prefixes: ["com.acme.orders.Repo*"]
+  fingerprint_rules:
+    - match: {exception_type: "*Timeout*", message: "*upstream*"}
+      fingerprint: upstream-timeouts
+      title: Upstream timeouts
+    - match: {logger: "com.acme.noisy.*", level: "WARN*"}
+      fingerprint: noisy-poller
+)";
+
+const std::string k_rules_bad = R"(
+clustering:
+  fingerprint_rules:
+    - match: {exception_type: "*Timeout*"}
+      fingerprint: timeouts
+    - match: {msg: "*upstream*"}
+      fingerprint: upstream
+    - match: {message: "[oops"}
+      fingerprint: ""
+)";
+
+std::string timeout_record(const std::string& service, const std::string& message) {
+  const int n = ++seq;
+  return R"j({"timestamp":"2026-11-30T12:)j" + std::to_string(10 + n % 40) + ":" +
+         std::to_string(10 + n % 49) + R"j(Z","level":"ERROR","service_id":")j" + service +
+         R"j(","message":")j" + message + " #" + std::to_string(n) +
+         R"j(","stack_trace":"java.util.concurrent.TimeoutException: timed out after 30s\n\tat com.acme.pay.Client.call(Client.java:10)"})j";
+}
+
+std::string noisy_record(const std::string& service) {
+  return plain_record("poll " + std::to_string(seq) + " skipped", service,
+                      R"(,"logger":"com.acme.noisy.Poller")", "WARN");
+}
+
+void rewrite(const server_process& s, const std::string& yaml) {
+  const auto tmp = s.config_path().string() + ".tmp";
+  std::ofstream(tmp) << yaml;
+  std::filesystem::rename(tmp, s.config_path());
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos)
+      end = text.size();
+    if (end > start)
+      out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("check-config refuses bad grouping rules with their key paths", "[clustering][rules][cli]") {
+  const auto dir = make_temp_dir("rules");
+  std::ofstream(dir / "luffy.yaml") << "auth: {disabled: true}\n" + k_rules_bad +
+                                           "  not_in_app_prefixes: [\"vendor/[x\"]\n";
+  auto [code, out] = run_binary({"check-config", "--config", (dir / "luffy.yaml").string()});
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(out.find("clustering.fingerprint_rules[1].match.msg: unknown field") != std::string::npos);
+  CHECK(out.find("clustering.fingerprint_rules[2].match.message: bad glob \"[oops\"") !=
+        std::string::npos);
+  CHECK(out.find("clustering.fingerprint_rules[2].fingerprint: must not be empty") !=
+        std::string::npos);
+  CHECK(out.find("clustering.not_in_app_prefixes[0]: bad glob") != std::string::npos);
+  std::ofstream(dir / "unknown.yaml")
+      << "auth: {disabled: true}\nclustering:\n  fingerprint_rules:\n    - {matches: {level: x}, "
+         "fingerprint: y}\n";
+  auto unknown = run_binary({"check-config", "--config", (dir / "unknown.yaml").string()});
+  CHECK(unknown.first == 1);
+  CHECK(unknown.second.find("clustering.fingerprint_rules[0].matches: unknown key") !=
+        std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("fingerprint and in-app rules group records, reload live, and match the offline preview",
+          "[clustering][rules][reload]") {
+  redis_process redis;
+  server_process server(base_config(redis, k_rules_v1));
+  long total = 0;
+  // Two services, the rule's records: one cluster per (service, fingerprint).
+  std::vector<std::string> recs = {
+      timeout_record("checkout", "call to upstream payments failed"),
+      timeout_record("checkout", "upstream ledger did not answer"),
+      timeout_record("billing", "upstream tax service slow"),
+      timeout_record("checkout", "database pool exhausted"),  // no rule: level 1
+  };
+  REQUIRE(server.call(post(array_of(recs))).status == 202);
+  total += 4;
+  REQUIRE(wait_processed(redis, total));
+  const auto checkout = ids_by(redis, "checkout", "title");
+  REQUIRE(checkout.count("Upstream timeouts") == 1);
+  const std::string upstream = checkout.at("Upstream timeouts");
+  CHECK(cluster_count(redis, upstream) == 2);
+  CHECK(hget(redis, upstream, "fingerprint_level") == "4");
+  CHECK(hget(redis, upstream, "exception_type") == "java.util.concurrent.TimeoutException");
+  CHECK(checkout.size() == 2);
+  CHECK(ids_by(redis, "billing", "title").count("Upstream timeouts") == 1);
+
+  // Reload: a second rule and a not-in-app glob.
+  rewrite(server, base_config(redis, k_rules_v2));
+  auto r = server.call(api("POST", "/api/v1/admin/reload", "admin-tok"));
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("clustering.fingerprint_rules") != std::string::npos);
+  CHECK(r.body.find("clustering.not_in_app_prefixes") != std::string::npos);
+  const size_t clusters_before = events(redis, "new_cluster").size();
+  std::vector<std::string> after = {
+      noisy_record("orders"),
+      noisy_record("orders"),
+      java_record(0),  // Repo.findById is not in-app any more: Service.handle is the culprit
+      timeout_record("checkout", "upstream payments again"),
+      plain_record("cache warmed in 3 seconds", "orders"),
+  };
+  REQUIRE(server.call(post(array_of(after))).status == 202);
+  total += static_cast<long>(after.size());
+  REQUIRE(wait_processed(redis, total));
+  CHECK(cluster_count(redis, upstream) == 3);
+  const auto orders = ids_by(redis, "orders", "title");
+  REQUIRE(orders.count("noisy-poller") == 1);
+  CHECK(cluster_count(redis, orders.at("noisy-poller")) == 2);
+  CHECK(ids_by(redis, "orders", "culprit").count("com.acme.orders.Service.handle") == 1);
+
+  // The offline preview with the same file gives the same clusters.
+  const auto dir = make_temp_dir("preview");
+  {
+    std::ofstream in(dir / "in.jsonl");
+    for (const auto& rec : after)
+      in << rec << "\n";
+  }
+  auto [code, out] =
+      run_binary({"cluster", "--config", server.config_path().string(), "--input-format", "jsonl"},
+                 {}, (dir / "in.jsonl").string());
+  INFO(out);
+  REQUIRE(code == 0);
+  const auto preview = lines_of(out);
+  REQUIRE(preview.size() == after.size());
+  std::set<std::string> ids;
+  for (const auto& line : preview) {
+    const auto id = json_str(line, "cluster_id");
+    ids.insert(id);
+    CHECK(cluster_count(redis, id) >= 1);
+  }
+  CHECK(json_str(preview[0], "cluster_id") == orders.at("noisy-poller"));
+  CHECK(json_str(preview[3], "cluster_id") == upstream);
+  // Every cluster the reload's records opened is one the preview names (upstream existed).
+  CHECK(events(redis, "new_cluster").size() - clusters_before == ids.size() - 1);
+  std::filesystem::remove_all(dir);
+
+  // A bad reload is refused with the key path; the running rules keep serving.
+  rewrite(server, base_config(redis, k_rules_bad));
+  r = server.call(api("POST", "/api/v1/admin/reload", "admin-tok"));
+  CHECK(r.status == 422);
+  CHECK(r.body.find("clustering.fingerprint_rules[1].match.msg: unknown field") !=
+        std::string::npos);
+  REQUIRE(server.call(post(array_of({noisy_record("orders")}))).status == 202);
+  total += 1;
+  REQUIRE(wait_processed(redis, total));
+  CHECK(cluster_count(redis, orders.at("noisy-poller")) == 3);
 }
