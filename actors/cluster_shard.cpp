@@ -36,19 +36,22 @@ constexpr auto sweep_interval = std::chrono::milliseconds(1000);
 constexpr size_t max_clusters_per_apply = 2048;
 
 // KEYS: [1] journal stream, [2] events stream
-// ARGV: [1] unused, [2] now (ms), [3] key prefix, [4] samples kept, [5] spike multiplier,
-//       [6] spike minimum, [7] records in the entries, [8] entry count E, [9 .. 8+E] entry ids,
-//       [9+E] clusters n, then 18 per cluster: id, service_id, fingerprint level, severity,
-//       exception type, title, template, culprit, language, count, first seen (us), last seen
-//       (us), "minute:count,..." (event time), hosts ("\n"), environments ("\n"), sample records
-//       ("\n", oldest first); then D dead letters, 3 each: entry id, error, record JSON.
-//       (18 per cluster: the last two are the level-3 template anchor and ordinal, "" otherwise.)
-// Returns {1, new clusters} when applied, or {0, ids} naming entries that are no longer in the
-// stream (already applied): then nothing was written and the caller retries without them. All of
+// ARGV: [1] new clusters per service and minute (0: no bound), [2] now (ms), [3] key prefix,
+//       [4] samples kept, [5] spike multiplier, [6] spike minimum, [7] records in the entries,
+//       [8] entry count E, [9 .. 8+E] entry ids, [9+E] clusters n, then 19 per cluster: id,
+//       service_id, fingerprint level, severity, exception type, title, template, culprit,
+//       language, count, first seen (us), last seen (us), "minute:count,..." (event time), hosts
+//       ("\n"), environments ("\n"), sample records ("\n", oldest first), the level-3 template
+//       anchor and ordinal ("" otherwise), the service's overflow cluster id; then D dead
+//       letters, 3 each: entry id, error, record JSON.
+// Returns {1, new clusters, services that overflowed} when applied, or {0, ids} naming entries
+// that are no longer in the stream (already applied): then nothing was written and the caller
+// retries without them. All of
 // the entries' effects and their deletion from the journal (the acknowledgement) happen in this
 // one script, so the journal holds exactly the entries not applied yet.
 const std::string apply_script = R"lua(
 local stream, events = KEYS[1], KEYS[2]
+local cap = tonumber(ARGV[1]) or 0
 local now_ms, prefix = tonumber(ARGV[2]), ARGV[3]
 local keep, mult, minimum = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local records, e = tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -64,8 +67,10 @@ if #gone > 0 then
   return {0, gone}
 end
 local n = tonumber(ARGV[9 + e])
+local stride = 19
 local created = 0
 local max_hops = 8
+local minute_now = math.floor(now_ms / 60000)
 local function lines(s)
   local t = {}
   for v in string.gmatch(s, '[^\n]+') do
@@ -73,40 +78,45 @@ local function lines(s)
   end
   return t
 end
-for c = 0, n - 1 do
-  local b = 9 + e + c * 18
-  local id, svc, title = ARGV[b + 1], ARGV[b + 2], ARGV[b + 6]
-  local count, first, last = tonumber(ARGV[b + 10]), tonumber(ARGV[b + 11]), tonumber(ARGV[b + 12])
+local cfields = {'first_seen_us', 'last_seen_us', 'status', 'merged_into', 'service_id', 'title'}
+-- A cluster id, after the merges (POST /api/v1/clusters/{id}/merge) it was folded into: merges
+-- keep chains one hop long, the bound only guards against a hand-edited loop.
+local function resolve(id)
   local key = prefix .. ':cluster:' .. id
-  local cfields = {'first_seen_us', 'last_seen_us', 'status', 'merged_into', 'service_id', 'title'}
   local cur = redis.call('HMGET', key, unpack(cfields))
-  -- a merged cluster (POST /api/v1/clusters/{id}/merge) sends its records to its target; merges
-  -- keep chains one hop long, the bound only guards against a hand-edited loop
-  local redirected, hops = false, 0
+  local hops = 0
   while cur[4] and hops < max_hops do
-    id, redirected, hops = cur[4], true, hops + 1
+    id, hops = cur[4], hops + 1
     key = prefix .. ':cluster:' .. id
     cur = redis.call('HMGET', key, unpack(cfields))
   end
-  local zsvc = svc
+  return id, key, cur, hops > 0
+end
+-- Adds a sum of records c to the (resolved) cluster id. c: svc, level, severity, etype, title,
+-- template, culprit, language, count, first, last (us), minutes (minute -> count), hosts, envs,
+-- samples (oldest first), anchor (level 3: the miner group's anchor, "" when none), overflow.
+local function add(id, key, cur, redirected, c)
+  local zsvc, title, last = c.svc, c.title, c.last
   if redirected and cur[5] then
     zsvc, title = cur[5], cur[6]
   end
-  local total, moved = count, true
+  local total, moved = c.count, true
   if not cur[1] then
-    redis.call('HSET', key, 'id', id, 'service_id', svc, 'fingerprint_level', ARGV[b + 3],
-      'severity', ARGV[b + 4], 'exception_type', ARGV[b + 5], 'title', title,
-      'template', ARGV[b + 7], 'culprit', ARGV[b + 8], 'language', ARGV[b + 9],
-      'first_seen_us', first, 'last_seen_us', last, 'count', count, 'status', 'open',
+    redis.call('HSET', key, 'id', id, 'service_id', c.svc, 'fingerprint_level', c.level,
+      'severity', c.severity, 'exception_type', c.etype, 'title', title,
+      'template', c.template, 'culprit', c.culprit, 'language', c.language,
+      'first_seen_us', c.first, 'last_seen_us', last, 'count', c.count, 'status', 'open',
       'created_at_ms', now_ms)
     created = created + 1
-    redis.call('XADD', events, '*', 'type', 'new_cluster', 'cluster_id', id, 'service_id', svc,
-      'title', title, 'first_seen_us', first, 'at_ms', now_ms)
+    if not c.overflow then
+      redis.call('XADD', events, '*', 'type', 'new_cluster', 'cluster_id', id, 'service_id', c.svc,
+        'title', title, 'first_seen_us', c.first, 'at_ms', now_ms)
+    end
   else
     local set = {}
-    if first < tonumber(cur[1]) then
+    if c.first < tonumber(cur[1]) then
       set[#set + 1] = 'first_seen_us'
-      set[#set + 1] = first
+      set[#set + 1] = c.first
     end
     if last > tonumber(cur[2]) then
       set[#set + 1] = 'last_seen_us'
@@ -122,45 +132,38 @@ for c = 0, n - 1 do
       redis.call('XADD', events, '*', 'type', 'regression', 'cluster_id', id, 'service_id', zsvc,
         'title', title, 'at_ms', now_ms)
     end
-    if ARGV[b + 3] == '3' and not redirected then
+    if c.level == '3' and c.anchor ~= '' and not redirected then
       -- a level-3 template may have generalised: the cluster shows the current one
       set[#set + 1] = 'title'
       set[#set + 1] = title
       set[#set + 1] = 'template'
-      set[#set + 1] = ARGV[b + 7]
+      set[#set + 1] = c.template
     end
     if #set > 0 then
       redis.call('HSET', key, unpack(set))
     end
-    total = redis.call('HINCRBY', key, 'count', count)
-  end
-  if ARGV[b + 3] == '3' then
-    -- the service's template miner state, restored by a restarted shard
-    redis.call('HSET', prefix .. ':service:' .. svc .. ':templates', ARGV[b + 17],
-      ARGV[b + 18] .. '\t' .. ARGV[b + 7])
+    total = redis.call('HINCRBY', key, 'count', c.count)
   end
   local mkey = key .. ':minutes'
   local latest, latest_count = 0, 0
-  for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
+  for m, k in pairs(c.minutes) do
     local v = redis.call('HINCRBY', mkey, m, k)
     if tonumber(m) >= latest then
       latest, latest_count = tonumber(m), v
     end
   end
   redis.call('EXPIRE', mkey, 90000)
-  for _, part in ipairs({{'hosts', b + 14}, {'environments', b + 15}}) do
-    local values = lines(ARGV[part[2]])
-    if #values > 0 then
+  for _, part in ipairs({{'hosts', c.hosts}, {'environments', c.envs}}) do
+    if #part[2] > 0 then
       local skey = key .. ':' .. part[1]
       if redis.call('SCARD', skey) < 100 then
-        redis.call('SADD', skey, unpack(values))
+        redis.call('SADD', skey, unpack(part[2]))
       end
     end
   end
-  local samples = lines(ARGV[b + 16])
-  if #samples > 0 then
+  if #c.samples > 0 then
     local sk = key .. ':samples'
-    redis.call('LPUSH', sk, unpack(samples))
+    redis.call('LPUSH', sk, unpack(c.samples))
     redis.call('LTRIM', sk, 0, keep - 1)
   end
   redis.call('ZADD', prefix .. ':clusters:by_count', total, id)
@@ -191,10 +194,95 @@ for c = 0, n - 1 do
     end
   end
 end
+-- The explosion bound: a service may open `cap` new clusters per wall-clock minute
+-- (<prefix>:service:<svc>:new_clusters:<minute>); the sums that would open more are folded, in
+-- this script's memory, into one sum per service and added once to its overflow cluster.
+local budget, overflow, overflowed = {}, {}, {}
+for c = 0, n - 1 do
+  local b = 9 + e + c * stride
+  local minutes = {}
+  for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
+    minutes[m] = tonumber(k)
+  end
+  local sum = {svc = ARGV[b + 2], level = ARGV[b + 3], severity = ARGV[b + 4],
+    etype = ARGV[b + 5], title = ARGV[b + 6], template = ARGV[b + 7], culprit = ARGV[b + 8],
+    language = ARGV[b + 9], count = tonumber(ARGV[b + 10]), first = tonumber(ARGV[b + 11]),
+    last = tonumber(ARGV[b + 12]), minutes = minutes, hosts = lines(ARGV[b + 14]),
+    envs = lines(ARGV[b + 15]), samples = lines(ARGV[b + 16]), anchor = ARGV[b + 17]}
+  local svc = sum.svc
+  local id, key, cur, redirected = resolve(ARGV[b + 1])
+  local over = false
+  if not cur[1] and cap > 0 then
+    local bkey = prefix .. ':service:' .. svc .. ':new_clusters:' .. minute_now
+    if budget[svc] == nil then
+      budget[svc] = tonumber(redis.call('GET', bkey) or '0')
+    end
+    if budget[svc] >= cap then
+      over = true
+    else
+      budget[svc] = budget[svc] + 1
+      redis.call('INCR', bkey)
+      redis.call('EXPIRE', bkey, 180)
+    end
+  end
+  if over then
+    local o = overflow[svc]
+    if not o then
+      o = {svc = svc, id = ARGV[b + 19], level = '0', severity = sum.severity, etype = '',
+        title = 'New clusters of ' .. svc .. ' over the limit of ' .. cap .. ' per minute',
+        template = '', culprit = '', language = '', count = 0, first = sum.first,
+        last = sum.last, minutes = {}, hosts = {}, envs = {}, samples = {}, anchor = '',
+        overflow = true, seen = {}}
+      overflow[svc] = o
+      overflowed[#overflowed + 1] = svc
+    end
+    o.count = o.count + sum.count
+    o.first = math.min(o.first, sum.first)
+    o.last = math.max(o.last, sum.last)
+    for m, k in pairs(sum.minutes) do
+      o.minutes[m] = (o.minutes[m] or 0) + k
+    end
+    for _, part in ipairs({{o.hosts, sum.hosts}, {o.envs, sum.envs}}) do
+      for _, v in ipairs(part[2]) do
+        if not o.seen[v] and #part[1] < 100 then
+          o.seen[v] = true
+          part[1][#part[1] + 1] = v
+        end
+      end
+    end
+    for _, v in ipairs(sum.samples) do
+      o.samples[#o.samples + 1] = v
+    end
+    while #o.samples > keep do
+      table.remove(o.samples, 1)
+    end
+  else
+    add(id, key, cur, redirected, sum)
+    if sum.level == '3' and sum.anchor ~= '' then
+      -- the service's template miner state, restored by a restarted shard
+      redis.call('HSET', prefix .. ':service:' .. svc .. ':templates', sum.anchor,
+        ARGV[b + 18] .. '\t' .. sum.template)
+    end
+  end
+end
+for _, svc in ipairs(overflowed) do
+  local o = overflow[svc]
+  local id, key, cur, redirected = resolve(o.id)
+  add(id, key, cur, redirected, o)
+  -- one cluster_explosion event per flood: a flood ends after 10 minutes without overflow
+  local marker = prefix .. ':service:' .. svc .. ':explosion'
+  if redis.call('SET', marker, now_ms, 'NX', 'EX', 600) then
+    redis.call('XADD', events, '*', 'type', 'cluster_explosion', 'cluster_id', id,
+      'service_id', svc, 'title', o.title, 'limit', cap, 'minute', minute_now,
+      'records', o.count, 'at_ms', now_ms)
+  else
+    redis.call('EXPIRE', marker, 600)
+  end
+end
 -- records whose fingerprinting threw: to the dead-letter stream, with their entry and the error
-local d = tonumber(ARGV[10 + e + n * 18])
+local d = tonumber(ARGV[10 + e + n * stride])
 for i = 0, d - 1 do
-  local b = 10 + e + n * 18 + i * 3
+  local b = 10 + e + n * stride + i * 3
   redis.call('XADD', prefix .. ':dlq', 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard',
     'entry', ARGV[b + 1], 'error', ARGV[b + 2], 'record', ARGV[b + 3])
 end
@@ -205,7 +293,7 @@ redis.call('XDEL', stream, unpack(ids))
 redis.call('HDEL', stream .. ':attempts', unpack(ids))
 redis.call('HINCRBY', prefix .. ':stats', 'processed', records)
 redis.call('HINCRBY', prefix .. ':stats', 'clusters', created)
-return {1, created}
+return {1, created, overflowed}
 )lua";
 
 // Moves one journal entry that keeps taking its shard down to the dead-letter stream.
@@ -270,6 +358,11 @@ struct shard_state {
   std::map<std::string, template_miner, std::less<>> miners;
   std::unique_ptr<trace_cache> traces;  // parses of repeated stack_trace texts (built with the rules)
   grouping_rules rules;                 // compiled settings.fingerprint_rules
+  // Services over their new-cluster bound (the apply script said so) -> the end of that minute
+  // (wall clock, ms). Until then their level-3 records skip the template miner, so a flood of
+  // distinct messages does not grow it (docs/CLUSTERING.md "Cluster explosion bound").
+  std::unordered_map<std::string, int64_t> capped_until_ms;
+  std::unordered_map<std::string, std::string> overflow_ids;  // service -> its overflow cluster
   body_decoder decoder;
   std::vector<shard_entry> buffer;  // fast-path entries not applied yet
   bool flush_scheduled = false;
@@ -383,10 +476,21 @@ template_miner* miner_for(shard_state& st, const std::string& service_id) {
   return &st.miners.emplace(service_id, std::move(miner)).first->second;
 }
 
+// The id of a service's overflow cluster: where its records go that would open more new clusters
+// than clustering.max_new_clusters_per_minute allows (level 0, key "0\noverflow").
+const std::string& overflow_id(shard_state& st, const std::string& service_id) {
+  auto it = st.overflow_ids.find(service_id);
+  if (it == st.overflow_ids.end()) {
+    it = st.overflow_ids.emplace(service_id, cluster_id_for(service_id, "0\noverflow")).first;
+  }
+  return it->second;
+}
+
 // Applies a run of entries with one script. Returns false when Redis failed: then nothing of them
 // was applied, and they stay in the journal for a later sweep.
 bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
   while (!entries.empty()) {
+    const int64_t started_ms = now_ms();
     std::vector<std::string> order;
     std::unordered_map<std::string, cluster_sum> sums;
     struct poison_record {  // bound for <prefix>:dlq through the apply script
@@ -413,9 +517,14 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
             throw std::runtime_error("fault injection: shard-crash in entry " + entry.id);
           }
         }
-        template_miner* miner = miner_for(st, rec.service_id);
-        if (miner == nullptr) {
-          return false;  // Redis failed: nothing applied, a sweep retries
+        const auto capped = st.capped_until_ms.find(rec.service_id);
+        const bool skip_miner = capped != st.capped_until_ms.end() && capped->second > started_ms;
+        template_miner* miner = nullptr;
+        if (!skip_miner) {
+          miner = miner_for(st, rec.service_id);
+          if (miner == nullptr) {
+            return false;  // Redis failed: nothing applied, a sweep retries
+          }
         }
         fingerprint fp;
         try {
@@ -424,6 +533,12 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
             throw std::runtime_error("fault injection: shard-throw");
           }
           fp = group_record(rec, st.settings.clustering, st.rules, miner, st.traces.get());
+          if (fp.level == 3 && miner == nullptr) {
+            // No miner group behind it: nothing to save, and the title of an existing cluster
+            // (maybe a generalised template) stays as it is.
+            fp.template_anchor.clear();
+            fp.template_ordinal = 0;
+          }
         } catch (const std::exception& ex) {
           // A poison record: isolated, the rest of its entry proceeds.
           dead.push_back(
@@ -458,7 +573,7 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
       records += entry.records.size();
     }
     records -= dead.size();
-    std::vector<std::string> args{"",
+    std::vector<std::string> args{std::to_string(st.settings.max_new_clusters_per_minute),
                                   std::to_string(now_ms()),
                                   st.settings.key_prefix,
                                   std::to_string(st.settings.samples),
@@ -485,7 +600,8 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
           {id, s.service_id, std::to_string(s.fp.level), s.severity, s.fp.exception_type,
            s.fp.title, s.fp.template_text, s.fp.culprit, s.fp.language, std::to_string(s.count),
            std::to_string(s.first_us), std::to_string(s.last_us), minutes, hosts, envs, samples,
-           s.fp.template_anchor, s.fp.level == 3 ? std::to_string(s.fp.template_ordinal) : ""});
+           s.fp.template_anchor, s.fp.level == 3 ? std::to_string(s.fp.template_ordinal) : "",
+           overflow_id(st, s.service_id)});
     }
     args.push_back(std::to_string(dead.size()));
     for (auto& d : dead) {
@@ -494,11 +610,23 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     std::vector<std::string_view> keys{st.stream, st.events};
     std::vector<std::string_view> views(args.begin(), args.end());
     auto r = st.redis->eval(apply_script, st.sha1, keys, views);
-    if (!r.ok() || r.value->type != redis_value::kind::array || r.value->elements.size() != 2) {
+    if (!r.ok() || r.value->type != redis_value::kind::array || r.value->elements.size() < 2) {
       return false;
     }
     const auto& v = *r.value;
     if (v.elements[0].integer == 1) {
+      if (v.elements.size() > 2) {
+        // Services that went over their bound: no new miner groups until the minute is over.
+        const int64_t minute_end = (now_ms() / 60000 + 1) * 60000;
+        for (const auto& svc : v.elements[2].elements) {
+          if (st.capped_until_ms.count(svc.str) == 0 || st.capped_until_ms[svc.str] < minute_end) {
+            spdlog::warn("cluster_shard {}: service {} is over clustering.max_new_clusters_per_"
+                         "minute ({}); further new clusters go to its overflow cluster",
+                         st.settings.shard, svc.str, st.settings.max_new_clusters_per_minute);
+          }
+          st.capped_until_ms[svc.str] = minute_end;
+        }
+      }
       if (st.metrics != nullptr) {
         st.metrics->processed.fetch_add(records, std::memory_order_relaxed);
         st.metrics->dead_lettered.fetch_add(dead.size(), std::memory_order_relaxed);
@@ -683,6 +811,7 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
         s.traces = std::make_unique<trace_cache>(s.settings.clustering.rules,
                                                  s.settings.clustering.trace_cache_entries);
         s.rules = grouping_rules(s.settings.fingerprint_rules);
+        s.capped_until_ms.clear();  // the bound may have changed: the script decides again
         spdlog::info("cluster_shard {}: grouping rules reloaded ({} fingerprint rules)",
                      s.settings.shard, s.rules.size());
       },

@@ -439,3 +439,102 @@ TEST_CASE("fingerprint and in-app rules group records, reload live, and match th
   REQUIRE(wait_processed(redis, total));
   CHECK(cluster_count(redis, orders.at("noisy-poller")) == 3);
 }
+
+namespace {
+
+// A message of three words nothing parameterises (letters g-z only), distinct for every i.
+std::string flood_message(int i) {
+  static const char* letters = "ghijklmnopqrstuvwxyz";
+  std::string out;
+  uint64_t words[3] = {static_cast<uint64_t>(i) * 7919u + 13u, static_cast<uint64_t>(i) * 104729u,
+                       static_cast<uint64_t>(i)};
+  for (uint64_t w : words) {
+    if (!out.empty())
+      out += ' ';
+    for (int k = 0; k < 5; ++k) {
+      out += letters[w % 20];
+      w /= 20;
+    }
+  }
+  return out;
+}
+
+// Waits until the wall-clock minute has at least `seconds` left, so a test's floods fall in one
+// minute of the bound.
+void wait_for_minute_room(int seconds) {
+  while (true) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    const auto into = std::chrono::duration_cast<std::chrono::seconds>(now).count() % 60;
+    if (60 - into >= seconds)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a flood of distinct messages opens at most the bound of clusters, others are unaffected",
+          "[clustering][explosion]") {
+  redis_process redis;
+  server_process server(base_config(redis, "clustering: {max_new_clusters_per_minute: 5}\n"));
+  wait_for_minute_room(40);
+  long total = 0;
+  std::vector<std::string> recs;
+  for (int i = 0; i < 60; ++i) {
+    recs.push_back(plain_record(flood_message(i), "flood"));
+    if (i % 20 == 0) {
+      recs.push_back(java_record(i % 3, "calm"));  // another service, three problems
+    }
+  }
+  REQUIRE(server.call(post(array_of(recs))).status == 202);
+  total += static_cast<long>(recs.size());
+  REQUIRE(wait_processed(redis, total));
+  auto flood = redis.cmd({"ZRANGE", "luffy:service:flood:by_count", "0", "-1"});
+  CHECK(flood.elements.size() == 6);  // the bound, plus the overflow cluster
+  const auto by_level = ids_by(redis, "flood", "fingerprint_level");
+  REQUIRE(by_level.count("0") == 1);
+  const std::string overflow = by_level.at("0");
+  CHECK(cluster_count(redis, overflow) == 55);
+  CHECK(hget(redis, overflow, "title").find("over the limit of 5 per minute") != std::string::npos);
+  CHECK(redis.cmd({"LLEN", "luffy:cluster:" + overflow + ":samples"}).integer == 5);
+  // Only the clusters that exist have miner groups saved.
+  CHECK(redis.cmd({"HLEN", "luffy:service:flood:templates"}).integer == 5);
+  auto explosions = events(redis, "cluster_explosion");
+  REQUIRE(explosions.size() == 1);
+  CHECK(explosions[0].at("service_id") == "flood");
+  CHECK(explosions[0].at("cluster_id") == overflow);
+  CHECK(explosions[0].at("limit") == "5");
+  long flood_new = 0;
+  for (const auto& e : events(redis, "new_cluster"))
+    flood_new += e.at("service_id") == "flood" ? 1 : 0;
+  CHECK(flood_new == 5);
+  // The other service is unaffected.
+  CHECK(redis.cmd({"ZCARD", "luffy:service:calm:by_count"}).integer == 3);
+  CHECK(listed_sum(redis) == total);
+
+  // More of the flood in the same minute: still six clusters, still one event; a known cluster of
+  // the flooding service still counts its own records.
+  recs.clear();
+  for (int i = 60; i < 160; ++i)
+    recs.push_back(plain_record(flood_message(i), "flood"));
+  const std::string known = ids_by(redis, "flood", "title").at(flood_message(0));
+  recs.push_back(plain_record(flood_message(0), "flood"));
+  recs.push_back(java_record(2, "calm"));
+  REQUIRE(server.call(post(array_of(recs))).status == 202);
+  total += static_cast<long>(recs.size());
+  REQUIRE(wait_processed(redis, total));
+  CHECK(redis.cmd({"ZCARD", "luffy:service:flood:by_count"}).integer == 6);
+  CHECK(cluster_count(redis, overflow) == 155);
+  CHECK(cluster_count(redis, known) == 2);
+  CHECK(events(redis, "cluster_explosion").size() == 1);
+  CHECK(redis.cmd({"ZCARD", "luffy:service:calm:by_count"}).integer == 3);
+  CHECK(listed_sum(redis) == total);
+
+  // A reload that lifts the bound applies at once: new clusters open again.
+  rewrite(server, base_config(redis, "clustering: {max_new_clusters_per_minute: 0}\n"));
+  REQUIRE(server.call(api("POST", "/api/v1/admin/reload", "admin-tok")).status == 200);
+  REQUIRE(server.call(post(array_of({plain_record(flood_message(500), "flood")}))).status == 202);
+  total += 1;
+  REQUIRE(wait_processed(redis, total));
+  CHECK(redis.cmd({"ZCARD", "luffy:service:flood:by_count"}).integer == 7);
+}
