@@ -200,16 +200,7 @@ end
 local budget, overflow, overflowed = {}, {}, {}
 for c = 0, n - 1 do
   local b = 9 + e + c * stride
-  local minutes = {}
-  for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
-    minutes[m] = tonumber(k)
-  end
-  local sum = {svc = ARGV[b + 2], level = ARGV[b + 3], severity = ARGV[b + 4],
-    etype = ARGV[b + 5], title = ARGV[b + 6], template = ARGV[b + 7], culprit = ARGV[b + 8],
-    language = ARGV[b + 9], count = tonumber(ARGV[b + 10]), first = tonumber(ARGV[b + 11]),
-    last = tonumber(ARGV[b + 12]), minutes = minutes, hosts = lines(ARGV[b + 14]),
-    envs = lines(ARGV[b + 15]), samples = lines(ARGV[b + 16]), anchor = ARGV[b + 17]}
-  local svc = sum.svc
+  local svc = ARGV[b + 2]
   local id, key, cur, redirected = resolve(ARGV[b + 1])
   local over = false
   if not cur[1] and cap > 0 then
@@ -226,37 +217,44 @@ for c = 0, n - 1 do
     end
   end
   if over then
+    -- only what the overflow cluster keeps is read: a flood costs little per distinct message
     local o = overflow[svc]
     if not o then
-      o = {svc = svc, id = ARGV[b + 19], level = '0', severity = sum.severity, etype = '',
+      o = {svc = svc, id = ARGV[b + 19], level = '0', severity = ARGV[b + 4], etype = '',
         title = 'New clusters of ' .. svc .. ' over the limit of ' .. cap .. ' per minute',
-        template = '', culprit = '', language = '', count = 0, first = sum.first,
-        last = sum.last, minutes = {}, hosts = {}, envs = {}, samples = {}, anchor = '',
-        overflow = true, seen = {}}
+        template = '', culprit = '', language = '', count = 0, first = tonumber(ARGV[b + 11]),
+        last = tonumber(ARGV[b + 12]), minutes = {}, hosts = {}, envs = {}, samples = {},
+        anchor = '', overflow = true, seen = {}, sample_args = {}}
       overflow[svc] = o
       overflowed[#overflowed + 1] = svc
     end
-    o.count = o.count + sum.count
-    o.first = math.min(o.first, sum.first)
-    o.last = math.max(o.last, sum.last)
-    for m, k in pairs(sum.minutes) do
-      o.minutes[m] = (o.minutes[m] or 0) + k
+    o.count = o.count + tonumber(ARGV[b + 10])
+    o.first = math.min(o.first, tonumber(ARGV[b + 11]))
+    o.last = math.max(o.last, tonumber(ARGV[b + 12]))
+    for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
+      o.minutes[m] = (o.minutes[m] or 0) + tonumber(k)
     end
-    for _, part in ipairs({{o.hosts, sum.hosts}, {o.envs, sum.envs}}) do
-      for _, v in ipairs(part[2]) do
-        if not o.seen[v] and #part[1] < 100 then
-          o.seen[v] = true
-          part[1][#part[1] + 1] = v
+    for _, part in ipairs({{o.hosts, b + 14}, {o.envs, b + 15}}) do
+      if #part[1] < 100 then
+        for _, v in ipairs(lines(ARGV[part[2]])) do
+          if not o.seen[v] and #part[1] < 100 then
+            o.seen[v] = true
+            part[1][#part[1] + 1] = v
+          end
         end
       end
     end
-    for _, v in ipairs(sum.samples) do
-      o.samples[#o.samples + 1] = v
-    end
-    while #o.samples > keep do
-      table.remove(o.samples, 1)
-    end
+    o.sample_args[#o.sample_args + 1] = b + 16
   else
+    local minutes = {}
+    for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
+      minutes[m] = tonumber(k)
+    end
+    local sum = {svc = svc, level = ARGV[b + 3], severity = ARGV[b + 4],
+      etype = ARGV[b + 5], title = ARGV[b + 6], template = ARGV[b + 7], culprit = ARGV[b + 8],
+      language = ARGV[b + 9], count = tonumber(ARGV[b + 10]), first = tonumber(ARGV[b + 11]),
+      last = tonumber(ARGV[b + 12]), minutes = minutes, hosts = lines(ARGV[b + 14]),
+      envs = lines(ARGV[b + 15]), samples = lines(ARGV[b + 16]), anchor = ARGV[b + 17]}
     add(id, key, cur, redirected, sum)
     if sum.level == '3' and sum.anchor ~= '' then
       -- the service's template miner state, restored by a restarted shard
@@ -267,6 +265,20 @@ for c = 0, n - 1 do
 end
 for _, svc in ipairs(overflowed) do
   local o = overflow[svc]
+  -- the newest samples: from the last sums, oldest first
+  local picked = {}
+  for i = #o.sample_args, 1, -1 do
+    local got = lines(ARGV[o.sample_args[i]])
+    for j = #got, 1, -1 do
+      if #picked < keep then
+        table.insert(picked, 1, got[j])
+      end
+    end
+    if #picked >= keep then
+      break
+    end
+  end
+  o.samples = picked
   local id, key, cur, redirected = resolve(o.id)
   add(id, key, cur, redirected, o)
   -- one cluster_explosion event per flood: a flood ends after 10 minutes without overflow
