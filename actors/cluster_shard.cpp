@@ -10,9 +10,11 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "actors/messages.hpp"
 #include "core/body_decoder.hpp"
+#include "core/grouping_v1/legacy_fingerprint.hpp"
 #include "core/journal_codec.hpp"
 #include "core/record_json.hpp"
 #include "core/redis_keys.hpp"
@@ -38,12 +40,13 @@ constexpr size_t max_clusters_per_apply = 2048;
 // KEYS: [1] journal stream, [2] events stream
 // ARGV: [1] new clusters per service and minute (0: no bound), [2] now (ms), [3] key prefix,
 //       [4] samples kept, [5] spike multiplier, [6] spike minimum, [7] records in the entries,
-//       [8] entry count E, [9 .. 8+E] entry ids, [9+E] clusters n, then 19 per cluster: id,
+//       [8] entry count E, [9 .. 8+E] entry ids, [9+E] clusters n, then 20 per cluster: id,
 //       service_id, fingerprint level, severity, exception type, title, template, culprit,
 //       language, count, first seen (us), last seen (us), "minute:count,..." (event time), hosts
 //       ("\n"), environments ("\n"), sample records ("\n", oldest first), the level-3 template
-//       anchor and ordinal ("" otherwise), the service's overflow cluster id; then D dead
-//       letters, 3 each: entry id, error, record JSON.
+//       anchor and ordinal ("" otherwise), the service's overflow cluster id, the cluster's
+//       legacy id (core/grouping_v1, "" when not looked up); then D dead letters, 3 each: entry
+//       id, error, record JSON.
 // Returns {1, new clusters, services that overflowed} when applied, or {0, ids} naming entries
 // that are no longer in the stream (already applied): then nothing was written and the caller
 // retries without them. All of
@@ -67,7 +70,7 @@ if #gone > 0 then
   return {0, gone}
 end
 local n = tonumber(ARGV[9 + e])
-local stride = 19
+local stride = 20
 local created = 0
 local max_hops = 8
 local minute_now = math.floor(now_ms / 60000)
@@ -202,6 +205,20 @@ for c = 0, n - 1 do
   local b = 9 + e + c * stride
   local svc = ARGV[b + 2]
   local id, key, cur, redirected = resolve(ARGV[b + 1])
+  local legacy = ARGV[b + 20]
+  if not cur[1] and legacy ~= '' then
+    -- Secondary grouping: a cluster id this version has never used, whose problem the previous
+    -- fingerprint version (core/grouping_v1) knows: the new id becomes a redirect to it (the
+    -- merge mechanism), so an upgrade does not reopen the problem.
+    local lid, lkey, lcur = resolve(legacy)
+    if lcur[1] and lid ~= ARGV[b + 1] then
+      redis.call('HSET', key, 'id', ARGV[b + 1], 'service_id', svc, 'fingerprint_level',
+        ARGV[b + 3], 'title', ARGV[b + 6], 'merged_into', lid, 'merged_at_ms', now_ms,
+        'status', 'merged', 'merged_reason', 'legacy_grouping', 'legacy_id', legacy)
+      redis.call('SADD', lkey .. ':merged_from', ARGV[b + 1])
+      id, key, cur, redirected = lid, lkey, lcur, true
+    end
+  end
   local over = false
   if not cur[1] and cap > 0 then
     local bkey = prefix .. ':service:' .. svc .. ':new_clusters:' .. minute_now
@@ -333,6 +350,7 @@ return n
 
 struct cluster_sum {
   fingerprint fp;
+  std::string legacy_id;  // grouping_v1's id for this cluster's first record, when it differs
   std::string service_id;
   std::string severity;
   uint64_t count = 0;
@@ -368,13 +386,18 @@ struct shard_state {
   std::unique_ptr<redis_client> redis;
   std::string stream, events, sha1, dead_letter_sha1;
   std::map<std::string, template_miner, std::less<>> miners;
-  std::unique_ptr<trace_cache> traces;  // parses of repeated stack_trace texts (built with the rules)
-  grouping_rules rules;                 // compiled settings.fingerprint_rules
+  std::unique_ptr<trace_cache>
+      traces;            // parses of repeated stack_trace texts (built with the rules)
+  grouping_rules rules;  // compiled settings.fingerprint_rules
   // Services over their new-cluster bound (the apply script said so) -> the end of that minute
   // (wall clock, ms). Until then their level-3 records skip the template miner, so a flood of
   // distinct messages does not grow it (docs/CLUSTERING.md "Cluster explosion bound").
   std::unordered_map<std::string, int64_t> capped_until_ms;
   std::unordered_map<std::string, std::string> overflow_ids;  // service -> its overflow cluster
+  // Secondary grouping (docs/CLUSTERING.md "Upgrades keep known problems"): cluster ids already
+  // applied by this process need no legacy lookup again (two generations, bounded).
+  std::unordered_set<std::string> known_ids, known_ids_old;
+  int64_t legacy_since_ms = 0;  // start of the transition window (from Redis), 0 = not read yet
   body_decoder decoder;
   std::vector<shard_entry> buffer;  // fast-path entries not applied yet
   bool flush_scheduled = false;
@@ -498,11 +521,63 @@ const std::string& overflow_id(shard_state& st, const std::string& service_id) {
   return it->second;
 }
 
+constexpr size_t known_ids_generation = 100000;
+
+bool known_id(shard_state& st, const std::string& id) {
+  if (st.known_ids.count(id) != 0) {
+    return true;
+  }
+  if (st.known_ids_old.count(id) != 0) {
+    st.known_ids.insert(id);
+    return true;
+  }
+  return false;
+}
+
+void remember_id(shard_state& st, const std::string& id) {
+  if (st.known_ids.size() >= known_ids_generation) {
+    st.known_ids_old = std::move(st.known_ids);
+    st.known_ids.clear();
+  }
+  st.known_ids.insert(id);
+}
+
+// True while the legacy transition window is open: clustering.legacy_grouping_days after the
+// first start of a server with secondary grouping against this Redis (recorded once, in
+// <prefix>:grouping:v1_transition_since_ms). Returns nullopt when Redis failed.
+std::optional<bool> legacy_window_open(shard_state& st, int64_t now) {
+  if (st.settings.legacy_grouping_days <= 0) {
+    return false;
+  }
+  if (st.legacy_since_ms == 0) {
+    const std::string key = st.settings.key_prefix + ":grouping:v1_transition_since_ms";
+    auto r = st.redis->pipeline({{"SET", key, std::to_string(now), "NX"}, {"GET", key}});
+    if (!r.ok() || (*r.value)[1].type != redis_value::kind::string) {
+      return std::nullopt;
+    }
+    st.legacy_since_ms = std::atoll((*r.value)[1].str.c_str());
+  }
+  return now < st.legacy_since_ms + st.settings.legacy_grouping_days * 86400000LL;
+}
+
 // Applies a run of entries with one script. Returns false when Redis failed: then nothing of them
 // was applied, and they stay in the journal for a later sweep.
 bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
   while (!entries.empty()) {
     const int64_t started_ms = now_ms();
+    const auto legacy_open = legacy_window_open(st, started_ms);
+    if (!legacy_open) {
+      return false;  // Redis failed: nothing applied, a sweep retries
+    }
+    std::vector<std::string> legacy_in_app, legacy_not_in_app;  // fd2f299 read them as prefixes
+    if (*legacy_open) {
+      const auto& fr = st.settings.clustering.rules;
+      legacy_in_app = fr.in_app_prefixes;
+      legacy_in_app.insert(legacy_in_app.end(), fr.in_app_globs.begin(), fr.in_app_globs.end());
+      legacy_not_in_app = fr.not_in_app_prefixes;
+      legacy_not_in_app.insert(legacy_not_in_app.end(), fr.not_in_app_globs.begin(),
+                               fr.not_in_app_globs.end());
+    }
     std::vector<std::string> order;
     std::unordered_map<std::string, cluster_sum> sums;
     struct poison_record {  // bound for <prefix>:dlq through the apply script
@@ -563,6 +638,22 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
           order.push_back(fp.cluster_id);
           sum.service_id = rec.service_id;
           sum.severity = rec.level;
+          // The previous fingerprint version's id, once per cluster id and process: only the
+          // script knows whether the new id exists (then the legacy id is ignored).
+          // Not for a service over its new-cluster bound: a flood of new ids would pay the old
+          // parse for every record.
+          if (*legacy_open && !skip_miner && (fp.level == 1 || fp.level == 2) &&
+              !known_id(st, fp.cluster_id)) {
+            try {
+              auto legacy = grouping_v1::legacy_cluster_id(rec, legacy_in_app, legacy_not_in_app,
+                                                           st.settings.clustering.top_frames);
+              if (legacy && *legacy != fp.cluster_id) {
+                sum.legacy_id = std::move(*legacy);
+              }
+            } catch (const std::exception&) {
+              // the old code failing on a record only costs the redirect
+            }
+          }
           sum.fp = std::move(fp);
         } else if (fp.level == 3 && fp.template_text != sum.fp.template_text) {
           // A later record of the batch generalised the template: save the newest one.
@@ -607,13 +698,26 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
         envs += v + "\n";
       for (const auto& [e, i] : s.samples)
         samples += entries[e].sample_json(i) + "\n";
-      args.insert(
-          args.end(),
-          {id, s.service_id, std::to_string(s.fp.level), s.severity, s.fp.exception_type,
-           s.fp.title, s.fp.template_text, s.fp.culprit, s.fp.language, std::to_string(s.count),
-           std::to_string(s.first_us), std::to_string(s.last_us), minutes, hosts, envs, samples,
-           s.fp.template_anchor, s.fp.level == 3 ? std::to_string(s.fp.template_ordinal) : "",
-           overflow_id(st, s.service_id)});
+      args.insert(args.end(), {id,
+                               s.service_id,
+                               std::to_string(s.fp.level),
+                               s.severity,
+                               s.fp.exception_type,
+                               s.fp.title,
+                               s.fp.template_text,
+                               s.fp.culprit,
+                               s.fp.language,
+                               std::to_string(s.count),
+                               std::to_string(s.first_us),
+                               std::to_string(s.last_us),
+                               minutes,
+                               hosts,
+                               envs,
+                               samples,
+                               s.fp.template_anchor,
+                               s.fp.level == 3 ? std::to_string(s.fp.template_ordinal) : "",
+                               overflow_id(st, s.service_id),
+                               s.legacy_id});
     }
     args.push_back(std::to_string(dead.size()));
     for (auto& d : dead) {
@@ -627,14 +731,20 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     }
     const auto& v = *r.value;
     if (v.elements[0].integer == 1) {
+      if (*legacy_open) {
+        for (const auto& id : order) {
+          remember_id(st, id);  // it exists now (or redirects): no legacy lookup again
+        }
+      }
       if (v.elements.size() > 2) {
         // Services that went over their bound: no new miner groups until the minute is over.
         const int64_t minute_end = (now_ms() / 60000 + 1) * 60000;
         for (const auto& svc : v.elements[2].elements) {
           if (st.capped_until_ms.count(svc.str) == 0 || st.capped_until_ms[svc.str] < minute_end) {
-            spdlog::warn("cluster_shard {}: service {} is over clustering.max_new_clusters_per_"
-                         "minute ({}); further new clusters go to its overflow cluster",
-                         st.settings.shard, svc.str, st.settings.max_new_clusters_per_minute);
+            spdlog::warn(
+                "cluster_shard {}: service {} is over clustering.max_new_clusters_per_"
+                "minute ({}); further new clusters go to its overflow cluster",
+                st.settings.shard, svc.str, st.settings.max_new_clusters_per_minute);
           }
           st.capped_until_ms[svc.str] = minute_end;
         }

@@ -43,6 +43,7 @@ struct cluster_settings {
   // Operator rules (reloadable: grouping_update replaces them in a running shard).
   std::vector<fingerprint_rule_config> fingerprint_rules;
   int64_t max_new_clusters_per_minute = 0;  // per service; 0 = no bound
+  int64_t legacy_grouping_days = 0;         // secondary grouping window; 0 = off
 };
 
 struct grouping_update;

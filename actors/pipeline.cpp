@@ -73,6 +73,7 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   cs.clustering = grouping_from_config(cfg).options;
   cs.fingerprint_rules = cfg.clustering.fingerprint_rules;
   cs.max_new_clusters_per_minute = cfg.clustering.max_new_clusters_per_minute;
+  cs.legacy_grouping_days = cfg.clustering.legacy_grouping_days;
   auto latest = p.grouping;
   make.shard = [&sys, cs, metrics, latest](size_t shard) {
     auto s = cs;

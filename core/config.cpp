@@ -137,6 +137,10 @@ std::vector<config_key> make_keys() {
        "New clusters a service may create per minute (wall clock); beyond it the service's "
        "records that would open a new cluster are counted in its one overflow cluster and a "
        "cluster_explosion event is emitted. 0 = no bound. Reloadable."},
+      {"clustering.legacy_grouping_days", k::integer, "30", 0, 3650, "",
+       "Secondary grouping: for this many days after the first start of this version against "
+       "the Redis, a record whose cluster id is new but whose previous-version (grouping_v1) id "
+       "exists goes to that cluster, and the new id becomes a redirect to it. 0 = off."},
       {"clustering.fingerprint_rules", k::list, "[]", 0, 0, "",
        "Custom fingerprints: a list of {match: {field: glob, ...}, fingerprint, title}; a record "
        "whose fields all match goes to one cluster per (service, fingerprint). Fields: "
@@ -233,6 +237,8 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
        [](luffy_config& c) { return &c.clustering.trace_cache_entries; }},
       {"clustering.max_new_clusters_per_minute",
        [](luffy_config& c) { return &c.clustering.max_new_clusters_per_minute; }},
+      {"clustering.legacy_grouping_days",
+       [](luffy_config& c) { return &c.clustering.legacy_grouping_days; }},
       {"storage.embedded_port", [](luffy_config& c) { return &c.storage.embedded_port; }},
       {"storage.timeout_ms", [](luffy_config& c) { return &c.storage.timeout_ms; }},
   };
@@ -459,7 +465,8 @@ const std::vector<std::string_view>& fingerprint_rule_fields() {
   return fields;
 }
 
-std::vector<std::string> check_fingerprint_rules(const std::vector<fingerprint_rule_config>& rules) {
+std::vector<std::string> check_fingerprint_rules(
+    const std::vector<fingerprint_rule_config>& rules) {
   std::vector<std::string> problems;
   const auto& fields = fingerprint_rule_fields();
   std::string known;

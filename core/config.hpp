@@ -111,6 +111,7 @@ struct luffy_config {
     std::string not_in_app_prefixes;  // comma-separated prefixes or globs
     std::vector<fingerprint_rule_config> fingerprint_rules;
     int64_t max_new_clusters_per_minute = 100;  // per service; 0 = no bound
+    int64_t legacy_grouping_days = 30;          // secondary grouping (grouping_v1) window; 0 = off
   } clustering;
   struct {
     std::string redis = "embedded";

@@ -365,8 +365,7 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
     body += ",\"status\":\"merged\",\"merged_into\":";
     append_json_string(body, h["merged_into"]);
     body += ",\"merged_at\":";
-    append_json_string(body,
-                       format_time_iso8601(std::atoll(h["merged_at_ms"].c_str()) * 1000));
+    append_json_string(body, format_time_iso8601(std::atoll(h["merged_at_ms"].c_str()) * 1000));
     body += ",\"title\":";
     append_json_string(body, h["title"]);
     body += ",\"location\":";
@@ -486,8 +485,8 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
   auto& redis = thread_redis(ctx);
   // Who may merge: a token that may read both clusters' services; clusters of two services only
   // with an admin token. Unknown ids and ids of services the token may not read are both 404.
-  auto svcs = redis.pipeline(
-      {{"HGET", p + ":cluster:" + id, "service_id"}, {"HGET", p + ":cluster:" + into, "service_id"}});
+  auto svcs = redis.pipeline({{"HGET", p + ":cluster:" + id, "service_id"},
+                              {"HGET", p + ":cluster:" + into, "service_id"}});
   if (!svcs.ok())
     return redis_down(res, svcs.error.message);
   const auto& a = (*svcs.value)[0];
@@ -505,8 +504,8 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
   const std::string events = p + ":events";
   const std::string now_text = std::to_string(now);
   const std::string keep = std::to_string(cfg->clustering.samples);
-  auto r = redis.eval(merge_script, sha1, {events},
-                      {p, id, into, now_text, keep, admin ? "1" : "0"});
+  auto r =
+      redis.eval(merge_script, sha1, {events}, {p, id, into, now_text, keep, admin ? "1" : "0"});
   if (!r.ok())
     return redis_down(res, r.error.message);
   const auto& v = *r.value;

@@ -86,6 +86,7 @@ const std::vector<std::pair<std::string_view, getter>>& scalar_keys() {
       LUFFY_RELOAD_KEY("clustering.not_in_app_prefixes", clustering.not_in_app_prefixes),
       LUFFY_RELOAD_KEY("clustering.max_new_clusters_per_minute",
                        clustering.max_new_clusters_per_minute),
+      LUFFY_RELOAD_KEY("clustering.legacy_grouping_days", clustering.legacy_grouping_days),
       LUFFY_RELOAD_KEY("storage.redis", storage.redis),
       LUFFY_RELOAD_KEY("storage.data_dir", storage.data_dir),
       LUFFY_RELOAD_KEY("storage.redis_server_bin", storage.redis_server_bin),

@@ -476,8 +476,9 @@ void render_msgpack(std::string& out, std::vector<slot>& slots, uint32_t rec,
   str("logger");
   str(c.logger);
   str("message");
-  const size_t msg_len = c.flood ? c.msg_prefix.size() + 20 + c.msg_suffix.size()
-                                 : c.msg_prefix.size() + run_id.size() + 1 + 12 + c.msg_suffix.size();
+  const size_t msg_len = c.flood
+                             ? c.msg_prefix.size() + 20 + c.msg_suffix.size()
+                             : c.msg_prefix.size() + run_id.size() + 1 + 12 + c.msg_suffix.size();
   pk.pack_str(static_cast<uint32_t>(msg_len));
   out += c.msg_prefix;
   if (c.flood) {

@@ -56,7 +56,7 @@ struct pool_options {
                           // different (near one cluster per record: the clustering worst case)
   uint32_t flood_services = 0;  // services svc-0..svc-(n-1) send only distinct plain messages
                                 // (no trace, no parameterisable token: a cluster explosion)
-  std::string run_id;     // 6 lowercase hex chars, embedded in every message
+  std::string run_id;           // 6 lowercase hex chars, embedded in every message
 };
 
 // Renders `pool_size` bodies. Template t holds sequence numbers t*batch .. t*batch+batch-1 and the

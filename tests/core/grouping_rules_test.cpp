@@ -116,8 +116,7 @@ TEST_CASE("fingerprint rules: config problems name their key path", "[grouping_r
 
 TEST_CASE("fingerprint rules: first match wins, all matchers must match", "[grouping_rules]") {
   const grouping_rules rules({
-      rule({{"service_id", "checkout"}, {"exception_type", "*Timeout*"},
-            {"message", "*upstream*"}},
+      rule({{"service_id", "checkout"}, {"exception_type", "*Timeout*"}, {"message", "*upstream*"}},
            "upstream-timeouts", "Upstream timeouts"),
       rule({{"logger", "com.acme.noisy.*"}}, "noisy-logger"),
       rule({{"level", "FATAL"}}, "fatal"),
@@ -182,8 +181,8 @@ TEST_CASE("offline preview goes through the same rules", "[grouping_rules][clust
   auto g = grouping_from_config(cfg);
   CHECK(g.options.rules.not_in_app_globs == std::vector<std::string>{"com.acme.pay.Cl*"});
   cluster_previewer preview(g.options, g.rules);
-  const std::string out = preview.line(
-      R"({"service_id":"checkout","message":"upstream 502 from payments"})", "jsonl");
+  const std::string out =
+      preview.line(R"({"service_id":"checkout","message":"upstream 502 from payments"})", "jsonl");
   CHECK(out.find("\"level\":4") != std::string::npos);
   CHECK(out.find("\"cluster_id\":\"" + cluster_id_for("checkout", "4\nupstream") + "\"") !=
         std::string::npos);

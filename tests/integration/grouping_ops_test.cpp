@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "core/grouping_v1/legacy_fingerprint.hpp"
 #include "harness.hpp"
 
 using namespace luffy::test;
@@ -63,7 +64,8 @@ std::string java_record(int site, const std::string& service = "orders",
          R"j(","hostname":")j" + host + R"j(","message":"request )j" + std::to_string(n) +
          R"j( failed","stack_trace":"java.lang.IllegalStateException: order )j" +
          std::to_string(1000 + n) + R"j( not found\n\tat com.acme.orders.Repo.)j" +
-         methods[site % 5] + R"j((Repo.java:12)\n\tat com.acme.orders.Service.handle(Service.java:40)"})j";
+         methods[site % 5] +
+         R"j((Repo.java:12)\n\tat com.acme.orders.Service.handle(Service.java:40)"})j";
 }
 
 // A plain message record (level 3) of `service`.
@@ -250,8 +252,8 @@ TEST_CASE("merge folds a cluster into another and later records follow it", "[cl
     CHECK(cluster_count(redis, b) == 15);
     CHECK(listed_sum(redis) == total);
     // An admin may merge across services; the chain is followed: billing into a means into b.
-    auto r =
-        server.call(api("POST", "/api/v1/clusters/" + billing + "/merge", "admin-tok", merge_body(a)));
+    auto r = server.call(
+        api("POST", "/api/v1/clusters/" + billing + "/merge", "admin-tok", merge_body(a)));
     INFO(r.body);
     REQUIRE(r.status == 200);
     CHECK(json_str(r.body, "merged_into") == b);
@@ -331,10 +333,11 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("check-config refuses bad grouping rules with their key paths", "[clustering][rules][cli]") {
+TEST_CASE("check-config refuses bad grouping rules with their key paths",
+          "[clustering][rules][cli]") {
   const auto dir = make_temp_dir("rules");
-  std::ofstream(dir / "luffy.yaml") << "auth: {disabled: true}\n" + k_rules_bad +
-                                           "  not_in_app_prefixes: [\"vendor/[x\"]\n";
+  std::ofstream(dir / "luffy.yaml")
+      << "auth: {disabled: true}\n" + k_rules_bad + "  not_in_app_prefixes: [\"vendor/[x\"]\n";
   auto [code, out] = run_binary({"check-config", "--config", (dir / "luffy.yaml").string()});
   INFO(out);
   CHECK(code == 1);
@@ -537,4 +540,97 @@ TEST_CASE("a flood of distinct messages opens at most the bound of clusters, oth
   total += 1;
   REQUIRE(wait_processed(redis, total));
   CHECK(redis.cmd({"ZCARD", "luffy:service:flood:by_count"}).integer == 7);
+}
+
+namespace {
+
+// A Java error thrown through generated code: method `m` of the generated mapper, then the
+// service's `handler`. Its level-1 id depends on whether the generated frame is in-app.
+std::string mapper_record(const std::string& m, const std::string& handler = "handle") {
+  const int n = ++seq;
+  return R"j({"timestamp":"2026-11-30T13:)j" + std::to_string(10 + n % 40) + ":" +
+         std::to_string(10 + n % 49) +
+         R"j(Z","level":"ERROR","service_id":"orders","message":"mapping )j" + std::to_string(n) +
+         R"j( failed","stack_trace":"java.lang.IllegalStateException: cannot map order )j" +
+         std::to_string(n) + R"j(\n\tat com.acme.orders.generated.OrderMapper.)j" + m +
+         R"j((OrderMapper.java:10)\n\tat com.acme.orders.Service.)j" + handler +
+         R"j((Service.java:40)"})j";
+}
+
+}  // namespace
+
+TEST_CASE("an upgrade that changes fingerprints keeps known problems in their clusters",
+          "[clustering][legacy]") {
+  redis_process redis;
+  std::string old_map, old_other;
+  long total = 0;
+  {
+    // Cluster state written by the previous fingerprint version: before the upgrade this
+    // configuration's grouping equals grouping_v1's (core/grouping_v1), as the ids show.
+    server_process server(base_config(redis));
+    REQUIRE(server
+                .call(post(array_of(
+                    {mapper_record("map"), mapper_record("map"), mapper_record("other", "save")})))
+                .status == 202);
+    total += 3;
+    REQUIRE(wait_processed(redis, total));
+    const auto ids = ids_by(redis, "orders", "culprit");
+    old_map = ids.at("com.acme.orders.generated.OrderMapper.map");
+    old_other = ids.at("com.acme.orders.generated.OrderMapper.other");
+    luffy::log_record rec;
+    rec.service_id = "orders";
+    rec.stack_trace =
+        "java.lang.IllegalStateException: cannot map order 7\n\tat "
+        "com.acme.orders.generated.OrderMapper.map(OrderMapper.java:10)\n\tat "
+        "com.acme.orders.Service.handle(Service.java:40)";
+    CHECK(luffy::grouping_v1::legacy_cluster_id(rec, {}, {}, 5) == old_map);
+    CHECK(server.stop() == 0);
+  }
+  // The upgrade: generated code is not in-app any more (a glob, which the previous version read
+  // as a prefix that matched nothing), so both problems get new level-1 ids.
+  const std::string upgraded = "clustering: {not_in_app_prefixes: [\"*.generated.*\"]}\n";
+  {
+    server_process server(base_config(redis, upgraded));
+    REQUIRE(server.call(post(array_of({mapper_record("map"), mapper_record("map")}))).status ==
+            202);
+    total += 2;
+    REQUIRE(wait_processed(redis, total));
+    // Counted in the old cluster; no cluster was opened.
+    CHECK(cluster_count(redis, old_map) == 4);
+    CHECK(events(redis, "new_cluster").size() == 2);
+    CHECK(redis.cmd({"ZCARD", "luffy:service:orders:by_count"}).integer == 2);
+    // The new id is a redirect to the old cluster, like a merge.
+    std::string new_id;
+    for (const auto& id :
+         redis.cmd({"SMEMBERS", "luffy:cluster:" + old_map + ":merged_from"}).elements) {
+      new_id = id.str;
+    }
+    REQUIRE(new_id.size() == 32);
+    CHECK(new_id != old_map);
+    CHECK(hget(redis, new_id, "merged_reason") == "legacy_grouping");
+    auto r = server.call(api("GET", "/api/v1/clusters/" + new_id, "tok"));
+    CHECK(r.status == 200);
+    CHECK(json_str(r.body, "merged_into") == old_map);
+    // From now on the new id redirects by itself (no legacy lookup needed).
+    REQUIRE(server.call(post(array_of({mapper_record("map")}))).status == 202);
+    total += 1;
+    REQUIRE(wait_processed(redis, total));
+    CHECK(cluster_count(redis, old_map) == 5);
+    CHECK(server.stop() == 0);
+  }
+  {
+    // After the transition window (clustering.legacy_grouping_days, counted from the first start
+    // of a server with secondary grouping) a changed fingerprint opens a new cluster.
+    const auto since = redis.cmd({"GET", "luffy:grouping:v1_transition_since_ms"});
+    REQUIRE(since.type == luffy::redis_value::kind::string);
+    redis.cmd({"SET", "luffy:grouping:v1_transition_since_ms",
+               std::to_string(std::stoll(since.str) - 31LL * 86400000)});
+    server_process server(base_config(redis, upgraded));
+    REQUIRE(server.call(post(array_of({mapper_record("other", "save")}))).status == 202);
+    total += 1;
+    REQUIRE(wait_processed(redis, total));
+    CHECK(cluster_count(redis, old_other) == 1);
+    CHECK(events(redis, "new_cluster").size() == 3);
+    CHECK(listed_sum(redis) == total);
+  }
 }
