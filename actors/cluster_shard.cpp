@@ -606,12 +606,9 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
         }
         const auto capped = st.capped_until_ms.find(rec.service_id);
         const bool skip_miner = capped != st.capped_until_ms.end() && capped->second > started_ms;
-        template_miner* miner = nullptr;
-        if (!skip_miner) {
-          miner = miner_for(st, rec.service_id);
-          if (miner == nullptr) {
-            return false;  // Redis failed: nothing applied, a sweep retries
-          }
+        template_miner* miner = miner_for(st, rec.service_id);
+        if (miner == nullptr) {
+          return false;  // Redis failed: nothing applied, a sweep retries
         }
         fingerprint fp;
         try {
@@ -619,13 +616,11 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
               rec.message.find("luffy-fault:shard-throw") != std::string::npos) {
             throw std::runtime_error("fault injection: shard-throw");
           }
-          fp = group_record(rec, st.settings.clustering, st.rules, miner, st.traces.get());
-          if (fp.level == 3 && miner == nullptr) {
-            // No miner group behind it: nothing to save, and the title of an existing cluster
-            // (maybe a generalised template) stays as it is.
-            fp.template_anchor.clear();
-            fp.template_ordinal = 0;
-          }
+          // Over its bound, a service adds no groups to its miner (the flood would grow it);
+          // a fingerprint with no group behind it has no anchor: nothing is saved, and an
+          // existing cluster's title (maybe a generalised template) stays as it is.
+          fp = group_record(rec, st.settings.clustering, st.rules, miner, st.traces.get(),
+                            !skip_miner);
         } catch (const std::exception& ex) {
           // A poison record: isolated, the rest of its entry proceeds.
           dead.push_back(

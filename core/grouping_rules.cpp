@@ -149,15 +149,42 @@ fingerprint rule_fingerprint(std::string_view service_id, const fingerprint_rule
   return fp;
 }
 
+// The first line of a template, at most 200 bytes, not cutting a UTF-8 sequence (as fingerprint's
+// titles).
+std::string template_title(std::string_view s) {
+  s = s.substr(0, s.find('\n'));
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) {
+    s.remove_suffix(1);
+  }
+  if (s.size() > 200) {
+    s = s.substr(0, 200);
+    while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) {
+      s.remove_suffix(1);
+    }
+    if (!s.empty() && (static_cast<unsigned char>(s.back()) & 0x80) != 0) {
+      s.remove_suffix(1);
+    }
+  }
+  return std::string(s);
+}
+
 fingerprint group_record(const log_record& r, const clustering_options& opt,
-                         const grouping_rules& rules, template_miner* miner, trace_cache* cache) {
+                         const grouping_rules& rules, template_miner* miner, trace_cache* cache,
+                         bool may_create) {
   if (!rules.empty()) {
     std::string type = r.exception_type;
     if (const auto* rule = rules.match(r, opt.rules, cache, &type)) {
       return rule_fingerprint(r.service_id, *rule, std::move(type));
     }
   }
-  return compute_fingerprint(r, opt, miner, cache);
+  if (may_create) {
+    return compute_fingerprint(r, opt, miner, cache);
+  }
+  fingerprint fp = compute_fingerprint(r, opt, nullptr, cache);
+  if (fp.level == 3) {
+    join_existing_group(fp, r.service_id, miner);
+  }
+  return fp;
 }
 
 }  // namespace luffy

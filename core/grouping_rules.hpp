@@ -18,6 +18,7 @@
 //
 // Contract: pure apart from the miner (as compute_fingerprint); rules that fail
 // check_fingerprint_rules (core/config.hpp) are never compiled (the config is refused first).
+#include <concepts>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -80,9 +81,54 @@ grouping_config grouping_from_config(const luffy_config& cfg);
 
 // The cluster of a record: the first matching fingerprint rule (level 4), else
 // compute_fingerprint(r, opt, miner, cache).
+//
+// may_create = false (the cluster shard, for a service over its new-cluster bound): level-3
+// records must not add groups to the miner. With a miner whose add(message, may_create) can
+// refuse (engineer M's template_miner, detected at compile time), the record joins an existing
+// group or, when none matches, is fingerprinted by its parameterised message; without one the
+// miner is not called at all. Either way a level-3 fingerprint with no miner group behind it has
+// an empty template_anchor (nothing to persist).
 fingerprint group_record(const log_record& r, const clustering_options& opt,
                          const grouping_rules& rules, template_miner* miner,
-                         trace_cache* cache = nullptr);
+                         trace_cache* cache = nullptr, bool may_create = true);
+
+// A miner whose add() can be told not to create a group (match.overflow when nothing matched):
+// engineer M's template_miner::add(message, may_create). Detected at compile time, so this code
+// builds against the miner with and without it.
+template <class Miner>
+concept miner_can_refuse = requires(Miner& m, std::string_view s) {
+  { m.add(s, false).overflow } -> std::convertible_to<bool>;
+};
+
+// The first line of a template, at most 200 bytes, not cutting a UTF-8 sequence (as titles).
+std::string template_title(std::string_view text);
+
+// `fp` is a level-3 fingerprint computed without a miner (its anchor is the parameterised
+// message). Clears the anchor (no miner group behind it) unless `miner` can look a group up
+// without creating one and has one for this message: then fp takes that group's template,
+// anchor, ordinal and cluster id, as compute_fingerprint with the miner would have.
+template <class Miner>
+void join_existing_group(fingerprint& fp, std::string_view service_id, Miner* miner) {
+  std::string param = std::move(fp.template_anchor);
+  fp.template_anchor.clear();
+  fp.template_ordinal = 0;
+  if constexpr (miner_can_refuse<Miner>) {
+    if (miner != nullptr) {
+      auto m = miner->add(param, false);
+      if (!m.overflow) {
+        fp.template_text = std::move(m.template_text);
+        fp.template_anchor = std::move(m.anchor);
+        fp.template_ordinal = m.ordinal;
+        fp.key = "3\n" + fp.template_anchor;
+        fp.cluster_id = cluster_id_for(service_id, fp.key);
+        fp.title = template_title(fp.template_text);
+      }
+    }
+  } else {
+    (void)service_id;
+    (void)miner;
+  }
+}
 
 // The fingerprint a rule gives a record of `service_id` (level 4).
 fingerprint rule_fingerprint(std::string_view service_id, const fingerprint_rule_config& rule,

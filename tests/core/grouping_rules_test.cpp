@@ -191,3 +191,61 @@ TEST_CASE("offline preview goes through the same rules", "[grouping_rules][clust
   log_record r = record("checkout", "boom", "", k_timeout_trace);
   CHECK(group_record(r, g.options, g.rules, nullptr).culprit == "com.acme.pay.Service.charge");
 }
+
+namespace {
+
+// Stands in for a template_miner whose add(message, may_create) can refuse to create a group.
+struct refusing_miner {
+  struct match {
+    std::string template_text, anchor;
+    uint64_t ordinal = 0;
+    bool overflow = false;
+  };
+  std::vector<std::string> known;  // anchors of existing groups; template = "<anchor> (*)"
+  match add(std::string_view message, bool may_create) {
+    for (size_t i = 0; i < known.size(); ++i) {
+      if (known[i] == message) {
+        return {known[i] + " <*>", known[i], i + 1, false};
+      }
+    }
+    CHECK_FALSE(may_create);
+    return {"", "", 0, true};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("over the bound: level 3 joins existing groups only, or has no anchor",
+          "[grouping_rules][explosion]") {
+  STATIC_REQUIRE(miner_can_refuse<refusing_miner>);
+  const clustering_options opt;
+  // The live template_miner, with or without add(message, may_create): never grows here.
+  template_miner live;
+  auto flood = record("svc", "qwhzx kkrtm pplsv");
+  const auto fp = group_record(flood, opt, grouping_rules{}, &live, nullptr, false);
+  CHECK(fp.level == 3);
+  CHECK(fp.template_anchor.empty());
+  CHECK(fp.cluster_id == compute_fingerprint(flood, opt, nullptr).cluster_id);
+  CHECK(live.group_count() == 0);
+  // Rules and exceptions are unaffected.
+  auto trace = record("svc", "m", "", k_timeout_trace);
+  CHECK(group_record(trace, opt, grouping_rules{}, &live, nullptr, false).cluster_id ==
+        compute_fingerprint(trace, opt, nullptr).cluster_id);
+
+  // A miner that can refuse: a known message joins its group (its cluster id), an unknown one
+  // keeps the parameterised message's id without an anchor.
+  refusing_miner m;
+  m.known = {"disk almost full on volume"};
+  fingerprint known =
+      compute_fingerprint(record("svc", "disk almost full on volume"), opt, nullptr);
+  join_existing_group(known, "svc", &m);
+  CHECK(known.template_anchor == "disk almost full on volume");
+  CHECK(known.template_text == "disk almost full on volume <*>");
+  CHECK(known.title == "disk almost full on volume <*>");
+  CHECK(known.cluster_id == cluster_id_for("svc", "3\ndisk almost full on volume"));
+  fingerprint unknown = compute_fingerprint(flood, opt, nullptr);
+  const std::string id = unknown.cluster_id;
+  join_existing_group(unknown, "svc", &m);
+  CHECK(unknown.template_anchor.empty());
+  CHECK(unknown.cluster_id == id);
+}
