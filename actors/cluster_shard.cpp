@@ -641,7 +641,7 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
               !known_id(st, fp.cluster_id)) {
             try {
               auto legacy = grouping_v1::legacy_cluster_id(rec, legacy_in_app, legacy_not_in_app,
-                                                           st.settings.clustering.top_frames);
+                                                           st.settings.legacy_top_frames);
               if (legacy && *legacy != fp.cluster_id) {
                 sum.legacy_id = std::move(*legacy);
               }

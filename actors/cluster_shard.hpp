@@ -44,6 +44,7 @@ struct cluster_settings {
   std::vector<fingerprint_rule_config> fingerprint_rules;
   int64_t max_new_clusters_per_minute = 0;  // per service; 0 = no bound
   int64_t legacy_grouping_days = 0;         // secondary grouping window; 0 = off
+  size_t legacy_top_frames = 5;             // top_frames of the previous version's ids
 };
 
 struct grouping_update;

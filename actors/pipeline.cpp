@@ -74,6 +74,7 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   cs.fingerprint_rules = cfg.clustering.fingerprint_rules;
   cs.max_new_clusters_per_minute = cfg.clustering.max_new_clusters_per_minute;
   cs.legacy_grouping_days = cfg.clustering.legacy_grouping_days;
+  cs.legacy_top_frames = static_cast<size_t>(cfg.clustering.legacy_top_frames);
   auto latest = p.grouping;
   make.shard = [&sys, cs, metrics, latest](size_t shard) {
     auto s = cs;

@@ -141,6 +141,9 @@ std::vector<config_key> make_keys() {
        "Secondary grouping: for this many days after the first start of this version against "
        "the Redis, a record whose cluster id is new but whose previous-version (grouping_v1) id "
        "exists goes to that cluster, and the new id becomes a redirect to it. 0 = off."},
+      {"clustering.legacy_top_frames", k::integer, "5", 1, 50, "",
+       "clustering.top_frames as the previous version (grouping_v1) ran with, for its ids: its "
+       "default was 5. Set it to the old value if top_frames was configured then."},
       {"clustering.fingerprint_rules", k::list, "[]", 0, 0, "",
        "Custom fingerprints: a list of {match: {field: glob, ...}, fingerprint, title}; a record "
        "whose fields all match goes to one cluster per (service, fingerprint). Fields: "
@@ -239,6 +242,8 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
        [](luffy_config& c) { return &c.clustering.max_new_clusters_per_minute; }},
       {"clustering.legacy_grouping_days",
        [](luffy_config& c) { return &c.clustering.legacy_grouping_days; }},
+      {"clustering.legacy_top_frames",
+       [](luffy_config& c) { return &c.clustering.legacy_top_frames; }},
       {"storage.embedded_port", [](luffy_config& c) { return &c.storage.embedded_port; }},
       {"storage.timeout_ms", [](luffy_config& c) { return &c.storage.timeout_ms; }},
   };

@@ -112,6 +112,7 @@ struct luffy_config {
     std::vector<fingerprint_rule_config> fingerprint_rules;
     int64_t max_new_clusters_per_minute = 100;  // per service; 0 = no bound
     int64_t legacy_grouping_days = 30;          // secondary grouping (grouping_v1) window; 0 = off
+    int64_t legacy_top_frames = 5;              // the top_frames grouping_v1 ran with
   } clustering;
   struct {
     std::string redis = "embedded";

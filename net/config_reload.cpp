@@ -87,6 +87,7 @@ const std::vector<std::pair<std::string_view, getter>>& scalar_keys() {
       LUFFY_RELOAD_KEY("clustering.max_new_clusters_per_minute",
                        clustering.max_new_clusters_per_minute),
       LUFFY_RELOAD_KEY("clustering.legacy_grouping_days", clustering.legacy_grouping_days),
+      LUFFY_RELOAD_KEY("clustering.legacy_top_frames", clustering.legacy_top_frames),
       LUFFY_RELOAD_KEY("storage.redis", storage.redis),
       LUFFY_RELOAD_KEY("storage.data_dir", storage.data_dir),
       LUFFY_RELOAD_KEY("storage.redis_server_bin", storage.redis_server_bin),
