@@ -10,9 +10,11 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "actors/messages.hpp"
 #include "core/body_decoder.hpp"
+#include "core/grouping_v1/legacy_fingerprint.hpp"
 #include "core/journal_codec.hpp"
 #include "core/record_json.hpp"
 #include "core/redis_keys.hpp"
@@ -36,19 +38,23 @@ constexpr auto sweep_interval = std::chrono::milliseconds(1000);
 constexpr size_t max_clusters_per_apply = 2048;
 
 // KEYS: [1] journal stream, [2] events stream
-// ARGV: [1] unused, [2] now (ms), [3] key prefix, [4] samples kept, [5] spike multiplier,
-//       [6] spike minimum, [7] records in the entries, [8] entry count E, [9 .. 8+E] entry ids,
-//       [9+E] clusters n, then 18 per cluster: id, service_id, fingerprint level, severity,
-//       exception type, title, template, culprit, language, count, first seen (us), last seen
-//       (us), "minute:count,..." (event time), hosts ("\n"), environments ("\n"), sample records
-//       ("\n", oldest first); then D dead letters, 3 each: entry id, error, record JSON.
-//       (18 per cluster: the last two are the level-3 template anchor and ordinal, "" otherwise.)
-// Returns {1, new clusters} when applied, or {0, ids} naming entries that are no longer in the
-// stream (already applied): then nothing was written and the caller retries without them. All of
+// ARGV: [1] new clusters per service and minute (0: no bound), [2] now (ms), [3] key prefix,
+//       [4] samples kept, [5] spike multiplier, [6] spike minimum, [7] records in the entries,
+//       [8] entry count E, [9 .. 8+E] entry ids, [9+E] clusters n, then 20 per cluster: id,
+//       service_id, fingerprint level, severity, exception type, title, template, culprit,
+//       language, count, first seen (us), last seen (us), "minute:count,..." (event time), hosts
+//       ("\n"), environments ("\n"), sample records ("\n", oldest first), the level-3 template
+//       anchor and ordinal ("" otherwise), the service's overflow cluster id, the cluster's
+//       legacy id (core/grouping_v1, "" when not looked up); then D dead letters, 3 each: entry
+//       id, error, record JSON.
+// Returns {1, new clusters, services that overflowed} when applied, or {0, ids} naming entries
+// that are no longer in the stream (already applied): then nothing was written and the caller
+// retries without them. All of
 // the entries' effects and their deletion from the journal (the acknowledgement) happen in this
 // one script, so the journal holds exactly the entries not applied yet.
 const std::string apply_script = R"lua(
 local stream, events = KEYS[1], KEYS[2]
+local cap = tonumber(ARGV[1]) or 0
 local now_ms, prefix = tonumber(ARGV[2]), ARGV[3]
 local keep, mult, minimum = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local records, e = tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -64,7 +70,10 @@ if #gone > 0 then
   return {0, gone}
 end
 local n = tonumber(ARGV[9 + e])
+local stride = 20
 local created = 0
+local max_hops = 8
+local minute_now = math.floor(now_ms / 60000)
 local function lines(s)
   local t = {}
   for v in string.gmatch(s, '[^\n]+') do
@@ -72,27 +81,45 @@ local function lines(s)
   end
   return t
 end
-for c = 0, n - 1 do
-  local b = 9 + e + c * 18
-  local id, svc, title = ARGV[b + 1], ARGV[b + 2], ARGV[b + 6]
-  local count, first, last = tonumber(ARGV[b + 10]), tonumber(ARGV[b + 11]), tonumber(ARGV[b + 12])
+local cfields = {'first_seen_us', 'last_seen_us', 'status', 'merged_into', 'service_id', 'title'}
+-- A cluster id, after the merges (POST /api/v1/clusters/{id}/merge) it was folded into: merges
+-- keep chains one hop long, the bound only guards against a hand-edited loop.
+local function resolve(id)
   local key = prefix .. ':cluster:' .. id
-  local cur = redis.call('HMGET', key, 'first_seen_us', 'last_seen_us', 'status')
-  local total, moved = count, true
+  local cur = redis.call('HMGET', key, unpack(cfields))
+  local hops = 0
+  while cur[4] and hops < max_hops do
+    id, hops = cur[4], hops + 1
+    key = prefix .. ':cluster:' .. id
+    cur = redis.call('HMGET', key, unpack(cfields))
+  end
+  return id, key, cur, hops > 0
+end
+-- Adds a sum of records c to the (resolved) cluster id. c: svc, level, severity, etype, title,
+-- template, culprit, language, count, first, last (us), minutes (minute -> count), hosts, envs,
+-- samples (oldest first), anchor (level 3: the miner group's anchor, "" when none), overflow.
+local function add(id, key, cur, redirected, c)
+  local zsvc, title, last = c.svc, c.title, c.last
+  if redirected and cur[5] then
+    zsvc, title = cur[5], cur[6]
+  end
+  local total, moved = c.count, true
   if not cur[1] then
-    redis.call('HSET', key, 'id', id, 'service_id', svc, 'fingerprint_level', ARGV[b + 3],
-      'severity', ARGV[b + 4], 'exception_type', ARGV[b + 5], 'title', title,
-      'template', ARGV[b + 7], 'culprit', ARGV[b + 8], 'language', ARGV[b + 9],
-      'first_seen_us', first, 'last_seen_us', last, 'count', count, 'status', 'open',
+    redis.call('HSET', key, 'id', id, 'service_id', c.svc, 'fingerprint_level', c.level,
+      'severity', c.severity, 'exception_type', c.etype, 'title', title,
+      'template', c.template, 'culprit', c.culprit, 'language', c.language,
+      'first_seen_us', c.first, 'last_seen_us', last, 'count', c.count, 'status', 'open',
       'created_at_ms', now_ms)
     created = created + 1
-    redis.call('XADD', events, '*', 'type', 'new_cluster', 'cluster_id', id, 'service_id', svc,
-      'title', title, 'first_seen_us', first, 'at_ms', now_ms)
+    if not c.overflow then
+      redis.call('XADD', events, '*', 'type', 'new_cluster', 'cluster_id', id, 'service_id', c.svc,
+        'title', title, 'first_seen_us', c.first, 'at_ms', now_ms)
+    end
   else
     local set = {}
-    if first < tonumber(cur[1]) then
+    if c.first < tonumber(cur[1]) then
       set[#set + 1] = 'first_seen_us'
-      set[#set + 1] = first
+      set[#set + 1] = c.first
     end
     if last > tonumber(cur[2]) then
       set[#set + 1] = 'last_seen_us'
@@ -105,56 +132,49 @@ for c = 0, n - 1 do
       set[#set + 1] = 'open'
       set[#set + 1] = 'regressed_at_ms'
       set[#set + 1] = now_ms
-      redis.call('XADD', events, '*', 'type', 'regression', 'cluster_id', id, 'service_id', svc,
+      redis.call('XADD', events, '*', 'type', 'regression', 'cluster_id', id, 'service_id', zsvc,
         'title', title, 'at_ms', now_ms)
     end
-    if ARGV[b + 3] == '3' then
+    if c.level == '3' and c.anchor ~= '' and not redirected then
       -- a level-3 template may have generalised: the cluster shows the current one
       set[#set + 1] = 'title'
       set[#set + 1] = title
       set[#set + 1] = 'template'
-      set[#set + 1] = ARGV[b + 7]
+      set[#set + 1] = c.template
     end
     if #set > 0 then
       redis.call('HSET', key, unpack(set))
     end
-    total = redis.call('HINCRBY', key, 'count', count)
-  end
-  if ARGV[b + 3] == '3' then
-    -- the service's template miner state, restored by a restarted shard
-    redis.call('HSET', prefix .. ':service:' .. svc .. ':templates', ARGV[b + 17],
-      ARGV[b + 18] .. '\t' .. ARGV[b + 7])
+    total = redis.call('HINCRBY', key, 'count', c.count)
   end
   local mkey = key .. ':minutes'
   local latest, latest_count = 0, 0
-  for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
+  for m, k in pairs(c.minutes) do
     local v = redis.call('HINCRBY', mkey, m, k)
     if tonumber(m) >= latest then
       latest, latest_count = tonumber(m), v
     end
   end
   redis.call('EXPIRE', mkey, 90000)
-  for _, part in ipairs({{'hosts', b + 14}, {'environments', b + 15}}) do
-    local values = lines(ARGV[part[2]])
-    if #values > 0 then
+  for _, part in ipairs({{'hosts', c.hosts}, {'environments', c.envs}}) do
+    if #part[2] > 0 then
       local skey = key .. ':' .. part[1]
       if redis.call('SCARD', skey) < 100 then
-        redis.call('SADD', skey, unpack(values))
+        redis.call('SADD', skey, unpack(part[2]))
       end
     end
   end
-  local samples = lines(ARGV[b + 16])
-  if #samples > 0 then
+  if #c.samples > 0 then
     local sk = key .. ':samples'
-    redis.call('LPUSH', sk, unpack(samples))
+    redis.call('LPUSH', sk, unpack(c.samples))
     redis.call('LTRIM', sk, 0, keep - 1)
   end
   redis.call('ZADD', prefix .. ':clusters:by_count', total, id)
-  redis.call('ZADD', prefix .. ':service:' .. svc .. ':by_count', total, id)
+  redis.call('ZADD', prefix .. ':service:' .. zsvc .. ':by_count', total, id)
   if moved then
     local last_ms = math.floor(last / 1000)
     redis.call('ZADD', prefix .. ':clusters:by_last_seen', last_ms, id)
-    redis.call('ZADD', prefix .. ':service:' .. svc .. ':by_last_seen', last_ms, id)
+    redis.call('ZADD', prefix .. ':service:' .. zsvc .. ':by_last_seen', last_ms, id)
   end
   -- spike: the latest event-time minute against the mean of the 60 minutes before it
   if latest_count >= minimum then
@@ -171,16 +191,127 @@ for c = 0, n - 1 do
     local baseline = sum / 60
     if latest_count > mult * baseline and redis.call('HGET', key, 'spike_minute') ~= tostring(latest) then
       redis.call('HSET', key, 'spike_minute', latest)
-      redis.call('XADD', events, '*', 'type', 'spike', 'cluster_id', id, 'service_id', svc,
+      redis.call('XADD', events, '*', 'type', 'spike', 'cluster_id', id, 'service_id', zsvc,
         'title', title, 'minute', latest, 'count', latest_count, 'baseline', tostring(baseline),
         'at_ms', now_ms)
     end
   end
 end
+-- The explosion bound: a service may open `cap` new clusters per wall-clock minute
+-- (<prefix>:service:<svc>:new_clusters:<minute>); the sums that would open more are folded, in
+-- this script's memory, into one sum per service and added once to its overflow cluster.
+local budget, overflow, overflowed = {}, {}, {}
+for c = 0, n - 1 do
+  local b = 9 + e + c * stride
+  local svc = ARGV[b + 2]
+  local id, key, cur, redirected = resolve(ARGV[b + 1])
+  local legacy = ARGV[b + 20]
+  if not cur[1] and legacy ~= '' then
+    -- Secondary grouping: a cluster id this version has never used, whose problem the previous
+    -- fingerprint version (core/grouping_v1) knows: the new id becomes a redirect to it (the
+    -- merge mechanism), so an upgrade does not reopen the problem.
+    local lid, lkey, lcur = resolve(legacy)
+    if lcur[1] and lid ~= ARGV[b + 1] then
+      redis.call('HSET', key, 'id', ARGV[b + 1], 'service_id', svc, 'fingerprint_level',
+        ARGV[b + 3], 'title', ARGV[b + 6], 'merged_into', lid, 'merged_at_ms', now_ms,
+        'status', 'merged', 'merged_reason', 'legacy_grouping', 'legacy_id', legacy)
+      redis.call('SADD', lkey .. ':merged_from', ARGV[b + 1])
+      id, key, cur, redirected = lid, lkey, lcur, true
+    end
+  end
+  local over = false
+  if not cur[1] and cap > 0 then
+    local bkey = prefix .. ':service:' .. svc .. ':new_clusters:' .. minute_now
+    if budget[svc] == nil then
+      budget[svc] = tonumber(redis.call('GET', bkey) or '0')
+    end
+    if budget[svc] >= cap then
+      over = true
+    else
+      budget[svc] = budget[svc] + 1
+      redis.call('INCR', bkey)
+      redis.call('EXPIRE', bkey, 180)
+    end
+  end
+  if over then
+    -- only what the overflow cluster keeps is read: a flood costs little per distinct message
+    local o = overflow[svc]
+    if not o then
+      o = {svc = svc, id = ARGV[b + 19], level = '0', severity = ARGV[b + 4], etype = '',
+        title = 'New clusters of ' .. svc .. ' over the limit of ' .. cap .. ' per minute',
+        template = '', culprit = '', language = '', count = 0, first = tonumber(ARGV[b + 11]),
+        last = tonumber(ARGV[b + 12]), minutes = {}, hosts = {}, envs = {}, samples = {},
+        anchor = '', overflow = true, seen = {}, sample_args = {}}
+      overflow[svc] = o
+      overflowed[#overflowed + 1] = svc
+    end
+    o.count = o.count + tonumber(ARGV[b + 10])
+    o.first = math.min(o.first, tonumber(ARGV[b + 11]))
+    o.last = math.max(o.last, tonumber(ARGV[b + 12]))
+    for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
+      o.minutes[m] = (o.minutes[m] or 0) + tonumber(k)
+    end
+    for _, part in ipairs({{o.hosts, b + 14}, {o.envs, b + 15}}) do
+      if #part[1] < 100 then
+        for _, v in ipairs(lines(ARGV[part[2]])) do
+          if not o.seen[v] and #part[1] < 100 then
+            o.seen[v] = true
+            part[1][#part[1] + 1] = v
+          end
+        end
+      end
+    end
+    o.sample_args[#o.sample_args + 1] = b + 16
+  else
+    local minutes = {}
+    for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
+      minutes[m] = tonumber(k)
+    end
+    local sum = {svc = svc, level = ARGV[b + 3], severity = ARGV[b + 4],
+      etype = ARGV[b + 5], title = ARGV[b + 6], template = ARGV[b + 7], culprit = ARGV[b + 8],
+      language = ARGV[b + 9], count = tonumber(ARGV[b + 10]), first = tonumber(ARGV[b + 11]),
+      last = tonumber(ARGV[b + 12]), minutes = minutes, hosts = lines(ARGV[b + 14]),
+      envs = lines(ARGV[b + 15]), samples = lines(ARGV[b + 16]), anchor = ARGV[b + 17]}
+    add(id, key, cur, redirected, sum)
+    if sum.level == '3' and sum.anchor ~= '' then
+      -- the service's template miner state, restored by a restarted shard
+      redis.call('HSET', prefix .. ':service:' .. svc .. ':templates', sum.anchor,
+        ARGV[b + 18] .. '\t' .. sum.template)
+    end
+  end
+end
+for _, svc in ipairs(overflowed) do
+  local o = overflow[svc]
+  -- the newest samples: from the last sums, oldest first
+  local picked = {}
+  for i = #o.sample_args, 1, -1 do
+    local got = lines(ARGV[o.sample_args[i]])
+    for j = #got, 1, -1 do
+      if #picked < keep then
+        table.insert(picked, 1, got[j])
+      end
+    end
+    if #picked >= keep then
+      break
+    end
+  end
+  o.samples = picked
+  local id, key, cur, redirected = resolve(o.id)
+  add(id, key, cur, redirected, o)
+  -- one cluster_explosion event per flood: a flood ends after 10 minutes without overflow
+  local marker = prefix .. ':service:' .. svc .. ':explosion'
+  if redis.call('SET', marker, now_ms, 'NX', 'EX', 600) then
+    redis.call('XADD', events, '*', 'type', 'cluster_explosion', 'cluster_id', id,
+      'service_id', svc, 'title', o.title, 'limit', cap, 'minute', minute_now,
+      'records', o.count, 'at_ms', now_ms)
+  else
+    redis.call('EXPIRE', marker, 600)
+  end
+end
 -- records whose fingerprinting threw: to the dead-letter stream, with their entry and the error
-local d = tonumber(ARGV[10 + e + n * 18])
+local d = tonumber(ARGV[10 + e + n * stride])
 for i = 0, d - 1 do
-  local b = 10 + e + n * 18 + i * 3
+  local b = 10 + e + n * stride + i * 3
   redis.call('XADD', prefix .. ':dlq', 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard',
     'entry', ARGV[b + 1], 'error', ARGV[b + 2], 'record', ARGV[b + 3])
 end
@@ -191,7 +322,7 @@ redis.call('XDEL', stream, unpack(ids))
 redis.call('HDEL', stream .. ':attempts', unpack(ids))
 redis.call('HINCRBY', prefix .. ':stats', 'processed', records)
 redis.call('HINCRBY', prefix .. ':stats', 'clusters', created)
-return {1, created}
+return {1, created, overflowed}
 )lua";
 
 // Moves one journal entry that keeps taking its shard down to the dead-letter stream.
@@ -219,6 +350,7 @@ return n
 
 struct cluster_sum {
   fingerprint fp;
+  std::string legacy_id;  // grouping_v1's id for this cluster's first record, when it differs
   std::string service_id;
   std::string severity;
   uint64_t count = 0;
@@ -254,7 +386,18 @@ struct shard_state {
   std::unique_ptr<redis_client> redis;
   std::string stream, events, sha1, dead_letter_sha1;
   std::map<std::string, template_miner, std::less<>> miners;
-  std::unique_ptr<trace_cache> traces;  // parses of repeated stack_trace texts
+  std::unique_ptr<trace_cache>
+      traces;            // parses of repeated stack_trace texts (built with the rules)
+  grouping_rules rules;  // compiled settings.fingerprint_rules
+  // Services over their new-cluster bound (the apply script said so) -> the end of that minute
+  // (wall clock, ms). Until then their level-3 records skip the template miner, so a flood of
+  // distinct messages does not grow it (docs/CLUSTERING.md "Cluster explosion bound").
+  std::unordered_map<std::string, int64_t> capped_until_ms;
+  std::unordered_map<std::string, std::string> overflow_ids;  // service -> its overflow cluster
+  // Secondary grouping (docs/CLUSTERING.md "Upgrades keep known problems"): cluster ids already
+  // applied by this process need no legacy lookup again (two generations, bounded).
+  std::unordered_set<std::string> known_ids, known_ids_old;
+  int64_t legacy_since_ms = 0;  // start of the transition window (from Redis), 0 = not read yet
   body_decoder decoder;
   std::vector<shard_entry> buffer;  // fast-path entries not applied yet
   bool flush_scheduled = false;
@@ -368,10 +511,73 @@ template_miner* miner_for(shard_state& st, const std::string& service_id) {
   return &st.miners.emplace(service_id, std::move(miner)).first->second;
 }
 
+// The id of a service's overflow cluster: where its records go that would open more new clusters
+// than clustering.max_new_clusters_per_minute allows (level 0, key "0\noverflow").
+const std::string& overflow_id(shard_state& st, const std::string& service_id) {
+  auto it = st.overflow_ids.find(service_id);
+  if (it == st.overflow_ids.end()) {
+    it = st.overflow_ids.emplace(service_id, cluster_id_for(service_id, "0\noverflow")).first;
+  }
+  return it->second;
+}
+
+constexpr size_t known_ids_generation = 100000;
+
+bool known_id(shard_state& st, const std::string& id) {
+  if (st.known_ids.count(id) != 0) {
+    return true;
+  }
+  if (st.known_ids_old.count(id) != 0) {
+    st.known_ids.insert(id);
+    return true;
+  }
+  return false;
+}
+
+void remember_id(shard_state& st, const std::string& id) {
+  if (st.known_ids.size() >= known_ids_generation) {
+    st.known_ids_old = std::move(st.known_ids);
+    st.known_ids.clear();
+  }
+  st.known_ids.insert(id);
+}
+
+// True while the legacy transition window is open: clustering.legacy_grouping_days after the
+// first start of a server with secondary grouping against this Redis (recorded once, in
+// <prefix>:grouping:v1_transition_since_ms). Returns nullopt when Redis failed.
+std::optional<bool> legacy_window_open(shard_state& st, int64_t now) {
+  if (st.settings.legacy_grouping_days <= 0) {
+    return false;
+  }
+  if (st.legacy_since_ms == 0) {
+    const std::string key = st.settings.key_prefix + ":grouping:v1_transition_since_ms";
+    auto r = st.redis->pipeline({{"SET", key, std::to_string(now), "NX"}, {"GET", key}});
+    if (!r.ok() || (*r.value)[1].type != redis_value::kind::string) {
+      return std::nullopt;
+    }
+    st.legacy_since_ms = std::atoll((*r.value)[1].str.c_str());
+  }
+  return now < st.legacy_since_ms + st.settings.legacy_grouping_days * 86400000LL;
+}
+
 // Applies a run of entries with one script. Returns false when Redis failed: then nothing of them
 // was applied, and they stay in the journal for a later sweep.
 bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
   while (!entries.empty()) {
+    const int64_t started_ms = now_ms();
+    const auto legacy_open = legacy_window_open(st, started_ms);
+    if (!legacy_open) {
+      return false;  // Redis failed: nothing applied, a sweep retries
+    }
+    std::vector<std::string> legacy_in_app, legacy_not_in_app;  // fd2f299 read them as prefixes
+    if (*legacy_open) {
+      const auto& fr = st.settings.clustering.rules;
+      legacy_in_app = fr.in_app_prefixes;
+      legacy_in_app.insert(legacy_in_app.end(), fr.in_app_globs.begin(), fr.in_app_globs.end());
+      legacy_not_in_app = fr.not_in_app_prefixes;
+      legacy_not_in_app.insert(legacy_not_in_app.end(), fr.not_in_app_globs.begin(),
+                               fr.not_in_app_globs.end());
+    }
     std::vector<std::string> order;
     std::unordered_map<std::string, cluster_sum> sums;
     struct poison_record {  // bound for <prefix>:dlq through the apply script
@@ -398,6 +604,8 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
             throw std::runtime_error("fault injection: shard-crash in entry " + entry.id);
           }
         }
+        const auto capped = st.capped_until_ms.find(rec.service_id);
+        const bool skip_miner = capped != st.capped_until_ms.end() && capped->second > started_ms;
         template_miner* miner = miner_for(st, rec.service_id);
         if (miner == nullptr) {
           return false;  // Redis failed: nothing applied, a sweep retries
@@ -408,7 +616,11 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
               rec.message.find("luffy-fault:shard-throw") != std::string::npos) {
             throw std::runtime_error("fault injection: shard-throw");
           }
-          fp = compute_fingerprint(rec, st.settings.clustering, miner, st.traces.get());
+          // Over its bound, a service adds no groups to its miner (the flood would grow it);
+          // a fingerprint with no group behind it has no anchor: nothing is saved, and an
+          // existing cluster's title (maybe a generalised template) stays as it is.
+          fp = group_record(rec, st.settings.clustering, st.rules, miner, st.traces.get(),
+                            !skip_miner);
         } catch (const std::exception& ex) {
           // A poison record: isolated, the rest of its entry proceeds.
           dead.push_back(
@@ -421,6 +633,22 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
           order.push_back(fp.cluster_id);
           sum.service_id = rec.service_id;
           sum.severity = rec.level;
+          // The previous fingerprint version's id, once per cluster id and process: only the
+          // script knows whether the new id exists (then the legacy id is ignored).
+          // Not for a service over its new-cluster bound: a flood of new ids would pay the old
+          // parse for every record.
+          if (*legacy_open && !skip_miner && (fp.level == 1 || fp.level == 2) &&
+              !known_id(st, fp.cluster_id)) {
+            try {
+              auto legacy = grouping_v1::legacy_cluster_id(rec, legacy_in_app, legacy_not_in_app,
+                                                           st.settings.legacy_top_frames);
+              if (legacy && *legacy != fp.cluster_id) {
+                sum.legacy_id = std::move(*legacy);
+              }
+            } catch (const std::exception&) {
+              // the old code failing on a record only costs the redirect
+            }
+          }
           sum.fp = std::move(fp);
         } else if (fp.level == 3 && fp.template_text != sum.fp.template_text) {
           // A later record of the batch generalised the template: save the newest one.
@@ -443,7 +671,7 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
       records += entry.records.size();
     }
     records -= dead.size();
-    std::vector<std::string> args{"",
+    std::vector<std::string> args{std::to_string(st.settings.max_new_clusters_per_minute),
                                   std::to_string(now_ms()),
                                   st.settings.key_prefix,
                                   std::to_string(st.settings.samples),
@@ -465,12 +693,26 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
         envs += v + "\n";
       for (const auto& [e, i] : s.samples)
         samples += entries[e].sample_json(i) + "\n";
-      args.insert(
-          args.end(),
-          {id, s.service_id, std::to_string(s.fp.level), s.severity, s.fp.exception_type,
-           s.fp.title, s.fp.template_text, s.fp.culprit, s.fp.language, std::to_string(s.count),
-           std::to_string(s.first_us), std::to_string(s.last_us), minutes, hosts, envs, samples,
-           s.fp.template_anchor, s.fp.level == 3 ? std::to_string(s.fp.template_ordinal) : ""});
+      args.insert(args.end(), {id,
+                               s.service_id,
+                               std::to_string(s.fp.level),
+                               s.severity,
+                               s.fp.exception_type,
+                               s.fp.title,
+                               s.fp.template_text,
+                               s.fp.culprit,
+                               s.fp.language,
+                               std::to_string(s.count),
+                               std::to_string(s.first_us),
+                               std::to_string(s.last_us),
+                               minutes,
+                               hosts,
+                               envs,
+                               samples,
+                               s.fp.template_anchor,
+                               s.fp.level == 3 ? std::to_string(s.fp.template_ordinal) : "",
+                               overflow_id(st, s.service_id),
+                               s.legacy_id});
     }
     args.push_back(std::to_string(dead.size()));
     for (auto& d : dead) {
@@ -479,11 +721,29 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     std::vector<std::string_view> keys{st.stream, st.events};
     std::vector<std::string_view> views(args.begin(), args.end());
     auto r = st.redis->eval(apply_script, st.sha1, keys, views);
-    if (!r.ok() || r.value->type != redis_value::kind::array || r.value->elements.size() != 2) {
+    if (!r.ok() || r.value->type != redis_value::kind::array || r.value->elements.size() < 2) {
       return false;
     }
     const auto& v = *r.value;
     if (v.elements[0].integer == 1) {
+      if (*legacy_open) {
+        for (const auto& id : order) {
+          remember_id(st, id);  // it exists now (or redirects): no legacy lookup again
+        }
+      }
+      if (v.elements.size() > 2) {
+        // Services that went over their bound: no new miner groups until the minute is over.
+        const int64_t minute_end = (now_ms() / 60000 + 1) * 60000;
+        for (const auto& svc : v.elements[2].elements) {
+          if (st.capped_until_ms.count(svc.str) == 0 || st.capped_until_ms[svc.str] < minute_end) {
+            spdlog::warn(
+                "cluster_shard {}: service {} is over clustering.max_new_clusters_per_"
+                "minute ({}); further new clusters go to its overflow cluster",
+                st.settings.shard, svc.str, st.settings.max_new_clusters_per_minute);
+          }
+          st.capped_until_ms[svc.str] = minute_end;
+        }
+      }
       if (st.metrics != nullptr) {
         st.metrics->processed.fetch_add(records, std::memory_order_relaxed);
         st.metrics->dead_lettered.fetch_add(dead.size(), std::memory_order_relaxed);
@@ -636,6 +896,7 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
   st.settings = std::move(settings);
   st.traces = std::make_unique<trace_cache>(st.settings.clustering.rules,
                                             st.settings.clustering.trace_cache_entries);
+  st.rules = grouping_rules(st.settings.fingerprint_rules);
   st.metrics = metrics;
   st.redis = std::make_unique<redis_client>(st.settings.redis);
   st.stream = journal_stream_key(st.settings.key_prefix, st.settings.shard);
@@ -659,6 +920,18 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
           self->send(self, flush_atom::value);
         }
       },
+      [=](grouping_update& update) {
+        auto& s = self->state;
+        // Entries already buffered were committed under the old rules: apply them with those.
+        apply_all(s, s.buffer);
+        apply_grouping(s.settings, update);
+        s.traces = std::make_unique<trace_cache>(s.settings.clustering.rules,
+                                                 s.settings.clustering.trace_cache_entries);
+        s.rules = grouping_rules(s.settings.fingerprint_rules);
+        s.capped_until_ms.clear();  // the bound may have changed: the script decides again
+        spdlog::info("cluster_shard {}: grouping rules reloaded ({} fingerprint rules)",
+                     s.settings.shard, s.rules.size());
+      },
       [=](flush_atom) {
         auto& s = self->state;
         s.flush_scheduled = false;
@@ -680,6 +953,12 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
 }
 
 }  // namespace
+
+void apply_grouping(cluster_settings& settings, const grouping_update& update) {
+  settings.clustering.rules = make_frame_rules(update.in_app_prefixes, update.not_in_app_prefixes);
+  settings.fingerprint_rules = update.fingerprint_rules;
+  settings.max_new_clusters_per_minute = update.max_new_clusters_per_minute;
+}
 
 caf::actor spawn_cluster_shard(caf::actor_system& sys, cluster_settings settings,
                                ingest_metrics* metrics) {

@@ -3,6 +3,7 @@
 //  owns:      the clusters of the services routed to its shard (shard_for(service_id)), one
 //             template miner per service (level-3 fingerprints), one Redis connection
 //  receives:  journal_committed (from the journal writers: the fast path, in memory);
+//             grouping_update (hot reload: new in-app and fingerprint rules, explosion bound);
 //             flush_atom and sweep_atom (from itself)
 //  sends:     nothing to other actors; writes cluster state and events to Redis
 //  supervised by: the pipeline (spawned detached: hiredis blocks).
@@ -22,6 +23,7 @@
 #include <string>
 
 #include "core/fingerprint.hpp"
+#include "core/grouping_rules.hpp"
 #include "core/ingest_metrics.hpp"
 #include "net/redis_client.hpp"
 
@@ -38,7 +40,18 @@ struct cluster_settings {
   int64_t max_attempts = 3;       // crashes per entry before the dead-letter stream
   bool fault_injection = false;   // testing.fault_injection
   clustering_options clustering;
+  // Operator rules (reloadable: grouping_update replaces them in a running shard).
+  std::vector<fingerprint_rule_config> fingerprint_rules;
+  int64_t max_new_clusters_per_minute = 0;  // per service; 0 = no bound
+  int64_t legacy_grouping_days = 0;         // secondary grouping window; 0 = off
+  size_t legacy_top_frames = 5;             // top_frames of the previous version's ids
 };
+
+struct grouping_update;
+
+// Puts a reloaded rule set into shard settings (the in-app rules, the fingerprint rules and the
+// new-cluster bound; everything else is kept).
+void apply_grouping(cluster_settings& settings, const grouping_update& update);
 
 caf::actor spawn_cluster_shard(caf::actor_system& sys, cluster_settings settings,
                                ingest_metrics* metrics);

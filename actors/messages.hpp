@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/body_decoder.hpp"
+#include "core/config.hpp"
 #include "core/record.hpp"
 
 namespace luffy {
@@ -209,6 +210,33 @@ typename Inspector::result_type inspect(Inspector& f, resize_pool_request& x) {
   return f(caf::meta::type_name("resize_pool_request"), x.group, x.size);
 }
 
+// Hot reload of the operator's grouping rules (clustering.in_app_prefixes, not_in_app_prefixes,
+// fingerprint_rules, max_new_clusters_per_minute): pipeline -> supervisor, which keeps the latest
+// one for the shards it re-spawns and forwards it to every cluster shard. Checked before it is
+// sent (check_fingerprint_rules); a shard compiles it and uses it from its next record on.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fingerprint_match& x) {
+  return f(caf::meta::type_name("fingerprint_match"), x.field, x.glob);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fingerprint_rule_config& x) {
+  return f(caf::meta::type_name("fingerprint_rule_config"), x.match, x.fingerprint, x.title);
+}
+
+struct grouping_update {
+  std::string in_app_prefixes;      // comma-separated prefixes or globs
+  std::string not_in_app_prefixes;  // comma-separated prefixes or globs
+  std::vector<fingerprint_rule_config> fingerprint_rules;
+  int64_t max_new_clusters_per_minute = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, grouping_update& x) {
+  return f(caf::meta::type_name("grouping_update"), x.in_app_prefixes, x.not_in_app_prefixes,
+           x.fingerprint_rules, x.max_new_clusters_per_minute);
+}
+
 // ---- journal -> cluster shard (fast path) -----------------------------------------------------
 
 // One journal entry just committed to <prefix>:journal:<shard>, handed to its cluster shard in
@@ -233,6 +261,9 @@ CAF_ADD_TYPE_ID(luffy, (luffy::auth_scope))
 CAF_ADD_TYPE_ID(luffy, (luffy::dead_letter))
 CAF_ADD_TYPE_ID(luffy, (luffy::dedup_check))
 CAF_ADD_TYPE_ID(luffy, (luffy::dedup_verdict))
+CAF_ADD_TYPE_ID(luffy, (luffy::fingerprint_match))
+CAF_ADD_TYPE_ID(luffy, (luffy::fingerprint_rule_config))
+CAF_ADD_TYPE_ID(luffy, (luffy::grouping_update))
 CAF_ADD_TYPE_ID(luffy, (luffy::journal_append))
 CAF_ADD_TYPE_ID(luffy, (luffy::journal_committed))
 CAF_ADD_TYPE_ID(luffy, (luffy::journal_receipt))

@@ -70,15 +70,23 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   cs.spike_minimum = cfg.clustering.spike_minimum;
   cs.max_attempts = cfg.supervision.max_attempts;
   cs.fault_injection = cfg.testing.fault_injection;
-  cs.clustering.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
-  cs.clustering.miner_similarity =
-      static_cast<double>(cfg.clustering.miner_similarity_percent) / 100;
-  cs.clustering.trace_cache_entries = static_cast<size_t>(cfg.clustering.trace_cache_entries);
-  cs.clustering.rules.in_app_prefixes = split_list(cfg.clustering.in_app_prefixes);
-  cs.clustering.rules.not_in_app_prefixes = split_list(cfg.clustering.not_in_app_prefixes);
-  make.shard = [&sys, cs, metrics](size_t shard) {
+  cs.clustering = grouping_from_config(cfg).options;
+  cs.fingerprint_rules = cfg.clustering.fingerprint_rules;
+  cs.max_new_clusters_per_minute = cfg.clustering.max_new_clusters_per_minute;
+  cs.legacy_grouping_days = cfg.clustering.legacy_grouping_days;
+  cs.legacy_top_frames = static_cast<size_t>(cfg.clustering.legacy_top_frames);
+  auto latest = p.grouping;
+  make.shard = [&sys, cs, metrics, latest](size_t shard) {
     auto s = cs;
     s.shard = static_cast<uint32_t>(shard);
+    std::shared_ptr<const grouping_update> update;
+    {
+      std::lock_guard lock(latest->mutex);
+      update = latest->update;
+    }
+    if (update) {
+      apply_grouping(s, *update);
+    }
     return spawn_cluster_shard(sys, std::move(s), metrics);
   };
   make.shards = shards;
@@ -101,6 +109,25 @@ void pipeline::reconfigure(const luffy_config& next) {
   caf::anon_send(directory->get(stage::limiters), std::move(limits));
   caf::anon_send(supervisor,
                  resize_pool_request{"parsers", static_cast<uint32_t>(next.actors.parsers)});
+}
+
+void pipeline::update_grouping(const luffy_config& next) {
+  auto update = std::make_shared<grouping_update>();
+  update->in_app_prefixes = next.clustering.in_app_prefixes;
+  update->not_in_app_prefixes = next.clustering.not_in_app_prefixes;
+  update->fingerprint_rules = next.clustering.fingerprint_rules;
+  update->max_new_clusters_per_minute = next.clustering.max_new_clusters_per_minute;
+  {
+    // First the factory's copy, then the running shards: a shard re-spawned in between reads the
+    // new rules from here, and a message to a shard that just died is dropped harmlessly.
+    std::lock_guard lock(grouping->mutex);
+    grouping->update = update;
+  }
+  for (size_t i = 0; i < directory->shard_count(); ++i) {
+    if (auto a = directory->shard(i)) {
+      caf::anon_send(a, *update);
+    }
+  }
 }
 
 std::vector<actor_group_stats> pipeline::group_stats() const {

@@ -13,6 +13,7 @@
 #include <caf/fwd.hpp>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,18 @@ struct actor_group_stats {
   uint64_t processed = 0;   // requests answered (records applied, for shards)
 };
 
+struct grouping_update;
+
+// The latest reloaded grouping rules, read by the shard factory when the supervisor re-spawns a
+// shard (so a restarted shard never runs older rules than its siblings).
+struct latest_grouping {
+  std::mutex mutex;
+  std::shared_ptr<const grouping_update> update;  // nullptr: the start-up configuration's
+};
+
 struct pipeline {
   std::shared_ptr<stage_directory> directory;
+  std::shared_ptr<latest_grouping> grouping = std::make_shared<latest_grouping>();
   caf::actor supervisor;
   ingest_metrics* metrics = nullptr;
 
@@ -46,6 +57,11 @@ struct pipeline {
   // else in `next` is ignored here; the caller has validated it and refused changes that need a
   // restart.
   void reconfigure(const luffy_config& next);
+
+  // Hot reload of the grouping rules (clustering.in_app_prefixes, not_in_app_prefixes,
+  // fingerprint_rules, max_new_clusters_per_minute): sent to every cluster shard, and kept for
+  // the shards the supervisor re-spawns later.
+  void update_grouping(const luffy_config& next);
 
   // A snapshot of every actor group (thread-safe; reads atomics only).
   std::vector<actor_group_stats> group_stats() const;

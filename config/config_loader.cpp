@@ -95,6 +95,59 @@ void load_tokens(const YAML::Node& list, luffy_config& cfg, std::vector<std::str
   }
 }
 
+// clustering.fingerprint_rules: a list of {match: {field: glob, ...}, fingerprint, title}.
+// Shape problems are reported here with their key path; fields and globs are checked by
+// check_fingerprint_rules (validate), so `check-config` and a reload report the same things.
+void load_fingerprint_rules(const YAML::Node& list, luffy_config& cfg,
+                            std::vector<std::string>& problems) {
+  const std::string key = "clustering.fingerprint_rules";
+  if (list.IsNull()) {
+    return;
+  }
+  if (!list.IsSequence()) {
+    problems.push_back(key + ": expected a list of {match: {...}, fingerprint: ..., title: ...}");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& item = list[i];
+    const std::string where = key + "[" + std::to_string(i) + "]";
+    if (!item.IsMap()) {
+      problems.push_back(where + ": expected a map with match and fingerprint");
+      continue;
+    }
+    fingerprint_rule_config rule;
+    for (const auto& kv : item) {
+      const auto name = kv.first.as<std::string>();
+      const std::string kpath = where + "." + name;
+      if (name == "match") {
+        if (!kv.second.IsMap()) {
+          problems.push_back(kpath + ": expected a map of field: glob");
+          continue;
+        }
+        for (const auto& m : kv.second) {
+          const auto field = m.first.as<std::string>();
+          if (!m.second.IsScalar()) {
+            problems.push_back(kpath + "." + field + ": expected a glob string");
+            continue;
+          }
+          rule.match.push_back(
+              {field, expand_env(m.second.as<std::string>(), kpath + "." + field, problems)});
+        }
+      } else if (name == "fingerprint" || name == "title") {
+        if (!kv.second.IsScalar()) {
+          problems.push_back(kpath + ": expected a string");
+          continue;
+        }
+        (name == "fingerprint" ? rule.fingerprint : rule.title) =
+            expand_env(kv.second.as<std::string>(), kpath, problems);
+      } else {
+        problems.push_back(kpath + ": unknown key (match, fingerprint, title)");
+      }
+    }
+    cfg.clustering.fingerprint_rules.push_back(std::move(rule));
+  }
+}
+
 void walk(const YAML::Node& node, const std::string& prefix, luffy_config& cfg,
           std::vector<std::string>& problems) {
   for (const auto& kv : node) {
@@ -103,6 +156,10 @@ void walk(const YAML::Node& node, const std::string& prefix, luffy_config& cfg,
     const YAML::Node& v = kv.second;
     if (path == "auth.tokens") {
       load_tokens(v, cfg, problems);
+      continue;
+    }
+    if (path == "clustering.fingerprint_rules") {
+      load_fingerprint_rules(v, cfg, problems);
       continue;
     }
     if (v.IsMap()) {

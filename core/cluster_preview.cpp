@@ -113,12 +113,13 @@ std::string fingerprint_json(const fingerprint& fp, std::string_view service_id)
 }
 
 std::string cluster_preview_line(std::string_view line, std::string_view input_format,
-                                 const clustering_options& opt, template_miner& miner) {
+                                 const clustering_options& opt, template_miner& miner,
+                                 const grouping_rules& rules) {
   decoded d = decode(line, input_format);
   if (!d.record) {
     return error_json(d.error);
   }
-  const fingerprint fp = compute_fingerprint(*d.record, opt, &miner);
+  const fingerprint fp = group_record(*d.record, opt, rules, &miner);
   return fingerprint_json(fp, d.record->service_id);
 }
 
@@ -131,13 +132,14 @@ std::string cluster_previewer::line(std::string_view line, std::string_view inpu
   if (it == miners_.end()) {
     it = miners_.try_emplace(d.record->service_id, opt_.miner_similarity).first;
   }
-  const fingerprint fp = compute_fingerprint(*d.record, opt_, &it->second);
+  const fingerprint fp = group_record(*d.record, opt_, rules_, &it->second);
   return fingerprint_json(fp, d.record->service_id);
 }
 
 std::vector<std::string> cluster_preview_batch(const std::vector<std::string>& lines,
                                                std::string_view input_format,
-                                               const clustering_options& opt) {
+                                               const clustering_options& opt,
+                                               const grouping_rules& rules) {
   std::vector<std::string> out;
   std::map<std::string, template_miner, std::less<>> miners;
   std::vector<log_record> records;
@@ -149,7 +151,7 @@ std::vector<std::string> cluster_preview_batch(const std::vector<std::string>& l
       if (it == miners.end()) {
         it = miners.try_emplace(r.service_id, opt.miner_similarity).first;
       }
-      out.push_back(fingerprint_json(compute_fingerprint(r, opt, &it->second), r.service_id));
+      out.push_back(fingerprint_json(group_record(r, opt, rules, &it->second), r.service_id));
     }
     records.clear();
   };

@@ -20,21 +20,27 @@
 #include <vector>
 
 #include "core/fingerprint.hpp"
+#include "core/grouping_rules.hpp"
 #include "core/template_miner.hpp"
 
 namespace luffy {
 
+// Every record goes through group_record() (core/grouping_rules.hpp), the cluster shard's own
+// grouping function: fingerprint rules first, then compute_fingerprint.
 std::string cluster_preview_line(std::string_view line, std::string_view input_format,
-                                 const clustering_options& opt, template_miner& miner);
+                                 const clustering_options& opt, template_miner& miner,
+                                 const grouping_rules& rules = grouping_rules{});
 
 // Keeps one template miner per service_id, as the server does.
 class cluster_previewer {
  public:
-  explicit cluster_previewer(clustering_options opt) : opt_(std::move(opt)) {}
+  explicit cluster_previewer(clustering_options opt, grouping_rules rules = grouping_rules{})
+      : opt_(std::move(opt)), rules_(std::move(rules)) {}
   std::string line(std::string_view line, std::string_view input_format);
 
  private:
   clustering_options opt_;
+  grouping_rules rules_;
   std::map<std::string, template_miner, std::less<>> miners_;
 };
 
@@ -44,7 +50,8 @@ class cluster_previewer {
 // undecodable line (which also ends a merge run).
 std::vector<std::string> cluster_preview_batch(const std::vector<std::string>& lines,
                                                std::string_view input_format,
-                                               const clustering_options& opt);
+                                               const clustering_options& opt,
+                                               const grouping_rules& rules = grouping_rules{});
 
 // A JSON string literal (with quotes) for UTF-8 text: escapes '"', '\\' and control characters.
 std::string json_quote(std::string_view s);

@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "core/glob.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -127,11 +129,27 @@ std::vector<config_key> make_keys() {
        "Parsed stack traces each cluster shard keeps for reuse (per generation, two "
        "generations); 0 disables the cache."},
       {"clustering.in_app_prefixes", k::string, "", 0, 0, "",
-       "Frame prefixes (module/package/path) that are always in-app; a YAML list or "
-       "comma-separated."},
+       "Frame prefixes or globs (module/package/path; `*`, `?`, `[..]`) that are always in-app; "
+       "a YAML list or comma-separated. The most specific match wins. Reloadable."},
       {"clustering.not_in_app_prefixes", k::string, "", 0, 0, "",
-       "Frame prefixes that are never in-app (vendored libraries); a YAML list or "
-       "comma-separated."},
+       "Frame prefixes or globs that are never in-app (vendored libraries); a YAML list or "
+       "comma-separated. Reloadable."},
+      {"clustering.max_new_clusters_per_minute", k::integer, "100", 0, 1000000, "",
+       "New clusters a service may create per minute (wall clock); beyond it the service's "
+       "records that would open a new cluster are counted in its one overflow cluster and a "
+       "cluster_explosion event is emitted. 0 = no bound. Reloadable."},
+      {"clustering.legacy_grouping_days", k::integer, "30", 0, 3650, "",
+       "Secondary grouping: for this many days after the first start of this version against "
+       "the Redis, a record whose cluster id is new but whose previous-version (grouping_v1) id "
+       "exists goes to that cluster, and the new id becomes a redirect to it. 0 = off."},
+      {"clustering.legacy_top_frames", k::integer, "5", 1, 50, "",
+       "clustering.top_frames as the previous version (grouping_v1) ran with, for its ids: its "
+       "default was 5. Set it to the old value if top_frames was configured then."},
+      {"clustering.fingerprint_rules", k::list, "[]", 0, 0, "",
+       "Custom fingerprints: a list of {match: {field: glob, ...}, fingerprint, title}; a record "
+       "whose fields all match goes to one cluster per (service, fingerprint). Fields: "
+       "service_id, level, logger, message, exception_type, exception_message, environment, "
+       "hostname, file_path. First matching rule wins. Reloadable."},
       {"storage.redis", k::string, "embedded", 0, 0, "",
        "`embedded` (start a private redis-server child on loopback) or redis://host:port/db."},
       {"storage.data_dir", k::string, "./var/data", 0, 0, "",
@@ -221,6 +239,12 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
        [](luffy_config& c) { return &c.clustering.miner_similarity_percent; }},
       {"clustering.trace_cache_entries",
        [](luffy_config& c) { return &c.clustering.trace_cache_entries; }},
+      {"clustering.max_new_clusters_per_minute",
+       [](luffy_config& c) { return &c.clustering.max_new_clusters_per_minute; }},
+      {"clustering.legacy_grouping_days",
+       [](luffy_config& c) { return &c.clustering.legacy_grouping_days; }},
+      {"clustering.legacy_top_frames",
+       [](luffy_config& c) { return &c.clustering.legacy_top_frames; }},
       {"storage.embedded_port", [](luffy_config& c) { return &c.storage.embedded_port; }},
       {"storage.timeout_ms", [](luffy_config& c) { return &c.storage.timeout_ms; }},
   };
@@ -440,6 +464,42 @@ std::optional<std::string> apply_setting(luffy_config& cfg, std::string_view pat
   return where + ": unsupported";
 }
 
+const std::vector<std::string_view>& fingerprint_rule_fields() {
+  static const std::vector<std::string_view> fields = {
+      "service_id",        "level",       "logger",   "message",  "exception_type",
+      "exception_message", "environment", "hostname", "file_path"};
+  return fields;
+}
+
+std::vector<std::string> check_fingerprint_rules(
+    const std::vector<fingerprint_rule_config>& rules) {
+  std::vector<std::string> problems;
+  const auto& fields = fingerprint_rule_fields();
+  std::string known;
+  for (auto f : fields) {
+    known += (known.empty() ? "" : ", ") + std::string(f);
+  }
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const auto& r = rules[i];
+    const std::string where = "clustering.fingerprint_rules[" + std::to_string(i) + "]";
+    if (r.match.empty()) {
+      problems.push_back(where + ".match: name at least one field (" + known + ")");
+    }
+    for (const auto& m : r.match) {
+      const std::string at = where + ".match." + m.field;
+      if (std::find(fields.begin(), fields.end(), m.field) == fields.end()) {
+        problems.push_back(at + ": unknown field (one of " + known + ")");
+      } else if (auto why = glob_error(m.glob)) {
+        problems.push_back(at + ": bad glob \"" + m.glob + "\": " + *why);
+      }
+    }
+    if (r.fingerprint.empty()) {
+      problems.push_back(where + ".fingerprint: must not be empty");
+    }
+  }
+  return problems;
+}
+
 std::vector<std::string> validate(const luffy_config& cfg) {
   std::vector<std::string> problems;
   std::string host;
@@ -479,6 +539,22 @@ std::vector<std::string> validate(const luffy_config& cfg) {
   }
   if (cfg.storage.key_prefix.empty()) {
     problems.push_back("storage.key_prefix: must not be empty");
+  }
+  for (const char* key : {"clustering.in_app_prefixes", "clustering.not_in_app_prefixes"}) {
+    const auto items = split_list(std::string_view(key) == "clustering.in_app_prefixes"
+                                      ? cfg.clustering.in_app_prefixes
+                                      : cfg.clustering.not_in_app_prefixes);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (is_glob(items[i])) {
+        if (auto why = glob_error(items[i])) {
+          problems.push_back(std::string(key) + "[" + std::to_string(i) + "]: bad glob \"" +
+                             items[i] + "\": " + *why);
+        }
+      }
+    }
+  }
+  for (auto& p : check_fingerprint_rules(cfg.clustering.fingerprint_rules)) {
+    problems.push_back(std::move(p));
   }
   return problems;
 }

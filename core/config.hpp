@@ -25,6 +25,21 @@ struct token_config {
   bool admin = false;                 // may call /api/v1/admin/*
 };
 
+// One `clustering.fingerprint_rules` entry (docs/CLUSTERING.md "Fingerprint rules"): records
+// whose fields all match their globs go to one cluster per (service, fingerprint).
+struct fingerprint_match {
+  std::string field;  // service_id, level, logger, message, exception_type, ...
+  std::string glob;   // core/glob.hpp
+  bool operator==(const fingerprint_match&) const = default;
+};
+
+struct fingerprint_rule_config {
+  std::vector<fingerprint_match> match;  // all must match (in YAML order)
+  std::string fingerprint;               // the cluster's name within its service
+  std::string title;                     // the cluster's title ("" = the fingerprint)
+  bool operator==(const fingerprint_rule_config&) const = default;
+};
+
 struct luffy_config {
   struct {
     std::string listen = "127.0.0.1:8080";
@@ -92,8 +107,12 @@ struct luffy_config {
     int64_t top_frames = 50;
     int64_t miner_similarity_percent = 50;
     int64_t trace_cache_entries = 2048;
-    std::string in_app_prefixes;      // comma-separated
-    std::string not_in_app_prefixes;  // comma-separated
+    std::string in_app_prefixes;      // comma-separated prefixes or globs
+    std::string not_in_app_prefixes;  // comma-separated prefixes or globs
+    std::vector<fingerprint_rule_config> fingerprint_rules;
+    int64_t max_new_clusters_per_minute = 100;  // per service; 0 = no bound
+    int64_t legacy_grouping_days = 30;          // secondary grouping (grouping_v1) window; 0 = off
+    int64_t legacy_top_frames = 5;              // the top_frames grouping_v1 ran with
   } clustering;
   struct {
     std::string redis = "embedded";
@@ -134,6 +153,13 @@ std::optional<std::string> apply_setting(luffy_config& cfg, std::string_view pat
 
 // Cross-key rules (e.g. tokens present unless auth.disabled). Returns every problem found.
 std::vector<std::string> validate(const luffy_config& cfg);
+
+// The record fields a fingerprint rule may match.
+const std::vector<std::string_view>& fingerprint_rule_fields();
+
+// Problems of `clustering.fingerprint_rules`, each with its key path
+// ("clustering.fingerprint_rules[2].match.msg: unknown field ..."). Part of validate().
+std::vector<std::string> check_fingerprint_rules(const std::vector<fingerprint_rule_config>& rules);
 
 // Parses "16MiB", "2M", "512k", "1048576" into bytes.
 std::optional<int64_t> parse_size(std::string_view text);

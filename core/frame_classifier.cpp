@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/glob.hpp"
+
 namespace luffy {
 
 namespace {
@@ -166,8 +168,23 @@ bool is_in_app(std::string_view language, const stack_frame& frame, const frame_
       }
     }
   };
+  auto consider_globs = [&](const std::vector<std::string>& globs, int value) {
+    for (const std::string& g : globs) {
+      const size_t n = glob_specificity(g);
+      if (n < best || (n == best && verdict == value)) {
+        continue;
+      }
+      if (glob_match(g, frame.module) || glob_match(g, frame.file)) {
+        best = n;
+        verdict = value;
+      }
+    }
+  };
+  // In-app first, so that on equal specificity the not-in-app rule (considered after) wins.
   consider(rules.in_app_prefixes, 1);
+  consider_globs(rules.in_app_globs, 1);
   consider(rules.not_in_app_prefixes, 0);
+  consider_globs(rules.not_in_app_globs, 0);
   if (verdict >= 0) {
     return verdict == 1;
   }

@@ -2,10 +2,13 @@
 // Frame classification: is a stack frame the application's own code ("in-app") or runtime,
 // framework or third-party code?
 //
-// Contract: pure and deterministic. Configured prefixes win over the built-in heuristics: every
+// Contract: pure and deterministic. Configured rules win over the built-in heuristics: every
 // prefix in `rules.in_app_prefixes` and `rules.not_in_app_prefixes` is compared with the frame's
-// module and with its file; the LONGEST matching prefix decides (so "com.acme" in-app plus
-// "com.acme.vendor" not-in-app works). With no configured match, per-language defaults apply:
+// module and with its file, every glob in `rules.in_app_globs` / `not_in_app_globs` (core/glob.hpp)
+// with the whole module and the whole file; the MOST SPECIFIC matching rule decides: a prefix
+// counts its length, a glob its literal characters (so "com.acme" in-app plus "com.acme.vendor"
+// not-in-app works, and "com.acme.*.generated.*" not-in-app beats "com.acme." in-app). On equal
+// specificity not-in-app wins. With no configured match, per-language defaults apply:
 //   java    not in-app: java. javax. jdk. sun. com.sun. kotlin. scala. org.springframework.
 //           org.apache. org.hibernate. io.netty. com.zaxxer. org.postgresql. ... (see .cpp)
 //   python  not in-app: site-packages, dist-packages, the standard library (lib/pythonX.Y),

@@ -51,10 +51,14 @@ struct exception_info {
   bool has_frames() const;
 };
 
-// Prefix lists from `clustering.in_app_prefixes` / `not_in_app_prefixes` (see frame_classifier).
+// From `clustering.in_app_prefixes` / `not_in_app_prefixes` (see frame_classifier): entries
+// without glob characters are prefixes, the others globs (core/glob.hpp) matched against the
+// whole module or file (make_frame_rules in core/grouping_rules.hpp sorts them).
 struct frame_rules {
   std::vector<std::string> in_app_prefixes;
   std::vector<std::string> not_in_app_prefixes;
+  std::vector<std::string> in_app_globs;
+  std::vector<std::string> not_in_app_globs;
 };
 
 // Looks for a trace in r.stack_trace, then r.message; when neither holds one, builds a frameless

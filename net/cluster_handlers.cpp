@@ -2,8 +2,10 @@
 //   GET  /api/v1/clusters?service_id=&status=&since=&sort=last_seen|count&limit=&cursor=
 //   GET  /api/v1/clusters/{id}             with samples, hosts, environments, per-minute series
 //   POST /api/v1/clusters/{id}/resolve
+//   POST /api/v1/clusters/{id}/merge       {"into": "<id>"}: folds the cluster into another one
 // Same bearer tokens as ingest; a token sees only its services (another service's cluster is a
 // 404, so ids do not leak). Each HTTP thread keeps its own Redis connection.
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "core/event_time.hpp"
 #include "core/json_writer.hpp"
@@ -80,12 +83,159 @@ void append_cluster(std::string& b, const std::map<std::string, std::string>& h)
   b += "}";
 }
 
-bool authenticate(server_context& ctx, http_request& req, http_response& res, auth_scope& scope) {
+bool authenticate(server_context& ctx, http_request& req, http_response& res, auth_scope& scope,
+                  bool* admin = nullptr) {
   auto auth = authenticate_or_401(ctx, req, res);
   if (auth) {
     scope = std::move(auth->scope);
+    if (admin != nullptr) {
+      *admin = auth->admin;
+    }
   }
   return auth.has_value();
+}
+
+// Folds cluster ARGV[2] into ARGV[3] (or the live end of its merge chain), atomically:
+// KEYS: [1] events stream. ARGV: [1] key prefix, [2] source id, [3] target id, [4] now (ms),
+// [5] samples kept, [6] "1" when the two may belong to different services (admin token).
+// Returns {"ok", final target, target count after the merge, records moved} or
+// {"err", http status, code, message}. Counts, the per-minute series, samples (newest by event
+// time), hosts and environments move to the target; the source keeps its hash with
+// `merged_into` (the apply script follows it, so later records of the source's fingerprint are
+// counted in the target) and leaves the list zsets. Clusters merged into the source earlier are
+// re-pointed at the target, so every chain stays one hop long.
+const std::string merge_script = R"lua(
+local prefix, src, dst, now_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local keep, cross = tonumber(ARGV[5]), ARGV[6] == '1'
+local function ck(id)
+  return prefix .. ':cluster:' .. id
+end
+local fields = {'service_id', 'merged_into', 'count', 'first_seen_us', 'last_seen_us', 'title'}
+if src == dst then
+  return {'err', '400', 'merge_into_self', 'a cluster cannot be merged into itself'}
+end
+local s = redis.call('HMGET', ck(src), unpack(fields))
+if not s[1] then
+  return {'err', '404', 'not_found', 'no cluster ' .. src}
+end
+if s[2] then
+  return {'err', '409', 'already_merged', 'cluster ' .. src .. ' is already merged into ' .. s[2]}
+end
+local target, d = dst, nil
+for hop = 1, 9 do
+  d = redis.call('HMGET', ck(target), unpack(fields))
+  if not d[1] then
+    return {'err', '404', 'unknown_target', 'no cluster ' .. target}
+  end
+  if not d[2] then
+    break
+  end
+  if hop == 9 then
+    return {'err', '409', 'merge_chain_too_long', 'the merge chain of ' .. dst .. ' is too long'}
+  end
+  target = d[2]
+end
+if target == src then
+  return {'err', '409', 'merge_cycle', 'cluster ' .. dst .. ' is merged into ' .. src ..
+    '; merging ' .. src .. ' into it would make a cycle'}
+end
+if not cross and d[1] ~= s[1] then
+  return {'err', '403', 'cross_service_merge', 'cluster ' .. src .. ' (service ' .. s[1] ..
+    ') and ' .. target .. ' (service ' .. d[1] .. ') belong to different services; only an ' ..
+    'admin token may merge them'}
+end
+local sk, tk = ck(src), ck(target)
+local moved = tonumber(s[3]) or 0
+local total = redis.call('HINCRBY', tk, 'count', moved)
+local set = {}
+if tonumber(s[4]) and tonumber(d[4]) and tonumber(s[4]) < tonumber(d[4]) then
+  set[#set + 1] = 'first_seen_us'
+  set[#set + 1] = s[4]
+end
+local last = tonumber(d[5]) or 0
+if tonumber(s[5]) and tonumber(s[5]) > last then
+  last = tonumber(s[5])
+  set[#set + 1] = 'last_seen_us'
+  set[#set + 1] = s[5]
+end
+if #set > 0 then
+  redis.call('HSET', tk, unpack(set))
+end
+local minutes = redis.call('HGETALL', sk .. ':minutes')
+for i = 1, #minutes, 2 do
+  redis.call('HINCRBY', tk .. ':minutes', minutes[i], minutes[i + 1])
+end
+if #minutes > 0 then
+  redis.call('EXPIRE', tk .. ':minutes', 90000)
+end
+for _, part in ipairs({'hosts', 'environments'}) do
+  local room = 100 - redis.call('SCARD', tk .. ':' .. part)
+  for _, v in ipairs(redis.call('SMEMBERS', sk .. ':' .. part)) do
+    if room <= 0 then
+      break
+    end
+    room = room - redis.call('SADD', tk .. ':' .. part, v)
+  end
+end
+-- samples: the newest `keep` of both, by event time
+local all = {}
+for _, k in ipairs({tk, sk}) do
+  for _, v in ipairs(redis.call('LRANGE', k .. ':samples', 0, -1)) do
+    local ok, rec = pcall(cjson.decode, v)
+    local t = 0
+    if ok and type(rec) == 'table' and type(rec.timestamp_us) == 'number' then
+      t = rec.timestamp_us
+    end
+    all[#all + 1] = {t, #all, v}
+  end
+end
+table.sort(all, function(a, b)
+  if a[1] ~= b[1] then
+    return a[1] > b[1]
+  end
+  return a[2] < b[2]
+end)
+redis.call('DEL', tk .. ':samples')
+for i = 1, math.min(keep, #all) do
+  redis.call('RPUSH', tk .. ':samples', all[i][3])
+end
+-- lists: the source leaves them, the target takes its new count and last_seen
+for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. s[1]}) do
+  redis.call('ZREM', z .. ':by_count', src)
+  redis.call('ZREM', z .. ':by_last_seen', src)
+end
+for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. d[1]}) do
+  redis.call('ZADD', z .. ':by_count', total, target)
+  redis.call('ZADD', z .. ':by_last_seen', math.floor(last / 1000), target)
+end
+-- redirects: the source and everything merged into it point at the target (one hop)
+for _, f in ipairs(redis.call('SMEMBERS', sk .. ':merged_from')) do
+  redis.call('HSET', ck(f), 'merged_into', target)
+  redis.call('SADD', tk .. ':merged_from', f)
+end
+redis.call('SADD', tk .. ':merged_from', src)
+redis.call('DEL', sk .. ':merged_from', sk .. ':minutes', sk .. ':samples', sk .. ':hosts',
+  sk .. ':environments')
+redis.call('HSET', sk, 'merged_into', target, 'merged_at_ms', now_ms, 'status', 'merged')
+redis.call('XADD', KEYS[1], '*', 'type', 'merged', 'cluster_id', target, 'service_id', d[1],
+  'title', d[6] or '', 'merged_id', src, 'merged_service_id', s[1], 'merged_count', moved,
+  'at_ms', now_ms)
+return {'ok', target, tostring(total), tostring(moved)}
+)lua";
+
+// Reads a small JSON request body (at most 64 KiB).
+std::optional<std::string> read_small_body(http_request& req) {
+  std::string body;
+  char buf[4096];
+  auto& in = req.stream();
+  while (in && body.size() <= 65536) {
+    in.read(buf, sizeof buf);
+    body.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  if (body.size() > 65536) {
+    return std::nullopt;
+  }
+  return body;
 }
 
 void redis_down(http_response& res, const std::string& why) {
@@ -206,6 +356,23 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
   if (h.empty() || !allowed(scope, h["service_id"])) {
     return send_json(res, 404, error_body("not_found", "no cluster " + id));
   }
+  if (h.count("merged_into") != 0) {
+    // A merged cluster answers with a pointer to the cluster that holds its records now.
+    std::string body = "{\"id\":";
+    append_json_string(body, id);
+    body += ",\"service_id\":";
+    append_json_string(body, h["service_id"]);
+    body += ",\"status\":\"merged\",\"merged_into\":";
+    append_json_string(body, h["merged_into"]);
+    body += ",\"merged_at\":";
+    append_json_string(body, format_time_iso8601(std::atoll(h["merged_at_ms"].c_str()) * 1000));
+    body += ",\"title\":";
+    append_json_string(body, h["title"]);
+    body += ",\"location\":";
+    append_json_string(body, "/api/v1/clusters/" + h["merged_into"]);
+    body += "}";
+    return send_json(res, 200, body);
+  }
   std::string body;
   append_cluster(body, h);
   body.pop_back();  // reopen the object
@@ -258,11 +425,18 @@ void handle_cluster_resolve(server_context& ctx, http_request& req, http_respons
     return;
   const std::string key = ctx.config->storage.key_prefix + ":cluster:" + id;
   auto& redis = thread_redis(ctx);
-  auto svc = redis.command({"HGET", key, "service_id"});
+  auto svc = redis.command({"HMGET", key, "service_id", "merged_into"});
   if (!svc.ok())
     return redis_down(res, svc.error.message);
-  if (svc.value->type != redis_value::kind::string || !allowed(scope, svc.value->str)) {
+  const auto& fields = svc.value->elements;
+  if (fields.size() != 2 || fields[0].type != redis_value::kind::string ||
+      !allowed(scope, fields[0].str)) {
     return send_json(res, 404, error_body("not_found", "no cluster " + id));
+  }
+  if (fields[1].type == redis_value::kind::string) {
+    return send_json(res, 409,
+                     error_body("merged", "cluster " + id + " is merged into " + fields[1].str +
+                                              "; resolve that one"));
   }
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -274,6 +448,83 @@ void handle_cluster_resolve(server_context& ctx, http_request& req, http_respons
   std::string body = "{\"id\":";
   append_json_string(body, id);
   body += ",\"status\":\"resolved\"}";
+  send_json(res, 200, body);
+}
+
+void handle_cluster_merge(server_context& ctx, http_request& req, http_response& res,
+                          const std::string& id) {
+  auth_scope scope;
+  bool admin = false;
+  if (!authenticate(ctx, req, res, scope, &admin))
+    return;
+  auto text = read_small_body(req);
+  if (!text) {
+    return send_json(res, 413, error_body("body_too_large", "a merge body is at most 64 KiB"));
+  }
+  std::string into;
+  try {
+    Poco::JSON::Parser parser;
+    auto obj = parser.parse(*text).extract<Poco::JSON::Object::Ptr>();
+    if (!obj || !obj->has("into") || !obj->get("into").isString()) {
+      throw std::runtime_error("missing");
+    }
+    into = obj->getValue<std::string>("into");
+  } catch (...) {
+    return send_json(res, 400,
+                     error_body("malformed_body", "expected {\"into\": \"<cluster id>\"}"));
+  }
+  if (into.empty()) {
+    return send_json(res, 400, error_body("malformed_body", "\"into\" must name a cluster id"));
+  }
+  if (into == id) {
+    return send_json(res, 400,
+                     error_body("merge_into_self", "a cluster cannot be merged into itself"));
+  }
+  const auto cfg = ctx.config.load();
+  const std::string p = cfg->storage.key_prefix;
+  auto& redis = thread_redis(ctx);
+  // Who may merge: a token that may read both clusters' services; clusters of two services only
+  // with an admin token. Unknown ids and ids of services the token may not read are both 404.
+  auto svcs = redis.pipeline({{"HGET", p + ":cluster:" + id, "service_id"},
+                              {"HGET", p + ":cluster:" + into, "service_id"}});
+  if (!svcs.ok())
+    return redis_down(res, svcs.error.message);
+  const auto& a = (*svcs.value)[0];
+  const auto& b = (*svcs.value)[1];
+  if (a.type != redis_value::kind::string || !allowed(scope, a.str)) {
+    return send_json(res, 404, error_body("not_found", "no cluster " + id));
+  }
+  if (b.type != redis_value::kind::string || !allowed(scope, b.str)) {
+    return send_json(res, 404, error_body("unknown_target", "no cluster " + into));
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  static const std::string sha1 = script_sha1(merge_script);
+  const std::string events = p + ":events";
+  const std::string now_text = std::to_string(now);
+  const std::string keep = std::to_string(cfg->clustering.samples);
+  auto r =
+      redis.eval(merge_script, sha1, {events}, {p, id, into, now_text, keep, admin ? "1" : "0"});
+  if (!r.ok())
+    return redis_down(res, r.error.message);
+  const auto& v = *r.value;
+  if (v.type != redis_value::kind::array || v.elements.size() != 4) {
+    return redis_down(res, "unexpected reply from the merge script");
+  }
+  if (v.elements[0].str != "ok") {
+    return send_json(res, std::atoi(v.elements[1].str.c_str()),
+                     error_body(v.elements[2].str, v.elements[3].str));
+  }
+  std::string body = "{\"id\":";
+  append_json_string(body, id);
+  body += ",\"status\":\"merged\",\"merged_into\":";
+  append_json_string(body, v.elements[1].str);
+  body += ",\"moved_count\":";
+  append_json_int(body, std::atoll(v.elements[3].str.c_str()));
+  body += ",\"count\":";
+  append_json_int(body, std::atoll(v.elements[2].str.c_str()));
+  body += "}";
   send_json(res, 200, body);
 }
 

@@ -84,6 +84,10 @@ const std::vector<std::pair<std::string_view, getter>>& scalar_keys() {
       LUFFY_RELOAD_KEY("clustering.trace_cache_entries", clustering.trace_cache_entries),
       LUFFY_RELOAD_KEY("clustering.in_app_prefixes", clustering.in_app_prefixes),
       LUFFY_RELOAD_KEY("clustering.not_in_app_prefixes", clustering.not_in_app_prefixes),
+      LUFFY_RELOAD_KEY("clustering.max_new_clusters_per_minute",
+                       clustering.max_new_clusters_per_minute),
+      LUFFY_RELOAD_KEY("clustering.legacy_grouping_days", clustering.legacy_grouping_days),
+      LUFFY_RELOAD_KEY("clustering.legacy_top_frames", clustering.legacy_top_frames),
       LUFFY_RELOAD_KEY("storage.redis", storage.redis),
       LUFFY_RELOAD_KEY("storage.data_dir", storage.data_dir),
       LUFFY_RELOAD_KEY("storage.redis_server_bin", storage.redis_server_bin),
@@ -170,6 +174,9 @@ config_diff diff_configs(const luffy_config& running, const luffy_config& next) 
       d.changed.emplace_back(path);
     }
   }
+  if (running.clustering.fingerprint_rules != next.clustering.fingerprint_rules) {
+    d.changed.emplace_back("clustering.fingerprint_rules");
+  }
   const auto& a = running.auth.tokens;
   const auto& b = next.auth.tokens;
   if (a.size() != b.size() || !std::equal(a.begin(), a.end(), b.begin(), same_token)) {
@@ -192,7 +199,8 @@ config_diff diff_configs(const luffy_config& running, const luffy_config& next) 
     }
   }
   for (const auto& k : config_keys()) {
-    if (k.path == "auth.tokens" || k.type == key_type::map || known.count(k.path) != 0) {
+    if (k.path == "auth.tokens" || k.path == "clustering.fingerprint_rules" ||
+        k.type == key_type::map || known.count(k.path) != 0) {
       continue;
     }
     d.unknown.emplace_back(k.path);
@@ -200,10 +208,20 @@ config_diff diff_configs(const luffy_config& running, const luffy_config& next) 
   return d;
 }
 
+namespace {
+
+// The operator's grouping rules: sent to the cluster shards (pipeline::update_grouping).
+bool is_grouping_key(std::string_view key) {
+  return key == "clustering.in_app_prefixes" || key == "clustering.not_in_app_prefixes" ||
+         key == "clustering.fingerprint_rules" || key == "clustering.max_new_clusters_per_minute";
+}
+
+}  // namespace
+
 bool applies_live(std::string_view key) {
   return key == "auth.tokens" || has_prefix(key, "auth.jwt.") || has_prefix(key, "rate_limit.") ||
          key == "actors.parsers" || has_prefix(key, "backpressure.") || key == "log.level" ||
-         key == "ingest.enabled";
+         key == "ingest.enabled" || is_grouping_key(key);
 }
 
 reload_result reload_config(server_context& ctx, std::string_view trigger) {
@@ -253,6 +271,9 @@ reload_result reload_config(server_context& ctx, std::string_view trigger) {
         return has_prefix(k, "rate_limit.") || k == "actors.parsers";
       })) {
     ctx.gateway->stages().reconfigure(*next);
+  }
+  if (ctx.gateway && changed([](const std::string& k) { return is_grouping_key(k); })) {
+    ctx.gateway->stages().update_grouping(*next);
   }
   if (changed([](const std::string& k) { return has_prefix(k, "backpressure."); })) {
     ctx.gates.configure(*next);

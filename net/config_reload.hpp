@@ -7,8 +7,10 @@
 //    (LUFFY_SECTION_KEY) and the same --set overrides (server_context::source), and checked like
 //    `check-config` does (every problem is reported).
 //  - It is compared key by key with the running one. Only keys that apply live may differ:
-//    auth.tokens, auth.jwt.*, rate_limit.*, actors.parsers, backpressure.*, log.level and
-//    ingest.enabled. Any other changed key refuses the whole reload, naming the key.
+//    auth.tokens, auth.jwt.*, rate_limit.*, actors.parsers, backpressure.*, log.level,
+//    ingest.enabled and the grouping rules (clustering.in_app_prefixes, not_in_app_prefixes,
+//    fingerprint_rules, max_new_clusters_per_minute; sent to the cluster shards). Any other
+//    changed key refuses the whole reload, naming the key.
 //  - Refused means nothing changed: the running configuration keeps serving. Applied means every
 //    changed key is in effect when the call returns (the authenticator and the config snapshot are
 //    swapped atomically; limiters and the parser pool get their message).

@@ -25,6 +25,8 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
                         const std::string& id);
 void handle_cluster_resolve(server_context& ctx, http_request& req, http_response& res,
                             const std::string& id);
+void handle_cluster_merge(server_context& ctx, http_request& req, http_response& res,
+                          const std::string& id);
 
 // Admin token only (401 without a valid token, 403 for a non-admin one).
 void handle_admin_reload(server_context& ctx, http_request& req, http_response& res);

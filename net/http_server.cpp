@@ -96,6 +96,8 @@ class route_handler : public Poco::Net::HTTPRequestHandler {
         return handle_cluster_get(ctx_, req, res, param_);
       case route_id::cluster_resolve:
         return handle_cluster_resolve(ctx_, req, res, param_);
+      case route_id::cluster_merge:
+        return handle_cluster_merge(ctx_, req, res, param_);
       case route_id::admin_reload:
         return handle_admin_reload(ctx_, req, res);
       case route_id::admin_actors:

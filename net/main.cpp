@@ -140,12 +140,9 @@ int main(int argc, char** argv) {
       }
       cfg = loaded.config;
     }
-    luffy::clustering_options opt;
-    opt.top_frames = static_cast<size_t>(cfg.clustering.top_frames);
-    opt.miner_similarity = static_cast<double>(cfg.clustering.miner_similarity_percent) / 100;
-    opt.rules.in_app_prefixes = luffy::split_list(cfg.clustering.in_app_prefixes);
-    opt.rules.not_in_app_prefixes = luffy::split_list(cfg.clustering.not_in_app_prefixes);
-    luffy::cluster_previewer previewer(opt);
+    // The server's grouping (rules and options) from the same configuration.
+    auto grouping = luffy::grouping_from_config(cfg);
+    luffy::cluster_previewer previewer(std::move(grouping.options), std::move(grouping.rules));
     std::string line;
     while (std::getline(std::cin, line)) {
       if (!line.empty() && line.back() == '\r')

@@ -17,6 +17,7 @@ enum class route_id {
   clusters_list,
   cluster_get,
   cluster_resolve,
+  cluster_merge,
   admin_reload,
   admin_actors,
 };
@@ -39,6 +40,7 @@ inline constexpr route routes[] = {
     {"GET", "/api/v1/clusters", route_id::clusters_list, true},
     {"GET", "/api/v1/clusters/{id}", route_id::cluster_get, true},
     {"POST", "/api/v1/clusters/{id}/resolve", route_id::cluster_resolve, true},
+    {"POST", "/api/v1/clusters/{id}/merge", route_id::cluster_merge, true},
     {"POST", "/api/v1/admin/reload", route_id::admin_reload, true},
     {"GET", "/api/v1/admin/actors", route_id::admin_actors, true},
 };

@@ -56,6 +56,7 @@ struct options {
   std::string token;
   uint32_t services = 4;
   uint32_t problems = 0;
+  uint32_t flood_services = 0;
   bool unique = true;
   uint64_t seed = 1;
   uint32_t pool = 8;
@@ -85,6 +86,9 @@ const char* kUsage =
     "  --seed S            content seed                                        [1]\n"
     "  --problems N        reuse N distinct stack traces (realistic clusters); 0 = all distinct "
     "[0]\n"
+    "  --flood-services N  services svc-0..svc-N-1 send only distinct plain messages (three\n"
+    "                      random words per record, nothing parameterisable: a cluster\n"
+    "                      explosion); the others follow --problems            [0]\n"
     "  --pool N            distinct prebuilt bodies                            [8]\n"
     "  --timeout S         socket send/receive timeout                         [30]\n"
     "  --backoff           after a 429/503 a connection waits the Retry-After seconds (at most\n"
@@ -176,6 +180,8 @@ options parse(int argc, char** argv) {
       o.unique = false;
     } else if (a == "--problems") {
       o.problems = static_cast<uint32_t>(to_u64(a, val(), 0, 1000000));
+    } else if (a == "--flood-services") {
+      o.flood_services = static_cast<uint32_t>(to_u64(a, val(), 0, 1000000));
     } else if (a == "--seed") {
       o.seed = to_u64(a, val(), 0, UINT64_MAX);
     } else if (a == "--pool") {
@@ -473,6 +479,7 @@ int main(int argc, char** argv) {
   po.batch = o.batch;
   po.services = o.services;
   po.problems = o.problems;
+  po.flood_services = o.flood_services;
   po.pool_size = o.pool;
   po.seed = o.seed;
   po.run_id = run_id;

@@ -20,6 +20,8 @@ size_t slot_width(slot_kind k) {
       return 24;
     case slot_kind::sequence:
       return 12;
+    case slot_kind::word_sequence:
+      return 20;
   }
   return 0;
 }
@@ -88,6 +90,25 @@ void write_slot(slot_kind kind, char* out, uint64_t seq, int64_t time_us) {
     case slot_kind::sequence:
       write_digits(out, seq % 1000000000000ull, 12);
       return;
+    case slot_kind::word_sequence: {
+      // Three words in base 20 over "g".."z" (no hex letters, no digits: parameterize keeps them):
+      // two scrambles of the sequence (distinct first tokens spread the template miner's tree)
+      // and the sequence itself (so no two records share a message).
+      static const char* letters = "ghijklmnopqrstuvwxyz";
+      const uint64_t words[3] = {(seq * 0x9E3779B97F4A7C15ull) >> 20,
+                                 (seq * 0xC2B2AE3D27D4EB4Full + 0x165667B19E3779F9ull) >> 24, seq};
+      for (int w = 0; w < 3; ++w) {
+        uint64_t v = words[w];
+        for (int i = 5; i >= 0; --i) {
+          out[w * 7 + i] = letters[v % 20];
+          v /= 20;
+        }
+        if (w < 2) {
+          out[w * 7 + 6] = ' ';
+        }
+      }
+      return;
+    }
   }
 }
 
@@ -105,6 +126,7 @@ namespace {
 using rng_t = std::mt19937_64;
 
 struct record_content {
+  bool flood = false;  // the message is one word_sequence slot (msg_prefix/suffix around it)
   std::string level;
   std::string logger;
   std::string msg_prefix;  // message = msg_prefix + run_id + "-" + <sequence> + msg_suffix
@@ -403,8 +425,12 @@ void render_json(std::string& out, std::vector<slot>& slots, uint32_t rec, const
   json_kv(out, "logger", c.logger);
   out += ",\"message\":\"";
   json_escape(out, c.msg_prefix);
-  out += run_id + "-";
-  add_slot(slot_kind::sequence);
+  if (c.flood) {
+    add_slot(slot_kind::word_sequence);
+  } else {
+    out += run_id + "-";
+    add_slot(slot_kind::sequence);
+  }
   json_escape(out, c.msg_suffix);
   out += '"';
   if (!c.stack_trace.empty()) {
@@ -450,11 +476,17 @@ void render_msgpack(std::string& out, std::vector<slot>& slots, uint32_t rec,
   str("logger");
   str(c.logger);
   str("message");
-  const size_t msg_len = c.msg_prefix.size() + run_id.size() + 1 + 12 + c.msg_suffix.size();
+  const size_t msg_len = c.flood
+                             ? c.msg_prefix.size() + 20 + c.msg_suffix.size()
+                             : c.msg_prefix.size() + run_id.size() + 1 + 12 + c.msg_suffix.size();
   pk.pack_str(static_cast<uint32_t>(msg_len));
   out += c.msg_prefix;
-  out += run_id + "-";
-  add_slot(slot_kind::sequence);
+  if (c.flood) {
+    add_slot(slot_kind::word_sequence);
+  } else {
+    out += run_id + "-";
+    add_slot(slot_kind::sequence);
+  }
   out += c.msg_suffix;
   if (!c.stack_trace.empty()) {
     str("stack_trace");
@@ -499,8 +531,14 @@ std::vector<body_template> build_pool(const pool_options& o, int64_t base_us) {
                    std::to_string(rint(r, 0, 9));
       m.environment = std::string(pick(r, envs));
       m.trace_id = hex(r, 32);
+      record_content flood;
+      flood.flood = true;
+      flood.level = "ERROR";
+      flood.logger = "com.acme.flood.Worker";
+      flood.thread = "worker-1";
       const record_content c =
-          problems.empty()
+          n % o.services < o.flood_services ? flood
+          : problems.empty()
               ? make_content(r)
               : problems[static_cast<size_t>(rint(r, 0, static_cast<int>(problems.size()) - 1))];
       if (o.format == body_format::json) {

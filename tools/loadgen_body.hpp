@@ -27,6 +27,8 @@ enum class slot_kind : uint8_t {
   event_time,     // 8 bytes: u32 BE seconds + u32 BE nanoseconds (msgpack ext type 0 body)
   iso_timestamp,  // 24 chars "YYYY-MM-DDTHH:MM:SS.mmmZ"
   sequence,       // 12 decimal digits
+  word_sequence,  // 20 chars: three 6-letter words (letters g-z) derived from the sequence number,
+                  // so every record's message is distinct and nothing in it parameterises
 };
 
 size_t slot_width(slot_kind k);
@@ -52,7 +54,9 @@ struct pool_options {
   uint64_t seed = 1;
   uint32_t problems = 0;  // distinct error contents (stack traces) reused across records; 0 = all
                           // different (near one cluster per record: the clustering worst case)
-  std::string run_id;     // 6 lowercase hex chars, embedded in every message
+  uint32_t flood_services = 0;  // services svc-0..svc-(n-1) send only distinct plain messages
+                                // (no trace, no parameterisable token: a cluster explosion)
+  std::string run_id;           // 6 lowercase hex chars, embedded in every message
 };
 
 // Renders `pool_size` bodies. Template t holds sequence numbers t*batch .. t*batch+batch-1 and the

@@ -48,6 +48,7 @@ TEST_CASE("openapi: 3.0 spec with exactly the contract's routes", "[openapi]") {
                                           "GET /api/v1/clusters",
                                           "GET /api/v1/clusters/{id}",
                                           "POST /api/v1/clusters/{id}/resolve",
+                                          "POST /api/v1/clusters/{id}/merge",
                                           "POST /api/v1/admin/reload",
                                           "GET /api/v1/admin/actors"};
   CHECK(spec_routes() == contract);
