@@ -122,9 +122,24 @@ bool default_node(const stack_frame& f) {
 
 bool default_go(const stack_frame& f) {
   const std::string_view file = f.file;
-  if (contains(file, "/pkg/mod/") || contains(file, "/vendor/") || contains(file, "/go/src/") ||
+  if (contains(file, "/pkg/mod/") || contains(file, "/vendor/") ||
       contains(file, "/libexec/src/")) {
     return false;
+  }
+  // GOROOT (/usr/local/go/src/net/http/...) is the standard library; a GOPATH checkout
+  // (/go/src/github.com/acme/shop/...) is the application: its first element is a host name.
+  if (const size_t at = file.find("/go/src/"); at != std::string_view::npos) {
+    const std::string_view rest = file.substr(at + 8);
+    if (!contains(rest.substr(0, rest.find('/')), ".")) {
+      return false;
+    }
+  }
+  // A module version in the path is a dependency, also without /pkg/mod/ (-trimpath builds
+  // print "github.com/lib/pq@v1.10.9/conn.go").
+  for (size_t at = file.find("@v"); at != std::string_view::npos; at = file.find("@v", at + 2)) {
+    if (at + 2 < file.size() && file[at + 2] >= '0' && file[at + 2] <= '9') {
+      return false;
+    }
   }
   const std::string_view pkg = f.module;
   if (pkg == "main" || has_prefix(pkg, "main.")) {

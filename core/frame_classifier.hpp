@@ -15,7 +15,8 @@
 //           <frozen ...> and other <...> pseudo files
 //   node    not in-app: node:* and internal/* built-ins, node_modules, frames without a file
 //   go      not in-app: the standard library (first path segment without a dot), runtime,
-//           files under /pkg/mod/, /vendor/ or GOROOT
+//           files under /pkg/mod/, /vendor/, GOROOT (/go/src/<element without a dot>/) or
+//           with a module version in the path (@v1.2.3); a GOPATH checkout is in-app
 //   dotnet  not in-app: System. Microsoft. Newtonsoft. Npgsql. ... and lambda_method
 //   ruby    not in-app: gems, the Ruby standard library, <internal:...>
 // Everything else is in-app.

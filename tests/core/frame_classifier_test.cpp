@@ -41,6 +41,15 @@ TEST_CASE("frame classifier: per-language defaults", "[frame_classifier]") {
   CHECK_FALSE(is_in_app(
       "go", frame("github.com/lib/pq", "/root/go/pkg/mod/github.com/lib/pq@v1.10.9/conn.go"),
       none));
+  // a GOPATH checkout is the application; GOROOT below /go/src is not
+  CHECK(is_in_app(
+      "go", frame("github.com/acme/shop/orders", "/go/src/github.com/acme/shop/orders/ship.go"),
+      none));
+  CHECK_FALSE(is_in_app("go", frame("net/http", "/usr/local/go/src/net/http/server.go"), none));
+  CHECK_FALSE(is_in_app("go", frame("runtime", "/go/src/runtime/panic.go"), none));
+  // -trimpath builds print dependencies with their version but without /pkg/mod/
+  CHECK_FALSE(
+      is_in_app("go", frame("github.com/lib/pq", "github.com/lib/pq@v1.10.9/conn.go"), none));
 
   CHECK(is_in_app("dotnet", frame("Acme.Orders.OrderService"), none));
   CHECK_FALSE(is_in_app("dotnet", frame("System.Linq.Enumerable"), none));
