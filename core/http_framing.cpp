@@ -95,6 +95,7 @@ struct request_framer::impl final : http::basic_parser<true> {
   framing_limits limits;
   request_head head;
   size_t head_size = 0;
+  size_t head_used = 0;  // head bytes Beast consumed in earlier calls (need_more)
   framing_error error;
   bool header_done = false;
   size_t fields = 0, trailer_fields = 0;
@@ -106,6 +107,7 @@ struct request_framer::impl final : http::basic_parser<true> {
   size_t cap = 0;
   size_t produced = 0;
   uint64_t body_bytes = 0;
+  uint64_t chunk_left = 0;  // data bytes of the current chunk not decoded yet
 
   void refuse(error_code& ec, framing_error e) {
     error = std::move(e);
@@ -224,13 +226,16 @@ struct request_framer::impl final : http::basic_parser<true> {
     return body.size();  // Content-Length bodies are read by the server, not through here
   }
 
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  void on_chunk_header_impl(std::uint64_t size, string_view, error_code&) override {
+    chunk_left = size;
+  }
 
   std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) override {
     const size_t n = std::min(body.size(), cap - produced);
     std::copy_n(body.data(), n, out + produced);
     produced += n;
     body_bytes += n;
+    chunk_left -= n;
     if (n < body.size()) {
       ec = http::error::need_buffer;  // out is full: stop here, the rest comes next call
     }
@@ -257,12 +262,16 @@ framing_status request_framer::parse_head(std::string_view received) {
     return framing_status::invalid;
   }
   const std::string_view rest = received.substr(skip);
-  if (rest.empty() || (rest.size() == 1 && rest[0] == '\r')) {
+  if (rest.empty() || (rest.size() == 1 && rest[0] == '\r') || rest.size() < p.head_used) {
     return framing_status::need_more;
   }
+  // Beast keeps what it parsed (the request line, whole field lines) and wants the rest.
+  const std::string_view unparsed = rest.substr(p.head_used);
   error_code ec;
-  const size_t used = p.put(boost::asio::const_buffer(rest.data(), rest.size()), ec);
+  const size_t used =
+      p.head_used + p.put(boost::asio::const_buffer(unparsed.data(), unparsed.size()), ec);
   if (ec == http::error::need_more) {
+    p.head_used = used;
     return framing_status::need_more;
   }
   if (ec) {
@@ -272,6 +281,7 @@ framing_status request_framer::parse_head(std::string_view received) {
     return framing_status::invalid;
   }
   if (!p.is_header_done()) {
+    p.head_used = used;
     return framing_status::need_more;
   }
   // obs-fold, and whitespace between the request line and the first field (RFC 9112 §2.2,
@@ -326,6 +336,13 @@ framing_status request_framer::decode_chunked(std::string_view in, char* out, si
   if (in.empty()) {
     return framing_status::need_more;
   }
+  // Beast sees the rest of the current chunk and at most max_chunk_head_bytes after it (plus the
+  // CRLF that ends the chunk data): a chunk line or trailer section longer than that is refused
+  // however its bytes arrive.
+  const size_t head_room = p.limits.max_chunk_head_bytes + 2;
+  const size_t window =
+      p.chunk_left >= in.size() ? in.size() : std::min<size_t>(in.size(), p.chunk_left + head_room);
+  in = in.substr(0, window);
   p.out = out;
   p.cap = cap;
   p.produced = 0;
@@ -339,7 +356,7 @@ framing_status request_framer::decode_chunked(std::string_view in, char* out, si
   }
   if (ec == http::error::need_more) {
     if (consumed == 0 && produced == 0) {
-      if (in.size() >= p.limits.max_chunk_head_bytes) {
+      if (in.size() >= head_room) {
         p.error = make_error(400, "malformed_chunked_body",
                              "a chunk line or the trailer section exceeds " +
                                  std::to_string(p.limits.max_chunk_head_bytes) + " bytes");

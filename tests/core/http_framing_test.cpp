@@ -103,6 +103,14 @@ TEST_CASE("framing: incomplete heads wait", "[framing]") {
     INFO(n);
     CHECK(parse(full.substr(0, n)).status == framing_status::need_more);
   }
+  // One framer, fed the same prefix again and again, one byte longer each time.
+  request_framer f;
+  for (size_t n = 0; n < full.size(); ++n) {
+    REQUIRE(f.parse_head(full.substr(0, n)) == framing_status::need_more);
+  }
+  REQUIRE(f.parse_head(full) == framing_status::done);
+  CHECK(f.head().content_length == 12);
+  CHECK(f.head_size() == full.size());
 }
 
 TEST_CASE("framing: ambiguous or malformed heads are refused with a status", "[framing]") {
