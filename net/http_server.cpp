@@ -12,6 +12,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/StreamSocketImpl.h>
 #include <Poco/Timestamp.h>
+#include <Poco/URI.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -71,6 +72,19 @@ class route_handler : public Poco::Net::HTTPRequestHandler {
 
  private:
   void dispatch(http_request& req, http_response& res) {
+    // A query string that is not valid percent-encoding is the client's error, whatever the
+    // route (handlers parse it with Poco, which throws): 400 here, before any handler.
+    const std::string& uri = req.getURI();
+    if (const auto q = uri.find('?'); q != std::string::npos) {
+      try {
+        std::string decoded;
+        Poco::URI::decode(uri.substr(q + 1), decoded);
+      } catch (const Poco::Exception&) {
+        send_json(res, 400,
+                  error_body("bad_parameter", "the query string is not valid percent-encoding"));
+        return;
+      }
+    }
     if (route_ == nullptr) {
       ctx_.metrics.count_status(404);
       send_json(res, 404, error_body("not_found", "no route " + req.getURI()));
@@ -164,6 +178,11 @@ constexpr size_t kDiscardLimit = 64 << 10;
 
 // One client connection. The gate owns it while it waits for a request head; a worker while it
 // serves requests. Fields marked (mu) are read by the watchdog under impl::mu.
+// Open connections of one client address (evict_one closes from the largest first).
+struct client_slot {
+  std::atomic<int64_t> open{0};
+};
+
 struct connection {
   connection(Poco::Net::StreamSocket s, int f, std::atomic<int64_t>& open_count)
       : socket(std::move(s)), fd(f), open(open_count) {}
@@ -173,6 +192,9 @@ struct connection {
     } catch (...) {
     }
     open.fetch_sub(1);
+    if (client) {
+      client->open.fetch_sub(1);
+    }
   }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -180,6 +202,7 @@ struct connection {
   Poco::Net::StreamSocket socket;
   const int fd;
   std::atomic<int64_t>& open;
+  std::shared_ptr<client_slot> client;  // its address's count (when capped)
 
   // Gate state.
   // fresh: accepted, nothing sent yet; idle: kept alive between requests; head: part of a
@@ -464,6 +487,9 @@ struct http_server::impl {
   steady::duration header_timeout{}, body_timeout{}, keepalive_timeout{}, request_timeout{};
   int64_t min_body_rate = 0;
   int64_t max_body_bytes = 0;
+  int64_t max_per_client = 0;
+  steady::duration write_timeout{};
+  std::unordered_map<std::string, std::shared_ptr<client_slot>> clients;  // gate thread only
   framing_limits limits;
   int64_t max_open = 0;
   size_t max_queued = 0;
@@ -485,7 +511,7 @@ struct http_server::impl {
 
   // Counters for the periodic warning (gate thread only, except cut_bodies under mu).
   uint64_t header_timeouts = 0, body_timeouts = 0, idle_evicted = 0, refused = 0, too_large = 0,
-           cut_bodies = 0, bad_heads = 0, write_timeouts = 0;
+           cut_bodies = 0, bad_heads = 0, write_timeouts = 0, per_client_refused = 0;
   steady::time_point next_report = steady::now() + std::chrono::seconds(10);
 
   void wake() {
@@ -592,7 +618,7 @@ struct http_server::impl {
             c.state = connection::waiting::idle;
             c.since = now;
             it = on_verdict(it, inspect(c, buf, now, 0));  // its next request may be waiting
-          } else if (age > request_timeout) {
+          } else if (age > write_timeout) {
             ++write_timeouts;  // the client has not read its response for that long
             it = unpark(it);
           } else {
@@ -784,7 +810,10 @@ struct http_server::impl {
     // A small batch, so that events of parked connections (requests, closes) are seen between
     // batches of a connection flood.
     for (int i = 0; i < 64; ++i) {
-      const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+      sockaddr_storage peer{};
+      socklen_t peer_len = sizeof peer;
+      const int fd =
+          ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
           spdlog::warn("accept: {}", std::strerror(errno));
@@ -792,8 +821,20 @@ struct http_server::impl {
         }
         return true;
       }
+      std::shared_ptr<client_slot> slot = client_slot_for(peer);
+      {
+        if (max_per_client > 0 && slot->open.load() >= max_per_client) {
+          ++per_client_refused;
+          send_now(fd, 503, "too_many_connections",
+                   "this address already has its maximum of connections open; reuse them");
+          ::close(fd);
+          continue;
+        }
+        slot->open.fetch_add(1);
+      }
       open.fetch_add(1);
       auto c = std::make_shared<connection>(adopted_socket(fd), fd, open);
+      c->client = std::move(slot);
       if (open.load() > max_open && !evict_one(parked)) {
         ++refused;
         continue;  // c closes: nothing idle to make room for it
@@ -807,11 +848,32 @@ struct http_server::impl {
               std::chrono::duration_cast<std::chrono::seconds>(request_timeout).count()),
           0};
       ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      const timeval wtv{
+          static_cast<time_t>(
+              std::chrono::duration_cast<std::chrono::seconds>(write_timeout).count()),
+          0};
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wtv, sizeof wtv);
       c->since = now;
       park(std::move(c));
     }
     return true;
+  }
+
+  // The count of open connections of the peer's address (IPv4 or IPv6 bytes as the key).
+  std::shared_ptr<client_slot> client_slot_for(const sockaddr_storage& peer) {
+    std::string key;
+    if (peer.ss_family == AF_INET) {
+      const auto& a = reinterpret_cast<const sockaddr_in&>(peer).sin_addr;
+      key.assign(reinterpret_cast<const char*>(&a), sizeof a);
+    } else if (peer.ss_family == AF_INET6) {
+      const auto& a = reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr;
+      key.assign(reinterpret_cast<const char*>(&a), sizeof a);
+    }
+    auto& slot = clients[key];
+    if (!slot) {
+      slot = std::make_shared<client_slot>();
+    }
+    return slot;
   }
 
   // Makes room at server.max_open_connections: closes an idle kept-alive connection (the one
@@ -820,6 +882,13 @@ struct http_server::impl {
   bool evict_one(parked_map& parked) {
     auto victim = parked.end();
     auto before = [](const connection& a, const connection& b) {
+      // First from the address holding the most connections: one client cannot crowd out
+      // the others.
+      const int64_t a_n = a.client ? a.client->open.load() : 0;
+      const int64_t b_n = b.client ? b.client->open.load() : 0;
+      if (a_n != b_n) {
+        return a_n > b_n;
+      }
       const bool a_idle = a.state == connection::waiting::idle;
       const bool b_idle = b.state == connection::waiting::idle;
       if (a_idle != b_idle) {
@@ -892,16 +961,24 @@ struct http_server::impl {
       cut = cut_bodies;
       cut_bodies = 0;
     }
-    if (header_timeouts + body_timeouts + idle_evicted + refused + too_large + cut == 0) {
+    for (auto it = clients.begin(); it != clients.end();) {
+      it = it->second->open.load() == 0 ? clients.erase(it) : std::next(it);
+    }
+    if (header_timeouts + body_timeouts + idle_evicted + refused + too_large + cut + bad_heads +
+            write_timeouts + per_client_refused ==
+        0) {
       return;
     }
     spdlog::warn(
-        "slow or excess clients in the last 10 s: {} closed at the header deadline, {} at the "
-        "body deadline, {} slow requests cut in workers, {} closed and {} refused at "
-        "server.max_open_connections ({} open, {} waiting for a request), {} heads over 32 KiB",
+        "slow, excess or malformed clients in the last 10 s: {} closed at the header deadline, "
+        "{} at the body deadline, {} slow requests cut in workers, {} closed and {} refused at "
+        "server.max_open_connections ({} open, {} waiting for a request), {} refused at "
+        "the per-address cap, {} heads over the limits (431/413), {} malformed heads refused, {} "
+        "closed at server.request_timeout_seconds with a response not read",
         header_timeouts, body_timeouts, cut, idle_evicted, refused, open.load(), waiting,
-        too_large);
-    header_timeouts = body_timeouts = idle_evicted = refused = too_large = 0;
+        per_client_refused, too_large, bad_heads, write_timeouts);
+    header_timeouts = body_timeouts = idle_evicted = refused = too_large = bad_heads =
+        write_timeouts = per_client_refused = 0;
   }
 
   // ---- workers ----------------------------------------------------------------------------
@@ -984,6 +1061,18 @@ struct http_server::impl {
       response.setDate(Poco::Timestamp());
       response.setVersion(request.getVersion());
       response.setKeepAlive(head.keep_alive && !stopping.load());
+      if (head.method == "HEAD") {
+        // No route answers HEAD, and its answer must have no body (the client reads none).
+        request.discard(kDiscardLimit);
+        response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+                                    std::string(reason_phrase(405)));
+        response.set("Allow", "GET, POST");
+        response.setContentType("application/json");
+        response.setContentLength(0);
+        response.send();
+        keep = response.getKeepAlive() && request.body_done();
+        return keep && !stopping.load() ? after::keep : after::linger;
+      }
       std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(
           factory->createRequestHandler(request));
       const auto* route = dynamic_cast<route_handler*>(handler.get());
@@ -1045,6 +1134,12 @@ void http_server::start() {
   d->request_timeout = std::chrono::seconds(s.request_timeout_seconds);
   d->min_body_rate = s.min_body_rate;
   d->max_body_bytes = s.max_body_bytes;
+  // No fixed cap per client address yet (a server.max_connections_per_client key needs a rule in
+  // net/config_reload.cpp): at server.max_open_connections the connection closed to make room
+  // is taken from the address holding the most (evict_one).
+  d->max_per_client = 0;
+  // A response must leave within the per-read timeout of a request too.
+  d->write_timeout = std::chrono::seconds(s.request_timeout_seconds);
   d->limits.max_head_bytes = kMaxHeadBytes;
   d->max_queued = static_cast<size_t>(s.max_queued);
   d->threads = static_cast<size_t>(s.threads);
