@@ -732,7 +732,11 @@ struct http_server::impl {
       return verdict::close;  // reset, or closed both ways
     }
     if (c.state == connection::waiting::flushing) {
-      return verdict::wait;  // its next request is looked at once the last response is out
+      if (unsent_bytes(c.fd) > 0) {
+        return verdict::wait;  // its next request is looked at once the last response is out
+      }
+      c.state = connection::waiting::idle;
+      c.since = now;
     }
     // The client has shut its sending side: whatever is missing will never come.
     const bool no_more = (ev & EPOLLRDHUP) != 0;
