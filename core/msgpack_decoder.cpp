@@ -228,8 +228,21 @@ void decode_msgpack_body(std::string_view body, const decode_options& opt, recor
           "more than " + std::to_string(opt.max_records) + " records (ingest.max_records)";
       return;
     }
-    ++out.received;
     const msgpack::object ev = oh.get();
+    if (event_start == 0 && ev.type != msgpack::type::ARRAY) {
+      // Not Fluent Bit events at all (a JSON body sent as application/msgpack starts with '['
+      // or '{', which msgpack reads as a small integer): the whole body is refused, not each
+      // "event" in it.
+      out = decode_result{};
+      out.format = body_format::msgpack;
+      out.error = decode_error::malformed;
+      out.message = "the body does not start with a msgpack event array [time, {record}]" +
+                    std::string(body[0] == '[' || body[0] == '{'
+                                    ? " (it looks like JSON: send Content-Type: application/json)"
+                                    : "");
+      return;
+    }
+    ++out.received;
     // [header, record] where header is [time, metadata] or time.
     if (ev.type != msgpack::type::ARRAY || ev.via.array.size < 2 ||
         ev.via.array.ptr[1].type != msgpack::type::MAP) {

@@ -57,6 +57,14 @@ void record_builder::set_text(std::string& field, std::string_view value, size_t
 }
 
 void record_builder::add_metadata(std::string_view key, std::string_view raw_json) {
+  if (++fields_ > opt_.max_fields) {
+    rec_.truncated = true;  // the record keeps its known fields, without the extra metadata
+    return;
+  }
+  if (key.size() > opt_.max_key_bytes) {
+    key = key.substr(0, utf8_truncation_point(key, opt_.max_key_bytes));
+    rec_.truncated = true;
+  }
   if (metadata_.size() > 1) {
     metadata_.push_back(',');
   } else if (metadata_.empty()) {
@@ -77,9 +85,6 @@ void record_builder::add_metadata_string(std::string_view key, std::string_view 
 }
 
 void record_builder::on_string(std::string_view key, std::string_view value) {
-  if (++fields_ > opt_.max_fields) {
-    return;
-  }
   if (key == "message") {
     set_text(rec_.message, value, opt_.max_message_bytes);
     has_message_ = true;
@@ -126,9 +131,6 @@ void record_builder::on_string(std::string_view key, std::string_view value) {
 }
 
 void record_builder::on_double(std::string_view key, double value) {
-  if (++fields_ > opt_.max_fields) {
-    return;
-  }
   if (key == "timestamp") {
     timestamp_us_ = time_from_number(value);
     timestamp_invalid_ = !timestamp_us_;
@@ -147,9 +149,6 @@ void record_builder::on_double(std::string_view key, double value) {
 }
 
 void record_builder::on_integer(std::string_view key, int64_t value) {
-  if (++fields_ > opt_.max_fields) {
-    return;
-  }
   if (key == "timestamp") {
     timestamp_us_ = time_from_integer(value);
     timestamp_invalid_ = !timestamp_us_;
@@ -168,8 +167,15 @@ void record_builder::on_integer(std::string_view key, int64_t value) {
 }
 
 void record_builder::on_raw(std::string_view key, std::string_view raw_json) {
-  if (++fields_ > opt_.max_fields) {
+  if (key == "timestamp") {
+    if (raw_json != "null") {
+      timestamp_invalid_ = true;  // true, [..], {..}: not a time
+      bad_timestamp_.assign(raw_json.substr(0, utf8_truncation_point(raw_json, 64)));
+    }
     return;
+  }
+  if (key == opt_.date_key) {
+    return;  // an unusable date key is ignored, as an unparseable one is
   }
   if (raw_json.size() > opt_.max_field_bytes * 4) {
     // A huge nested value: keep a marker rather than the value.

@@ -9,7 +9,11 @@
 //    unparseable `timestamp` makes the record invalid; an unparseable date key is ignored.
 //  - service: `service_id`, else `service`; the caller applies the token's default afterwards.
 //  - level is upper-cased (WARNING -> WARN); absent means UNKNOWN.
-//  - `metadata` (an object) and every unknown field go to metadata_json.
+//  - `metadata` (an object) and every unknown field go to metadata_json: at most max_fields of
+//    them (the rest are dropped, setting `truncated`; the known fields above are read wherever
+//    they come), each name cut to max_key_bytes on a UTF-8 boundary.
+//  - a `timestamp` that is neither a string nor a number (true, an object...) is unparseable;
+//    null counts as absent.
 //  - message and stack_trace are cut at their limits on a UTF-8 boundary, setting `truncated`.
 // Values that are not strings where strings are expected are rendered as JSON text.
 #include <cstdint>
@@ -27,7 +31,8 @@ struct decode_options {
   size_t max_message_bytes = 64 * 1024;
   size_t max_stack_trace_bytes = 256 * 1024;
   size_t max_field_bytes = 16 * 1024;  // any other string field
-  size_t max_fields = 512;             // per record, metadata included
+  size_t max_fields = 512;             // metadata fields per record (more are dropped)
+  size_t max_key_bytes = 256;          // a metadata field name (longer ones are cut)
   size_t max_depth = 32;               // nesting inside metadata values
   int64_t now_us = 0;                  // receive time, used when a record carries no time
 };
@@ -68,7 +73,7 @@ class record_builder {
   std::string bad_timestamp_;
   bool has_service_id_ = false;
   std::string service_;
-  size_t fields_ = 0;
+  size_t fields_ = 0;  // metadata fields seen
 };
 
 }  // namespace luffy

@@ -1,5 +1,6 @@
 #include "net/ingest_gateway.hpp"
 
+#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
 #include <optional>
@@ -99,11 +100,15 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   caf::scoped_actor self{sys_};
   ingest_outcome out;
   std::string failure;
-  auto unavailable = [&](std::string why) {
+  // The answer names the stage; the error itself (CAF's rendering, exception text from
+  // Redis or an actor) goes to the log only.
+  auto unavailable = [&](const std::string& stage_name, const std::string& detail) {
+    spdlog::debug("ingest refused with 503 at the {} stage: {}", stage_name,
+                  detail.empty() ? "no reply in time" : detail);
     out.status = 503;
     out.retry_after_seconds = 5;
-    out.body = error_body("unavailable", "the pipeline cannot take the batch now: " + why +
-                                             "; nothing from this request was stored, retry it");
+    out.body = error_body("unavailable", "the pipeline cannot take the batch now (" + stage_name +
+                                             "); nothing from this request was stored, retry it");
     return out;
   };
 
@@ -112,8 +117,7 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   bool ok = false;
   auto& dir = *pipeline_.directory;
   if (dir.degraded()) {
-    return unavailable("the pipeline is restarting actors too often (" + dir.degraded_reason() +
-                       ")");
+    return unavailable("restarting actors too often", dir.degraded_reason());
   }
   std::optional<stage_call> call{std::in_place, dir.counters(stage::parsers)};
   self->request(dir.get(stage::parsers), remaining(), std::move(req))
@@ -122,9 +126,9 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
             batch = std::move(b);
             ok = true;
           },
-          [&](caf::error& e) { failure = "parser: " + sys_.render(e); });
+          [&](caf::error& e) { failure = sys_.render(e); });
   if (!ok) {
-    return unavailable(failure);
+    return unavailable("parser", failure);
   }
   counts c;
   c.received = batch.received;
@@ -170,7 +174,7 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
             },
             [&](caf::error& e) { failure = sys_.render(e); });
     if (!ok || dup.size() != n) {
-      return unavailable(failure.empty() ? "dedup reply malformed" : failure);
+      return unavailable("dedup (Redis)", failure.empty() ? "dedup reply malformed" : failure);
     }
   }
 
@@ -198,7 +202,7 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
       for (auto& [s, a] : admitted) {
         self->send(dir.get(stage::limiters), limit_refund{s, a});
       }
-      return unavailable(failure);
+      return unavailable("rate limiter", failure);
     }
   }
   journal_append append;
@@ -244,7 +248,7 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
         self->send(dir.get(stage::limiters), limit_refund{s, k});
       }
       metrics_.redis_up.store(false, std::memory_order_relaxed);
-      return unavailable(failure);
+      return unavailable("journal (Redis)", failure);
     }
     for (size_t k = 0; k < receipt.duplicate.size(); ++k) {
       if (receipt.duplicate[k]) {

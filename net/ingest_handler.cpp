@@ -37,45 +37,34 @@ struct in_flight_guard {
   ~in_flight_guard() { n.fetch_sub(1); }
 };
 
-// The request body: straight from the connection in large reads when it has a Content-Length
-// (see read_body_direct), else through Poco's request stream (chunked bodies, other servers).
+// The request body as the server framed it (net/http_server.hpp read_body): 0 at its end; a
+// body that cannot be read to its end (client gone, deadline, malformed chunk) ends early and
+// failed() is set.
 class body_source {
  public:
-  explicit body_source(http_request& req) : req_(req) {
-    if (req.hasContentLength() && !req.getChunkedTransferEncoding()) {
-      remaining_ = req.getContentLength64();
-    }
-  }
+  explicit body_source(http_request& req) : req_(req) {}
   // Up to n bytes; 0 at the end of the body.
   size_t read(char* buf, size_t n) {
-    if (remaining_ >= 0) {
-      if (remaining_ == 0) {
-        return 0;
-      }
-      const auto want = static_cast<std::streamsize>(std::min<int64_t>(remaining_, n));
-      const std::streamsize got = read_body_direct(req_, buf, want);
-      if (got >= 0) {
-        remaining_ -= got;
-        return static_cast<size_t>(got);
-      }
-      remaining_ = -1;  // not one of our sessions: nothing was read, use the stream from now on
-    }
-    std::istream& in = req_.stream();
-    if (!in) {
+    if (failed_) {
       return 0;
     }
-    in.read(buf, static_cast<std::streamsize>(n));
-    return static_cast<size_t>(in.gcount());
+    const std::streamsize got = read_body(req_, buf, n);
+    if (got < 0) {
+      failed_ = true;
+      return 0;
+    }
+    return static_cast<size_t>(got);
   }
+  bool failed() const { return failed_; }
 
  private:
   http_request& req_;
-  int64_t remaining_ = -1;  // bytes of a Content-Length body not read yet; -1: use the stream
+  bool failed_ = false;
 };
 
 // Reads at most `limit` bytes into `body` (no intermediate copy); returns false when the body is
 // longer.
-bool read_body(body_source& in, int64_t declared, size_t limit, std::string& body) {
+bool read_whole_body(body_source& in, int64_t declared, size_t limit, std::string& body) {
   body.clear();
   if (declared >= 0) {
     body.reserve(static_cast<size_t>(declared) + kPadding);
@@ -105,22 +94,6 @@ bool read_body(body_source& in, int64_t declared, size_t limit, std::string& bod
   }
 }
 
-// Reads and discards up to `limit` bytes of an unread body, so a refusal can be answered on a
-// healthy keep-alive connection (closing with unread data makes the kernel send RST, which can
-// destroy the response before the client reads it). Returns false if the body was longer.
-bool drain(body_source& in, size_t limit) {
-  static thread_local std::vector<char> scratch(256 * 1024);
-  size_t total = 0;
-  for (;;) {
-    const size_t got = in.read(scratch.data(), scratch.size());
-    total += got;
-    if (got == 0 || total > limit) {
-      break;
-    }
-  }
-  return total <= limit;
-}
-
 void reply(server_context& ctx, http_response& res, int status, const std::string& body,
            uint32_t retry_after = 0) {
   ctx.metrics.count_status(status);
@@ -141,9 +114,12 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   };
   bool body_read = false;
   body_source source(req);
-  // A refusal before the body was read: drain it (bounded) to keep the connection usable.
+  uint64_t declared_length = 0;
+  const body_framing framing = request_framing(req, declared_length);
+  // A refusal before the body was read: drain it (bounded) to keep the connection usable. A
+  // body the client sends only after a 100 Continue is not asked for: the connection closes.
   auto drain_unread = [&] {
-    if (!body_read && !drain(source, static_cast<size_t>(cfg.server.max_body_bytes))) {
+    if (!body_read && !discard_body(req, static_cast<size_t>(cfg.server.max_body_bytes))) {
       res.setKeepAlive(false);
     }
     body_read = true;
@@ -220,29 +196,33 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
                                       "\" is not supported; use application/json, "
                                       "application/x-ndjson or application/msgpack"));
   }
-  const int64_t declared = req.hasContentLength() ? req.getContentLength64() : -1;
+  if (framing == body_framing::none) {
+    // Neither Content-Length nor Transfer-Encoding: the body is empty (RFC 9112 §6.3).
+    return done(411, error_body("length_required",
+                                "a body is required: send Content-Length (or a chunked body)"));
+  }
+  const int64_t declared =
+      framing == body_framing::length ? static_cast<int64_t>(declared_length) : -1;
   const auto max_body = static_cast<size_t>(cfg.server.max_body_bytes);
   if (declared > static_cast<int64_t>(max_body)) {
-    // Drain up to 4x the limit so the client reads the 413; beyond that, close.
-    if (declared > 4 * static_cast<int64_t>(max_body) || !drain(source, 4 * max_body)) {
-      res.setKeepAlive(false);
-    }
+    // The gate answers these before a worker sees them; kept for requests from elsewhere.
+    res.setKeepAlive(false);
     return done(413, error_body("body_too_large", "body of " + std::to_string(declared) +
                                                       " bytes exceeds " + std::to_string(max_body) +
                                                       " (server.max_body_bytes)"));
   }
   std::string body;
   body_read = true;
-  if (!read_body(source, declared, max_body, body)) {
+  if (!read_whole_body(source, declared, max_body, body)) {
     res.setKeepAlive(false);
     return done(413, error_body("body_too_large", "body exceeds " + std::to_string(max_body) +
                                                       " bytes (server.max_body_bytes)"));
   }
-  if (declared >= 0 && body.size() != static_cast<size_t>(declared)) {
+  if (source.failed()) {
     res.setKeepAlive(false);
-    return done(400, error_body("truncated_body",
-                                "body ended after " + std::to_string(body.size()) + " of " +
-                                    std::to_string(declared) + " declared bytes"));
+    const framing_error e = body_error(req);
+    return done(400, error_body(e.code.empty() ? "truncated_body" : e.code,
+                                e.message.empty() ? "the body ended early" : e.message));
   }
   ctx.metrics.add(ctx.metrics.bytes_received, body.size());
   if (gzip) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ostream>
 
+#include "core/http_framing.hpp"
 #include "core/json_writer.hpp"
 #include "net/handlers.hpp"
 
@@ -38,7 +39,9 @@ std::array<std::pair<const char*, const std::atomic<uint64_t>*>, 9> status_count
 }  // namespace
 
 void send_json(http_response& res, int status, const std::string& body, uint32_t retry_after) {
-  res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  // The real reason phrase ("401 Unauthorized"): setStatus alone leaves Poco's "OK".
+  res.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status),
+                         std::string(reason_phrase(status)));
   res.setContentType("application/json");
   if (retry_after > 0) {
     res.set("Retry-After", std::to_string(retry_after));

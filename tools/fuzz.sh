@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-TARGETS=(decode_json decode_ndjson decode_msgpack gzip_inflate stack_trace journal_codec)
+TARGETS=(decode_json decode_ndjson decode_msgpack gzip_inflate stack_trace journal_codec http_framing)
 [ $# -gt 0 ] && TARGETS=("$@")
 JOBS=${JOBS:-$(nproc)}
 FIXTURES=${FIXTURES:-../shared/fixtures/fluent-bit}
@@ -68,6 +68,15 @@ if [ -d "$FIXTURES" ]; then
     if command -v zstd >/dev/null; then
       zstd -q -1 -c "$body" | seed journal_codec "$(basename "$body").zst"
     fi
+  done
+  # Whole requests as Fluent Bit sent them (the captured head, its lines ended in CRLF, then the
+  # body), twice on one connection: the framing parser's seeds.
+  for headers in "$FIXTURES"/captures/*.headers.txt "$FIXTURES"/captures-v5.1.1/*.headers.txt; do
+    [ -f "$headers" ] || continue
+    body=${headers%.headers.txt}.body
+    [ -f "$body" ] || continue
+    { for _ in 1 2; do sed 's/\r$//; s/$/\r/' "$headers"; printf '\r\n'; cat "$body"; done; } |
+      seed http_framing "$(basename "$(dirname "$headers")")-$(basename "$headers" .headers.txt).http"
   done
   # The raw log with Java, Python and Node.js traces that the tail captures were read from.
   [ -f "$FIXTURES/sample-app.log" ] && seed stack_trace sample-app.log <"$FIXTURES/sample-app.log"
