@@ -47,6 +47,12 @@ std::vector<config_key> make_keys() {
       {"server.max_open_connections", k::integer, "4096", 16, 1000000, "",
        "Client connections open at once, idle keep-alive ones included. At the cap the "
        "longest-idle one is closed to admit a new one (the new one is refused if none is idle)."},
+      {"server.max_connections_per_client", k::integer, "512", 0, 1000000, "",
+       "Connections one client address may hold open; more are answered 503 and closed. 0: no "
+       "cap. Agents behind one NAT or proxy share an address: size it for them."},
+      {"server.write_timeout_seconds", k::integer, "10", 1, 3600, "",
+       "Time a response has to leave: a client that does not read it for that long is closed, "
+       "and its pipelined requests are not read until the previous response has left."},
       {"ingest.enabled", k::boolean, "true", 0, 0, "",
        "Feature flag. When false the ingest endpoints answer 503 and agents keep their buffers."},
       {"ingest.max_records", k::integer, "100000", 1, 10000000, "",
@@ -207,6 +213,10 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
       {"server.min_body_rate", [](luffy_config& c) { return &c.server.min_body_rate; }},
       {"server.max_open_connections",
        [](luffy_config& c) { return &c.server.max_open_connections; }},
+      {"server.max_connections_per_client",
+       [](luffy_config& c) { return &c.server.max_connections_per_client; }},
+      {"server.write_timeout_seconds",
+       [](luffy_config& c) { return &c.server.write_timeout_seconds; }},
       {"ingest.max_records", [](luffy_config& c) { return &c.ingest.max_records; }},
       {"ingest.max_message_bytes", [](luffy_config& c) { return &c.ingest.max_message_bytes; }},
       {"ingest.max_stack_trace_bytes",

@@ -55,6 +55,8 @@ struct luffy_config {
     int64_t body_timeout_seconds = 60;    // whole body after the head, total
     int64_t min_body_rate = 16 << 10;     // bytes/s a body must reach when workers are saturated
     int64_t max_open_connections = 4096;  // client connections open at once (idle ones included)
+    int64_t max_connections_per_client = 512;  // open connections per client address; 0: no cap
+    int64_t write_timeout_seconds = 10;        // a response must leave within this, else close
   } server;
   struct {
     bool enabled = true;
