@@ -12,6 +12,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -248,13 +249,32 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
   auth_scope scope;
   if (!authenticate(ctx, req, res, scope))
     return;
-  Poco::Net::HTMLForm form(req);
+  std::optional<Poco::Net::HTMLForm> parsed;
+  try {
+    parsed.emplace(req);
+  } catch (const Poco::Exception&) {
+    return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
+  }
+  const Poco::Net::HTMLForm& form = *parsed;
   const std::string service = form.get("service_id", "");
   const std::string status = form.get("status", "");
   const std::string sort = form.get("sort", "last_seen");
   const std::string since_text = form.get("since", "");
-  const long limit = std::clamp(std::atol(form.get("limit", "50").c_str()), 1L, 500L);
-  const long cursor = std::max(0L, std::atol(form.get("cursor", "0").c_str()));
+  // Whole decimal integers only: "10abc", "-1" or "" are refused, never guessed at.
+  auto integer = [](const std::string& text, long& out) {
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, out);
+    return !text.empty() && ec == std::errc() && p == end;
+  };
+  long limit = 50;
+  if (form.has("limit") && (!integer(form.get("limit"), limit) || limit < 1 || limit > 500)) {
+    return send_json(res, 400,
+                     error_body("bad_parameter", "limit must be an integer from 1 to 500"));
+  }
+  long cursor = 0;
+  if (form.has("cursor") && (!integer(form.get("cursor"), cursor) || cursor < 0)) {
+    return send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
+  }
   if (sort != "last_seen" && sort != "count") {
     return send_json(res, 400, error_body("bad_parameter", "sort must be last_seen or count"));
   }

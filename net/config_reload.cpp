@@ -50,6 +50,8 @@ const std::vector<std::pair<std::string_view, getter>>& scalar_keys() {
       LUFFY_RELOAD_KEY("server.body_timeout_seconds", server.body_timeout_seconds),
       LUFFY_RELOAD_KEY("server.min_body_rate", server.min_body_rate),
       LUFFY_RELOAD_KEY("server.max_open_connections", server.max_open_connections),
+      LUFFY_RELOAD_KEY("server.max_connections_per_client", server.max_connections_per_client),
+      LUFFY_RELOAD_KEY("server.write_timeout_seconds", server.write_timeout_seconds),
       LUFFY_RELOAD_KEY("ingest.enabled", ingest.enabled),
       LUFFY_RELOAD_KEY("ingest.max_records", ingest.max_records),
       LUFFY_RELOAD_KEY("ingest.date_key", ingest.date_key),

@@ -1140,12 +1140,12 @@ void http_server::start() {
   d->request_timeout = std::chrono::seconds(s.request_timeout_seconds);
   d->min_body_rate = s.min_body_rate;
   d->max_body_bytes = s.max_body_bytes;
-  // No fixed cap per client address yet (a server.max_connections_per_client key needs a rule in
-  // net/config_reload.cpp): at server.max_open_connections the connection closed to make room
-  // is taken from the address holding the most (evict_one).
-  d->max_per_client = 0;
-  // A response must leave within the per-read timeout of a request too.
-  d->write_timeout = std::chrono::seconds(s.request_timeout_seconds);
+  // One client address holds at most server.max_connections_per_client connections; and at
+  // server.max_open_connections the connection closed to make room is taken from the address
+  // holding the most (evict_one).
+  d->max_per_client = s.max_connections_per_client;
+  // A response the client does not read within this closes its connection.
+  d->write_timeout = std::chrono::seconds(s.write_timeout_seconds);
   d->limits.max_head_bytes = kMaxHeadBytes;
   d->max_queued = static_cast<size_t>(s.max_queued);
   d->threads = static_cast<size_t>(s.threads);

@@ -301,3 +301,27 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
   }
   CHECK(new_cluster_events == 4);
 }
+
+TEST_CASE("cluster list parameters that are not whole integers in range are refused",
+          "[clustering][errors]") {
+  redis_process redis;
+  server_process server(config(redis));
+  auto get = [&](const std::string& query) {
+    http_call c;
+    c.method = "GET";
+    c.path = "/api/v1/clusters" + query;
+    c.headers = {{"Authorization", "Bearer tok"}};
+    return server.call(c);
+  };
+  for (const char* bad : {"?limit=abc", "?limit=0", "?limit=501", "?limit=10abc", "?limit=",
+                          "?limit=-5", "?cursor=-1", "?cursor=1x", "?cursor=", "?limit=1e3"}) {
+    INFO(bad);
+    const auto r = get(bad);
+    CHECK(r.status == 400);
+    CHECK(json_str(r.body, "error") == "bad_parameter");
+  }
+  for (const char* good : {"", "?limit=1", "?limit=500", "?cursor=0", "?limit=10&cursor=20"}) {
+    INFO(good);
+    CHECK(get(good).status == 200);
+  }
+}

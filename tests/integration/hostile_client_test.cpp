@@ -762,3 +762,40 @@ clustering: {enabled: false}
   }
   CHECK(closed >= static_cast<int>(flood.size()) - 15);
 }
+
+TEST_CASE("hostile: one address holds at most server.max_connections_per_client connections",
+          "[hostile]") {
+  redis_process redis;
+  server_process server{R"(server: {max_connections_per_client: 4}
+auth: {disabled: true}
+storage: {redis: ")" + redis.url() +
+                        R"("}
+clustering: {enabled: false}
+)"};
+  std::vector<std::unique_ptr<conn>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<conn>(server.port(), "127.0.0.7"));
+    held.back()->send(kHealth);
+    const auto rs = held.back()->read(1, 0.0);
+    REQUIRE(rs.size() == 1);
+    CHECK(rs[0].status == 200);
+  }
+  // The fifth from that address is told why and closed; the four it holds keep working.
+  conn fifth(server.port(), "127.0.0.7");
+  const auto refused = fifth.read(1, 0.0);
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].status == 503);
+  CHECK(refused[0].body.find("too_many_connections") != std::string::npos);
+  fifth.read(0, 0.02, 2.0);  // until the server closes it
+  CHECK(fifth.closed());
+  held[0]->send(kHealth);
+  const auto again = held[0]->read(1, 0.0);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].status == 200);
+  // Another address is not affected.
+  conn other(server.port(), "127.0.0.8");
+  other.send(kHealth);
+  const auto rs = other.read(1, 0.0);
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 200);
+}
