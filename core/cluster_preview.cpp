@@ -2,10 +2,9 @@
 
 #include "core/json_writer.hpp"
 
-#include <simdjson.h>
-
 #include <optional>
 
+#include "core/body_decoder.hpp"
 #include "core/continuation_merge.hpp"
 
 namespace luffy {
@@ -15,64 +14,27 @@ namespace {
 struct decoded {
   std::optional<log_record> record;
   std::string error;
+  bool rejected = false;  // valid JSON, but a record the server would reject
 };
 
-// Reads a field: strings as their text, numbers and booleans as their JSON text.
-std::optional<std::string> field(const simdjson::dom::object& obj, std::string_view name) {
-  simdjson::dom::element v;
-  if (obj.at_key(name).get(v) != simdjson::SUCCESS || v.is_null()) {
-    return std::nullopt;
-  }
-  std::string_view s;
-  if (v.get_string().get(s) == simdjson::SUCCESS) {
-    return std::string(s);
-  }
-  if (v.is_object() || v.is_array()) {
-    return std::nullopt;
-  }
-  return simdjson::minify(v);
-}
-
-std::string upper(std::string s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-  }
-  return s;
-}
-
-// The DOM parser validates the whole line (the preview is not a hot path).
+// The server's own decoder (a /logs/single body, the ingest defaults), so a line means exactly
+// what the same object posted to the server means: field names and fallbacks, limits and
+// truncation, repeated keys, levels, UTF-8 repair. A record the server would reject is an error.
 decoded decode_jsonl(std::string_view line) {
   decoded d;
-  simdjson::dom::parser parser;
-  simdjson::dom::object obj;
-  const auto err = parser.parse(line.data(), line.size()).get(obj);
-  if (err != simdjson::SUCCESS) {
-    d.error = simdjson::error_message(err);
-    return d;
+  thread_local body_decoder decoder;
+  std::string body(line);
+  const decode_result res = decoder.decode(body, media_type::json, decode_options{}, true);
+  if (res.error != decode_error::none) {
+    d.error = res.message;
+  } else if (!res.errors.empty()) {
+    d.error = res.errors.front().reason;
+    d.rejected = true;
+  } else if (res.records.size() != 1) {
+    d.error = "not one JSON object";
+  } else {
+    d.record = res.records.front();
   }
-  log_record r;
-  auto first_of = [&](std::initializer_list<std::string_view> names) -> std::string {
-    for (std::string_view n : names) {
-      if (auto v = field(obj, n)) {
-        return *v;
-      }
-    }
-    return {};
-  };
-  r.message = first_of({"message", "log", "msg"});
-  r.stack_trace = first_of({"stack_trace", "stacktrace"});
-  r.exception_type = first_of({"exception_type"});
-  r.exception_message = first_of({"exception_message"});
-  r.service_id = first_of({"service_id", "service"});
-  r.logger = first_of({"logger"});
-  r.hostname = first_of({"hostname", "host"});
-  r.file_path = first_of({"file_path"});
-  r.environment = first_of({"environment", "env"});
-  const std::string level = first_of({"level", "severity"});
-  r.level = level.empty() ? "UNKNOWN" : upper(level);
-  d.record = std::move(r);
   return d;
 }
 
@@ -87,8 +49,9 @@ decoded decode(std::string_view line, std::string_view input_format) {
   return d;
 }
 
-std::string error_json(std::string_view detail) {
-  return "{\"error\":\"invalid json\",\"detail\":" + json_quote(detail) + "}";
+std::string error_json(const decoded& d) {
+  return std::string("{\"error\":\"") + (d.rejected ? "rejected" : "invalid json") +
+         "\",\"detail\":" + json_quote(d.error) + "}";
 }
 
 }  // namespace
@@ -117,7 +80,7 @@ std::string cluster_preview_line(std::string_view line, std::string_view input_f
                                  const grouping_rules& rules) {
   decoded d = decode(line, input_format);
   if (!d.record) {
-    return error_json(d.error);
+    return error_json(d);
   }
   const fingerprint fp = group_record(*d.record, opt, rules, &miner);
   return fingerprint_json(fp, d.record->service_id);
@@ -126,7 +89,7 @@ std::string cluster_preview_line(std::string_view line, std::string_view input_f
 std::string cluster_previewer::line(std::string_view line, std::string_view input_format) {
   decoded d = decode(line, input_format);
   if (!d.record) {
-    return error_json(d.error);
+    return error_json(d);
   }
   auto it = miners_.find(d.record->service_id);
   if (it == miners_.end()) {
@@ -161,7 +124,7 @@ std::vector<std::string> cluster_preview_batch(const std::vector<std::string>& l
       records.push_back(std::move(*d.record));
     } else {
       flush();
-      out.push_back(error_json(d.error));
+      out.push_back(error_json(d));
     }
   }
   flush();

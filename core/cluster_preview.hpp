@@ -8,7 +8,11 @@
 // Output (one line, no trailing newline), keys always in this order:
 //   {"cluster_id":"...","level":1,"title":"...","template":"...","exception_type":"...",
 //    "culprit":"...","language":"...","service_id":"..."}
-// A jsonl line that is not a JSON object gives {"error":"invalid json","detail":"..."}.
+// A jsonl line that is not a JSON object gives {"error":"invalid json","detail":"..."}; one the
+// server would reject (no message, an unparseable timestamp, ...) gives {"error":"rejected",...}.
+// jsonl lines are decoded by the server's own body_decoder (as POST /api/v1/ingest/logs/single
+// with the default ingest limits), so field names, fallbacks, truncation and repeated keys mean
+// the same offline as on the server.
 //
 // Contract: deterministic for the same lines in the same order (the only state is the miner).
 // Each line is clustered on its own: split traces are not merged here (merge_continuations needs

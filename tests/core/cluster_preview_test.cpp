@@ -1,5 +1,7 @@
 #include "core/cluster_preview.hpp"
 
+#include "core/body_decoder.hpp"
+
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -86,4 +88,24 @@ TEST_CASE("preview: the real json_lines tail capture clusters its three traces a
   CHECK(out[7].find("\"template\":\"cache miss ratio <num>\"") != std::string::npos);
   // The two GET lines share a template and a cluster.
   CHECK(out[0].substr(0, 48) == out[8].substr(0, 48));
+}
+
+TEST_CASE("preview: jsonl lines are decoded by the server's body decoder", "[cluster_preview]") {
+  const luffy::clustering_options opt;
+  // A repeated key means what it means to the server's decoder, not a second guess.
+  const std::string twice = R"({"service_id":"s","level":"error","message":"disk quota exceeded",)"
+                            R"("message":"payment declined by issuer"})";
+  std::string body = twice;
+  luffy::body_decoder decoder;
+  const auto res = decoder.decode(body, luffy::media_type::json, luffy::decode_options{}, true);
+  REQUIRE(res.records.size() == 1);
+  luffy::template_miner miner;
+  const std::string out = luffy::cluster_preview_line(twice, "jsonl", opt, miner);
+  CHECK(out.find("\"title\":\"" + res.records[0].message + "\"") != std::string::npos);
+  // A record the server rejects is named as such, not clustered.
+  luffy::template_miner m2;
+  const std::string none = luffy::cluster_preview_line(R"({"service_id":"s"})", "jsonl", opt, m2);
+  CHECK(none.starts_with("{\"error\":\"rejected\""));
+  CHECK(luffy::cluster_preview_line("{not json", "jsonl", opt, m2)
+            .starts_with("{\"error\":\"invalid json\""));
 }
