@@ -21,6 +21,7 @@
 #include "core/event_time.hpp"
 #include "core/json_writer.hpp"
 #include "net/handlers.hpp"
+#include "net/http_server.hpp"
 #include "net/redis_client.hpp"
 
 namespace luffy {
@@ -224,19 +225,24 @@ redis.call('XADD', KEYS[1], '*', 'type', 'merged', 'cluster_id', target, 'servic
 return {'ok', target, tostring(total), tostring(moved)}
 )lua";
 
-// Reads a small JSON request body (at most 64 KiB).
+// Reads a small JSON request body (at most 64 KiB) as the gate framed it (read_body: never a
+// byte of the next request); nullopt when it is larger or cannot be read to its end.
 std::optional<std::string> read_small_body(http_request& req) {
   std::string body;
   char buf[4096];
-  auto& in = req.stream();
-  while (in && body.size() <= 65536) {
-    in.read(buf, sizeof buf);
-    body.append(buf, static_cast<size_t>(in.gcount()));
+  for (;;) {
+    const std::streamsize got = read_body(req, buf, sizeof buf);
+    if (got < 0) {
+      return std::nullopt;
+    }
+    if (got == 0) {
+      return body;
+    }
+    body.append(buf, static_cast<size_t>(got));
+    if (body.size() > 65536) {
+      return std::nullopt;
+    }
   }
-  if (body.size() > 65536) {
-    return std::nullopt;
-  }
-  return body;
 }
 
 void redis_down(http_response& res, const std::string& why) {
@@ -479,6 +485,12 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
     return;
   auto text = read_small_body(req);
   if (!text) {
+    const framing_error e = body_error(req);
+    if (e.status != 0) {
+      return send_json(res, 400,
+                       error_body(e.code.empty() ? "truncated_body" : e.code,
+                                  e.message.empty() ? "the body ended early" : e.message));
+    }
     return send_json(res, 413, error_body("body_too_large", "a merge body is at most 64 KiB"));
   }
   std::string into;

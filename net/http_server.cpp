@@ -51,10 +51,12 @@ class route_handler : public Poco::Net::HTTPRequestHandler {
   route_handler(server_context& ctx, const route* r, bool method_ok, std::string param = "")
       : ctx_(ctx), route_(r), method_ok_(method_ok), param_(std::move(param)) {}
 
-  // Only the ingest routes read a request body; any other route's body is discarded first.
+  // Only the ingest routes and the cluster merge read a request body; any other route's body is
+  // discarded first.
   bool reads_body() const {
     return route_ != nullptr && method_ok_ &&
-           (route_->id == route_id::ingest_logs || route_->id == route_id::ingest_single);
+           (route_->id == route_id::ingest_logs || route_->id == route_id::ingest_single ||
+            route_->id == route_id::cluster_merge);
   }
 
   void handleRequest(http_request& req, http_response& res) override {
@@ -980,7 +982,7 @@ struct http_server::impl {
         "{} at the body deadline, {} slow requests cut in workers, {} closed and {} refused at "
         "server.max_open_connections ({} open, {} waiting for a request), {} refused at "
         "the per-address cap, {} heads over the limits (431/413), {} malformed heads refused, {} "
-        "closed at server.request_timeout_seconds with a response not read",
+        "closed at server.write_timeout_seconds with a response not read",
         header_timeouts, body_timeouts, cut, idle_evicted, refused, open.load(), waiting,
         per_client_refused, too_large, bad_heads, write_timeouts);
     header_timeouts = body_timeouts = idle_evicted = refused = too_large = bad_heads =

@@ -39,7 +39,7 @@ double since(clk::time_point t) {
 struct fixture {
   redis_process redis;
   server_process server{R"(server: {threads: 8, header_timeout_seconds: 4, body_timeout_seconds: 4,
-  keepalive_timeout_seconds: 10, request_timeout_seconds: 4}
+  keepalive_timeout_seconds: 10, request_timeout_seconds: 4, write_timeout_seconds: 4}
 rate_limit: {per_minute: 100000000}
 auth:
   tokens:
@@ -599,7 +599,7 @@ namespace {
 
 struct tight_fixture {
   redis_process redis;
-  server_process server{R"(server: {threads: 8, request_timeout_seconds: 2}
+  server_process server{R"(server: {threads: 8, request_timeout_seconds: 2, write_timeout_seconds: 2}
 rate_limit: {per_minute: 100000000}
 auth:
   tokens:
@@ -718,7 +718,7 @@ TEST_CASE("hostile: clients that pipeline without reading stall only themselves"
   CHECK(bad == 0);
   CHECK(percentile(health, 0.99) < 1.0);
   CHECK(percentile(ingest, 0.99) < 1.0);
-  // The server closed the stalled ones (server.request_timeout_seconds 2) and they reconnected.
+  // The server closed the stalled ones (server.write_timeout_seconds 2) and they reconnected.
   CHECK(replaced.load() >= 70);
 }
 
