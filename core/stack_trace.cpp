@@ -355,6 +355,12 @@ std::string reduce_path(std::string_view path) {
   for (size_t i = 0; i + 1 < segs.size(); ++i) {
     if (i != user_at && (is_unstable_segment(segs[i]) || in_list(segs[i], k_root_markers))) {
       first = i + 1;
+      // What sits directly below a releases directory is a release, whatever its name
+      // (`releases/v2/`, `releases/blue/`), unless it is the file itself.
+      if ((segs[i] == "releases" || segs[i] == "deployments") && i + 2 < segs.size()) {
+        first = i + 2;
+        ++i;
+      }
     }
   }
   // Otherwise, for absolute paths, the host prefix; what follows a release directory is already

@@ -30,6 +30,11 @@ TEST_CASE("text helpers: reduce_path and parse_header", "[stack_trace]") {
   CHECK(reduce_path("/workspace/billing/billing/settings.py") == "billing/settings.py");
   CHECK(reduce_path("/app/billing/settings.py") == "billing/settings.py");
   CHECK(reduce_path("/workspace/billing/billing") == "billing/billing");
+  // below releases/ is a release, whatever its name; elsewhere v2 is a name (api/v2)
+  CHECK(reduce_path("/srv/app/releases/v2/src/users.js") == "src/users.js");
+  CHECK(reduce_path("/srv/app/releases/blue/src/users.js") == "src/users.js");
+  CHECK(reduce_path("/app/src/api/v2/users.js") == "src/api/v2/users.js");
+  CHECK(reduce_path("/srv/app/releases/users.js") == "users.js");
   CHECK(reduce_path("/app/shop/views.py") == "shop/views.py");
   CHECK(reduce_path("/srv/shop-api/shop/views.py") == "shop/views.py");
   CHECK(reduce_path("/usr/src/app/shop/views.py") == "shop/views.py");
