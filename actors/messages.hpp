@@ -175,14 +175,13 @@ typename Inspector::result_type inspect(Inspector& f, limit_config& x) {
 struct journal_append {
   std::string task_id;
   std::vector<log_record> records;
-  std::vector<record_hash> hashes;         // parallel to records
+  std::vector<record_hash> hashes;        // parallel to records
   std::vector<dead_letter> dead_letters;  // written to <prefix>:dlq before the records
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, journal_append& x) {
-  return f(caf::meta::type_name("journal_append"), x.task_id, x.records, x.hashes,
-           x.dead_letters);
+  return f(caf::meta::type_name("journal_append"), x.task_id, x.records, x.hashes, x.dead_letters);
 }
 
 // What Redis confirmed. `duplicate` marks records another request stored first (a race the

@@ -92,11 +92,11 @@ struct luffy_config {
     bool fault_injection = false;  // test-only hooks (luffy-fault:<point> in a message)
   } testing;
   struct {
-    int64_t max_queue_depth = 100000;       // journaled, not clustered (records)
+    int64_t max_queue_depth = 100000;      // journaled, not clustered (records)
     int64_t max_pipeline_records = 50000;  // inside parse..journal (records)
-    int64_t resume_ratio = 80;              // low watermark, % of the high one
-    int64_t refusal_delay_ms = 500;         // a gate's 503 waits this long (paces retry storms)
-    int64_t redis_memory_percent = 90;      // of maxmemory, when set
+    int64_t resume_ratio = 80;             // low watermark, % of the high one
+    int64_t refusal_delay_ms = 500;        // a gate's 503 waits this long (paces retry storms)
+    int64_t redis_memory_percent = 90;     // of maxmemory, when set
   } backpressure;
   struct {
     int64_t window_seconds = 3600;

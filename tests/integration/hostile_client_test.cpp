@@ -599,13 +599,15 @@ namespace {
 
 struct tight_fixture {
   redis_process redis;
-  server_process server{R"(server: {threads: 8, request_timeout_seconds: 2, write_timeout_seconds: 2}
+  server_process server{
+      R"(server: {threads: 8, request_timeout_seconds: 2, write_timeout_seconds: 2}
 rate_limit: {per_minute: 100000000}
 auth:
   tokens:
     - {name: t, token: hostile-token, services: ["*"]}
-storage: {redis: ")" + redis.url() +
-                        R"("}
+storage: {redis: ")" +
+      redis.url() +
+      R"("}
 clustering: {enabled: false}
 )"};
 };
