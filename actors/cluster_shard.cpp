@@ -398,6 +398,9 @@ struct shard_state {
   // applied by this process need no legacy lookup again (two generations, bounded).
   std::unordered_set<std::string> known_ids, known_ids_old;
   int64_t legacy_since_ms = 0;  // start of the transition window (from Redis), 0 = not read yet
+  // The in-app lists as fd2f299 read them (every entry a prefix, globs included), derived from
+  // settings.clustering.rules whenever those change (set_legacy_lists).
+  std::vector<std::string> legacy_in_app, legacy_not_in_app;
   body_decoder decoder;
   std::vector<shard_entry> buffer;  // fast-path entries not applied yet
   bool flush_scheduled = false;
@@ -521,6 +524,15 @@ const std::string& overflow_id(shard_state& st, const std::string& service_id) {
   return it->second;
 }
 
+void set_legacy_lists(shard_state& st) {
+  const auto& fr = st.settings.clustering.rules;
+  st.legacy_in_app = fr.in_app_prefixes;
+  st.legacy_in_app.insert(st.legacy_in_app.end(), fr.in_app_globs.begin(), fr.in_app_globs.end());
+  st.legacy_not_in_app = fr.not_in_app_prefixes;
+  st.legacy_not_in_app.insert(st.legacy_not_in_app.end(), fr.not_in_app_globs.begin(),
+                              fr.not_in_app_globs.end());
+}
+
 constexpr size_t known_ids_generation = 100000;
 
 bool known_id(shard_state& st, const std::string& id) {
@@ -568,15 +580,6 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     const auto legacy_open = legacy_window_open(st, started_ms);
     if (!legacy_open) {
       return false;  // Redis failed: nothing applied, a sweep retries
-    }
-    std::vector<std::string> legacy_in_app, legacy_not_in_app;  // fd2f299 read them as prefixes
-    if (*legacy_open) {
-      const auto& fr = st.settings.clustering.rules;
-      legacy_in_app = fr.in_app_prefixes;
-      legacy_in_app.insert(legacy_in_app.end(), fr.in_app_globs.begin(), fr.in_app_globs.end());
-      legacy_not_in_app = fr.not_in_app_prefixes;
-      legacy_not_in_app.insert(legacy_not_in_app.end(), fr.not_in_app_globs.begin(),
-                               fr.not_in_app_globs.end());
     }
     std::vector<std::string> order;
     std::unordered_map<std::string, cluster_sum> sums;
@@ -640,8 +643,8 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
           if (*legacy_open && !skip_miner && (fp.level == 1 || fp.level == 2) &&
               !known_id(st, fp.cluster_id)) {
             try {
-              auto legacy = grouping_v1::legacy_cluster_id(rec, legacy_in_app, legacy_not_in_app,
-                                                           st.settings.legacy_top_frames);
+              auto legacy = grouping_v1::legacy_cluster_id(
+                  rec, st.legacy_in_app, st.legacy_not_in_app, st.settings.legacy_top_frames);
               if (legacy && *legacy != fp.cluster_id) {
                 sum.legacy_id = std::move(*legacy);
               }
@@ -897,6 +900,7 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
   st.traces = std::make_unique<trace_cache>(st.settings.clustering.rules,
                                             st.settings.clustering.trace_cache_entries);
   st.rules = grouping_rules(st.settings.fingerprint_rules);
+  set_legacy_lists(st);
   st.metrics = metrics;
   st.redis = std::make_unique<redis_client>(st.settings.redis);
   st.stream = journal_stream_key(st.settings.key_prefix, st.settings.shard);
@@ -928,6 +932,7 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
         s.traces = std::make_unique<trace_cache>(s.settings.clustering.rules,
                                                  s.settings.clustering.trace_cache_entries);
         s.rules = grouping_rules(s.settings.fingerprint_rules);
+        set_legacy_lists(s);
         s.capped_until_ms.clear();  // the bound may have changed: the script decides again
         spdlog::info("cluster_shard {}: grouping rules reloaded ({} fingerprint rules)",
                      s.settings.shard, s.rules.size());

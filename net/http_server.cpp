@@ -51,13 +51,9 @@ class route_handler : public Poco::Net::HTTPRequestHandler {
   route_handler(server_context& ctx, const route* r, bool method_ok, std::string param = "")
       : ctx_(ctx), route_(r), method_ok_(method_ok), param_(std::move(param)) {}
 
-  // Only the ingest routes and the cluster merge read a request body; any other route's body is
-  // discarded first.
-  bool reads_body() const {
-    return route_ != nullptr && method_ok_ &&
-           (route_->id == route_id::ingest_logs || route_->id == route_id::ingest_single ||
-            route_->id == route_id::cluster_merge);
-  }
+  // Only routes declared with reads_body (net/routes.hpp) read a request body; any other
+  // route's body is discarded first.
+  bool reads_body() const { return route_ != nullptr && method_ok_ && route_->reads_body; }
 
   void handleRequest(http_request& req, http_response& res) override {
     try {

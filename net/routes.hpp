@@ -27,11 +27,14 @@ struct route {
   std::string_view path;
   route_id id;
   bool authenticated;  // admin routes need an admin token (checked by their handlers)
+  // The handler reads the request body (through read_body); any other route's body is read and
+  // dropped by the server before the handler runs (net/http_server.cpp).
+  bool reads_body = false;
 };
 
 inline constexpr route routes[] = {
-    {"POST", "/api/v1/ingest/logs", route_id::ingest_logs, true},
-    {"POST", "/api/v1/ingest/logs/single", route_id::ingest_single, true},
+    {"POST", "/api/v1/ingest/logs", route_id::ingest_logs, true, true},
+    {"POST", "/api/v1/ingest/logs/single", route_id::ingest_single, true, true},
     {"GET", "/health", route_id::health, false},
     {"GET", "/ready", route_id::ready, false},
     {"GET", "/api/v1/ingest/health", route_id::ingest_health, false},
@@ -40,7 +43,7 @@ inline constexpr route routes[] = {
     {"GET", "/api/v1/clusters", route_id::clusters_list, true},
     {"GET", "/api/v1/clusters/{id}", route_id::cluster_get, true},
     {"POST", "/api/v1/clusters/{id}/resolve", route_id::cluster_resolve, true},
-    {"POST", "/api/v1/clusters/{id}/merge", route_id::cluster_merge, true},
+    {"POST", "/api/v1/clusters/{id}/merge", route_id::cluster_merge, true, true},
     {"POST", "/api/v1/admin/reload", route_id::admin_reload, true},
     {"GET", "/api/v1/admin/actors", route_id::admin_actors, true},
 };
