@@ -60,39 +60,8 @@ std::string batch(int from, int to, int site_mod = 3) {
   return b + "]";
 }
 
-long stat(const redis_process& redis, const std::string& field) {
-  auto v = redis.cmd({"HGET", "luffy:stats", field});
-  return v.type == luffy::redis_value::kind::string ? std::stol(v.str) : 0;
-}
-
-bool wait_processed(const redis_process& redis, long expected, int seconds = 30) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (stat(redis, "processed") >= expected)
-      return stat(redis, "processed") == expected;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-long sum_of_cluster_counts(const redis_process& redis) {
-  long sum = 0;
-  const auto ids = redis.cmd({"ZRANGE", "luffy:clusters:by_count", "0", "-1"});
-  for (const auto& id : ids.elements) {
-    sum += std::stol(redis.cmd({"HGET", "luffy:cluster:" + id.str, "count"}).str);
-  }
-  return sum;
-}
-
 std::vector<std::map<std::string, std::string>> events(const redis_process& redis) {
-  std::vector<std::map<std::string, std::string>> out;
-  for (const auto& e : redis.cmd({"XRANGE", "luffy:events", "-", "+"}).elements) {
-    std::map<std::string, std::string> m;
-    const auto& f = e.elements[1].elements;
-    for (size_t i = 0; i + 1 < f.size(); i += 2)
-      m[f[i].str] = f[i + 1].str;
-    out.push_back(m);
-  }
-  return out;
+  return stream_entries(redis, "luffy:events");
 }
 
 }  // namespace
@@ -218,7 +187,7 @@ TEST_CASE("SIGKILL at any moment, restart: every cluster count is exact", "[clus
   }
   // Every record was acknowledged once (retries of unacknowledged batches were duplicates of what
   // had landed), and every one is counted in exactly one cluster.
-  CHECK(stat(redis, "processed") == batches * per_batch);
+  CHECK(stats_field(redis, "processed") == batches * per_batch);
   CHECK(sum_of_cluster_counts(redis) == batches * per_batch);
   // Nothing left unapplied in any shard's journal stream.
   for (int shard = 0; shard < 4; ++shard) {
@@ -284,7 +253,7 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
       REQUIRE(server.call(post("[" + plain(m) + "]")).status == 202);
     }
     const bool caught_up = wait_processed(redis, 9);
-    INFO("processed " << stat(redis, "processed") << "\n" << server.log());
+    INFO("processed " << stats_field(redis, "processed") << "\n" << server.log());
     REQUIRE(caught_up);
   }
   // The restarted miner continued the saved groups: no new cluster, the same ids.

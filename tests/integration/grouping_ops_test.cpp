@@ -86,20 +86,6 @@ std::string array_of(const std::vector<std::string>& records) {
   return b + "]";
 }
 
-long stat(const redis_process& redis, const std::string& field) {
-  auto v = redis.cmd({"HGET", "luffy:stats", field});
-  return v.type == luffy::redis_value::kind::string ? std::stol(v.str) : 0;
-}
-
-bool wait_processed(const redis_process& redis, long expected, int seconds = 30) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (stat(redis, "processed") >= expected)
-      return stat(redis, "processed") == expected;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 std::string hget(const redis_process& redis, const std::string& id, const std::string& field) {
   auto v = redis.cmd({"HGET", "luffy:cluster:" + id, field});
   return v.type == luffy::redis_value::kind::string ? v.str : "";
@@ -132,13 +118,9 @@ long listed_sum(const redis_process& redis) {
 std::vector<std::map<std::string, std::string>> events(const redis_process& redis,
                                                        const std::string& type) {
   std::vector<std::map<std::string, std::string>> out;
-  for (const auto& e : redis.cmd({"XRANGE", "luffy:events", "-", "+"}).elements) {
-    std::map<std::string, std::string> m;
-    const auto& f = e.elements[1].elements;
-    for (size_t i = 0; i + 1 < f.size(); i += 2)
-      m[f[i].str] = f[i + 1].str;
+  for (auto& m : stream_entries(redis, "luffy:events")) {
     if (m["type"] == type)
-      out.push_back(m);
+      out.push_back(std::move(m));
   }
   return out;
 }

@@ -27,11 +27,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-long stat(const redis_process& redis, const std::string& field) {
-  auto v = redis.cmd({"HGET", "luffy:stats", field});
-  return v.type == luffy::redis_value::kind::string ? std::stol(v.str) : 0;
-}
-
 }  // namespace
 
 TEST_CASE("server clusters equal the offline cluster command over a labelled fleet",
@@ -81,9 +76,9 @@ storage: {redis: ")" + redis.url() +
     accepted += json_int(r.body, "accepted_count");
   }
   REQUIRE(accepted == static_cast<long>(records.size()));
-  for (int i = 0; i < 600 && stat(redis, "processed") < accepted; ++i)
+  for (int i = 0; i < 600 && stats_field(redis, "processed") < accepted; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(stat(redis, "processed") == accepted);
+  REQUIRE(stats_field(redis, "processed") == accepted);
 
   std::map<std::string, long> actual;
   for (const auto& id : redis.cmd({"ZRANGE", "luffy:clusters:by_count", "0", "-1"}).elements)

@@ -323,4 +323,39 @@ std::vector<std::string> journal_records(const redis_process& redis, const std::
   return out;
 }
 
+long stats_field(const redis_process& redis, const std::string& field, const std::string& prefix) {
+  auto v = redis.cmd({"HGET", prefix + ":stats", field});
+  return v.type == luffy::redis_value::kind::string ? std::stol(v.str) : 0;
+}
+
+bool wait_processed(const redis_process& redis, long expected, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (stats_field(redis, "processed") >= expected)
+      return stats_field(redis, "processed") == expected;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+long sum_of_cluster_counts(const redis_process& redis, const std::string& prefix) {
+  long sum = 0;
+  for (const auto& id : redis.cmd({"ZRANGE", prefix + ":clusters:by_count", "0", "-1"}).elements) {
+    sum += std::stol(redis.cmd({"HGET", prefix + ":cluster:" + id.str, "count"}).str);
+  }
+  return sum;
+}
+
+std::vector<std::map<std::string, std::string>> stream_entries(const redis_process& redis,
+                                                               const std::string& key) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& e : redis.cmd({"XRANGE", key, "-", "+"}).elements) {
+    std::map<std::string, std::string> m;
+    const auto& f = e.elements.at(1).elements;
+    for (size_t i = 0; i + 1 < f.size(); i += 2)
+      m[f[i].str] = f[i + 1].str;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace luffy::test

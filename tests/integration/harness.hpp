@@ -102,6 +102,17 @@ std::pair<int, std::string> run_binary(
 long json_int(const std::string& body, const std::string& key);
 std::string json_str(const std::string& body, const std::string& key);
 
+// A field of <prefix>:stats (processed, clusters, dead_lettered, ...), 0 when absent.
+long stats_field(const redis_process& redis, const std::string& field,
+                 const std::string& prefix = "luffy");
+// Waits (up to `seconds`) until `processed` reaches `expected`; true when it is exactly that.
+bool wait_processed(const redis_process& redis, long expected, int seconds = 30);
+// The sum of the counts of every listed cluster (<prefix>:clusters:by_count).
+long sum_of_cluster_counts(const redis_process& redis, const std::string& prefix = "luffy");
+// Every entry of a stream, oldest first, as field -> value.
+std::vector<std::map<std::string, std::string>> stream_entries(const redis_process& redis,
+                                                               const std::string& key);
+
 // Every record line stored in the journal streams (<prefix>:journal:*).
 std::vector<std::string> journal_records(const redis_process& redis,
                                          const std::string& prefix = "luffy");

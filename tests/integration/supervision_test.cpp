@@ -44,11 +44,6 @@ std::string record(int seq, const std::string& message, const std::string& servi
          R"j(","stack_trace":"java.lang.IllegalStateException: boom\n\tat com.acme.Repo.load(Repo.java:1)"})j";
 }
 
-long stat(const redis_process& redis, const std::string& field) {
-  auto v = redis.cmd({"HGET", "luffy:stats", field});
-  return v.type == luffy::redis_value::kind::string ? std::stol(v.str) : 0;
-}
-
 // Waits until `pred` holds (polling every 50 ms) or `seconds` pass.
 template <class Pred>
 bool eventually(Pred pred, int seconds = 20) {
@@ -67,22 +62,9 @@ struct dlq_entry {
 
 std::vector<dlq_entry> dead_letters(const redis_process& redis) {
   std::vector<dlq_entry> out;
-  for (const auto& e : redis.cmd({"XRANGE", "luffy:dlq", "-", "+"}).elements) {
-    dlq_entry d;
-    const auto& f = e.elements.at(1).elements;
-    for (size_t i = 0; i + 1 < f.size(); i += 2)
-      d.fields[f[i].str] = f[i + 1].str;
-    out.push_back(std::move(d));
-  }
+  for (auto& m : stream_entries(redis, "luffy:dlq"))
+    out.push_back(dlq_entry{std::move(m)});
   return out;
-}
-
-long sum_of_cluster_counts(const redis_process& redis) {
-  long sum = 0;
-  for (const auto& id : redis.cmd({"ZRANGE", "luffy:clusters:by_count", "0", "-1"}).elements) {
-    sum += std::stol(redis.cmd({"HGET", "luffy:cluster:" + id.str, "count"}).str);
-  }
-  return sum;
 }
 
 // "restarts" of the named group in GET /api/v1/admin/actors (-1 if absent).
@@ -118,9 +100,9 @@ TEST_CASE("a record that makes the parser throw is rejected and dead-lettered, i
   CHECK(dlq[0].fields.at("source") == "parser");
   CHECK(dlq[0].fields.at("error") == "fault injection: parser-throw");
   CHECK(dlq[0].fields.at("record").find("luffy-fault:parser-throw 2") != std::string::npos);
-  CHECK(stat(redis, "dead_lettered") == 1);
+  CHECK(stats_field(redis, "dead_lettered") == 1);
   // The two good records are clustered.
-  CHECK(eventually([&] { return stat(redis, "processed") == 2; }));
+  CHECK(eventually([&] { return stats_field(redis, "processed") == 2; }));
 }
 
 TEST_CASE(
@@ -134,8 +116,8 @@ TEST_CASE(
                        record(3, "fine") + "]"));
   REQUIRE(r.status == 202);
   CHECK(json_int(r.body, "accepted_count") == 3);
-  REQUIRE(eventually([&] { return stat(redis, "dead_lettered") == 1; }));
-  CHECK(eventually([&] { return stat(redis, "processed") == 2; }));
+  REQUIRE(eventually([&] { return stats_field(redis, "dead_lettered") == 1; }));
+  CHECK(eventually([&] { return stats_field(redis, "processed") == 2; }));
   CHECK(sum_of_cluster_counts(redis) == 2);
   const auto dlq = dead_letters(redis);
   REQUIRE(dlq.size() == 1);
@@ -165,8 +147,8 @@ TEST_CASE(
   CHECK(dlq[0].fields.at("source") == "cluster_shard");
   CHECK(dlq[0].fields.at("error").find("down 2 times") != std::string::npos);
   CHECK(dlq[0].fields.at("n") == "1");  // the entry's own fields travel with it
-  CHECK(stat(redis, "dead_lettered") == 1);
-  CHECK(eventually([&] { return stat(redis, "processed") == 5; }));
+  CHECK(stats_field(redis, "dead_lettered") == 1);
+  CHECK(eventually([&] { return stats_field(redis, "processed") == 5; }));
   CHECK(sum_of_cluster_counts(redis) == 5);
   long shard_restarts = 0;
   for (int shard = 0; shard < 4; ++shard) {
@@ -238,7 +220,7 @@ TEST_CASE(
       },
       15));
   CHECK(json_int(accepted.body, "accepted_count") == 1);
-  CHECK(eventually([&] { return stat(redis, "processed") == 302; }));
+  CHECK(eventually([&] { return stats_field(redis, "processed") == 302; }));
   CHECK(sum_of_cluster_counts(redis) == 302);
 }
 
@@ -294,7 +276,7 @@ TEST_CASE(
                            << unexpected);
   CHECK(other == 0);
   CHECK(accepted > 0);
-  REQUIRE(eventually([&] { return stat(redis, "processed") == accepted; }, 60));
+  REQUIRE(eventually([&] { return stats_field(redis, "processed") == accepted; }, 60));
   CHECK(sum_of_cluster_counts(redis) == accepted);
   CHECK(server.get("/ready").status == 200);
 }
