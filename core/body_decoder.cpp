@@ -53,8 +53,10 @@ void add_object(const object& obj, uint32_t index, record_builder& builder, deco
         break;
       case element_type::OBJECT:
         if (key == "metadata") {
-          std::string m = simdjson::minify(value);
-          builder.on_metadata_members(std::string_view(m).substr(1, m.size() - 2));
+          const simdjson::dom::object meta = value.get_object().value_unsafe();
+          for (auto member : meta) {
+            builder.on_metadata_field(member.key, simdjson::minify(member.value));
+          }
           break;
         }
         builder.on_raw(key, simdjson::minify(value));
@@ -180,6 +182,17 @@ const char* to_string(body_format f) {
   return "unknown";
 }
 
+size_t decode_memory_bound(std::string_view body, media_type type) {
+  if (type == media_type::msgpack) {
+    return 2 * body.size() + (4u << 20);
+  }
+  size_t values = 0;
+  for (const char c : body) {
+    values += static_cast<size_t>((c == ',') | (c == ':') | (c == '[') | (c == '{'));
+  }
+  return 2 * body.size() + 28 * (values + 1) + simdjson::SIMDJSON_PADDING;
+}
+
 struct body_decoder::impl {
   simdjson::dom::parser parser;
 };
@@ -189,6 +202,15 @@ body_decoder::~body_decoder() = default;
 
 decode_result body_decoder::decode(std::string& body, media_type type, const decode_options& opt,
                                    bool single) {
+  decode_result out = decode_body(body, type, opt, single);
+  if (impl_->parser.capacity() > keep_buffers_up_to) {
+    impl_->parser = simdjson::dom::parser{};
+  }
+  return out;
+}
+
+decode_result body_decoder::decode_body(std::string& body, media_type type,
+                                        const decode_options& opt, bool single) {
   decode_result out;
   record_builder builder(opt);
   if (type == media_type::msgpack) {

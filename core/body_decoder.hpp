@@ -31,6 +31,16 @@ enum class media_type { json, ndjson, msgpack };
 // JSON (curl without -H). Parameters such as "; charset=utf-8" are ignored.
 std::optional<media_type> media_type_from_content_type(std::string_view content_type);
 
+// The most memory decoding `body` can take, the body included: what a request charges to the
+// in-flight budget (server.max_in_flight_bytes) before it is decoded. For JSON it counts the
+// values (the bytes , : [ {, an upper bound of one each): simdjson needs up to 28 bytes per value
+// (index and tape), and the string buffer and the records built from it are up to one more copy of
+// the body; so log-shaped JSON (a value per ~50 bytes) costs ~2.6x its size, while dense JSON
+// ([0,0,0,...]) costs 14x and is refused whole when it cannot fit. msgpack is decoded one event
+// at a time with a bounded number of values per event (core/msgpack_decoder.cpp), so it costs the
+// body, the records, and one event's objects. One pass over the body, vectorised.
+size_t decode_memory_bound(std::string_view body, media_type type);
+
 enum class body_format { json, json_lines, json_stream, envelope, single, msgpack };
 const char* to_string(body_format f);
 
@@ -62,7 +72,15 @@ class body_decoder {
   decode_result decode(std::string& body, media_type type, const decode_options& opt,
                        bool single = false);
 
+  // simdjson keeps its buffers at the largest document it has parsed (about 14x the body in
+  // address space, most of it touched for dense JSON). After a body larger than this the decoder
+  // gives them back, so one 60 MB body does not pin hundreds of MB per parser actor for good;
+  // bodies up to it (Fluent Bit sends ~2 MB) reuse the buffers as before.
+  static constexpr size_t keep_buffers_up_to = 8u << 20;
+
  private:
+  decode_result decode_body(std::string& body, media_type type, const decode_options& opt,
+                            bool single);
   struct impl;
   std::unique_ptr<impl> impl_;
 };

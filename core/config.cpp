@@ -28,6 +28,10 @@ std::vector<config_key> make_keys() {
        "Largest request body on the wire (compressed size). Larger bodies get 413."},
       {"server.max_inflated_bytes", k::size, "64MiB", 1024, 1LL << 32, "",
        "Largest body after gzip inflation (gzip-bomb bound). Larger bodies get 413."},
+      {"server.max_in_flight_bytes", k::size, "384MiB", 1 << 20, 1LL << 40, "",
+       "Memory budget for ingest requests in flight: raw bodies, inflated bodies and the "
+       "decoder's share, summed over all requests. A request that cannot draw its bytes gets "
+       "503 + Retry-After. Must be at least max_body_bytes + max_inflated_bytes."},
       {"server.keepalive_timeout_seconds", k::integer, "30", 1, 3600, "",
        "Idle time before a keep-alive connection is closed (an idle connection holds no worker "
        "thread)."},
@@ -200,6 +204,7 @@ int64_t* int_field(luffy_config& c, std::string_view p) {
       {"server.max_connections", [](luffy_config& c) { return &c.server.max_connections; }},
       {"server.max_body_bytes", [](luffy_config& c) { return &c.server.max_body_bytes; }},
       {"server.max_inflated_bytes", [](luffy_config& c) { return &c.server.max_inflated_bytes; }},
+      {"server.max_in_flight_bytes", [](luffy_config& c) { return &c.server.max_in_flight_bytes; }},
       {"server.keepalive_timeout_seconds",
        [](luffy_config& c) { return &c.server.keepalive_timeout_seconds; }},
       {"server.request_timeout_seconds",
@@ -516,6 +521,11 @@ std::vector<std::string> validate(const luffy_config& cfg) {
   uint16_t port = 0;
   if (!split_host_port(cfg.server.listen, host, port)) {
     problems.push_back("server.listen: expected host:port, got \"" + cfg.server.listen + "\"");
+  }
+  if (cfg.server.max_in_flight_bytes < cfg.server.max_body_bytes + cfg.server.max_inflated_bytes) {
+    problems.push_back(
+        "server.max_in_flight_bytes: must be at least server.max_body_bytes + "
+        "server.max_inflated_bytes (one largest request must fit)");
   }
   if (cfg.server.max_inflated_bytes < cfg.server.max_body_bytes) {
     problems.push_back("server.max_inflated_bytes: must be at least server.max_body_bytes");

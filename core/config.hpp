@@ -48,6 +48,7 @@ struct luffy_config {
     int64_t max_connections = 1024;  // listen backlog
     int64_t max_body_bytes = 16 << 20;
     int64_t max_inflated_bytes = 64 << 20;
+    int64_t max_in_flight_bytes = 384LL << 20;
     int64_t keepalive_timeout_seconds = 30;
     int64_t request_timeout_seconds = 15;
     int64_t max_in_flight_requests = 64;

@@ -6,17 +6,36 @@
 
 namespace luffy {
 
+size_t gzip_size_hint(std::string_view in) {
+  if (in.size() < 18) {  // 10-byte header + empty deflate data + 8-byte trailer
+    return 0;
+  }
+  const auto* t = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
+  return static_cast<size_t>(t[0]) | static_cast<size_t>(t[1]) << 8 |
+         static_cast<size_t>(t[2]) << 16 | static_cast<size_t>(t[3]) << 24;
+}
+
 inflate_result inflate_gzip(std::string_view in, size_t max_out, std::string& out,
-                            size_t extra_capacity) {
+                            size_t extra_capacity, const std::function<bool(size_t)>& may_hold) {
   out.clear();
+  out.shrink_to_fit();
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
     return {inflate_status::corrupt, "zlib init failed"};
   }
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
-  // Start from a guess of 4x and grow geometrically, bounded by max_out.
-  size_t cap = std::min(max_out, std::max<size_t>(in.size() * 4, 4096));
+  // Start from the trailer's size (exact for an honest body; the extra capacity is reserved with
+  // it so the final padding never reallocates), else from 4x the input; grow geometrically,
+  // bounded by max_out.
+  // deflate cannot expand more than 1032:1, so a larger stated size is a lie and is not believed.
+  const size_t hint = std::min(gzip_size_hint(in), in.size() * 1032);
+  size_t cap = std::min(max_out, std::max<size_t>(hint > 0 ? hint : in.size() * 4, 4096));
+  if (may_hold && !may_hold(cap + extra_capacity)) {
+    inflateEnd(&zs);
+    return {inflate_status::over_budget, "the memory budget for requests in flight is spent"};
+  }
+  out.reserve(cap + extra_capacity);
   out.resize(cap);
   size_t produced = 0;
   inflate_result result;
@@ -52,7 +71,13 @@ inflate_result inflate_gzip(std::string_view in, size_t max_out, std::string& ou
         result = {inflate_status::corrupt, zs.msg ? zs.msg : "corrupt gzip data"};
         break;
       }
-      out.resize(std::min(max_out, out.size() * 2));
+      const size_t grown = std::min(max_out, out.size() * 2);
+      if (may_hold && !may_hold(grown + extra_capacity)) {
+        result = {inflate_status::over_budget, "the memory budget for requests in flight is spent"};
+        break;
+      }
+      out.reserve(grown + extra_capacity);
+      out.resize(grown);
     }
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
     zs.avail_out = static_cast<uInt>(out.size() - produced);
@@ -87,6 +112,9 @@ inflate_result inflate_gzip(std::string_view in, size_t max_out, std::string& ou
   out.resize(produced);
   if (result.status == inflate_status::ok) {
     out.reserve(produced + extra_capacity);
+  } else {
+    out.clear();
+    out.shrink_to_fit();
   }
   return result;
 }

@@ -25,6 +25,41 @@ msgpack::unpack_limit limits_for(size_t body_size, size_t max_depth) {
   return msgpack::unpack_limit(n, n, n, n, n, max_depth);
 }
 
+// msgpack-cxx builds an event's objects in one zone (16-32 bytes a value), so an event of 16 M
+// one-byte values would cost 512 MB. A first pass that allocates nothing counts an event's values
+// and stops past this many; such an event is refused before it is unpacked. A Fluent Bit event
+// with Kubernetes metadata has about 50.
+constexpr size_t kMaxValuesPerEvent = 65536;
+
+struct value_counter : msgpack::null_visitor {
+  size_t values = 0;
+  bool over = false;
+  bool count() {
+    over = ++values > kMaxValuesPerEvent;
+    return !over;
+  }
+  bool visit_nil() { return count(); }
+  bool visit_boolean(bool) { return count(); }
+  bool visit_positive_integer(uint64_t) { return count(); }
+  bool visit_negative_integer(int64_t) { return count(); }
+  bool visit_float32(float) { return count(); }
+  bool visit_float64(double) { return count(); }
+  bool visit_str(const char*, uint32_t) { return count(); }
+  bool visit_bin(const char*, uint32_t) { return count(); }
+  bool visit_ext(const char*, uint32_t) { return count(); }
+  bool start_array(uint32_t) { return count(); }
+  bool start_map(uint32_t) { return count(); }
+};
+
+// True when the event at `offset` has more than kMaxValuesPerEvent values. Malformed or truncated
+// events are left to the unpacker, whose errors name the problem.
+bool too_many_values(std::string_view body, size_t offset) {
+  value_counter counter;
+  size_t off = offset;
+  msgpack::parse(body.data(), body.size(), off, counter);
+  return counter.over;
+}
+
 std::string safe_string(const char* p, size_t n) {
   std::string_view v(p, n);
   return is_valid_utf8(v) ? std::string(v) : repair_utf8(v);
@@ -113,6 +148,25 @@ std::optional<int64_t> event_time(const msgpack::object& t) {
   }
 }
 
+// A map key as text: strings and bins as they are (repaired to UTF-8), anything else as JSON.
+std::string_view key_text(const msgpack::object& k, std::string& storage) {
+  std::string_view key;
+  if (k.type == msgpack::type::STR) {
+    key = std::string_view(k.via.str.ptr, k.via.str.size);
+  } else if (k.type == msgpack::type::BIN) {
+    key = std::string_view(k.via.bin.ptr, k.via.bin.size);
+  } else {
+    storage.clear();
+    to_json(k, storage, 0);
+    key = storage;
+  }
+  if (!is_valid_utf8(key)) {
+    storage = repair_utf8(key);
+    key = storage;
+  }
+  return key;
+}
+
 void add_map(const msgpack::object& map, std::optional<int64_t> agent_time, uint32_t index,
              record_builder& builder, decode_result& out) {
   builder.reset();
@@ -123,19 +177,7 @@ void add_map(const msgpack::object& map, std::optional<int64_t> agent_time, uint
   for (uint32_t i = 0; i < map.via.map.size; ++i) {
     const auto& kv = map.via.map.ptr[i];
     std::string key_storage;
-    std::string_view key;
-    if (kv.key.type == msgpack::type::STR) {
-      key = std::string_view(kv.key.via.str.ptr, kv.key.via.str.size);
-    } else if (kv.key.type == msgpack::type::BIN) {
-      key = std::string_view(kv.key.via.bin.ptr, kv.key.via.bin.size);
-    } else {
-      to_json(kv.key, key_storage, 0);
-      key = key_storage;
-    }
-    if (!is_valid_utf8(key)) {
-      key_storage = repair_utf8(key);
-      key = key_storage;
-    }
+    const std::string_view key = key_text(kv.key, key_storage);
     const auto& v = kv.val;
     switch (v.type) {
       case msgpack::type::STR:
@@ -165,11 +207,16 @@ void add_map(const msgpack::object& map, std::optional<int64_t> agent_time, uint
         builder.on_double(key, v.via.f64);
         break;
       case msgpack::type::MAP:
-        scratch.clear();
-        to_json(v, scratch, 1);
         if (key == "metadata") {
-          builder.on_metadata_members(std::string_view(scratch).substr(1, scratch.size() - 2));
+          for (uint32_t j = 0; j < v.via.map.size; ++j) {
+            std::string member_key;
+            scratch.clear();
+            to_json(v.via.map.ptr[j].val, scratch, 2);
+            builder.on_metadata_field(key_text(v.via.map.ptr[j].key, member_key), scratch);
+          }
         } else {
+          scratch.clear();
+          to_json(v, scratch, 1);
           builder.on_raw(key, scratch);
         }
         break;
@@ -203,6 +250,15 @@ void decode_msgpack_body(std::string_view body, const decode_options& opt, recor
   while (offset < body.size()) {
     const size_t event_start = offset;
     msgpack::object_handle oh;
+    if (too_many_values(body, offset)) {
+      out = decode_result{};
+      out.format = body_format::msgpack;
+      out.error = decode_error::malformed;
+      out.message = "msgpack event " + std::to_string(index) + " at byte " +
+                    std::to_string(event_start) + " has more than " +
+                    std::to_string(kMaxValuesPerEvent) + " values";
+      return;
+    }
     try {
       msgpack::unpack(oh, body.data(), body.size(), offset, nullptr, nullptr, limit);
     } catch (const msgpack::insufficient_bytes&) {

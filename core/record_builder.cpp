@@ -186,16 +186,13 @@ void record_builder::on_raw(std::string_view key, std::string_view raw_json) {
   add_metadata(key, raw_json);
 }
 
-void record_builder::on_metadata_members(std::string_view members_json) {
-  if (members_json.empty()) {
+void record_builder::on_metadata_field(std::string_view key, std::string_view raw_json) {
+  if (raw_json.size() > opt_.max_field_bytes * 4) {
+    rec_.truncated = true;
+    add_metadata(key, "\"<truncated>\"");
     return;
   }
-  if (metadata_.empty()) {
-    metadata_.push_back('{');
-  } else if (metadata_.size() > 1) {
-    metadata_.push_back(',');
-  }
-  metadata_.append(members_json);
+  add_metadata(key, raw_json);
 }
 
 std::optional<std::string> record_builder::finish(log_record& out) {

@@ -50,10 +50,12 @@ class record_builder {
   // EventTime from the msgpack header (lower priority than `timestamp`, like the date key).
   void on_agent_time(int64_t us) { agent_time_us_ = us; }
   // Any other value already rendered as JSON text (objects, arrays, bools, null).
-  // `metadata_object_members` is true when key == "metadata" and raw is an object's members
-  // (without braces), which are merged into metadata rather than nested.
   void on_raw(std::string_view key, std::string_view raw_json);
-  void on_metadata_members(std::string_view members_json);
+  // One member of the record's "metadata" object, rendered as JSON: merged into the record's
+  // metadata under its own name, never read as a known field. Bounded like any other field: the
+  // name is cut at max_key_bytes, it counts toward max_fields, a value over 4 x max_field_bytes
+  // is replaced by a marker.
+  void on_metadata_field(std::string_view key, std::string_view raw_json);
 
   // Finishes the record. Returns the reason when the record is invalid.
   std::optional<std::string> finish(log_record& out);

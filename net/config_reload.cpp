@@ -43,6 +43,7 @@ const std::vector<std::pair<std::string_view, getter>>& scalar_keys() {
       LUFFY_RELOAD_KEY("server.max_connections", server.max_connections),
       LUFFY_RELOAD_KEY("server.max_body_bytes", server.max_body_bytes),
       LUFFY_RELOAD_KEY("server.max_inflated_bytes", server.max_inflated_bytes),
+      LUFFY_RELOAD_KEY("server.max_in_flight_bytes", server.max_in_flight_bytes),
       LUFFY_RELOAD_KEY("server.keepalive_timeout_seconds", server.keepalive_timeout_seconds),
       LUFFY_RELOAD_KEY("server.request_timeout_seconds", server.request_timeout_seconds),
       LUFFY_RELOAD_KEY("server.max_in_flight_requests", server.max_in_flight_requests),
@@ -223,7 +224,7 @@ bool is_grouping_key(std::string_view key) {
 bool applies_live(std::string_view key) {
   return key == "auth.tokens" || has_prefix(key, "auth.jwt.") || has_prefix(key, "rate_limit.") ||
          key == "actors.parsers" || has_prefix(key, "backpressure.") || key == "log.level" ||
-         key == "ingest.enabled" || is_grouping_key(key);
+         key == "ingest.enabled" || key == "server.max_in_flight_bytes" || is_grouping_key(key);
 }
 
 reload_result reload_config(server_context& ctx, std::string_view trigger) {
@@ -279,6 +280,9 @@ reload_result reload_config(server_context& ctx, std::string_view trigger) {
   }
   if (changed([](const std::string& k) { return has_prefix(k, "backpressure."); })) {
     ctx.gates.configure(*next);
+  }
+  if (changed([](const std::string& k) { return k == "server.max_in_flight_bytes"; })) {
+    ctx.in_flight_bytes.set_limit(next->server.max_in_flight_bytes);
   }
   if (changed([](const std::string& k) { return k == "log.level"; })) {
     spdlog::set_level(spdlog::level::from_str(next->log.level));

@@ -62,9 +62,12 @@ class body_source {
   bool failed_ = false;
 };
 
-// Reads at most `limit` bytes into `body` (no intermediate copy); returns false when the body is
-// longer.
-bool read_whole_body(body_source& in, int64_t declared, size_t limit, std::string& body) {
+enum class read_outcome { ok, too_large, over_budget };
+
+// Reads at most `limit` bytes into `body` (no intermediate copy). A declared length was drawn from
+// `lease` by the caller; a chunked body draws each growth of its buffer here.
+read_outcome read_whole_body(body_source& in, int64_t declared, size_t limit, std::string& body,
+                             budget_lease& lease) {
   body.clear();
   if (declared >= 0) {
     body.reserve(static_cast<size_t>(declared) + kPadding);
@@ -78,18 +81,23 @@ bool read_whole_body(body_source& in, int64_t declared, size_t limit, std::strin
                         : static_cast<size_t>(declared) > have
                             ? std::min(static_cast<size_t>(declared) - have + 1, step)
                             : 1;
-    if (have + want > limit + 1) {
-      body.resize(limit + 1);
-    } else {
-      body.resize(have + want);
+    const size_t next = std::min(have + want, limit + 1);
+    if (next > body.capacity()) {
+      // A chunked body (or one overrunning its length): grow geometrically, as the string would.
+      const size_t cap = std::min(std::max(next, body.capacity() * 2), limit + 1) + kPadding;
+      if (static_cast<int64_t>(cap) > lease.held() && !lease.hold(static_cast<int64_t>(cap))) {
+        return read_outcome::over_budget;
+      }
+      body.reserve(cap);
     }
+    body.resize(next);
     const size_t got = in.read(body.data() + have, body.size() - have);
     body.resize(have + got);
     if (got == 0) {
-      return true;
+      return read_outcome::ok;
     }
     if (body.size() > limit) {
-      return false;
+      return read_outcome::too_large;
     }
   }
 }
@@ -211,9 +219,32 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
                                                       " bytes exceeds " + std::to_string(max_body) +
                                                       " (server.max_body_bytes)"));
   }
+  // Every byte this request holds from here on is drawn from the in-flight budget
+  // (server.max_in_flight_bytes) and given back when it is answered.
+  budget_lease lease(ctx.in_flight_bytes);
+  auto over_budget = [&] {
+    paced_refuse(error_body(
+        "memory_budget",
+        "requests in flight hold the server's memory budget (server.max_in_flight_bytes); "
+        "nothing was stored, retry after a pause"));
+  };
+  // A declared body is drawn before a byte of it is read (the decoder's share is drawn once the
+  // body is known, below).
+  if (declared >= 0 && !lease.hold(declared + static_cast<int64_t>(kPadding))) {
+    return over_budget();
+  }
   std::string body;
   body_read = true;
-  if (!read_whole_body(source, declared, max_body, body)) {
+  const read_outcome read = read_whole_body(source, declared, max_body, body, lease);
+  if (read == read_outcome::over_budget) {
+    // Only a chunked body gets here, part read: give its bytes back and drop the rest unread.
+    body.clear();
+    body.shrink_to_fit();
+    lease.hold(0);
+    body_read = false;
+    return over_budget();
+  }
+  if (read == read_outcome::too_large) {
     res.setKeepAlive(false);
     return done(413, error_body("body_too_large", "body exceeds " + std::to_string(max_body) +
                                                       " bytes (server.max_body_bytes)"));
@@ -227,11 +258,16 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   ctx.metrics.add(ctx.metrics.bytes_received, body.size());
   if (gzip) {
     std::string inflated;
-    const auto r =
-        inflate_gzip(body, static_cast<size_t>(cfg.server.max_inflated_bytes), inflated, kPadding);
+    const auto raw_held = static_cast<int64_t>(body.capacity());
+    const auto r = inflate_gzip(
+        body, static_cast<size_t>(cfg.server.max_inflated_bytes), inflated, kPadding,
+        [&](size_t bytes) { return lease.hold(raw_held + static_cast<int64_t>(bytes)); });
     switch (r.status) {
       case inflate_status::ok:
         break;
+      case inflate_status::over_budget:
+        body_read = true;  // the wire body is read; only the inflated copy did not fit
+        return over_budget();
       case inflate_status::too_large:
         return done(413, error_body("inflated_body_too_large",
                                     "gzip body inflates past " +
@@ -243,6 +279,21 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
         return done(400, error_body("corrupt_gzip", "gzip body is corrupt: " + r.message));
     }
     body = std::move(inflated);
+  }
+  // The raw body is gone (inflated) or is the body: hold the body and its decoder's share
+  // (core/body_decoder.hpp decode_memory_bound). A body that could never fit is the client's
+  // problem (413: retrying cannot help); one that does not fit now waits for others (503).
+  const auto bound = static_cast<int64_t>(decode_memory_bound(body, *media));
+  if (bound > ctx.in_flight_bytes.limit()) {
+    return done(413,
+                error_body("body_too_dense",
+                           "decoding this body needs about " + std::to_string(bound) +
+                               " bytes, more than the server's whole memory budget (" +
+                               std::to_string(ctx.in_flight_bytes.limit()) +
+                               ", server.max_in_flight_bytes); send fewer values per request"));
+  }
+  if (!lease.hold(bound)) {
+    return over_budget();
   }
   parse_request preq;
   preq.body = std::move(body);

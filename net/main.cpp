@@ -3,7 +3,8 @@
 //   check-config --config FILE [--set ...]              print every problem, exit 1 if any
 //   routes                                              print the HTTP routes (METHOD PATH)
 //   --help, --help-config, --version
-#include <malloc.h>
+
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include "config/config_loader.hpp"
 #include "core/cluster_preview.hpp"
+#include "net/allocator.hpp"
 #include "net/routes.hpp"
 #include "net/serve.hpp"
 
@@ -76,10 +78,7 @@ void print_config_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Request bodies and journal payloads are megabytes each. glibc serves such blocks with mmap and
-  // returns them with munmap, so every request paid fresh page faults; keep them in the heap.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  luffy::configure_allocator();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << usage;
@@ -169,5 +168,6 @@ int main(int argc, char** argv) {
   const auto absolute = std::filesystem::absolute(config_path, ec);
   source.path = ec ? config_path : absolute.string();
   source.sets = sets;
+  spdlog::info("memory allocator: {}", luffy::allocator_name());
   return luffy::serve(loaded.config, LUFFY_VERSION, source);
 }

@@ -152,6 +152,7 @@ int serve(const luffy_config& cfg, const std::string& version, const config_sour
     ctx.config.store(std::make_shared<const luffy_config>(cfg));
     ctx.source = source;
     ctx.gates.configure(cfg);
+    ctx.in_flight_bytes.set_limit(cfg.server.max_in_flight_bytes);
     ctx.version = version;
     ctx.auth.store(std::make_shared<const authenticator>(cfg));
     ctx.redis = redis;

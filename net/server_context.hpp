@@ -15,6 +15,7 @@
 #include "core/backpressure.hpp"
 #include "core/config.hpp"
 #include "core/ingest_metrics.hpp"
+#include "core/memory_budget.hpp"
 #include "net/auth.hpp"
 #include "net/ingest_gateway.hpp"
 
@@ -44,6 +45,8 @@ struct server_context {
   std::unique_ptr<ingest_gateway> gateway;
   ingest_metrics metrics;
   admission_gates gates;  // backpressure at the edge (configured from config.backpressure)
+  // Bytes held by ingest requests in flight (server.max_in_flight_bytes): bodies draw from it.
+  memory_budget in_flight_bytes;
   std::atomic<bool> pipeline_up{false};
   std::atomic<bool> stopping{false};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -120,6 +120,12 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
   append_json_int(b, m.queued_records.load());
   b += ",\"in_flight_requests\":";
   append_json_int(b, m.in_flight_requests.load());
+  b += ",\"in_flight_bytes\":";
+  append_json_int(b, ctx.in_flight_bytes.used());
+  b += ",\"in_flight_bytes_limit\":";
+  append_json_int(b, ctx.in_flight_bytes.limit());
+  b += ",\"memory_budget_refusals\":";
+  append_json_uint(b, ctx.in_flight_bytes.refusals());
   b += ",\"redis_up\":";
   b += m.redis_up.load() ? "true" : "false";
   b += ",\"responses\":{";
@@ -215,6 +221,16 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
         static_cast<double>(m.queued_records.load()));
   gauge("luffy_ingest_in_flight_requests", "Ingest requests being served now.",
         static_cast<double>(m.in_flight_requests.load()));
+  gauge("luffy_ingest_in_flight_bytes",
+        "Bytes held by ingest requests in flight (bodies and their decoder share).",
+        static_cast<double>(ctx.in_flight_bytes.used()));
+  gauge("luffy_ingest_in_flight_bytes_limit", "The memory budget (server.max_in_flight_bytes).",
+        static_cast<double>(ctx.in_flight_bytes.limit()));
+  gauge("luffy_ingest_in_flight_bytes_high_water", "The most bytes requests held at once.",
+        static_cast<double>(ctx.in_flight_bytes.high_water()));
+  counter("luffy_ingest_memory_budget_refusals_total",
+          "Requests answered 503 because the memory budget was spent.",
+          ctx.in_flight_bytes.refusals());
   gauge("luffy_ingest_redis_up", "1 when Redis answered the last health probe.",
         m.redis_up.load() ? 1 : 0);
   const auto shards = static_cast<size_t>(ctx.config->actors.cluster_shards);

@@ -30,6 +30,43 @@ TEST_CASE("records: metadata field names are cut to max_key_bytes", "[records][l
   CHECK(r.records[0].metadata_json.find(std::string(257, 'k')) == std::string::npos);
 }
 
+TEST_CASE("records: names and values inside a metadata object are bounded too",
+          "[records][limits]") {
+  // JSON: {"metadata": {<100 KB name>: 1, "nested": {<100 KB name>: 2}, "big": "<1 MB>"}}
+  const std::string key(100000, 'k');
+  const std::string big(1 << 20, 'v');
+  const auto r = decode(R"([{"message":"m","metadata":{")" + key + R"(":1,"nested":{")" + key +
+                        R"(":2},"big":")" + big + R"(","pod":"api-1"}}])");
+  REQUIRE(r.error == decode_error::none);
+  REQUIRE(r.records.size() == 1);
+  const std::string& meta = r.records[0].metadata_json;
+  CHECK(r.records[0].truncated);
+  CHECK(meta.size() < 4000);
+  CHECK(meta.find(std::string(257, 'k')) == std::string::npos);
+  CHECK(meta.find("\"pod\":\"api-1\"") != std::string::npos);
+  CHECK(meta.find("\"big\":\"<truncated>\"") != std::string::npos);
+  // A "message" inside metadata stays metadata.
+  const auto m = decode(R"([{"message":"top","metadata":{"message":"inner"}}])");
+  REQUIRE(m.records.size() == 1);
+  CHECK(m.records[0].message == "top");
+  CHECK(m.records[0].metadata_json.find("\"message\":\"inner\"") != std::string::npos);
+
+  // msgpack: [1, {"message": "m", "metadata": {<100 KB name>: 1, "pod": "api-1"}}]
+  std::string mp = "\x92\x01\x82\xa7message\xa1m\xa8metadata\x82\xda";
+  mp += static_cast<char>(0xff);
+  mp += static_cast<char>(0xff);
+  mp += std::string(0xffff, 'k');
+  mp +=
+      "\x01\xa3pod\xa5"
+      "api-1";
+  const auto p = decode(mp, media_type::msgpack);
+  REQUIRE(p.error == decode_error::none);
+  REQUIRE(p.records.size() == 1);
+  CHECK(p.records[0].metadata_json.size() < 400);
+  CHECK(p.records[0].metadata_json.find(std::string(257, 'k')) == std::string::npos);
+  CHECK(p.records[0].metadata_json.find("\"pod\":\"api-1\"") != std::string::npos);
+}
+
 TEST_CASE("records: a record with more than max_fields fields keeps its message",
           "[records][limits]") {
   std::string body = "[{";
