@@ -65,6 +65,11 @@ void record_builder::add_metadata(std::string_view key, std::string_view raw_jso
     key = key.substr(0, utf8_truncation_point(key, opt_.max_key_bytes));
     rec_.truncated = true;
   }
+  // 6 = the quotes and colon of the key, a comma, the braces.
+  if (metadata_.size() + key.size() + raw_json.size() + 6 > opt_.max_metadata_bytes) {
+    rec_.truncated = true;
+    return;
+  }
   if (metadata_.size() > 1) {
     metadata_.push_back(',');
   } else if (metadata_.empty()) {

@@ -33,8 +33,12 @@ struct decode_options {
   size_t max_field_bytes = 16 * 1024;  // any other string field
   size_t max_fields = 512;             // metadata fields per record (more are dropped)
   size_t max_key_bytes = 256;          // a metadata field name (longer ones are cut)
-  size_t max_depth = 32;               // nesting inside metadata values
-  int64_t now_us = 0;                  // receive time, used when a record carries no time
+  // All metadata of one record, as stored: fields past it are dropped (the record is marked
+  // truncated), so one record stores at most max_message_bytes + max_stack_trace_bytes + this +
+  // its known fields (service, level, host, ... each cut at 256 bytes).
+  size_t max_metadata_bytes = 64 * 1024;
+  size_t max_depth = 32;  // nesting inside metadata values
+  int64_t now_us = 0;     // receive time, used when a record carries no time
 };
 
 class record_builder {

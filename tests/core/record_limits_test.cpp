@@ -67,6 +67,21 @@ TEST_CASE("records: names and values inside a metadata object are bounded too",
   CHECK(p.records[0].metadata_json.find("\"pod\":\"api-1\"") != std::string::npos);
 }
 
+TEST_CASE("records: a record's metadata is bounded in bytes as a whole", "[records][limits]") {
+  // 500 fields of 16 KiB each (8 MB) stay within max_fields and max_field_bytes one by one.
+  std::string body = "[{";
+  for (int i = 0; i < 500; ++i) {
+    body += "\"f" + std::to_string(i) + "\":\"" + std::string(16 * 1024, 'v') + "\",";
+  }
+  body += R"("message":"kept","service":"billing"}])";
+  const auto r = decode(body);
+  REQUIRE(r.records.size() == 1);
+  CHECK(r.records[0].message == "kept");
+  CHECK(r.records[0].truncated);
+  CHECK(r.records[0].metadata_json.size() <= 64 * 1024);
+  CHECK(r.records[0].metadata_json.find("\"f2\"") != std::string::npos);
+}
+
 TEST_CASE("records: a record with more than max_fields fields keeps its message",
           "[records][limits]") {
   std::string body = "[{";
