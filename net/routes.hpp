@@ -1,7 +1,6 @@
 #pragma once
-// Every HTTP route, in one table: the router dispatches from it, `luffy-ingest routes` prints it,
-// and a test compares it with docs/openapi.yaml.
-#include <string>
+// Every HTTP route, in one table: the router (net/router.hpp) matches requests against it,
+// `luffy-ingest routes` prints it, and a test compares it with docs/openapi.yaml.
 #include <string_view>
 
 namespace luffy {
@@ -28,7 +27,7 @@ struct route {
   route_id id;
   bool authenticated;  // admin routes need an admin token (checked by their handlers)
   // The handler reads the request body (through read_body); any other route's body is read and
-  // dropped by the server before the handler runs (net/http_server.cpp).
+  // dropped by the server before the handler runs (net/request_exchange.cpp).
   bool reads_body = false;
 };
 
@@ -47,28 +46,5 @@ inline constexpr route routes[] = {
     {"POST", "/api/v1/admin/reload", route_id::admin_reload, true},
     {"GET", "/api/v1/admin/actors", route_id::admin_actors, true},
 };
-
-// True when `path` matches `pattern`, where a `{name}` segment matches one non-empty segment;
-// the value of the first such segment is stored in `param`.
-inline bool route_matches(std::string_view pattern, std::string_view path, std::string& param) {
-  while (true) {
-    const auto ps = pattern.find('/', 1);
-    const auto qs = path.find('/', 1);
-    const auto pseg = pattern.substr(0, ps);
-    const auto qseg = path.substr(0, qs);
-    if (pseg.size() > 2 && pseg[1] == '{') {
-      if (qseg.size() < 2)
-        return false;
-      param = std::string(qseg.substr(1));
-    } else if (pseg != qseg) {
-      return false;
-    }
-    if (ps == std::string_view::npos || qs == std::string_view::npos) {
-      return ps == qs;
-    }
-    pattern = pattern.substr(ps);
-    path = path.substr(qs);
-  }
-}
 
 }  // namespace luffy
