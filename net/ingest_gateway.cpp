@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
-#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -84,6 +83,25 @@ ingest_gateway::ingest_gateway(caf::actor_system& sys, pipeline p, ingest_metric
                                std::chrono::milliseconds timeout)
     : sys_(sys), pipeline_(std::move(p)), metrics_(metrics), timeout_(timeout) {}
 
+namespace {
+
+// One request to a pipeline stage from this (blocking, non-actor) thread: sends `msg` to the
+// stage's current actor and waits for its reply until `timeout`. The call counts in the stage's
+// group counters (GET /api/v1/admin/actors) until the reply or the error arrives. Returns the
+// reply, or the error: sec::request_timeout when none came in time, the actor's error otherwise
+// (no error at all only if neither arrived, which CAF does not do).
+template <class Reply, class Msg>
+caf::expected<Reply> ask(caf::scoped_actor& self, stage_directory& dir, stage s,
+                         std::chrono::milliseconds timeout, Msg&& msg) {
+  stage_call call(dir.counters(s));
+  caf::expected<Reply> out{caf::no_error};
+  self->request(dir.get(s), timeout, std::forward<Msg>(msg))
+      .receive([&](Reply& r) { out = std::move(r); }, [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+}  // namespace
+
 ingest_outcome ingest_gateway::ingest(parse_request req) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + timeout_;
@@ -99,7 +117,8 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   } release_after_scope;
   caf::scoped_actor self{sys_};
   ingest_outcome out;
-  std::string failure;
+  // The error of a stage that did not answer, as text for the log ("" when there is none).
+  auto failure = [&](const caf::error& e) { return e ? sys_.render(e) : std::string(); };
   // The answer names the stage; the error itself (CAF's rendering, exception text from
   // Redis or an actor) goes to the log only.
   auto unavailable = [&](const std::string& stage_name, const std::string& detail) {
@@ -113,23 +132,15 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   };
 
   // 1. parse
-  parsed_batch batch;
-  bool ok = false;
   auto& dir = *pipeline_.directory;
   if (dir.degraded()) {
     return unavailable("restarting actors too often", dir.degraded_reason());
   }
-  std::optional<stage_call> call{std::in_place, dir.counters(stage::parsers)};
-  self->request(dir.get(stage::parsers), remaining(), std::move(req))
-      .receive(
-          [&](parsed_batch& b) {
-            batch = std::move(b);
-            ok = true;
-          },
-          [&](caf::error& e) { failure = sys_.render(e); });
-  if (!ok) {
-    return unavailable("parser", failure);
+  auto parsed = ask<parsed_batch>(self, dir, stage::parsers, remaining(), std::move(req));
+  if (!parsed) {
+    return unavailable("parser", failure(parsed.error()));
   }
+  parsed_batch& batch = *parsed;
   counts c;
   c.received = batch.received;
   metrics_.add(metrics_.received, batch.received);
@@ -160,22 +171,20 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
     ~queued_guard() { m.queued_records.fetch_sub(n, std::memory_order_relaxed); }
   } guard{metrics_, static_cast<int64_t>(n)};
 
-  // 2. dedup against the Redis window (repeats inside one body have distinct identities: see
-  //    hash_occurrence)
+  // 2. dedup against the Redis window. Repeats inside one body are kept: they have distinct
+  //    identities (core/record_hash.hpp hash_occurrence).
   std::vector<uint8_t> dup(n, 0);
   if (n > 0) {
-    ok = false;
-    call.emplace(dir.counters(stage::dedup));
-    self->request(dir.get(stage::dedup), remaining(), dedup_check{batch.hashes})
-        .receive(
-            [&](dedup_verdict& v) {
-              dup = std::move(v.seen);
-              ok = true;
-            },
-            [&](caf::error& e) { failure = sys_.render(e); });
-    if (!ok || dup.size() != n) {
-      return unavailable("dedup (Redis)", failure.empty() ? "dedup reply malformed" : failure);
+    auto verdict =
+        ask<dedup_verdict>(self, dir, stage::dedup, remaining(), dedup_check{batch.hashes});
+    if (!verdict) {
+      const std::string why = failure(verdict.error());
+      return unavailable("dedup (Redis)", why.empty() ? "dedup reply malformed" : why);
     }
+    if (verdict->seen.size() != n) {
+      return unavailable("dedup (Redis)", "dedup reply malformed");
+    }
+    dup = std::move(verdict->seen);
   }
 
   // 3. rate limit, per service, in record order
@@ -188,27 +197,21 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   std::unordered_map<std::string, uint64_t> admitted;
   uint32_t retry_after = 0;
   for (auto& [service, count] : wanted) {
-    ok = false;
-    call.emplace(dir.counters(stage::limiters));
-    self->request(dir.get(stage::limiters), remaining(), limit_request{service, count})
-        .receive(
-            [&](limit_grant& g) {
-              admitted[service] = g.admitted;
-              retry_after = std::max(retry_after, g.retry_after_seconds);
-              ok = true;
-            },
-            [&](caf::error& e) { failure = "limiter: " + sys_.render(e); });
-    if (!ok) {
+    auto grant =
+        ask<limit_grant>(self, dir, stage::limiters, remaining(), limit_request{service, count});
+    if (!grant) {
       for (auto& [s, a] : admitted) {
         self->send(dir.get(stage::limiters), limit_refund{s, a});
       }
-      return unavailable("rate limiter", failure);
+      const std::string why = failure(grant.error());
+      return unavailable("rate limiter", why.empty() ? why : "limiter: " + why);
     }
+    admitted[service] = grant->admitted;
+    retry_after = std::max(retry_after, grant->retry_after_seconds);
   }
   journal_append append;
   const std::string task_id = new_task_id();
   append.task_id = task_id;
-  std::vector<size_t> appended_index;  // position in batch of append.records[k]
   for (size_t i = 0; i < n; ++i) {
     if (dup[i]) {
       ++c.duplicate;
@@ -220,7 +223,6 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
       continue;
     }
     --left;
-    appended_index.push_back(i);
     append.hashes.push_back(batch.hashes[i]);
     append.records.push_back(std::move(batch.records[i]));
   }
@@ -229,29 +231,20 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   const size_t dead_letters = batch.dead_letters.size();
   append.dead_letters = std::move(batch.dead_letters);
   if (!append.records.empty() || !append.dead_letters.empty()) {
-    journal_receipt receipt;
-    ok = false;
     std::unordered_map<std::string, uint64_t> per_service;
     for (const auto& r : append.records) {
       ++per_service[r.service_id];
     }
-    call.emplace(dir.counters(stage::journal));
-    self->request(dir.get(stage::journal), remaining(), std::move(append))
-        .receive(
-            [&](journal_receipt& r) {
-              receipt = std::move(r);
-              ok = true;
-            },
-            [&](caf::error& e) { failure = sys_.render(e); });
-    if (!ok) {
+    auto receipt = ask<journal_receipt>(self, dir, stage::journal, remaining(), std::move(append));
+    if (!receipt) {
       for (auto& [s, k] : per_service) {
         self->send(dir.get(stage::limiters), limit_refund{s, k});
       }
       metrics_.redis_up.store(false, std::memory_order_relaxed);
-      return unavailable("journal (Redis)", failure);
+      return unavailable("journal (Redis)", failure(receipt.error()));
     }
-    for (size_t k = 0; k < receipt.duplicate.size(); ++k) {
-      if (receipt.duplicate[k]) {
+    for (size_t k = 0; k < receipt->duplicate.size(); ++k) {
+      if (receipt->duplicate[k]) {
         ++c.duplicate;
       } else {
         ++c.accepted;
@@ -267,16 +260,15 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   if (c.rate_limited > 0 && c.accepted == 0) {
     out.status = 429;
     out.retry_after_seconds = std::max<uint32_t>(retry_after, 1);
-    std::string body = error_body(
-        "rate_limited", "every record of this request is over its service's rate limit (" +
-                            std::to_string(c.rate_limited) + " records); retry after " +
-                            std::to_string(out.retry_after_seconds) + " s");
-    out.body = std::move(body);
+    out.body = error_body("rate_limited",
+                          "every record of this request is over its service's rate limit (" +
+                              std::to_string(c.rate_limited) + " records); retry after " +
+                              std::to_string(out.retry_after_seconds) + " s");
     return out;
   }
-  std::string message = "queued " + std::to_string(c.accepted) + " records";
   out.status = 202;
-  out.body = accepted_body(c, task_id, batch.errors, message);
+  out.body =
+      accepted_body(c, task_id, batch.errors, "queued " + std::to_string(c.accepted) + " records");
   return out;
 }
 

@@ -2,15 +2,22 @@
 // The bridge from an HTTP worker thread into the actor pipeline, for one ingest request.
 //
 // Order of stages, and why:
-//   1. parse     (parser pool)      decode, resolve service, authorise (403), hash
-//   2. dedup     (dedup_actor)      drop records already accepted in the window, and repeats
-//                                   inside the batch: Fluent Bit resends whole chunks, so a retry
-//                                   must not spend rate-limit tokens a second time
-//   3. limit     (service limiters) token bucket per service, partial admission
-//   4. journal   (journal pool)     one atomic Lua script: re-check + mark seen + XADD
-//   5. reply     202 only after step 4 returned; on any failure 503 and limiter tokens refunded.
+//   1. parse     (parser pool)      decode (400 malformed, 413 too many records), resolve the
+//                                   service, authorise (403), hash
+//   2. dedup     (dedup_actor)      mark the records already accepted within the dedup window:
+//                                   Fluent Bit resends whole chunks, so a retry must not spend
+//                                   rate-limit tokens a second time; they count as duplicates and
+//                                   are not stored. Identical records inside one body are all
+//                                   kept: each repeat has its own identity (core/record_hash.hpp
+//                                   hash_occurrence)
+//   3. limit     (service limiters) token bucket per service, in record order, partial admission
+//   4. journal   (journal pool)     one atomic Lua script: re-check + mark seen + XADD (and the
+//                                   batch's dead letters)
+//   5. reply     202 only after step 4 returned; 429 when every record was over its limit; 503
+//                when a stage fails or does not answer in time, after refunding the limiter
+//                tokens already taken.
 // Contract: the returned status is 202 only when every accepted record is in Redis. The caller's
-// thread blocks (it is a Poco worker); each stage waits at most until the request's deadline.
+// thread blocks (it is an HTTP worker); each stage waits at most until the request's deadline.
 #include <caf/fwd.hpp>
 
 #include <atomic>
