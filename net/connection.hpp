@@ -63,11 +63,10 @@ struct connection {
   uint64_t requests = 0;   // served on this connection (worker writes, gate reads when parked)
 
   // Worker state (mu).
-  steady::time_point dispatched;
-  bool in_head = false;
-  bool in_body = false;
-  steady::time_point phase_started;
-  int64_t body_expected = -1;  // Content-Length; -1 when unknown (chunked, until close)
+  steady::time_point dispatched;     // a worker took it (the hard deadline counts from here)
+  bool in_body = false;              // the worker serves its request: the body is watched
+  steady::time_point phase_started;  // the body clock (started when the gate saw the head)
+  int64_t body_expected = -1;        // Content-Length; -1 when unknown (chunked, until close)
   std::atomic<int64_t> body_read{0};
   bool cut = false;       // read side shut by the watchdog; close after this request
   bool hard_cut = false;  // both sides shut

@@ -18,8 +18,8 @@ inline constexpr size_t kMaxHeadBytes = 32 << 10;
 // Body bytes the gate waits for (in the kernel buffer) before a request gets a worker: small
 // bodies are complete before a thread touches them, large ones have proven some throughput.
 inline constexpr size_t kBodyPrefetch = 16 << 10;
-// How long a body (or a head inside a worker) may stay below server.min_body_rate while requests
-// wait for a worker before it is cut.
+// How long a body in a worker may stay below server.min_body_rate while requests wait for a
+// worker before it is cut.
 inline constexpr auto kSaturatedGrace = std::chrono::milliseconds(500);
 // The gate's poll interval: deadlines, held requests and the watchdog are looked at this often.
 inline constexpr auto kTick = std::chrono::milliseconds(50);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <utility>
 
+#include "net/body_watchdog.hpp"
 #include "net/request_exchange.hpp"
 
 namespace luffy {
@@ -81,22 +82,12 @@ void worker_pool::watch(steady::time_point now, bool held_waiting) {
       continue;
     }
     const auto elapsed = now - c->phase_started;
-    bool cut = false;
-    if (c->in_head) {
-      cut = elapsed > s.header_timeout || (saturated && elapsed > kSaturatedGrace);
-    } else if (c->in_body && !c->cut) {
-      const int64_t got = c->body_read.load(std::memory_order_relaxed);
-      const bool complete = c->body_expected >= 0 && got >= c->body_expected;
-      if (!complete) {
-        const double secs = std::chrono::duration<double>(elapsed).count();
-        // Bytes that were waiting in the kernel buffer do not count towards the rate.
-        const auto streamed = static_cast<double>(std::max<int64_t>(0, got - c->prefetched));
-        cut = elapsed > s.body_timeout ||
-              (saturated && s.min_body_rate > 0 && elapsed > kSaturatedGrace &&
-               streamed < static_cast<double>(s.min_body_rate) * secs);
-      }
-    }
-    if (cut && !c->cut) {
+    // Heads never reach a worker incomplete (the gate parsed them): only bodies are watched.
+    const bool cut = c->in_body && !c->cut &&
+                     body_overdue({elapsed, c->body_read.load(std::memory_order_relaxed),
+                                   c->body_expected, c->prefetched},
+                                  s, saturated);
+    if (cut) {
       // The blocked read returns end-of-file; the handler answers and the connection closes.
       ::shutdown(c->fd, SHUT_RD);
       c->cut = true;
@@ -150,14 +141,13 @@ void worker_pool::start_body_phase(connection& c, const request_head& head) {
                     : head.framing == body_framing::none ? 0
                                                          : -1;
   c.body_read.store(0);
-  c.in_head = false;
   c.in_body = true;
   c.phase_started = c.since;  // the body clock started when the gate saw the head
 }
 
 bool worker_pool::end_body_phase(connection& c) {
   std::lock_guard lk(mu_);
-  c.in_head = c.in_body = false;
+  c.in_body = false;
   return c.cut;
 }
 
