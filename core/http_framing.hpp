@@ -1,9 +1,9 @@
 #pragma once
 // Where an HTTP/1.1 request ends (RFC 9112 §6), decided once. Boost.Beast's strict, fuzzed
 // HTTP/1.1 parser reads the head; this file adds the rules Beast leaves to its caller and turns
-// every refusal into a status, an error code and a message. The gate (net/http_server.cpp) parses
-// each head here before a worker sees it, and the worker reads the body exactly as decided here:
-// nothing else in the server looks at raw request bytes.
+// every refusal into a status, an error code and a message. The gate (net/connection_gate.cpp)
+// parses each head here before a worker sees it, and the worker reads the body exactly as decided
+// here: nothing else in the server looks at raw request bytes.
 //
 // A head is refused (and the connection then closed) when it has:
 //  - a malformed request line, field line or line ending (bare LF, space before the colon, a
