@@ -31,14 +31,13 @@
 
 #include "core/body_decoder.hpp"
 #include "core/gzip.hpp"
+#include "net/body_reader.hpp"
 #include "net/handlers.hpp"
 #include "net/request_body.hpp"
 
 namespace luffy {
 
 namespace {
-
-constexpr size_t kPadding = 64;  // simdjson reads up to 64 bytes past the end of the body
 
 int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -76,46 +75,6 @@ class body_source {
   http_request& req_;
   bool failed_ = false;
 };
-
-enum class read_outcome { ok, too_large, over_budget };
-
-// Reads at most `limit` bytes into `body` (no intermediate copy). A declared length was drawn from
-// `lease` by the caller; a chunked body draws each growth of its buffer here.
-read_outcome read_whole_body(body_source& in, int64_t declared, size_t limit, std::string& body,
-                             budget_lease& lease) {
-  body.clear();
-  if (declared >= 0) {
-    body.reserve(static_cast<size_t>(declared) + kPadding);
-  }
-  constexpr size_t step = 256 * 1024;
-  for (;;) {
-    const size_t have = body.size();
-    // With a declared length: up to one byte past it (sees an overrun; the reserved padding
-    // holds it, so the string never reallocates and copies the body).
-    const size_t want = declared < 0 ? step
-                        : static_cast<size_t>(declared) > have
-                            ? std::min(static_cast<size_t>(declared) - have + 1, step)
-                            : 1;
-    const size_t next = std::min(have + want, limit + 1);
-    if (next > body.capacity()) {
-      // A chunked body (or one overrunning its length): grow geometrically, as the string would.
-      const size_t cap = std::min(std::max(next, body.capacity() * 2), limit + 1) + kPadding;
-      if (static_cast<int64_t>(cap) > lease.held() && !lease.hold(static_cast<int64_t>(cap))) {
-        return read_outcome::over_budget;
-      }
-      body.reserve(cap);
-    }
-    body.resize(next);
-    const size_t got = in.read(body.data() + have, body.size() - have);
-    body.resize(have + got);
-    if (got == 0) {
-      return read_outcome::ok;
-    }
-    if (body.size() > limit) {
-      return read_outcome::too_large;
-    }
-  }
-}
 
 // One ingest request on its way through the steps: how it is answered, and whether its body
 // was read (a refusal drains an unread one first).
@@ -280,7 +239,7 @@ std::optional<body_form> check_body_form(ingest_call& call) {
 //    413, ended early 400. The body, or nothing (answered).
 std::optional<std::string> read_body_within_budget(ingest_call& call, const body_form& form,
                                                    budget_lease& lease) {
-  if (form.declared >= 0 && !lease.hold(form.declared + static_cast<int64_t>(kPadding))) {
+  if (form.declared >= 0 && !lease.hold(form.declared + static_cast<int64_t>(kBodyPadding))) {
     call.over_budget();
     return std::nullopt;
   }
@@ -288,7 +247,9 @@ std::optional<std::string> read_body_within_budget(ingest_call& call, const body
   call.body_read = true;
   body_source source(call.req);
   const auto max_body = static_cast<size_t>(call.cfg.server.max_body_bytes);
-  const read_outcome read = read_whole_body(source, form.declared, max_body, body, lease);
+  const read_outcome read =
+      read_whole_body([&](char* buf, size_t n) { return source.read(buf, n); }, form.declared,
+                      max_body, body, lease);
   if (read == read_outcome::over_budget) {
     // Only a chunked body gets here, part read: give its bytes back and drop the rest unread.
     body.clear();
@@ -323,7 +284,7 @@ std::optional<std::string> inflate_within_budget(ingest_call& call, const std::s
   std::string inflated;
   const auto raw_held = static_cast<int64_t>(raw.capacity());
   const auto r = inflate_gzip(
-      raw, static_cast<size_t>(call.cfg.server.max_inflated_bytes), inflated, kPadding,
+      raw, static_cast<size_t>(call.cfg.server.max_inflated_bytes), inflated, kBodyPadding,
       [&](size_t bytes) { return lease.hold(raw_held + static_cast<int64_t>(bytes)); });
   switch (r.status) {
     case inflate_status::ok:
