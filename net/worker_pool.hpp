@@ -39,7 +39,8 @@ class worker_pool {
               std::function<void()> on_returned);
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
-  // Joins the threads (stop_taking_back() must have been called when they were started).
+  // Stops taking connections back (stop_taking_back()) and joins the threads once they have
+  // served what is queued.
   ~worker_pool();
 
   void start();
