@@ -9,53 +9,13 @@
 #include "core/ingest_metrics.hpp"
 #include "core/record_hash.hpp"
 #include "core/record_json.hpp"
-#include "core/redis_keys.hpp"
 #include "core/shard.hpp"
+#include "storage/keys.hpp"
+#include "storage/scripts.hpp"
 
 namespace luffy {
 
 namespace {
-
-// KEYS: [1] current dedup set, [2] previous dedup set, [3..] journal streams (one per shard used)
-// ARGV: [1] ttl of the current set (s), [2] task id, [3] the n record hashes packed (16 bytes
-//       each, grouped by shard in KEYS order), [4] n, [5] payload encoding, then per shard: record
-//       count and the shard's encoded payload.
-// Returns {positions already stored (0-based, packed order), stream entry ids}. When the first
-// list is not empty nothing was written (all or nothing), so the caller can drop those and retry.
-// Cost per batch: 2 SMISMEMBER + 1 SADD + 1 EXPIRE + 1 XADD per shard, whatever n is.
-const std::string commit_script = R"lua(
-local cur, prev = KEYS[1], KEYS[2]
-local ttl, task, packed, n, enc = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local hashes = {}
-for i = 1, n do
-  hashes[i] = string.sub(packed, i * 16 - 15, i * 16)
-end
-local dups = {}
-for i = 1, n, 4000 do
-  local j = math.min(i + 3999, n)
-  local a = redis.call('SMISMEMBER', cur, unpack(hashes, i, j))
-  local b = redis.call('SMISMEMBER', prev, unpack(hashes, i, j))
-  for k = 1, #a do
-    if a[k] == 1 or b[k] == 1 then
-      dups[#dups + 1] = i + k - 2
-    end
-  end
-end
-if #dups > 0 then
-  return {dups, {}}
-end
-for i = 1, n, 4000 do
-  redis.call('SADD', cur, unpack(hashes, i, math.min(i + 3999, n)))
-end
-redis.call('EXPIRE', cur, ttl)
-local ids = {}
-local shards = (#ARGV - 5) / 2
-for s = 1, shards do
-  ids[#ids + 1] = redis.call('XADD', KEYS[2 + s], '*', 'task', task, 'n', ARGV[4 + 2 * s],
-                             'enc', enc, 'records', ARGV[5 + 2 * s])
-end
-return {{}, ids}
-)lua";
 
 struct journal_state {
   std::unique_ptr<redis_client> redis;
@@ -116,7 +76,7 @@ caf::expected<std::vector<uint32_t>> try_commit(journal_state& st, const journal
     args.push_back(payloads[k]);
   }
   std::vector<std::string_view> key_views(keys.begin(), keys.end());
-  auto r = st.redis->eval(commit_script, st.sha1, key_views, args);
+  auto r = st.redis->eval(journal_commit_lua, st.sha1, key_views, args);
   if (!r.ok()) {
     return caf::make_error(caf::sec::runtime_error, "journal: " + r.error.message);
   }
@@ -180,13 +140,13 @@ caf::error write_dead_letters(journal_state& st, const journal_append& req) {
   if (req.dead_letters.empty()) {
     return caf::none;
   }
-  const std::string dlq = st.settings.key_prefix + ":dlq";
+  const std::string dlq = dead_letter_stream_key(st.settings.key_prefix);
   std::vector<std::vector<std::string_view>> cmds;
   for (const auto& d : req.dead_letters) {
     cmds.push_back({"XADD", dlq, "MAXLEN", "~", "100000", "*", "source", d.source, "task",
                     req.task_id, "error", d.error, "record", d.record});
   }
-  const std::string stats = st.settings.key_prefix + ":stats";
+  const std::string stats = stats_key(st.settings.key_prefix);
   const std::string n = std::to_string(req.dead_letters.size());
   cmds.push_back({"HINCRBY", stats, "dead_lettered", n});
   auto r = st.redis->pipeline(cmds);
@@ -232,7 +192,7 @@ caf::behavior journal_writer(caf::stateful_actor<journal_state>* self, journal_s
   self->state.settings = std::move(settings);
   self->state.dir = std::move(dir);
   self->state.metrics = metrics;
-  self->state.sha1 = script_sha1(commit_script);
+  self->state.sha1 = script_sha1(journal_commit_lua);
   return {
       [=](journal_append& req) -> caf::result<journal_receipt> {
         auto receipt = commit(self->state, req);

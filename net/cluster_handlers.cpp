@@ -22,7 +22,9 @@
 #include "core/json_writer.hpp"
 #include "net/handlers.hpp"
 #include "net/http_server.hpp"
-#include "net/redis_client.hpp"
+#include "storage/keys.hpp"
+#include "storage/redis_client.hpp"
+#include "storage/scripts.hpp"
 
 namespace luffy {
 
@@ -96,134 +98,6 @@ bool authenticate(server_context& ctx, http_request& req, http_response& res, au
   }
   return auth.has_value();
 }
-
-// Folds cluster ARGV[2] into ARGV[3] (or the live end of its merge chain), atomically:
-// KEYS: [1] events stream. ARGV: [1] key prefix, [2] source id, [3] target id, [4] now (ms),
-// [5] samples kept, [6] "1" when the two may belong to different services (admin token).
-// Returns {"ok", final target, target count after the merge, records moved} or
-// {"err", http status, code, message}. Counts, the per-minute series, samples (newest by event
-// time), hosts and environments move to the target; the source keeps its hash with
-// `merged_into` (the apply script follows it, so later records of the source's fingerprint are
-// counted in the target) and leaves the list zsets. Clusters merged into the source earlier are
-// re-pointed at the target, so every chain stays one hop long.
-const std::string merge_script = R"lua(
-local prefix, src, dst, now_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local keep, cross = tonumber(ARGV[5]), ARGV[6] == '1'
-local function ck(id)
-  return prefix .. ':cluster:' .. id
-end
-local fields = {'service_id', 'merged_into', 'count', 'first_seen_us', 'last_seen_us', 'title'}
-if src == dst then
-  return {'err', '400', 'merge_into_self', 'a cluster cannot be merged into itself'}
-end
-local s = redis.call('HMGET', ck(src), unpack(fields))
-if not s[1] then
-  return {'err', '404', 'not_found', 'no cluster ' .. src}
-end
-if s[2] then
-  return {'err', '409', 'already_merged', 'cluster ' .. src .. ' is already merged into ' .. s[2]}
-end
-local target, d = dst, nil
-for hop = 1, 9 do
-  d = redis.call('HMGET', ck(target), unpack(fields))
-  if not d[1] then
-    return {'err', '404', 'unknown_target', 'no cluster ' .. target}
-  end
-  if not d[2] then
-    break
-  end
-  if hop == 9 then
-    return {'err', '409', 'merge_chain_too_long', 'the merge chain of ' .. dst .. ' is too long'}
-  end
-  target = d[2]
-end
-if target == src then
-  return {'err', '409', 'merge_cycle', 'cluster ' .. dst .. ' is merged into ' .. src ..
-    '; merging ' .. src .. ' into it would make a cycle'}
-end
-if not cross and d[1] ~= s[1] then
-  return {'err', '403', 'cross_service_merge', 'cluster ' .. src .. ' (service ' .. s[1] ..
-    ') and ' .. target .. ' (service ' .. d[1] .. ') belong to different services; only an ' ..
-    'admin token may merge them'}
-end
-local sk, tk = ck(src), ck(target)
-local moved = tonumber(s[3]) or 0
-local total = redis.call('HINCRBY', tk, 'count', moved)
-local set = {}
-if tonumber(s[4]) and tonumber(d[4]) and tonumber(s[4]) < tonumber(d[4]) then
-  set[#set + 1] = 'first_seen_us'
-  set[#set + 1] = s[4]
-end
-local last = tonumber(d[5]) or 0
-if tonumber(s[5]) and tonumber(s[5]) > last then
-  last = tonumber(s[5])
-  set[#set + 1] = 'last_seen_us'
-  set[#set + 1] = s[5]
-end
-if #set > 0 then
-  redis.call('HSET', tk, unpack(set))
-end
-local minutes = redis.call('HGETALL', sk .. ':minutes')
-for i = 1, #minutes, 2 do
-  redis.call('HINCRBY', tk .. ':minutes', minutes[i], minutes[i + 1])
-end
-if #minutes > 0 then
-  redis.call('EXPIRE', tk .. ':minutes', 90000)
-end
-for _, part in ipairs({'hosts', 'environments'}) do
-  local room = 100 - redis.call('SCARD', tk .. ':' .. part)
-  for _, v in ipairs(redis.call('SMEMBERS', sk .. ':' .. part)) do
-    if room <= 0 then
-      break
-    end
-    room = room - redis.call('SADD', tk .. ':' .. part, v)
-  end
-end
--- samples: the newest `keep` of both, by event time
-local all = {}
-for _, k in ipairs({tk, sk}) do
-  for _, v in ipairs(redis.call('LRANGE', k .. ':samples', 0, -1)) do
-    local ok, rec = pcall(cjson.decode, v)
-    local t = 0
-    if ok and type(rec) == 'table' and type(rec.timestamp_us) == 'number' then
-      t = rec.timestamp_us
-    end
-    all[#all + 1] = {t, #all, v}
-  end
-end
-table.sort(all, function(a, b)
-  if a[1] ~= b[1] then
-    return a[1] > b[1]
-  end
-  return a[2] < b[2]
-end)
-redis.call('DEL', tk .. ':samples')
-for i = 1, math.min(keep, #all) do
-  redis.call('RPUSH', tk .. ':samples', all[i][3])
-end
--- lists: the source leaves them, the target takes its new count and last_seen
-for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. s[1]}) do
-  redis.call('ZREM', z .. ':by_count', src)
-  redis.call('ZREM', z .. ':by_last_seen', src)
-end
-for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. d[1]}) do
-  redis.call('ZADD', z .. ':by_count', total, target)
-  redis.call('ZADD', z .. ':by_last_seen', math.floor(last / 1000), target)
-end
--- redirects: the source and everything merged into it point at the target (one hop)
-for _, f in ipairs(redis.call('SMEMBERS', sk .. ':merged_from')) do
-  redis.call('HSET', ck(f), 'merged_into', target)
-  redis.call('SADD', tk .. ':merged_from', f)
-end
-redis.call('SADD', tk .. ':merged_from', src)
-redis.call('DEL', sk .. ':merged_from', sk .. ':minutes', sk .. ':samples', sk .. ':hosts',
-  sk .. ':environments')
-redis.call('HSET', sk, 'merged_into', target, 'merged_at_ms', now_ms, 'status', 'merged')
-redis.call('XADD', KEYS[1], '*', 'type', 'merged', 'cluster_id', target, 'service_id', d[1],
-  'title', d[6] or '', 'merged_id', src, 'merged_service_id', s[1], 'merged_count', moved,
-  'at_ms', now_ms)
-return {'ok', target, tostring(total), tostring(moved)}
-)lua";
 
 // Reads a small JSON request body (at most 64 KiB) as the gate framed it (read_body: never a
 // byte of the next request); nullopt when it is larger or cannot be read to its end.
@@ -303,12 +177,12 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
   const std::string p = ctx.config->storage.key_prefix;
   std::vector<std::string> zsets;
   if (!service.empty()) {
-    zsets.push_back(p + ":service:" + service + ":by_" + sort);
+    zsets.push_back(service_index_key(p, service, sort));
   } else if (scope.all_services) {
-    zsets.push_back(p + ":clusters:by_" + sort);
+    zsets.push_back(clusters_index_key(p, sort));
   } else {
     for (const auto& s : scope.services)
-      zsets.push_back(p + ":service:" + s + ":by_" + sort);
+      zsets.push_back(service_index_key(p, s, sort));
   }
   auto& redis = thread_redis(ctx);
   std::vector<std::pair<double, std::string>> ids;
@@ -331,7 +205,7 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
     std::vector<std::string> keys;
     keys.reserve(chunk_end - pos);
     for (size_t i = pos; i < chunk_end; ++i)
-      keys.push_back(p + ":cluster:" + ids[i].second);
+      keys.push_back(cluster_key(p, ids[i].second));
     for (const auto& k : keys)
       cmds.push_back({"HGETALL", k});
     auto r = redis.pipeline(cmds);
@@ -369,13 +243,17 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
   auth_scope scope;
   if (!authenticate(ctx, req, res, scope))
     return;
-  const std::string key = ctx.config->storage.key_prefix + ":cluster:" + id;
+  const std::string p = ctx.config->storage.key_prefix;
+  const std::string key = cluster_key(p, id);
+  const std::string samples_key = cluster_samples_key(p, id), hosts_key = cluster_hosts_key(p, id),
+                    envs_key = cluster_environments_key(p, id),
+                    minutes_key = cluster_minutes_key(p, id);
   auto& redis = thread_redis(ctx);
   auto r = redis.pipeline({{"HGETALL", key},
-                           {"LRANGE", key + ":samples", "0", "-1"},
-                           {"SMEMBERS", key + ":hosts"},
-                           {"SMEMBERS", key + ":environments"},
-                           {"HGETALL", key + ":minutes"}});
+                           {"LRANGE", samples_key, "0", "-1"},
+                           {"SMEMBERS", hosts_key},
+                           {"SMEMBERS", envs_key},
+                           {"HGETALL", minutes_key}});
   if (!r.ok())
     return redis_down(res, r.error.message);
   auto h = as_map((*r.value)[0]);
@@ -449,7 +327,7 @@ void handle_cluster_resolve(server_context& ctx, http_request& req, http_respons
   auth_scope scope;
   if (!authenticate(ctx, req, res, scope))
     return;
-  const std::string key = ctx.config->storage.key_prefix + ":cluster:" + id;
+  const std::string key = cluster_key(ctx.config->storage.key_prefix, id);
   auto& redis = thread_redis(ctx);
   auto svc = redis.command({"HMGET", key, "service_id", "merged_into"});
   if (!svc.ok())
@@ -517,8 +395,8 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
   auto& redis = thread_redis(ctx);
   // Who may merge: a token that may read both clusters' services; clusters of two services only
   // with an admin token. Unknown ids and ids of services the token may not read are both 404.
-  auto svcs = redis.pipeline({{"HGET", p + ":cluster:" + id, "service_id"},
-                              {"HGET", p + ":cluster:" + into, "service_id"}});
+  auto svcs = redis.pipeline(
+      {{"HGET", cluster_key(p, id), "service_id"}, {"HGET", cluster_key(p, into), "service_id"}});
   if (!svcs.ok())
     return redis_down(res, svcs.error.message);
   const auto& a = (*svcs.value)[0];
@@ -532,12 +410,12 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  static const std::string sha1 = script_sha1(merge_script);
-  const std::string events = p + ":events";
+  static const std::string sha1 = script_sha1(cluster_merge_lua);
+  const std::string events = events_stream_key(p);
   const std::string now_text = std::to_string(now);
   const std::string keep = std::to_string(cfg->clustering.samples);
-  auto r =
-      redis.eval(merge_script, sha1, {events}, {p, id, into, now_text, keep, admin ? "1" : "0"});
+  auto r = redis.eval(cluster_merge_lua, sha1, {events},
+                      {p, id, into, now_text, keep, admin ? "1" : "0"});
   if (!r.ok())
     return redis_down(res, r.error.message);
   const auto& v = *r.value;

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "core/journal_codec.hpp"
-#include "net/embedded_redis.hpp"
+#include "storage/embedded_redis.hpp"
 
 namespace luffy::test {
 

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "net/redis_client.hpp"
+#include "storage/redis_client.hpp"
 
 namespace luffy::test {
 

@@ -40,7 +40,7 @@ constexpr ms k503Bound{kStorageTimeoutMs + 2000};
 // The client gives up on a request after this: longer than the server's 15 s request deadline,
 // so "no answer" can only mean a hang.
 constexpr int kClientTimeoutSeconds = 20;
-// After Redis is back: every client's backoff is at most 2 s (net/redis_client.hpp); 15 s is the
+// After Redis is back: every client's backoff is at most 2 s (storage/redis_client.hpp); 15 s is the
 // bound for the server to answer 202 steadily again without any operator action.
 constexpr auto kRecoveryBound = std::chrono::seconds(15);
 
