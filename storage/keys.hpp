@@ -42,6 +42,11 @@ inline std::string journal_stream_key(std::string_view prefix, uint32_t shard) {
   return std::string(prefix) + ":journal:" + std::to_string(shard);
 }
 
+// A KEYS/SCAN pattern matching every journal stream of `prefix` (and their :attempts hashes).
+inline std::string journal_streams_pattern(std::string_view prefix) {
+  return std::string(prefix) + ":journal:*";
+}
+
 // Sweep attempts per entry of `stream` (a journal_stream_key). (Lua: cluster_apply,
 // dead_letter_entry.)
 inline std::string journal_attempts_key(std::string_view stream) {

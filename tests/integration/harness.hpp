@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/keys.hpp"  // tests name keys as the server does
 #include "storage/redis_client.hpp"
 
 namespace luffy::test {
