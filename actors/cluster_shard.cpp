@@ -17,7 +17,9 @@
 #include "core/grouping_v1/legacy_fingerprint.hpp"
 #include "core/journal_codec.hpp"
 #include "core/record_json.hpp"
-#include "core/redis_keys.hpp"
+#include "storage/cluster_apply_args.hpp"
+#include "storage/keys.hpp"
+#include "storage/scripts.hpp"
 
 namespace luffy {
 
@@ -36,317 +38,6 @@ constexpr auto sweep_interval = std::chrono::milliseconds(1000);
 // included. A run stops taking entries once it holds this many clusters (an entry is never split:
 // its effects and its deletion are one step).
 constexpr size_t max_clusters_per_apply = 2048;
-
-// KEYS: [1] journal stream, [2] events stream
-// ARGV: [1] new clusters per service and minute (0: no bound), [2] now (ms), [3] key prefix,
-//       [4] samples kept, [5] spike multiplier, [6] spike minimum, [7] records in the entries,
-//       [8] entry count E, [9 .. 8+E] entry ids, [9+E] clusters n, then 20 per cluster: id,
-//       service_id, fingerprint level, severity, exception type, title, template, culprit,
-//       language, count, first seen (us), last seen (us), "minute:count,..." (event time), hosts
-//       ("\n"), environments ("\n"), sample records ("\n", oldest first), the level-3 template
-//       anchor and ordinal ("" otherwise), the service's overflow cluster id, the cluster's
-//       legacy id (core/grouping_v1, "" when not looked up); then D dead letters, 3 each: entry
-//       id, error, record JSON.
-// Returns {1, new clusters, services that overflowed} when applied, or {0, ids} naming entries
-// that are no longer in the stream (already applied): then nothing was written and the caller
-// retries without them. All of
-// the entries' effects and their deletion from the journal (the acknowledgement) happen in this
-// one script, so the journal holds exactly the entries not applied yet.
-const std::string apply_script = R"lua(
-local stream, events = KEYS[1], KEYS[2]
-local cap = tonumber(ARGV[1]) or 0
-local now_ms, prefix = tonumber(ARGV[2]), ARGV[3]
-local keep, mult, minimum = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local records, e = tonumber(ARGV[7]), tonumber(ARGV[8])
-local ids = {}
-local gone = {}
-for i = 1, e do
-  ids[i] = ARGV[8 + i]
-  if #redis.call('XRANGE', stream, ids[i], ids[i]) == 0 then
-    gone[#gone + 1] = ids[i]
-  end
-end
-if #gone > 0 then
-  return {0, gone}
-end
-local n = tonumber(ARGV[9 + e])
-local stride = 20
-local created = 0
-local max_hops = 8
-local minute_now = math.floor(now_ms / 60000)
-local function lines(s)
-  local t = {}
-  for v in string.gmatch(s, '[^\n]+') do
-    t[#t + 1] = v
-  end
-  return t
-end
-local cfields = {'first_seen_us', 'last_seen_us', 'status', 'merged_into', 'service_id', 'title'}
--- A cluster id, after the merges (POST /api/v1/clusters/{id}/merge) it was folded into: merges
--- keep chains one hop long, the bound only guards against a hand-edited loop.
-local function resolve(id)
-  local key = prefix .. ':cluster:' .. id
-  local cur = redis.call('HMGET', key, unpack(cfields))
-  local hops = 0
-  while cur[4] and hops < max_hops do
-    id, hops = cur[4], hops + 1
-    key = prefix .. ':cluster:' .. id
-    cur = redis.call('HMGET', key, unpack(cfields))
-  end
-  return id, key, cur, hops > 0
-end
--- Adds a sum of records c to the (resolved) cluster id. c: svc, level, severity, etype, title,
--- template, culprit, language, count, first, last (us), minutes (minute -> count), hosts, envs,
--- samples (oldest first), anchor (level 3: the miner group's anchor, "" when none), overflow.
-local function add(id, key, cur, redirected, c)
-  local zsvc, title, last = c.svc, c.title, c.last
-  if redirected and cur[5] then
-    zsvc, title = cur[5], cur[6]
-  end
-  local total, moved = c.count, true
-  if not cur[1] then
-    redis.call('HSET', key, 'id', id, 'service_id', c.svc, 'fingerprint_level', c.level,
-      'severity', c.severity, 'exception_type', c.etype, 'title', title,
-      'template', c.template, 'culprit', c.culprit, 'language', c.language,
-      'first_seen_us', c.first, 'last_seen_us', last, 'count', c.count, 'status', 'open',
-      'created_at_ms', now_ms)
-    created = created + 1
-    if not c.overflow then
-      redis.call('XADD', events, '*', 'type', 'new_cluster', 'cluster_id', id, 'service_id', c.svc,
-        'title', title, 'first_seen_us', c.first, 'at_ms', now_ms)
-    end
-  else
-    local set = {}
-    if c.first < tonumber(cur[1]) then
-      set[#set + 1] = 'first_seen_us'
-      set[#set + 1] = c.first
-    end
-    if last > tonumber(cur[2]) then
-      set[#set + 1] = 'last_seen_us'
-      set[#set + 1] = last
-    else
-      last, moved = tonumber(cur[2]), false
-    end
-    if cur[3] == 'resolved' then
-      set[#set + 1] = 'status'
-      set[#set + 1] = 'open'
-      set[#set + 1] = 'regressed_at_ms'
-      set[#set + 1] = now_ms
-      redis.call('XADD', events, '*', 'type', 'regression', 'cluster_id', id, 'service_id', zsvc,
-        'title', title, 'at_ms', now_ms)
-    end
-    if c.level == '3' and c.anchor ~= '' and not redirected then
-      -- a level-3 template may have generalised: the cluster shows the current one
-      set[#set + 1] = 'title'
-      set[#set + 1] = title
-      set[#set + 1] = 'template'
-      set[#set + 1] = c.template
-    end
-    if #set > 0 then
-      redis.call('HSET', key, unpack(set))
-    end
-    total = redis.call('HINCRBY', key, 'count', c.count)
-  end
-  local mkey = key .. ':minutes'
-  local latest, latest_count = 0, 0
-  for m, k in pairs(c.minutes) do
-    local v = redis.call('HINCRBY', mkey, m, k)
-    if tonumber(m) >= latest then
-      latest, latest_count = tonumber(m), v
-    end
-  end
-  redis.call('EXPIRE', mkey, 90000)
-  for _, part in ipairs({{'hosts', c.hosts}, {'environments', c.envs}}) do
-    if #part[2] > 0 then
-      local skey = key .. ':' .. part[1]
-      if redis.call('SCARD', skey) < 100 then
-        redis.call('SADD', skey, unpack(part[2]))
-      end
-    end
-  end
-  if #c.samples > 0 then
-    local sk = key .. ':samples'
-    redis.call('LPUSH', sk, unpack(c.samples))
-    redis.call('LTRIM', sk, 0, keep - 1)
-  end
-  redis.call('ZADD', prefix .. ':clusters:by_count', total, id)
-  redis.call('ZADD', prefix .. ':service:' .. zsvc .. ':by_count', total, id)
-  if moved then
-    local last_ms = math.floor(last / 1000)
-    redis.call('ZADD', prefix .. ':clusters:by_last_seen', last_ms, id)
-    redis.call('ZADD', prefix .. ':service:' .. zsvc .. ':by_last_seen', last_ms, id)
-  end
-  -- spike: the latest event-time minute against the mean of the 60 minutes before it
-  if latest_count >= minimum then
-    local fields = {}
-    for i = 1, 60 do
-      fields[i] = tostring(latest - i)
-    end
-    local sum = 0
-    for _, v in ipairs(redis.call('HMGET', mkey, unpack(fields))) do
-      if v then
-        sum = sum + tonumber(v)
-      end
-    end
-    local baseline = sum / 60
-    if latest_count > mult * baseline and redis.call('HGET', key, 'spike_minute') ~= tostring(latest) then
-      redis.call('HSET', key, 'spike_minute', latest)
-      redis.call('XADD', events, '*', 'type', 'spike', 'cluster_id', id, 'service_id', zsvc,
-        'title', title, 'minute', latest, 'count', latest_count, 'baseline', tostring(baseline),
-        'at_ms', now_ms)
-    end
-  end
-end
--- The explosion bound: a service may open `cap` new clusters per wall-clock minute
--- (<prefix>:service:<svc>:new_clusters:<minute>); the sums that would open more are folded, in
--- this script's memory, into one sum per service and added once to its overflow cluster.
-local budget, overflow, overflowed = {}, {}, {}
-for c = 0, n - 1 do
-  local b = 9 + e + c * stride
-  local svc = ARGV[b + 2]
-  local id, key, cur, redirected = resolve(ARGV[b + 1])
-  local legacy = ARGV[b + 20]
-  if not cur[1] and legacy ~= '' then
-    -- Secondary grouping: a cluster id this version has never used, whose problem the previous
-    -- fingerprint version (core/grouping_v1) knows: the new id becomes a redirect to it (the
-    -- merge mechanism), so an upgrade does not reopen the problem.
-    local lid, lkey, lcur = resolve(legacy)
-    if lcur[1] and lid ~= ARGV[b + 1] then
-      redis.call('HSET', key, 'id', ARGV[b + 1], 'service_id', svc, 'fingerprint_level',
-        ARGV[b + 3], 'title', ARGV[b + 6], 'merged_into', lid, 'merged_at_ms', now_ms,
-        'status', 'merged', 'merged_reason', 'legacy_grouping', 'legacy_id', legacy)
-      redis.call('SADD', lkey .. ':merged_from', ARGV[b + 1])
-      id, key, cur, redirected = lid, lkey, lcur, true
-    end
-  end
-  local over = false
-  if not cur[1] and cap > 0 then
-    local bkey = prefix .. ':service:' .. svc .. ':new_clusters:' .. minute_now
-    if budget[svc] == nil then
-      budget[svc] = tonumber(redis.call('GET', bkey) or '0')
-    end
-    if budget[svc] >= cap then
-      over = true
-    else
-      budget[svc] = budget[svc] + 1
-      redis.call('INCR', bkey)
-      redis.call('EXPIRE', bkey, 180)
-    end
-  end
-  if over then
-    -- only what the overflow cluster keeps is read: a flood costs little per distinct message
-    local o = overflow[svc]
-    if not o then
-      o = {svc = svc, id = ARGV[b + 19], level = '0', severity = ARGV[b + 4], etype = '',
-        title = 'New clusters of ' .. svc .. ' over the limit of ' .. cap .. ' per minute',
-        template = '', culprit = '', language = '', count = 0, first = tonumber(ARGV[b + 11]),
-        last = tonumber(ARGV[b + 12]), minutes = {}, hosts = {}, envs = {}, samples = {},
-        anchor = '', overflow = true, seen = {}, sample_args = {}}
-      overflow[svc] = o
-      overflowed[#overflowed + 1] = svc
-    end
-    o.count = o.count + tonumber(ARGV[b + 10])
-    o.first = math.min(o.first, tonumber(ARGV[b + 11]))
-    o.last = math.max(o.last, tonumber(ARGV[b + 12]))
-    for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
-      o.minutes[m] = (o.minutes[m] or 0) + tonumber(k)
-    end
-    for _, part in ipairs({{o.hosts, b + 14}, {o.envs, b + 15}}) do
-      if #part[1] < 100 then
-        for _, v in ipairs(lines(ARGV[part[2]])) do
-          if not o.seen[v] and #part[1] < 100 then
-            o.seen[v] = true
-            part[1][#part[1] + 1] = v
-          end
-        end
-      end
-    end
-    o.sample_args[#o.sample_args + 1] = b + 16
-  else
-    local minutes = {}
-    for m, k in string.gmatch(ARGV[b + 13], '(%d+):(%d+)') do
-      minutes[m] = tonumber(k)
-    end
-    local sum = {svc = svc, level = ARGV[b + 3], severity = ARGV[b + 4],
-      etype = ARGV[b + 5], title = ARGV[b + 6], template = ARGV[b + 7], culprit = ARGV[b + 8],
-      language = ARGV[b + 9], count = tonumber(ARGV[b + 10]), first = tonumber(ARGV[b + 11]),
-      last = tonumber(ARGV[b + 12]), minutes = minutes, hosts = lines(ARGV[b + 14]),
-      envs = lines(ARGV[b + 15]), samples = lines(ARGV[b + 16]), anchor = ARGV[b + 17]}
-    add(id, key, cur, redirected, sum)
-    if sum.level == '3' and sum.anchor ~= '' then
-      -- the service's template miner state, restored by a restarted shard
-      redis.call('HSET', prefix .. ':service:' .. svc .. ':templates', sum.anchor,
-        ARGV[b + 18] .. '\t' .. sum.template)
-    end
-  end
-end
-for _, svc in ipairs(overflowed) do
-  local o = overflow[svc]
-  -- the newest samples: from the last sums, oldest first
-  local picked = {}
-  for i = #o.sample_args, 1, -1 do
-    local got = lines(ARGV[o.sample_args[i]])
-    for j = #got, 1, -1 do
-      if #picked < keep then
-        table.insert(picked, 1, got[j])
-      end
-    end
-    if #picked >= keep then
-      break
-    end
-  end
-  o.samples = picked
-  local id, key, cur, redirected = resolve(o.id)
-  add(id, key, cur, redirected, o)
-  -- one cluster_explosion event per flood: a flood ends after 10 minutes without overflow
-  local marker = prefix .. ':service:' .. svc .. ':explosion'
-  if redis.call('SET', marker, now_ms, 'NX', 'EX', 600) then
-    redis.call('XADD', events, '*', 'type', 'cluster_explosion', 'cluster_id', id,
-      'service_id', svc, 'title', o.title, 'limit', cap, 'minute', minute_now,
-      'records', o.count, 'at_ms', now_ms)
-  else
-    redis.call('EXPIRE', marker, 600)
-  end
-end
--- records whose fingerprinting threw: to the dead-letter stream, with their entry and the error
-local d = tonumber(ARGV[10 + e + n * stride])
-for i = 0, d - 1 do
-  local b = 10 + e + n * stride + i * 3
-  redis.call('XADD', prefix .. ':dlq', 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard',
-    'entry', ARGV[b + 1], 'error', ARGV[b + 2], 'record', ARGV[b + 3])
-end
-if d > 0 then
-  redis.call('HINCRBY', prefix .. ':stats', 'dead_lettered', d)
-end
-redis.call('XDEL', stream, unpack(ids))
-redis.call('HDEL', stream .. ':attempts', unpack(ids))
-redis.call('HINCRBY', prefix .. ':stats', 'processed', records)
-redis.call('HINCRBY', prefix .. ':stats', 'clusters', created)
-return {1, created, overflowed}
-)lua";
-
-// Moves one journal entry that keeps taking its shard down to the dead-letter stream.
-// KEYS: [1] journal stream, [2] dead-letter stream, [3] stats hash. ARGV: [1] entry id, [2] error.
-// Returns the entry's record count (0 when it was gone already).
-const std::string dead_letter_entry_script = R"lua(
-local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-if #found == 0 then
-  return 0
-end
-local fields = found[1][2]
-local n = 0
-for i = 1, #fields, 2 do
-  if fields[i] == 'n' then
-    n = tonumber(fields[i + 1]) or 0
-  end
-end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard', 'entry', ARGV[1],
-  'error', ARGV[2], unpack(fields))
-redis.call('XDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[1] .. ':attempts', ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'dead_lettered', n)
-return n
-)lua";
 
 struct cluster_sum {
   fingerprint fp;
@@ -479,7 +170,7 @@ template_miner* miner_for(shard_state& st, const std::string& service_id) {
   if (it != st.miners.end()) {
     return &it->second;
   }
-  const std::string key = st.settings.key_prefix + ":service:" + service_id + ":templates";
+  const std::string key = service_templates_key(st.settings.key_prefix, service_id);
   auto r = st.redis->command({"HGETALL", key});
   if (!r.ok() || r.value->type != redis_value::kind::array) {
     return nullptr;
@@ -562,7 +253,7 @@ std::optional<bool> legacy_window_open(shard_state& st, int64_t now) {
     return false;
   }
   if (st.legacy_since_ms == 0) {
-    const std::string key = st.settings.key_prefix + ":grouping:v1_transition_since_ms";
+    const std::string key = grouping_transition_key(st.settings.key_prefix);
     auto r = st.redis->pipeline({{"SET", key, std::to_string(now), "NX"}, {"GET", key}});
     if (!r.ok() || (*r.value)[1].type != redis_value::kind::string) {
       return std::nullopt;
@@ -687,35 +378,36 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     args.push_back(std::to_string(order.size()));
     for (const auto& id : order) {
       const auto& s = sums[id];
-      std::string minutes, hosts, envs, samples;
-      for (auto& [m, c] : s.minutes)
-        minutes += std::to_string(m) + ":" + std::to_string(c) + ",";
-      for (auto& [h, _] : s.hosts)
-        hosts += h + "\n";
-      for (auto& [v, _] : s.environments)
-        envs += v + "\n";
-      for (const auto& [e, i] : s.samples)
-        samples += entries[e].sample_json(i) + "\n";
-      args.insert(args.end(), {id,
-                               s.service_id,
-                               std::to_string(s.fp.level),
-                               s.severity,
-                               s.fp.exception_type,
-                               s.fp.title,
-                               s.fp.template_text,
-                               s.fp.culprit,
-                               s.fp.language,
-                               std::to_string(s.count),
-                               std::to_string(s.first_us),
-                               std::to_string(s.last_us),
-                               minutes,
-                               hosts,
-                               envs,
-                               samples,
-                               s.fp.template_anchor,
-                               s.fp.level == 3 ? std::to_string(s.fp.template_ordinal) : "",
-                               overflow_id(st, s.service_id),
-                               s.legacy_id});
+      cluster_apply_sum a;
+      a.id = id;
+      a.service_id = s.service_id;
+      a.level = static_cast<int>(s.fp.level);
+      a.severity = s.severity;
+      a.exception_type = s.fp.exception_type;
+      a.title = s.fp.title;
+      a.template_text = s.fp.template_text;
+      a.culprit = s.fp.culprit;
+      a.language = s.fp.language;
+      a.count = s.count;
+      a.first_us = s.first_us;
+      a.last_us = s.last_us;
+      a.minutes.assign(s.minutes.begin(), s.minutes.end());
+      for (const auto& [h, _] : s.hosts) {
+        a.hosts.push_back(h);
+      }
+      for (const auto& [v, _] : s.environments) {
+        a.environments.push_back(v);
+      }
+      for (const auto& [e, i] : s.samples) {
+        a.samples.push_back(entries[e].sample_json(i));
+      }
+      a.template_anchor = s.fp.template_anchor;
+      if (s.fp.level == 3) {
+        a.template_ordinal = s.fp.template_ordinal;
+      }
+      a.overflow_id = overflow_id(st, s.service_id);
+      a.legacy_id = s.legacy_id;
+      args.push_back(pack_cluster_apply_sum(a));
     }
     args.push_back(std::to_string(dead.size()));
     for (auto& d : dead) {
@@ -723,7 +415,7 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     }
     std::vector<std::string_view> keys{st.stream, st.events};
     std::vector<std::string_view> views(args.begin(), args.end());
-    auto r = st.redis->eval(apply_script, st.sha1, keys, views);
+    auto r = st.redis->eval(cluster_apply_lua, st.sha1, keys, views);
     if (!r.ok() || r.value->type != redis_value::kind::array || r.value->elements.size() < 2) {
       return false;
     }
@@ -819,7 +511,7 @@ void update_lag(shard_state& st) {
 
 // Counts one more attempt at applying `id` (the sweep applies entries a crashed shard left).
 int64_t count_attempt(shard_state& st, const std::string& id) {
-  auto r = st.redis->command({"HINCRBY", st.stream + ":attempts", id, "1"});
+  auto r = st.redis->command({"HINCRBY", journal_attempts_key(st.stream), id, "1"});
   return r.ok() && r.value->type == redis_value::kind::integer ? r.value->integer : 1;
 }
 
@@ -854,10 +546,10 @@ bool sweep(shard_state& st, int64_t before_ms) {
   if (attempts > st.settings.max_attempts) {
     const std::string error = "took cluster shard " + std::to_string(st.settings.shard) + " down " +
                               std::to_string(attempts - 1) + " times";
-    const std::string dlq = st.settings.key_prefix + ":dlq";
-    const std::string stats = st.settings.key_prefix + ":stats";
-    auto moved = st.redis->eval(dead_letter_entry_script, st.dead_letter_sha1,
-                                {st.stream, dlq, stats}, {first_id, error});
+    const std::string dlq = dead_letter_stream_key(st.settings.key_prefix);
+    const std::string stats = stats_key(st.settings.key_prefix);
+    auto moved = st.redis->eval(dead_letter_entry_lua, st.dead_letter_sha1, {st.stream, dlq, stats},
+                                {first_id, error});
     if (!moved.ok()) {
       ++st.redis_failures;
       return false;
@@ -888,7 +580,7 @@ bool sweep(shard_state& st, int64_t before_ms) {
   // Redis failed, the shard did not crash: take the attempts back, so a Redis outage cannot send
   // healthy entries to the dead-letter stream. (Best effort: Redis may still be failing.)
   for (const auto* e : old) {
-    st.redis->command({"HINCRBY", st.stream + ":attempts", e->elements[0].str, "-1"});
+    st.redis->command({"HINCRBY", journal_attempts_key(st.stream), e->elements[0].str, "-1"});
   }
   return false;
 }
@@ -904,9 +596,9 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
   st.metrics = metrics;
   st.redis = std::make_unique<redis_client>(st.settings.redis);
   st.stream = journal_stream_key(st.settings.key_prefix, st.settings.shard);
-  st.events = st.settings.key_prefix + ":events";
-  st.sha1 = script_sha1(apply_script);
-  st.dead_letter_sha1 = script_sha1(dead_letter_entry_script);
+  st.events = events_stream_key(st.settings.key_prefix);
+  st.sha1 = script_sha1(cluster_apply_lua);
+  st.dead_letter_sha1 = script_sha1(dead_letter_entry_lua);
   // The first sweep applies whatever an earlier process journaled and did not apply.
   self->send(self, sweep_atom::value, now_ms());
   return {

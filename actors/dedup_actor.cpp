@@ -5,7 +5,7 @@
 
 #include "actors/messages.hpp"
 #include "core/record_hash.hpp"
-#include "core/redis_keys.hpp"
+#include "storage/keys.hpp"
 
 namespace luffy {
 

@@ -5,12 +5,12 @@
 //  supervised by: the pipeline.
 // It only reads. Marking a hash as seen happens in journal_writer, in the same Lua script that
 // appends the record to the journal: a record is never marked seen unless it is durably queued.
-// The window is generational (core/redis_keys.hpp): generation g and g-1 are consulted.
+// The window is generational (storage/keys.hpp): generation g and g-1 are consulted.
 #include <caf/fwd.hpp>
 
 #include <string>
 
-#include "net/redis_client.hpp"
+#include "storage/redis_client.hpp"
 
 namespace luffy {
 

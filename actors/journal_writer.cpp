@@ -9,60 +9,18 @@
 #include "core/ingest_metrics.hpp"
 #include "core/record_hash.hpp"
 #include "core/record_json.hpp"
-#include "core/redis_keys.hpp"
 #include "core/shard.hpp"
+#include "storage/journal_store.hpp"
 
 namespace luffy {
 
 namespace {
 
-// KEYS: [1] current dedup set, [2] previous dedup set, [3..] journal streams (one per shard used)
-// ARGV: [1] ttl of the current set (s), [2] task id, [3] the n record hashes packed (16 bytes
-//       each, grouped by shard in KEYS order), [4] n, [5] payload encoding, then per shard: record
-//       count and the shard's encoded payload.
-// Returns {positions already stored (0-based, packed order), stream entry ids}. When the first
-// list is not empty nothing was written (all or nothing), so the caller can drop those and retry.
-// Cost per batch: 2 SMISMEMBER + 1 SADD + 1 EXPIRE + 1 XADD per shard, whatever n is.
-const std::string commit_script = R"lua(
-local cur, prev = KEYS[1], KEYS[2]
-local ttl, task, packed, n, enc = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local hashes = {}
-for i = 1, n do
-  hashes[i] = string.sub(packed, i * 16 - 15, i * 16)
-end
-local dups = {}
-for i = 1, n, 4000 do
-  local j = math.min(i + 3999, n)
-  local a = redis.call('SMISMEMBER', cur, unpack(hashes, i, j))
-  local b = redis.call('SMISMEMBER', prev, unpack(hashes, i, j))
-  for k = 1, #a do
-    if a[k] == 1 or b[k] == 1 then
-      dups[#dups + 1] = i + k - 2
-    end
-  end
-end
-if #dups > 0 then
-  return {dups, {}}
-end
-for i = 1, n, 4000 do
-  redis.call('SADD', cur, unpack(hashes, i, math.min(i + 3999, n)))
-end
-redis.call('EXPIRE', cur, ttl)
-local ids = {}
-local shards = (#ARGV - 5) / 2
-for s = 1, shards do
-  ids[#ids + 1] = redis.call('XADD', KEYS[2 + s], '*', 'task', task, 'n', ARGV[4 + 2 * s],
-                             'enc', enc, 'records', ARGV[5 + 2 * s])
-end
-return {{}, ids}
-)lua";
-
 struct journal_state {
-  std::unique_ptr<redis_client> redis;
+  std::unique_ptr<journal_store> store;
   journal_settings settings;
   std::shared_ptr<stage_directory> dir;  // the cluster shards (none when clustering is off)
   ingest_metrics* metrics = nullptr;
-  std::string sha1;
   static inline const char* name = "journal_writer";
 };
 
@@ -75,9 +33,6 @@ caf::expected<std::vector<uint32_t>> try_commit(journal_state& st, const journal
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-  const int64_t gen = dedup_generation(now_s, s.window_seconds);
-  std::vector<std::string> keys{dedup_set_key(s.key_prefix, gen),
-                                dedup_set_key(s.key_prefix, gen - 1)};
   // Group records by shard, keeping their order inside each shard.
   std::vector<std::vector<uint32_t>> by_shard(s.shards);
   for (uint32_t i : pending) {
@@ -87,14 +42,13 @@ caf::expected<std::vector<uint32_t>> try_commit(journal_state& st, const journal
   packed.reserve(16 * pending.size());
   std::vector<uint32_t> order;  // packed position -> index in req.records
   order.reserve(pending.size());
-  std::vector<std::string> counts, payloads;
+  std::vector<journal_shard_batch> batches;
   std::string json;
   for (uint32_t shard = 0; shard < s.shards; ++shard) {
     const auto& idx = by_shard[shard];
     if (idx.empty()) {
       continue;
     }
-    keys.push_back(journal_stream_key(s.key_prefix, shard));
     json.clear();
     json.reserve(idx.size() * 1024);
     for (uint32_t i : idx) {
@@ -105,33 +59,21 @@ caf::expected<std::vector<uint32_t>> try_commit(journal_state& st, const journal
       packed += to_bytes(req.hashes[i]);
       order.push_back(i);
     }
-    counts.push_back(std::to_string(idx.size()));
-    payloads.push_back(encode_payload(json, s.encoding));
+    batches.push_back({shard, idx.size(), encode_payload(json, s.encoding)});
   }
-  const std::string ttl = std::to_string(2 * s.window_seconds + 60);
-  const std::string count = std::to_string(pending.size());
-  std::vector<std::string_view> args{ttl, req.task_id, packed, count, to_string(s.encoding)};
-  for (size_t k = 0; k < payloads.size(); ++k) {
-    args.push_back(counts[k]);
-    args.push_back(payloads[k]);
-  }
-  std::vector<std::string_view> key_views(keys.begin(), keys.end());
-  auto r = st.redis->eval(commit_script, st.sha1, key_views, args);
+  auto r = st.store->commit(s.key_prefix, s.window_seconds, now_s, req.task_id, packed,
+                            pending.size(), to_string(s.encoding), batches);
   if (!r.ok()) {
     return caf::make_error(caf::sec::runtime_error, "journal: " + r.error.message);
   }
-  const redis_value& v = *r.value;
-  if (v.type != redis_value::kind::array || v.elements.size() != 2) {
-    return caf::make_error(caf::sec::runtime_error, "journal: unexpected reply: " + v.str);
-  }
   std::vector<uint32_t> stored;
-  for (const auto& d : v.elements[0].elements) {
-    if (d.integer >= 0 && static_cast<size_t>(d.integer) < order.size()) {
-      stored.push_back(order[static_cast<size_t>(d.integer)]);
+  for (int64_t d : r.value->stored) {
+    if (d >= 0 && static_cast<size_t>(d) < order.size()) {
+      stored.push_back(order[static_cast<size_t>(d)]);
     }
   }
-  for (const auto& id : v.elements[1].elements) {
-    receipt.entry_ids.push_back(id.str);
+  for (auto& id : r.value->entry_ids) {
+    receipt.entry_ids.push_back(std::move(id));
   }
   return stored;
 }
@@ -180,16 +122,12 @@ caf::error write_dead_letters(journal_state& st, const journal_append& req) {
   if (req.dead_letters.empty()) {
     return caf::none;
   }
-  const std::string dlq = st.settings.key_prefix + ":dlq";
-  std::vector<std::vector<std::string_view>> cmds;
+  std::vector<dead_letter_view> letters;
+  letters.reserve(req.dead_letters.size());
   for (const auto& d : req.dead_letters) {
-    cmds.push_back({"XADD", dlq, "MAXLEN", "~", "100000", "*", "source", d.source, "task",
-                    req.task_id, "error", d.error, "record", d.record});
+    letters.push_back({d.source, d.error, d.record});
   }
-  const std::string stats = st.settings.key_prefix + ":stats";
-  const std::string n = std::to_string(req.dead_letters.size());
-  cmds.push_back({"HINCRBY", stats, "dead_lettered", n});
-  auto r = st.redis->pipeline(cmds);
+  auto r = st.store->write_dead_letters(st.settings.key_prefix, req.task_id, letters);
   if (!r.ok()) {
     return caf::make_error(caf::sec::runtime_error, "dead-letter stream: " + r.error.message);
   }
@@ -228,11 +166,10 @@ caf::expected<journal_receipt> commit(journal_state& st, const journal_append& r
 
 caf::behavior journal_writer(caf::stateful_actor<journal_state>* self, journal_settings settings,
                              std::shared_ptr<stage_directory> dir, ingest_metrics* metrics) {
-  self->state.redis = std::make_unique<redis_client>(settings.redis);
+  self->state.store = std::make_unique<journal_store>(settings.redis);
   self->state.settings = std::move(settings);
   self->state.dir = std::move(dir);
   self->state.metrics = metrics;
-  self->state.sha1 = script_sha1(commit_script);
   return {
       [=](journal_append& req) -> caf::result<journal_receipt> {
         auto receipt = commit(self->state, req);

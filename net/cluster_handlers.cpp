@@ -22,35 +22,27 @@
 #include "core/json_writer.hpp"
 #include "net/handlers.hpp"
 #include "net/http_server.hpp"
-#include "net/redis_client.hpp"
+#include "storage/cluster_store.hpp"
 
 namespace luffy {
 
 namespace {
 
-redis_client& thread_redis(server_context& ctx) {
-  thread_local std::unique_ptr<redis_client> client;
+cluster_store& thread_store(server_context& ctx) {
+  thread_local std::unique_ptr<cluster_store> store;
   thread_local std::string bound_to;
   const std::string id =
       ctx.redis.unix_socket + ":" + ctx.redis.host + ":" + std::to_string(ctx.redis.port);
-  if (!client || bound_to != id) {
-    client = std::make_unique<redis_client>(ctx.redis);
+  if (!store || bound_to != id) {
+    store = std::make_unique<cluster_store>(ctx.redis);
     bound_to = id;
   }
-  return *client;
+  return *store;
 }
 
 bool allowed(const auth_scope& scope, const std::string& service) {
   return scope.all_services ||
          std::find(scope.services.begin(), scope.services.end(), service) != scope.services.end();
-}
-
-std::map<std::string, std::string> as_map(const redis_value& v) {
-  std::map<std::string, std::string> m;
-  for (size_t i = 0; i + 1 < v.elements.size(); i += 2) {
-    m[v.elements[i].str] = v.elements[i + 1].str;
-  }
-  return m;
 }
 
 void append_cluster(std::string& b, const std::map<std::string, std::string>& h) {
@@ -96,134 +88,6 @@ bool authenticate(server_context& ctx, http_request& req, http_response& res, au
   }
   return auth.has_value();
 }
-
-// Folds cluster ARGV[2] into ARGV[3] (or the live end of its merge chain), atomically:
-// KEYS: [1] events stream. ARGV: [1] key prefix, [2] source id, [3] target id, [4] now (ms),
-// [5] samples kept, [6] "1" when the two may belong to different services (admin token).
-// Returns {"ok", final target, target count after the merge, records moved} or
-// {"err", http status, code, message}. Counts, the per-minute series, samples (newest by event
-// time), hosts and environments move to the target; the source keeps its hash with
-// `merged_into` (the apply script follows it, so later records of the source's fingerprint are
-// counted in the target) and leaves the list zsets. Clusters merged into the source earlier are
-// re-pointed at the target, so every chain stays one hop long.
-const std::string merge_script = R"lua(
-local prefix, src, dst, now_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local keep, cross = tonumber(ARGV[5]), ARGV[6] == '1'
-local function ck(id)
-  return prefix .. ':cluster:' .. id
-end
-local fields = {'service_id', 'merged_into', 'count', 'first_seen_us', 'last_seen_us', 'title'}
-if src == dst then
-  return {'err', '400', 'merge_into_self', 'a cluster cannot be merged into itself'}
-end
-local s = redis.call('HMGET', ck(src), unpack(fields))
-if not s[1] then
-  return {'err', '404', 'not_found', 'no cluster ' .. src}
-end
-if s[2] then
-  return {'err', '409', 'already_merged', 'cluster ' .. src .. ' is already merged into ' .. s[2]}
-end
-local target, d = dst, nil
-for hop = 1, 9 do
-  d = redis.call('HMGET', ck(target), unpack(fields))
-  if not d[1] then
-    return {'err', '404', 'unknown_target', 'no cluster ' .. target}
-  end
-  if not d[2] then
-    break
-  end
-  if hop == 9 then
-    return {'err', '409', 'merge_chain_too_long', 'the merge chain of ' .. dst .. ' is too long'}
-  end
-  target = d[2]
-end
-if target == src then
-  return {'err', '409', 'merge_cycle', 'cluster ' .. dst .. ' is merged into ' .. src ..
-    '; merging ' .. src .. ' into it would make a cycle'}
-end
-if not cross and d[1] ~= s[1] then
-  return {'err', '403', 'cross_service_merge', 'cluster ' .. src .. ' (service ' .. s[1] ..
-    ') and ' .. target .. ' (service ' .. d[1] .. ') belong to different services; only an ' ..
-    'admin token may merge them'}
-end
-local sk, tk = ck(src), ck(target)
-local moved = tonumber(s[3]) or 0
-local total = redis.call('HINCRBY', tk, 'count', moved)
-local set = {}
-if tonumber(s[4]) and tonumber(d[4]) and tonumber(s[4]) < tonumber(d[4]) then
-  set[#set + 1] = 'first_seen_us'
-  set[#set + 1] = s[4]
-end
-local last = tonumber(d[5]) or 0
-if tonumber(s[5]) and tonumber(s[5]) > last then
-  last = tonumber(s[5])
-  set[#set + 1] = 'last_seen_us'
-  set[#set + 1] = s[5]
-end
-if #set > 0 then
-  redis.call('HSET', tk, unpack(set))
-end
-local minutes = redis.call('HGETALL', sk .. ':minutes')
-for i = 1, #minutes, 2 do
-  redis.call('HINCRBY', tk .. ':minutes', minutes[i], minutes[i + 1])
-end
-if #minutes > 0 then
-  redis.call('EXPIRE', tk .. ':minutes', 90000)
-end
-for _, part in ipairs({'hosts', 'environments'}) do
-  local room = 100 - redis.call('SCARD', tk .. ':' .. part)
-  for _, v in ipairs(redis.call('SMEMBERS', sk .. ':' .. part)) do
-    if room <= 0 then
-      break
-    end
-    room = room - redis.call('SADD', tk .. ':' .. part, v)
-  end
-end
--- samples: the newest `keep` of both, by event time
-local all = {}
-for _, k in ipairs({tk, sk}) do
-  for _, v in ipairs(redis.call('LRANGE', k .. ':samples', 0, -1)) do
-    local ok, rec = pcall(cjson.decode, v)
-    local t = 0
-    if ok and type(rec) == 'table' and type(rec.timestamp_us) == 'number' then
-      t = rec.timestamp_us
-    end
-    all[#all + 1] = {t, #all, v}
-  end
-end
-table.sort(all, function(a, b)
-  if a[1] ~= b[1] then
-    return a[1] > b[1]
-  end
-  return a[2] < b[2]
-end)
-redis.call('DEL', tk .. ':samples')
-for i = 1, math.min(keep, #all) do
-  redis.call('RPUSH', tk .. ':samples', all[i][3])
-end
--- lists: the source leaves them, the target takes its new count and last_seen
-for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. s[1]}) do
-  redis.call('ZREM', z .. ':by_count', src)
-  redis.call('ZREM', z .. ':by_last_seen', src)
-end
-for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. d[1]}) do
-  redis.call('ZADD', z .. ':by_count', total, target)
-  redis.call('ZADD', z .. ':by_last_seen', math.floor(last / 1000), target)
-end
--- redirects: the source and everything merged into it point at the target (one hop)
-for _, f in ipairs(redis.call('SMEMBERS', sk .. ':merged_from')) do
-  redis.call('HSET', ck(f), 'merged_into', target)
-  redis.call('SADD', tk .. ':merged_from', f)
-end
-redis.call('SADD', tk .. ':merged_from', src)
-redis.call('DEL', sk .. ':merged_from', sk .. ':minutes', sk .. ':samples', sk .. ':hosts',
-  sk .. ':environments')
-redis.call('HSET', sk, 'merged_into', target, 'merged_at_ms', now_ms, 'status', 'merged')
-redis.call('XADD', KEYS[1], '*', 'type', 'merged', 'cluster_id', target, 'service_id', d[1],
-  'title', d[6] or '', 'merged_id', src, 'merged_service_id', s[1], 'merged_count', moved,
-  'at_ms', now_ms)
-return {'ok', target, tostring(total), tostring(moved)}
-)lua";
 
 // Reads a small JSON request body (at most 64 KiB) as the gate framed it (read_body: never a
 // byte of the next request); nullopt when it is larger or cannot be read to its end.
@@ -301,45 +165,33 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
                    "token \"" + scope.token_name + "\" may not read service \"" + service + "\""));
   }
   const std::string p = ctx.config->storage.key_prefix;
-  std::vector<std::string> zsets;
+  std::optional<std::vector<std::string>> services;  // nullopt: every service
   if (!service.empty()) {
-    zsets.push_back(p + ":service:" + service + ":by_" + sort);
-  } else if (scope.all_services) {
-    zsets.push_back(p + ":clusters:by_" + sort);
-  } else {
-    for (const auto& s : scope.services)
-      zsets.push_back(p + ":service:" + s + ":by_" + sort);
+    services.emplace({service});
+  } else if (!scope.all_services) {
+    services = scope.services;
   }
-  auto& redis = thread_redis(ctx);
-  std::vector<std::pair<double, std::string>> ids;
-  for (const auto& z : zsets) {
-    auto r = redis.command({"ZREVRANGE", z, "0", "9999", "WITHSCORES"});
-    if (!r.ok())
-      return redis_down(res, r.error.message);
-    for (size_t i = 0; i + 1 < r.value->elements.size(); i += 2) {
-      ids.emplace_back(std::atof(r.value->elements[i + 1].str.c_str()), r.value->elements[i].str);
-    }
-  }
-  std::stable_sort(ids.begin(), ids.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  auto& store = thread_store(ctx);
+  auto ranked = store.ranked_ids(p, sort, services);
+  if (!ranked.ok())
+    return redis_down(res, ranked.error.message);
+  const auto& ids = *ranked.value;
   std::string body = "{\"clusters\":[";
   long taken = 0;
   size_t pos = static_cast<size_t>(cursor);
   bool first = true;
   while (pos < ids.size() && taken < limit) {
     const size_t chunk_end = std::min(ids.size(), pos + 100);
-    std::vector<std::vector<std::string_view>> cmds;
-    std::vector<std::string> keys;
-    keys.reserve(chunk_end - pos);
+    std::vector<std::string> chunk;
+    chunk.reserve(chunk_end - pos);
     for (size_t i = pos; i < chunk_end; ++i)
-      keys.push_back(p + ":cluster:" + ids[i].second);
-    for (const auto& k : keys)
-      cmds.push_back({"HGETALL", k});
-    auto r = redis.pipeline(cmds);
+      chunk.push_back(ids[i].second);
+    auto r = store.read_clusters(p, chunk);
     if (!r.ok())
       return redis_down(res, r.error.message);
     size_t i = pos;
     for (; i < chunk_end && taken < limit; ++i) {
-      auto h = as_map((*r.value)[i - pos]);
+      auto& h = (*r.value)[i - pos];
       if (h.empty())
         continue;
       if (!status.empty() && h["status"] != status)
@@ -369,16 +221,10 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
   auth_scope scope;
   if (!authenticate(ctx, req, res, scope))
     return;
-  const std::string key = ctx.config->storage.key_prefix + ":cluster:" + id;
-  auto& redis = thread_redis(ctx);
-  auto r = redis.pipeline({{"HGETALL", key},
-                           {"LRANGE", key + ":samples", "0", "-1"},
-                           {"SMEMBERS", key + ":hosts"},
-                           {"SMEMBERS", key + ":environments"},
-                           {"HGETALL", key + ":minutes"}});
+  auto r = thread_store(ctx).read_cluster(ctx.config->storage.key_prefix, id);
   if (!r.ok())
     return redis_down(res, r.error.message);
-  auto h = as_map((*r.value)[0]);
+  auto& h = r.value->fields;
   if (h.empty() || !allowed(scope, h["service_id"])) {
     return send_json(res, 404, error_body("not_found", "no cluster " + id));
   }
@@ -402,28 +248,27 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
   std::string body;
   append_cluster(body, h);
   body.pop_back();  // reopen the object
-  auto list = [&](const char* name, const redis_value& v, bool raw) {
+  auto list = [&](const char* name, const std::vector<std::string>& v, bool raw) {
     body += ",";
     append_json_key(body, name);
     body += "[";
-    for (size_t i = 0; i < v.elements.size(); ++i) {
+    for (size_t i = 0; i < v.size(); ++i) {
       if (i)
         body += ",";
       if (raw)
-        body += v.elements[i].str;  // samples are stored as JSON records
+        body += v[i];  // samples are stored as JSON records
       else
-        append_json_string(body, v.elements[i].str);
+        append_json_string(body, v[i]);
     }
     body += "]";
   };
-  list("samples", (*r.value)[1], true);
-  list("hosts", (*r.value)[2], false);
-  list("environments", (*r.value)[3], false);
+  list("samples", r.value->samples, true);
+  list("hosts", r.value->hosts, false);
+  list("environments", r.value->environments, false);
   // Per-minute counts of the last 24 h of event time, up to the cluster's last_seen.
   std::map<int64_t, int64_t> minutes;
-  const auto& mv = (*r.value)[4];
-  for (size_t i = 0; i + 1 < mv.elements.size(); i += 2) {
-    minutes[std::atoll(mv.elements[i].str.c_str())] = std::atoll(mv.elements[i + 1].str.c_str());
+  for (const auto& [m, c] : r.value->minutes) {
+    minutes[std::atoll(m.c_str())] = std::atoll(c.c_str());
   }
   const int64_t last_minute = std::atoll(h["last_seen_us"].c_str()) / 60000000;
   body += ",\"per_minute\":[";
@@ -449,26 +294,24 @@ void handle_cluster_resolve(server_context& ctx, http_request& req, http_respons
   auth_scope scope;
   if (!authenticate(ctx, req, res, scope))
     return;
-  const std::string key = ctx.config->storage.key_prefix + ":cluster:" + id;
-  auto& redis = thread_redis(ctx);
-  auto svc = redis.command({"HMGET", key, "service_id", "merged_into"});
-  if (!svc.ok())
-    return redis_down(res, svc.error.message);
-  const auto& fields = svc.value->elements;
-  if (fields.size() != 2 || fields[0].type != redis_value::kind::string ||
-      !allowed(scope, fields[0].str)) {
+  const std::string p = ctx.config->storage.key_prefix;
+  auto& store = thread_store(ctx);
+  auto owner = store.owner(p, id);
+  if (!owner.ok())
+    return redis_down(res, owner.error.message);
+  const auto& [service, merged_into] = *owner.value;
+  if (!service || !allowed(scope, *service)) {
     return send_json(res, 404, error_body("not_found", "no cluster " + id));
   }
-  if (fields[1].type == redis_value::kind::string) {
+  if (merged_into) {
     return send_json(res, 409,
-                     error_body("merged", "cluster " + id + " is merged into " + fields[1].str +
+                     error_body("merged", "cluster " + id + " is merged into " + *merged_into +
                                               "; resolve that one"));
   }
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  auto r =
-      redis.command({"HSET", key, "status", "resolved", "resolved_at_ms", std::to_string(now)});
+  auto r = store.mark_resolved(p, id, now);
   if (!r.ok())
     return redis_down(res, r.error.message);
   std::string body = "{\"id\":";
@@ -514,48 +357,38 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
   }
   const auto cfg = ctx.config.load();
   const std::string p = cfg->storage.key_prefix;
-  auto& redis = thread_redis(ctx);
+  auto& store = thread_store(ctx);
   // Who may merge: a token that may read both clusters' services; clusters of two services only
   // with an admin token. Unknown ids and ids of services the token may not read are both 404.
-  auto svcs = redis.pipeline({{"HGET", p + ":cluster:" + id, "service_id"},
-                              {"HGET", p + ":cluster:" + into, "service_id"}});
+  auto svcs = store.services_of(p, {id, into});
   if (!svcs.ok())
     return redis_down(res, svcs.error.message);
   const auto& a = (*svcs.value)[0];
   const auto& b = (*svcs.value)[1];
-  if (a.type != redis_value::kind::string || !allowed(scope, a.str)) {
+  if (!a || !allowed(scope, *a)) {
     return send_json(res, 404, error_body("not_found", "no cluster " + id));
   }
-  if (b.type != redis_value::kind::string || !allowed(scope, b.str)) {
+  if (!b || !allowed(scope, *b)) {
     return send_json(res, 404, error_body("unknown_target", "no cluster " + into));
   }
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  static const std::string sha1 = script_sha1(merge_script);
-  const std::string events = p + ":events";
-  const std::string now_text = std::to_string(now);
-  const std::string keep = std::to_string(cfg->clustering.samples);
-  auto r =
-      redis.eval(merge_script, sha1, {events}, {p, id, into, now_text, keep, admin ? "1" : "0"});
+  auto r = store.merge(p, id, into, now, cfg->clustering.samples, admin);
   if (!r.ok())
     return redis_down(res, r.error.message);
   const auto& v = *r.value;
-  if (v.type != redis_value::kind::array || v.elements.size() != 4) {
-    return redis_down(res, "unexpected reply from the merge script");
-  }
-  if (v.elements[0].str != "ok") {
-    return send_json(res, std::atoi(v.elements[1].str.c_str()),
-                     error_body(v.elements[2].str, v.elements[3].str));
+  if (!v.merged) {
+    return send_json(res, v.status, error_body(v.code, v.message));
   }
   std::string body = "{\"id\":";
   append_json_string(body, id);
   body += ",\"status\":\"merged\",\"merged_into\":";
-  append_json_string(body, v.elements[1].str);
+  append_json_string(body, v.target);
   body += ",\"moved_count\":";
-  append_json_int(body, std::atoll(v.elements[3].str.c_str()));
+  append_json_int(body, v.moved);
   body += ",\"count\":";
-  append_json_int(body, std::atoll(v.elements[2].str.c_str()));
+  append_json_int(body, v.count);
   body += "}";
   send_json(res, 200, body);
 }

@@ -61,7 +61,7 @@ std::string batch(int from, int to, int site_mod = 3) {
 }
 
 std::vector<std::map<std::string, std::string>> events(const redis_process& redis) {
-  return stream_entries(redis, "luffy:events");
+  return stream_entries(redis, luffy::events_stream_key("luffy"));
 }
 
 }  // namespace
@@ -97,7 +97,7 @@ TEST_CASE("posted records become clusters and the query API reads them", "[clust
 
   // One new_cluster event per cluster.
   const auto ev = events(redis);
-  const long clusters = redis.cmd({"ZCARD", "luffy:clusters:by_count"}).integer;
+  const long clusters = redis.cmd({"ZCARD", luffy::clusters_index_key("luffy", "count")}).integer;
   CHECK(static_cast<long>(std::count_if(ev.begin(), ev.end(), [](auto& e) {
           return e.at("type") == "new_cluster";
         })) == clusters);
@@ -132,7 +132,7 @@ TEST_CASE("posted records become clusters and the query API reads them", "[clust
   resolve.path = "/api/v1/clusters/" + id + "/resolve";
   resolve.headers = {{"Authorization", "Bearer tok"}};
   REQUIRE(server.call(resolve).status == 200);
-  CHECK(redis.cmd({"HGET", "luffy:cluster:" + id, "status"}).str == "resolved");
+  CHECK(redis.cmd({"HGET", luffy::cluster_key("luffy", id), "status"}).str == "resolved");
   // The same crash site as the resolved cluster, from a later deploy (other line numbers).
   const std::string culprit = json_str(list.body, "culprit");
   const int site = culprit.find("findById") != std::string::npos ? 0
@@ -141,7 +141,7 @@ TEST_CASE("posted records become clusters and the query API reads them", "[clust
   r = server.call(post("[" + java_record(3000, site, "orders", 40) + "]"));
   REQUIRE(json_int(r.body, "accepted_count") == 1);
   REQUIRE(wait_processed(redis, accepted + 1));
-  CHECK(redis.cmd({"HGET", "luffy:cluster:" + id, "status"}).str == "open");
+  CHECK(redis.cmd({"HGET", luffy::cluster_key("luffy", id), "status"}).str == "open");
   const auto after = events(redis);
   CHECK(std::count_if(after.begin(), after.end(), [&](auto& e) {
           return e.at("type") == "regression" && e.at("cluster_id") == id;
@@ -191,7 +191,7 @@ TEST_CASE("SIGKILL at any moment, restart: every cluster count is exact", "[clus
   CHECK(sum_of_cluster_counts(redis) == batches * per_batch);
   // Nothing left unapplied in any shard's journal stream.
   for (int shard = 0; shard < 4; ++shard) {
-    const auto key = "luffy:journal:" + std::to_string(shard);
+    const auto key = luffy::journal_stream_key("luffy", shard);
     CHECK(redis.cmd({"XLEN", key}).integer == 0);
   }
 }
@@ -207,8 +207,9 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
   auto ids_by_title = [&] {
     std::map<std::string, std::string> out;  // title -> id
     for (const auto& id :
-         redis.cmd({"ZRANGE", "luffy:service:billing:by_count", "0", "-1"}).elements) {
-      out[redis.cmd({"HGET", "luffy:cluster:" + id.str, "title"}).str] = id.str;
+         redis.cmd({"ZRANGE", luffy::service_index_key("luffy", "billing", "count"), "0", "-1"})
+             .elements) {
+      out[redis.cmd({"HGET", luffy::cluster_key("luffy", id.str), "title"}).str] = id.str;
     }
     return out;
   };
@@ -227,14 +228,14 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
     // The generalised template is the cluster's title; its id is the one it was created with.
     CHECK(before.count("payment for customer <*> declined by issuer") == 1);
     CHECK(before.count("ledger closed for region emea") == 1);
-    CHECK(redis.cmd({"HLEN", "luffy:service:billing:templates"}).integer == 3);
+    CHECK(redis.cmd({"HLEN", luffy::service_templates_key("luffy", "billing")}).integer == 3);
     // Generalised inside one request: the cluster and the saved template take the newest form.
     REQUIRE(server
                 .call(post("[" + plain("refund for order alpha failed at gateway") + "," +
                            plain("refund for order beta failed at gateway") + "]"))
                 .status == 202);
     REQUIRE(wait_processed(redis, 6));
-    const auto saved = redis.cmd({"HGETALL", "luffy:service:billing:templates"});
+    const auto saved = redis.cmd({"HGETALL", luffy::service_templates_key("luffy", "billing")});
     bool found = false;
     for (size_t i = 0; i + 1 < saved.elements.size(); i += 2) {
       if (saved.elements[i].str == "refund for order alpha failed at gateway") {

@@ -87,7 +87,7 @@ std::string array_of(const std::vector<std::string>& records) {
 }
 
 std::string hget(const redis_process& redis, const std::string& id, const std::string& field) {
-  auto v = redis.cmd({"HGET", "luffy:cluster:" + id, field});
+  auto v = redis.cmd({"HGET", luffy::cluster_key("luffy", id), field});
   return v.type == luffy::redis_value::kind::string ? v.str : "";
 }
 
@@ -101,7 +101,8 @@ std::map<std::string, std::string> ids_by(const redis_process& redis, const std:
                                           const std::string& field) {
   std::map<std::string, std::string> out;
   for (const auto& id :
-       redis.cmd({"ZRANGE", "luffy:service:" + service + ":by_count", "0", "-1"}).elements) {
+       redis.cmd({"ZRANGE", luffy::service_index_key("luffy", service, "count"), "0", "-1"})
+           .elements) {
     out[hget(redis, id.str, field)] = id.str;
   }
   return out;
@@ -109,7 +110,8 @@ std::map<std::string, std::string> ids_by(const redis_process& redis, const std:
 
 long listed_sum(const redis_process& redis) {
   long sum = 0;
-  for (const auto& id : redis.cmd({"ZRANGE", "luffy:clusters:by_count", "0", "-1"}).elements) {
+  for (const auto& id :
+       redis.cmd({"ZRANGE", luffy::clusters_index_key("luffy", "count"), "0", "-1"}).elements) {
     sum += cluster_count(redis, id.str);
   }
   return sum;
@@ -118,7 +120,7 @@ long listed_sum(const redis_process& redis) {
 std::vector<std::map<std::string, std::string>> events(const redis_process& redis,
                                                        const std::string& type) {
   std::vector<std::map<std::string, std::string>> out;
-  for (auto& m : stream_entries(redis, "luffy:events")) {
+  for (auto& m : stream_entries(redis, luffy::events_stream_key("luffy"))) {
     if (m["type"] == type)
       out.push_back(std::move(m));
   }
@@ -179,16 +181,16 @@ TEST_CASE("merge folds a cluster into another and later records follow it", "[cl
     CHECK(json_int(r.body, "count") == 10);
     CHECK(json_int(r.body, "moved_count") == 6);
     CHECK(cluster_count(redis, b) == 10);
-    CHECK(redis.cmd({"SCARD", "luffy:cluster:" + b + ":hosts"}).integer == 2);
-    CHECK(redis.cmd({"LLEN", "luffy:cluster:" + b + ":samples"}).integer == 5);
+    CHECK(redis.cmd({"SCARD", luffy::cluster_hosts_key("luffy", b)}).integer == 2);
+    CHECK(redis.cmd({"LLEN", luffy::cluster_samples_key("luffy", b)}).integer == 5);
     long minutes = 0;
-    const auto m = redis.cmd({"HGETALL", "luffy:cluster:" + b + ":minutes"});
+    const auto m = redis.cmd({"HGETALL", luffy::cluster_minutes_key("luffy", b)});
     for (size_t i = 1; i < m.elements.size(); i += 2)
       minutes += std::stol(m.elements[i].str);
     CHECK(minutes == 10);
-    CHECK(redis.cmd({"EXISTS", "luffy:cluster:" + a + ":minutes"}).integer == 0);
+    CHECK(redis.cmd({"EXISTS", luffy::cluster_minutes_key("luffy", a)}).integer == 0);
     // The merged id is gone from the lists; the listed counts still add up to every record.
-    CHECK(redis.cmd({"ZSCORE", "luffy:clusters:by_count", a}).type ==
+    CHECK(redis.cmd({"ZSCORE", luffy::clusters_index_key("luffy", "count"), a}).type ==
           luffy::redis_value::kind::nil);
     CHECK(listed_sum(redis) == total);
     const auto list = server.call(api("GET", "/api/v1/clusters?service_id=orders", "tok"));
@@ -474,16 +476,17 @@ TEST_CASE("a flood of distinct messages opens at most the bound of clusters, oth
   REQUIRE(server.call(post(array_of(recs))).status == 202);
   total += static_cast<long>(recs.size());
   REQUIRE(wait_processed(redis, total));
-  auto flood = redis.cmd({"ZRANGE", "luffy:service:flood:by_count", "0", "-1"});
+  auto flood =
+      redis.cmd({"ZRANGE", luffy::service_index_key("luffy", "flood", "count"), "0", "-1"});
   CHECK(flood.elements.size() == 6);  // the bound, plus the overflow cluster
   const auto by_level = ids_by(redis, "flood", "fingerprint_level");
   REQUIRE(by_level.count("0") == 1);
   const std::string overflow = by_level.at("0");
   CHECK(cluster_count(redis, overflow) == 55);
   CHECK(hget(redis, overflow, "title").find("over the limit of 5 per minute") != std::string::npos);
-  CHECK(redis.cmd({"LLEN", "luffy:cluster:" + overflow + ":samples"}).integer == 5);
+  CHECK(redis.cmd({"LLEN", luffy::cluster_samples_key("luffy", overflow)}).integer == 5);
   // Only the clusters that exist have miner groups saved.
-  CHECK(redis.cmd({"HLEN", "luffy:service:flood:templates"}).integer == 5);
+  CHECK(redis.cmd({"HLEN", luffy::service_templates_key("luffy", "flood")}).integer == 5);
   auto explosions = events(redis, "cluster_explosion");
   REQUIRE(explosions.size() == 1);
   CHECK(explosions[0].at("service_id") == "flood");
@@ -494,7 +497,7 @@ TEST_CASE("a flood of distinct messages opens at most the bound of clusters, oth
     flood_new += e.at("service_id") == "flood" ? 1 : 0;
   CHECK(flood_new == 5);
   // The other service is unaffected.
-  CHECK(redis.cmd({"ZCARD", "luffy:service:calm:by_count"}).integer == 3);
+  CHECK(redis.cmd({"ZCARD", luffy::service_index_key("luffy", "calm", "count")}).integer == 3);
   CHECK(listed_sum(redis) == total);
 
   // More of the flood in the same minute: still six clusters, still one event; a known cluster of
@@ -508,11 +511,11 @@ TEST_CASE("a flood of distinct messages opens at most the bound of clusters, oth
   REQUIRE(server.call(post(array_of(recs))).status == 202);
   total += static_cast<long>(recs.size());
   REQUIRE(wait_processed(redis, total));
-  CHECK(redis.cmd({"ZCARD", "luffy:service:flood:by_count"}).integer == 6);
+  CHECK(redis.cmd({"ZCARD", luffy::service_index_key("luffy", "flood", "count")}).integer == 6);
   CHECK(cluster_count(redis, overflow) == 155);
   CHECK(cluster_count(redis, known) == 2);
   CHECK(events(redis, "cluster_explosion").size() == 1);
-  CHECK(redis.cmd({"ZCARD", "luffy:service:calm:by_count"}).integer == 3);
+  CHECK(redis.cmd({"ZCARD", luffy::service_index_key("luffy", "calm", "count")}).integer == 3);
   CHECK(listed_sum(redis) == total);
 
   // A reload that lifts the bound applies at once: new clusters open again.
@@ -521,7 +524,7 @@ TEST_CASE("a flood of distinct messages opens at most the bound of clusters, oth
   REQUIRE(server.call(post(array_of({plain_record(flood_message(500), "flood")}))).status == 202);
   total += 1;
   REQUIRE(wait_processed(redis, total));
-  CHECK(redis.cmd({"ZCARD", "luffy:service:flood:by_count"}).integer == 7);
+  CHECK(redis.cmd({"ZCARD", luffy::service_index_key("luffy", "flood", "count")}).integer == 7);
 }
 
 namespace {
@@ -580,11 +583,11 @@ TEST_CASE("an upgrade that changes fingerprints keeps known problems in their cl
     // Counted in the old cluster; no cluster was opened.
     CHECK(cluster_count(redis, old_map) == 4);
     CHECK(events(redis, "new_cluster").size() == 2);
-    CHECK(redis.cmd({"ZCARD", "luffy:service:orders:by_count"}).integer == 2);
+    CHECK(redis.cmd({"ZCARD", luffy::service_index_key("luffy", "orders", "count")}).integer == 2);
     // The new id is a redirect to the old cluster, like a merge.
     std::string new_id;
     for (const auto& id :
-         redis.cmd({"SMEMBERS", "luffy:cluster:" + old_map + ":merged_from"}).elements) {
+         redis.cmd({"SMEMBERS", luffy::cluster_merged_from_key("luffy", old_map)}).elements) {
       new_id = id.str;
     }
     REQUIRE(new_id.size() == 32);
@@ -603,9 +606,9 @@ TEST_CASE("an upgrade that changes fingerprints keeps known problems in their cl
   {
     // After the transition window (clustering.legacy_grouping_days, counted from the first start
     // of a server with secondary grouping) a changed fingerprint opens a new cluster.
-    const auto since = redis.cmd({"GET", "luffy:grouping:v1_transition_since_ms"});
+    const auto since = redis.cmd({"GET", luffy::grouping_transition_key("luffy")});
     REQUIRE(since.type == luffy::redis_value::kind::string);
-    redis.cmd({"SET", "luffy:grouping:v1_transition_since_ms",
+    redis.cmd({"SET", luffy::grouping_transition_key("luffy"),
                std::to_string(std::stoll(since.str) - 31LL * 86400000)});
     server_process server(base_config(redis, upgraded));
     REQUIRE(server.call(post(array_of({mapper_record("other", "save")}))).status == 202);

@@ -81,8 +81,10 @@ storage: {redis: ")" + redis.url() +
   REQUIRE(stats_field(redis, "processed") == accepted);
 
   std::map<std::string, long> actual;
-  for (const auto& id : redis.cmd({"ZRANGE", "luffy:clusters:by_count", "0", "-1"}).elements)
-    actual[id.str] = std::stol(redis.cmd({"HGET", "luffy:cluster:" + id.str, "count"}).str);
+  for (const auto& id :
+       redis.cmd({"ZRANGE", luffy::clusters_index_key("luffy", "count"), "0", "-1"}).elements)
+    actual[id.str] =
+        std::stol(redis.cmd({"HGET", luffy::cluster_key("luffy", id.str), "count"}).str);
   CHECK(actual.size() == expected.size());
   CHECK(actual == expected);
 }

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "core/journal_codec.hpp"
-#include "net/embedded_redis.hpp"
+#include "storage/embedded_redis.hpp"
 
 namespace luffy::test {
 
@@ -290,7 +290,7 @@ std::string json_str(const std::string& body, const std::string& key) {
 
 std::vector<std::string> journal_records(const redis_process& redis, const std::string& prefix) {
   std::vector<std::string> out;
-  const auto keys = redis.cmd({"KEYS", prefix + ":journal:*"});
+  const auto keys = redis.cmd({"KEYS", journal_streams_pattern(prefix)});
   for (const auto& k : keys.elements) {
     const auto entries = redis.cmd({"XRANGE", k.str, "-", "+"});
     for (const auto& e : entries.elements) {
@@ -324,7 +324,7 @@ std::vector<std::string> journal_records(const redis_process& redis, const std::
 }
 
 long stats_field(const redis_process& redis, const std::string& field, const std::string& prefix) {
-  auto v = redis.cmd({"HGET", prefix + ":stats", field});
+  auto v = redis.cmd({"HGET", stats_key(prefix), field});
   return v.type == luffy::redis_value::kind::string ? std::stol(v.str) : 0;
 }
 
@@ -339,8 +339,9 @@ bool wait_processed(const redis_process& redis, long expected, int seconds) {
 
 long sum_of_cluster_counts(const redis_process& redis, const std::string& prefix) {
   long sum = 0;
-  for (const auto& id : redis.cmd({"ZRANGE", prefix + ":clusters:by_count", "0", "-1"}).elements) {
-    sum += std::stol(redis.cmd({"HGET", prefix + ":cluster:" + id.str, "count"}).str);
+  for (const auto& id :
+       redis.cmd({"ZRANGE", clusters_index_key(prefix, "count"), "0", "-1"}).elements) {
+    sum += std::stol(redis.cmd({"HGET", cluster_key(prefix, id.str), "count"}).str);
   }
   return sum;
 }

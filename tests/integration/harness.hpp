@@ -13,7 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "net/redis_client.hpp"
+#include "storage/keys.hpp"  // tests name keys as the server does
+#include "storage/redis_client.hpp"
 
 namespace luffy::test {
 

@@ -40,8 +40,8 @@ constexpr ms k503Bound{kStorageTimeoutMs + 2000};
 // The client gives up on a request after this: longer than the server's 15 s request deadline,
 // so "no answer" can only mean a hang.
 constexpr int kClientTimeoutSeconds = 20;
-// After Redis is back: every client's backoff is at most 2 s (net/redis_client.hpp); 15 s is the
-// bound for the server to answer 202 steadily again without any operator action.
+// After Redis is back: every client's backoff is at most 2 s (storage/redis_client.hpp); 15 s is
+// the bound for the server to answer 202 steadily again without any operator action.
 constexpr auto kRecoveryBound = std::chrono::seconds(15);
 
 constexpr int kThreads = 4;
@@ -183,7 +183,7 @@ long redis_long(const redis_process& redis, const std::vector<std::string>& args
 std::pair<long, long> cluster_hash_counts(const redis_process& redis) {
   long sum = 0, clusters = 0;
   std::string cursor = "0";
-  const std::string prefix = "luffy:cluster:";
+  const std::string prefix = luffy::cluster_key("luffy", "");
   do {
     const auto r = redis.cmd({"SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"});
     REQUIRE(r.elements.size() == 2);
@@ -202,7 +202,8 @@ std::pair<long, long> cluster_hash_counts(const redis_process& redis) {
 
 long by_count_sum(const redis_process& redis) {
   long sum = 0;
-  const auto r = redis.cmd({"ZRANGE", "luffy:clusters:by_count", "0", "-1", "WITHSCORES"});
+  const auto r =
+      redis.cmd({"ZRANGE", luffy::clusters_index_key("luffy", "count"), "0", "-1", "WITHSCORES"});
   for (size_t i = 1; i < r.elements.size(); i += 2)
     sum += std::stol(r.elements[i].str);
   return sum;
@@ -216,7 +217,7 @@ double secs(steady::duration d) {
 // counters left in `luffy:journal:<n>:attempts`.
 std::pair<long, long> journal_left(const redis_process& redis) {
   long entries = 0, attempts = 0;
-  for (const auto& k : redis.cmd({"KEYS", "luffy:journal:*"}).elements) {
+  for (const auto& k : redis.cmd({"KEYS", luffy::journal_streams_pattern("luffy")}).elements) {
     const std::string type = redis.cmd({"TYPE", k.str}).str;
     if (type == "stream")
       entries += redis_long(redis, {"XLEN", k.str});
@@ -232,14 +233,14 @@ long settle(const redis_process& redis, double& took) {
   const auto started = steady::now();
   long last = -1;
   while (steady::now() - started < std::chrono::seconds(90)) {
-    const long now = redis_long(redis, {"HGET", "luffy:stats", "processed"});
+    const long now = redis_long(redis, {"HGET", luffy::stats_key("luffy"), "processed"});
     if (journal_left(redis).first == 0 && now == last)
       break;
     last = now;
     std::this_thread::sleep_for(ms(1500));
   }
   took = secs(steady::now() - started);
-  return redis_long(redis, {"HGET", "luffy:stats", "processed"});
+  return redis_long(redis, {"HGET", luffy::stats_key("luffy"), "processed"});
 }
 
 }  // namespace
@@ -426,7 +427,7 @@ TEST_CASE("Redis killed mid-load: bounded 503s, reconnect, no acknowledged recor
   const auto [cluster_sum, clusters] = cluster_hash_counts(redis);
   const long index_sum = by_count_sum(redis);
   const auto [entries_left, attempts_left] = journal_left(redis);
-  const long dead_lettered = redis_long(redis, {"XLEN", "luffy:dlq"});
+  const long dead_lettered = redis_long(redis, {"XLEN", luffy::dead_letter_stream_key("luffy")});
 
   std::printf(
       "[redis-outage] %ld requests (%ld refused, %ld sent during the outage), 503 max %lld ms "

@@ -62,7 +62,7 @@ struct dlq_entry {
 
 std::vector<dlq_entry> dead_letters(const redis_process& redis) {
   std::vector<dlq_entry> out;
-  for (auto& m : stream_entries(redis, "luffy:dlq"))
+  for (auto& m : stream_entries(redis, luffy::dead_letter_stream_key("luffy")))
     out.push_back(dlq_entry{std::move(m)});
   return out;
 }
@@ -126,7 +126,7 @@ TEST_CASE(
   CHECK(dlq[0].fields.count("entry") == 1);
   // Nothing is left in the journal: the poison record did not block its entry.
   for (int shard = 0; shard < 4; ++shard) {
-    CHECK(redis.cmd({"XLEN", "luffy:journal:" + std::to_string(shard)}).integer == 0);
+    CHECK(redis.cmd({"XLEN", luffy::journal_stream_key("luffy", shard)}).integer == 0);
   }
 }
 
@@ -159,7 +159,7 @@ TEST_CASE(
   // Still healthy: 3 restarts are within the intensity limit.
   CHECK(server.get("/ready").status == 200);
   for (int shard = 0; shard < 4; ++shard) {
-    CHECK(redis.cmd({"XLEN", "luffy:journal:" + std::to_string(shard)}).integer == 0);
+    CHECK(redis.cmd({"XLEN", luffy::journal_stream_key("luffy", shard)}).integer == 0);
   }
 }
 

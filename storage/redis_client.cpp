@@ -1,4 +1,4 @@
-#include "net/redis_client.hpp"
+#include "storage/redis_client.hpp"
 
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA1Engine.h>

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "net/redis_client.hpp"
+#include "storage/redis_client.hpp"
 
 namespace luffy {
 

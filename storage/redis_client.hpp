@@ -5,7 +5,8 @@
 // it never blocks longer than the configured timeout per round trip. After an I/O error the
 // connection is dropped and the next call reconnects, at most once per backoff period (100 ms
 // doubling to 2 s) so a Redis outage costs a fast failure, not a connect storm.
-// Not thread-safe: use one per thread/detached actor. Lives in net/: it is an edge.
+// Not thread-safe: use one per thread/detached actor. Lives in storage/, the only layer that
+// includes hiredis (tools/check_layers.sh).
 #include <chrono>
 #include <cstdint>
 #include <optional>

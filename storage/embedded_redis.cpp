@@ -1,4 +1,4 @@
-#include "net/embedded_redis.hpp"
+#include "storage/embedded_redis.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,0 +1,130 @@
+#pragma once
+// The Redis key schema: every key name the server reads or writes, spelled once, here
+// (docs/ARCHITECTURE.md describes what each holds). C++ code builds keys only through these
+// functions. The Lua scripts in storage/lua/ receive the prefix (or a key built here) and derive
+// the same names from it, because a script cannot call C++: each such name is marked "(Lua)" below
+// with the script that spells it, and tests/storage/keys_test.cpp checks the two agree.
+//
+// Changing any name here orphans the data an existing Redis holds: names are part of the on-disk
+// format, not an implementation detail.
+//
+//   <prefix>:journal:<shard>              stream: accepted records, one entry per batch and shard
+//   <prefix>:journal:<shard>:attempts     hash: entry id -> sweeps that tried to apply it
+//   <prefix>:dedup:<generation>           set of 16-byte record hashes of one dedup generation
+//   <prefix>:dlq                          stream: dead letters (poison records and entries)
+//   <prefix>:stats                        hash: processed, clusters, dead_lettered
+//   <prefix>:events                       stream: new_cluster, regression, spike, merged, ...
+//   <prefix>:cluster:<id>                 hash: one cluster (count, first/last seen, status, ...)
+//   <prefix>:cluster:<id>:minutes         hash: event-time minute -> records (expires after 25 h)
+//   <prefix>:cluster:<id>:hosts           set (at most 100 members)
+//   <prefix>:cluster:<id>:environments    set (at most 100 members)
+//   <prefix>:cluster:<id>:samples         list: newest sample records first
+//   <prefix>:cluster:<id>:merged_from     set: ids folded into this cluster
+//   <prefix>:clusters:by_<sort>           zset: every cluster by count or by last_seen (ms)
+//   <prefix>:service:<svc>:by_<sort>      zset: one service's clusters, the same two orders
+//   <prefix>:service:<svc>:templates      hash: level-3 anchor -> "ordinal\ttemplate"
+//   <prefix>:service:<svc>:new_clusters:<minute>  counter of new clusters (Lua: cluster_apply)
+//   <prefix>:service:<svc>:explosion      marker of a flood in progress (Lua: cluster_apply)
+//   <prefix>:grouping:v1_transition_since_ms  start of the legacy grouping window (ms)
+//
+// Dedup generations: generation g = floor(unix_seconds / window). A record is a duplicate when
+// its hash is in generation g or g-1, so the effective window is between `window` and twice it,
+// with two set lookups per record instead of one key per record.
+//
+// Pure string building, no I/O: usable from any layer above core/ without pulling in hiredis.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace luffy {
+
+inline std::string journal_stream_key(std::string_view prefix, uint32_t shard) {
+  return std::string(prefix) + ":journal:" + std::to_string(shard);
+}
+
+// A KEYS/SCAN pattern matching every journal stream of `prefix` (and their :attempts hashes).
+inline std::string journal_streams_pattern(std::string_view prefix) {
+  return std::string(prefix) + ":journal:*";
+}
+
+// Sweep attempts per entry of `stream` (a journal_stream_key). (Lua: cluster_apply,
+// dead_letter_entry.)
+inline std::string journal_attempts_key(std::string_view stream) {
+  return std::string(stream) + ":attempts";
+}
+
+inline int64_t dedup_generation(int64_t unix_seconds, int64_t window_seconds) {
+  return unix_seconds / window_seconds;
+}
+
+inline std::string dedup_set_key(std::string_view prefix, int64_t generation) {
+  return std::string(prefix) + ":dedup:" + std::to_string(generation);
+}
+
+// (Lua: cluster_apply.)
+inline std::string dead_letter_stream_key(std::string_view prefix) {
+  return std::string(prefix) + ":dlq";
+}
+
+// (Lua: cluster_apply.)
+inline std::string stats_key(std::string_view prefix) {
+  return std::string(prefix) + ":stats";
+}
+
+inline std::string events_stream_key(std::string_view prefix) {
+  return std::string(prefix) + ":events";
+}
+
+// (Lua: cluster_apply, cluster_merge.)
+inline std::string cluster_key(std::string_view prefix, std::string_view id) {
+  return std::string(prefix) + ":cluster:" + std::string(id);
+}
+
+// The parts of a cluster, beside its hash. (Lua: cluster_apply, cluster_merge.)
+inline std::string cluster_minutes_key(std::string_view prefix, std::string_view id) {
+  return cluster_key(prefix, id) + ":minutes";
+}
+inline std::string cluster_hosts_key(std::string_view prefix, std::string_view id) {
+  return cluster_key(prefix, id) + ":hosts";
+}
+inline std::string cluster_environments_key(std::string_view prefix, std::string_view id) {
+  return cluster_key(prefix, id) + ":environments";
+}
+inline std::string cluster_samples_key(std::string_view prefix, std::string_view id) {
+  return cluster_key(prefix, id) + ":samples";
+}
+inline std::string cluster_merged_from_key(std::string_view prefix, std::string_view id) {
+  return cluster_key(prefix, id) + ":merged_from";
+}
+
+// The cluster orders the API sorts by: "count" or "last_seen". (Lua: cluster_apply,
+// cluster_merge.)
+inline std::string clusters_index_key(std::string_view prefix, std::string_view sort) {
+  return std::string(prefix) + ":clusters:by_" + std::string(sort);
+}
+
+inline std::string service_index_key(std::string_view prefix, std::string_view service_id,
+                                     std::string_view sort) {
+  return std::string(prefix) + ":service:" + std::string(service_id) + ":by_" + std::string(sort);
+}
+
+// (Lua: cluster_apply writes it, the cluster shard reads it on a service's first record.)
+inline std::string service_templates_key(std::string_view prefix, std::string_view service_id) {
+  return std::string(prefix) + ":service:" + std::string(service_id) + ":templates";
+}
+
+// (Lua: cluster_apply only; here so the schema is complete and tests can name them.)
+inline std::string service_new_clusters_key(std::string_view prefix, std::string_view service_id,
+                                            int64_t wall_minute) {
+  return std::string(prefix) + ":service:" + std::string(service_id) +
+         ":new_clusters:" + std::to_string(wall_minute);
+}
+inline std::string service_explosion_key(std::string_view prefix, std::string_view service_id) {
+  return std::string(prefix) + ":service:" + std::string(service_id) + ":explosion";
+}
+
+inline std::string grouping_transition_key(std::string_view prefix) {
+  return std::string(prefix) + ":grouping:v1_transition_since_ms";
+}
+
+}  // namespace luffy

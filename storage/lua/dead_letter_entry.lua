@@ -1,0 +1,23 @@
+-- dead_letter_entry: moves one journal entry that keeps taking its shard down to the dead-letter
+-- stream (actors/cluster_shard.cpp runs it from a sweep).
+-- KEYS: [1] journal stream, [2] dead-letter stream, [3] stats hash. ARGV: [1] entry id, [2] error.
+-- Writes: the entry's fields to KEYS[2] (source, entry, error first), deletes it from KEYS[1] and
+-- its count from KEYS[1]:attempts, adds its record count to dead_lettered in KEYS[3].
+-- Returns the entry's record count (0 when it was gone already: then nothing is written).
+local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #found == 0 then
+  return 0
+end
+local fields = found[1][2]
+local n = 0
+for i = 1, #fields, 2 do
+  if fields[i] == 'n' then
+    n = tonumber(fields[i + 1]) or 0
+  end
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard', 'entry', ARGV[1],
+  'error', ARGV[2], unpack(fields))
+redis.call('XDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[1] .. ':attempts', ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'dead_lettered', n)
+return n

@@ -1,0 +1,70 @@
+#include "storage/redis_probe.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace luffy {
+
+namespace {
+
+// used_memory and maxmemory for the redis_memory backpressure gate.
+void read_memory(redis_client& client, ingest_metrics& m) {
+  auto r = client.command({"INFO", "memory"});
+  if (!r.ok() || r.value->type == redis_value::kind::error) {
+    return;
+  }
+  auto field = [&](std::string_view name) -> int64_t {
+    const std::string& text = r.value->str;
+    const std::string key = "\r\n" + std::string(name) + ":";
+    const size_t at = text.find(key);
+    return at == std::string::npos ? 0 : std::strtoll(text.c_str() + at + key.size(), nullptr, 10);
+  };
+  m.redis_used_memory.store(field("used_memory"));
+  m.redis_maxmemory.store(field("maxmemory"));
+}
+
+}  // namespace
+
+redis_probe::redis_probe(redis_endpoint ep, ingest_metrics& m)
+    : thread_([this, ep, &m] { run(ep, m); }) {}
+
+redis_probe::~redis_probe() {
+  stop_ = true;
+  thread_.join();
+}
+
+void redis_probe::run(redis_endpoint ep, ingest_metrics& m) {
+  ep.timeout = std::chrono::milliseconds(500);
+  redis_client client(ep);
+  bool was_up = true;
+  int failures = 0;
+  while (!stop_) {
+    auto r = client.command({"PING"});
+    const bool answered = r.ok() && r.value->str == "PONG";
+    // Down after 3 missed pings in a row: one slow answer (Redis busy in a long script) must not
+    // flip /ready and make Kubernetes pull the pod; a refused connection fails fast anyway.
+    failures = answered ? 0 : failures + 1;
+    const bool up = answered || (was_up && failures < 3);
+    m.redis_up.store(up);
+    if (answered) {
+      read_memory(client, m);
+    }
+    if (up != was_up) {
+      if (up) {
+        spdlog::info("redis is reachable again");
+      } else {
+        spdlog::warn("redis is unreachable: {}", r.ok() ? r.value->str : r.error.message);
+      }
+      was_up = up;
+    }
+    for (int i = 0; i < 10 && !stop_; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+}  // namespace luffy

@@ -1,0 +1,33 @@
+#pragma once
+// redis_probe: pings Redis once a second from its own connection and its own thread. /ready, the
+// redis_up gauge, the per-minute summary and the redis_memory backpressure gate read what it
+// stores in `ingest_metrics` (redis_up, redis_used_memory, redis_maxmemory); ingest requests
+// never wait on it.
+//
+// Contract: Redis counts as down after three missed pings in a row (each with a 500 ms timeout),
+// up again at the first answer; used_memory/maxmemory are refreshed after each answered ping.
+// The destructor stops the thread within about 100 ms plus one round trip. `m` must outlive the
+// probe. Not copyable or movable (the thread holds `this`).
+#include <atomic>
+#include <thread>
+
+#include "core/ingest_metrics.hpp"
+#include "storage/redis_client.hpp"
+
+namespace luffy {
+
+class redis_probe {
+ public:
+  redis_probe(redis_endpoint ep, ingest_metrics& m);
+  ~redis_probe();
+  redis_probe(const redis_probe&) = delete;
+  redis_probe& operator=(const redis_probe&) = delete;
+
+ private:
+  void run(redis_endpoint ep, ingest_metrics& m);
+
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: started once stop_ exists
+};
+
+}  // namespace luffy

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The layer rules (docs/ARCHITECTURE.md): core <- storage <- actors <- net. Fails, naming each
+# offending line, when
+#   - hiredis is included outside storage/ (Redis has one home);
+#   - core/ includes CAF, Poco or hiredis (core is pure logic, fast to compile and fuzz);
+#   - core/ includes storage/, actors/ or net/;
+#   - storage/ includes actors/ or net/.
+# Usage: tools/check_layers.sh [repository root]   (ctest runs it as "storage: layer rules")
+set -u
+root="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
+cd "$root" || exit 2
+status=0
+
+# $1: what is wrong, $2: extended regex of the include, $3...: folders to search
+forbid() {
+  local why="$1" pattern="$2"
+  shift 2
+  local hits
+  hits=$(grep -rnE --include='*.hpp' --include='*.cpp' --include='*.h' --include='*.cc' \
+    "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]($pattern)" "$@" 2>/dev/null)
+  if [[ -n "$hits" ]]; then
+    echo "layer rule broken: $why"
+    echo "$hits" | sed 's/^/  /'
+    status=1
+  fi
+}
+
+others=()
+for d in core config actors net tools tests; do
+  [[ -d "$d" ]] && others+=("$d")
+done
+forbid "hiredis is included outside storage/" 'hiredis' "${others[@]}"
+forbid "core/ includes CAF, Poco or hiredis" 'caf/|Poco/|hiredis' core
+forbid "core/ includes storage/, actors/ or net/" 'storage/|actors/|net/' core
+forbid "storage/ includes actors/ or net/" 'actors/|net/' storage
+
+if [[ $status -eq 0 ]]; then
+  echo "layer rules hold"
+fi
+exit $status
