@@ -1,8 +1,14 @@
 #pragma once
-// The configuration model: every setting of luffy-ingest, its default, bounds and documentation,
-// declared once in `config_keys()` (like Fluent Bit's config_map and Redis' static_configs).
-// docs/CONFIGURATION.md is written from this table, `luffy-ingest --help-config` prints it, and a
-// test checks the shipped config/luffy.yaml against it.
+// The configuration model: every setting of luffy-ingest, declared once in `config_keys()`
+// (core/config_keys.cpp, like Fluent Bit's config_map and Redis' static_configs). A key's row holds
+// its path, type, default, bounds or choices, documentation, the member that stores it and how a
+// hot reload applies it; everything else is derived from the rows:
+//  - the defaults of a default-constructed luffy_config (the constructor applies each row's
+//    default text, so the struct has no defaults of its own to drift);
+//  - parsing (`apply_setting`), the environment names and the YAML walk of config/config_loader;
+//  - the comparison a hot reload makes (`changed_keys`) and whether each change applies live
+//    (`config_key::reload`, read by net/config_reload.cpp);
+//  - `luffy-ingest --help-config`; docs/CONFIGURATION.md documents every row (a test checks it).
 //
 // Contract: `apply_setting` is the single way a value reaches the model, whether it comes from the
 // YAML file, an environment variable (LUFFY_SECTION_KEY) or `--set section.key=value`; it parses
@@ -13,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace luffy {
@@ -23,6 +30,7 @@ struct token_config {
   std::vector<std::string> services;  // allowed service ids, or {"*"}
   std::string default_service;        // for records without service_id
   bool admin = false;                 // may call /api/v1/admin/*
+  bool operator==(const token_config&) const = default;
 };
 
 // One `clustering.fingerprint_rules` entry (docs/CLUSTERING.md "Fingerprint rules"): records
@@ -40,111 +48,150 @@ struct fingerprint_rule_config {
   bool operator==(const fingerprint_rule_config&) const = default;
 };
 
+// Every setting, one member per key of config_keys() (the YAML path is section.member; auth.jwt_*
+// are auth.jwt.*). The members carry no defaults of their own: the constructor gives each the
+// default of its row in config_keys(), the one place a default is written.
 struct luffy_config {
+  luffy_config();
+
   struct {
-    std::string listen = "127.0.0.1:8080";
-    int64_t threads = 64;
-    int64_t max_queued = 256;
-    int64_t max_connections = 1024;  // listen backlog
-    int64_t max_body_bytes = 16 << 20;
-    int64_t max_inflated_bytes = 64 << 20;
-    int64_t max_in_flight_bytes = 384LL << 20;
-    int64_t keepalive_timeout_seconds = 30;
-    int64_t request_timeout_seconds = 15;
-    int64_t max_in_flight_requests = 64;
-    int64_t header_timeout_seconds = 20;  // whole request head, total (not per read)
-    int64_t body_timeout_seconds = 60;    // whole body after the head, total
-    int64_t min_body_rate = 16 << 10;     // bytes/s a body must reach when workers are saturated
-    int64_t max_open_connections = 4096;  // client connections open at once (idle ones included)
-    int64_t max_connections_per_client = 512;  // open connections per client address; 0: no cap
-    int64_t write_timeout_seconds = 10;        // a response must leave within this, else close
+    std::string listen;
+    int64_t threads;
+    int64_t max_queued;
+    int64_t max_connections;  // listen backlog
+    int64_t max_body_bytes;
+    int64_t max_inflated_bytes;
+    int64_t max_in_flight_bytes;
+    int64_t keepalive_timeout_seconds;
+    int64_t request_timeout_seconds;
+    int64_t max_in_flight_requests;
+    int64_t header_timeout_seconds;      // whole request head, total (not per read)
+    int64_t body_timeout_seconds;        // whole body after the head, total
+    int64_t min_body_rate;               // bytes/s a body must reach when workers are saturated
+    int64_t max_open_connections;        // client connections open at once (idle ones included)
+    int64_t max_connections_per_client;  // open connections per client address; 0: no cap
+    int64_t write_timeout_seconds;       // a response must leave within this, else close
   } server;
   struct {
-    bool enabled = true;
-    int64_t max_records = 100000;
-    std::string date_key = "date";
-    int64_t max_message_bytes = 64 << 10;
-    int64_t max_stack_trace_bytes = 256 << 10;
+    bool enabled;
+    int64_t max_records;
+    std::string date_key;
+    int64_t max_message_bytes;
+    int64_t max_stack_trace_bytes;
   } ingest;
   struct {
-    bool disabled = false;
+    bool disabled;
     std::vector<token_config> tokens;
     std::string jwt_secret;
     std::string jwt_issuer;
     std::string jwt_audience;
   } auth;
   struct {
-    int64_t per_minute = 10000;
-    int64_t burst = 0;  // 0 = one minute's worth
+    int64_t per_minute;
+    int64_t burst;  // 0 = one minute's worth
     std::map<std::string, int64_t> services;
   } rate_limit;
   struct {
-    int64_t parsers = 2;
-    int64_t cluster_shards = 4;
-    int64_t journal_writers = 4;
-    int64_t scheduler_threads = 0;  // 0 = number of cores
+    int64_t parsers;
+    int64_t cluster_shards;
+    int64_t journal_writers;
+    int64_t scheduler_threads;  // 0 = number of cores
   } actors;
   struct {
-    int64_t max_restarts = 5;
-    int64_t window_seconds = 60;
-    int64_t max_attempts = 3;  // shard crashes per journal entry before the dead-letter stream
+    int64_t max_restarts;
+    int64_t window_seconds;
+    int64_t max_attempts;  // shard crashes per journal entry before the dead-letter stream
   } supervision;
   struct {
-    bool fault_injection = false;  // test-only hooks (luffy-fault:<point> in a message)
+    bool fault_injection;  // test-only hooks (luffy-fault:<point> in a message)
   } testing;
   struct {
-    int64_t max_queue_depth = 100000;      // journaled, not clustered (records)
-    int64_t max_pipeline_records = 50000;  // inside parse..journal (records)
-    int64_t resume_ratio = 80;             // low watermark, % of the high one
-    int64_t refusal_delay_ms = 500;        // a gate's 503 waits this long (paces retry storms)
-    int64_t redis_memory_percent = 90;     // of maxmemory, when set
+    int64_t max_queue_depth;       // journaled, not clustered (records)
+    int64_t max_pipeline_records;  // inside parse..journal (records)
+    int64_t resume_ratio;          // low watermark, % of the high one
+    int64_t refusal_delay_ms;      // a gate's 503 waits this long (paces retry storms)
+    int64_t redis_memory_percent;  // of maxmemory, when set
   } backpressure;
   struct {
-    int64_t window_seconds = 3600;
+    int64_t window_seconds;
   } dedup;
   struct {
-    bool enabled = true;
-    int64_t samples = 5;
-    int64_t spike_multiplier = 5;
-    int64_t spike_minimum = 50;
-    int64_t top_frames = 50;
-    int64_t miner_similarity_percent = 50;
-    int64_t trace_cache_entries = 2048;
+    bool enabled;
+    int64_t samples;
+    int64_t spike_multiplier;
+    int64_t spike_minimum;
+    int64_t top_frames;
+    int64_t miner_similarity_percent;
+    int64_t trace_cache_entries;
     std::string in_app_prefixes;      // comma-separated prefixes or globs
     std::string not_in_app_prefixes;  // comma-separated prefixes or globs
     std::vector<fingerprint_rule_config> fingerprint_rules;
-    int64_t max_new_clusters_per_minute = 100;  // per service; 0 = no bound
-    int64_t legacy_grouping_days = 30;          // secondary grouping (grouping_v1) window; 0 = off
-    int64_t legacy_top_frames = 5;              // the top_frames grouping_v1 ran with
+    int64_t max_new_clusters_per_minute;  // per service; 0 = no bound
+    int64_t legacy_grouping_days;         // secondary grouping (grouping_v1) window; 0 = off
+    int64_t legacy_top_frames;            // the top_frames grouping_v1 ran with
   } clustering;
   struct {
-    std::string redis = "embedded";
-    std::string data_dir = "./var/data";
-    std::string redis_server_bin = "redis-server";
-    int64_t embedded_port = 0;  // 0 = pick a free loopback port
-    std::string fsync = "always";
-    int64_t timeout_ms = 2000;
-    std::string key_prefix = "luffy";
-    std::string journal_encoding = "zstd";
+    std::string redis;
+    std::string data_dir;
+    std::string redis_server_bin;
+    int64_t embedded_port;  // 0 = pick a free loopback port
+    std::string fsync;
+    int64_t timeout_ms;
+    std::string key_prefix;
+    std::string journal_encoding;
   } storage;
   struct {
-    std::string level = "info";
+    std::string level;
   } log;
 };
 
 enum class key_type { string, integer, size, boolean, enumeration, list, map };
 
+// How a hot reload (net/config_reload.cpp) puts a changed key into effect. `restart`: it cannot,
+// and a reload that changes the key is refused. The others name what the reload refreshes; the
+// new configuration snapshot is stored in every case.
+enum class reload_effect {
+  restart,
+  snapshot,       // read from the configuration snapshot on each use (ingest.enabled)
+  authenticator,  // a new authenticator replaces the old one
+  pipeline,       // the limiter registry and the parser pool (pipeline::reconfigure)
+  grouping,       // the cluster shards' grouping rules (pipeline::update_grouping)
+  gates,          // the backpressure gates' watermarks
+  memory_budget,  // the in-flight byte budget's limit
+  log_level,      // the log level
+};
+
+// The member that stores a key, writable (`field`) or read-only (`value`). Scalar keys are
+// std::string (string, enumeration), int64_t (integer, size) or bool; lists and maps have their
+// own types.
+using config_field =
+    std::variant<std::string*, int64_t*, bool*, std::vector<token_config>*,
+                 std::vector<fingerprint_rule_config>*, std::map<std::string, int64_t>*>;
+using config_value =
+    std::variant<const std::string*, const int64_t*, const bool*, const std::vector<token_config>*,
+                 const std::vector<fingerprint_rule_config>*,
+                 const std::map<std::string, int64_t>*>;
+struct config_member {
+  config_field (*field)(luffy_config&);
+  config_value (*value)(const luffy_config&);
+};
+
 struct config_key {
   std::string_view path;  // "server.listen"; "rate_limit.services.*" for maps
   key_type type;
-  std::string_view default_text;
+  std::string_view default_text;  // as a user would write it ("16MiB"); lists "[]", maps ""
   int64_t min = 0;
   int64_t max = 0;
   std::string_view choices;  // for enumerations: "a|b|c"
+  reload_effect reload = reload_effect::restart;
+  config_member member;
   std::string_view doc;
+
+  bool live() const { return reload != reload_effect::restart; }
 };
 
 const std::vector<config_key>& config_keys();
+// The row of `path`; "rate_limit.services.checkout" finds "rate_limit.services.*".
 const config_key* find_config_key(std::string_view path);
 
 // "LUFFY_SERVER_LISTEN" for "server.listen".
@@ -154,7 +201,17 @@ std::string env_name_for(std::string_view path);
 std::optional<std::string> apply_setting(luffy_config& cfg, std::string_view path,
                                          std::string_view value);
 
-// Cross-key rules (e.g. tokens present unless auth.disabled). Returns every problem found.
+// The text of a scalar key's value that apply_setting parses back to the same value (sizes in
+// bytes); nullopt for lists and maps.
+std::optional<std::string> setting_text(const config_key& key, const luffy_config& cfg);
+
+// Every key path whose value differs between `a` and `b`, in config_keys() order: scalar keys and
+// lists by their path ("auth.tokens" for any change of the token list), a map per entry
+// ("rate_limit.services.<service>", sorted by name). Empty: the configurations are equal.
+std::vector<std::string> changed_keys(const luffy_config& a, const luffy_config& b);
+
+// Cross-key rules (e.g. tokens present unless auth.disabled). Returns every problem found; each
+// starts with the path of the key it is about.
 std::vector<std::string> validate(const luffy_config& cfg);
 
 // The record fields a fingerprint rule may match.

@@ -6,11 +6,13 @@
 //  - The configuration is read again exactly as at start-up: the same file, the environment
 //    (LUFFY_SECTION_KEY) and the same --set overrides (server_context::source), and checked like
 //    `check-config` does (every problem is reported).
-//  - It is compared key by key with the running one. Only keys that apply live may differ:
-//    auth.tokens, auth.jwt.*, rate_limit.*, actors.parsers, backpressure.*, log.level,
-//    ingest.enabled and the grouping rules (clustering.in_app_prefixes, not_in_app_prefixes,
-//    fingerprint_rules, max_new_clusters_per_minute; sent to the cluster shards). Any other
-//    changed key refuses the whole reload, naming the key.
+//  - It is compared key by key with the running one (changed_keys in core/config.hpp, which
+//    compares every row of config_keys()). Only keys that apply live may differ: those whose row
+//    has a reload_effect other than `restart` (auth.tokens, auth.jwt.*, rate_limit.*,
+//    actors.parsers, backpressure.*, log.level, ingest.enabled, server.max_in_flight_bytes and
+//    the grouping rules clustering.in_app_prefixes, not_in_app_prefixes, fingerprint_rules,
+//    max_new_clusters_per_minute, sent to the cluster shards). Any other changed key refuses the
+//    whole reload, naming the key. A new key cannot be missed: its row must say which it is.
 //  - Refused means nothing changed: the running configuration keeps serving. Applied means every
 //    changed key is in effect when the call returns (the authenticator and the config snapshot are
 //    swapped atomically; limiters and the parser pool get their message).
@@ -30,16 +32,8 @@ struct reload_result {
   std::vector<std::string> problems;  // why it was refused, each naming its key
 };
 
-// Every key path whose effective value differs between `running` and `next`: scalar keys by
-// path, "auth.tokens" for any change of the token list, "rate_limit.services.<service>" per
-// service. Keys this module cannot compare are returned in `unknown`.
-struct config_diff {
-  std::vector<std::string> changed;
-  std::vector<std::string> unknown;
-};
-config_diff diff_configs(const luffy_config& running, const luffy_config& next);
-
-// True when a change of `key` (a path from diff_configs) is applied without a restart.
+// True when a change of `key` (a path from changed_keys) is applied without a restart: its row's
+// reload_effect is not `restart`.
 bool applies_live(std::string_view key);
 
 // Reads, checks, compares and applies. `trigger` names the caller in the log ("SIGHUP", ...).
