@@ -12,39 +12,54 @@
 #include "actors/parser_actor.hpp"
 #include "actors/service_limiter.hpp"
 #include "actors/supervisor.hpp"
+#include "core/grouping_rules.hpp"
 
 namespace luffy {
 
-pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
-                         const redis_endpoint& redis, ingest_metrics* metrics) {
-  pipeline p;
-  p.metrics = metrics;
-  const size_t shards =
-      cfg.clustering.enabled ? static_cast<size_t>(cfg.actors.cluster_shards) : size_t{0};
-  p.directory = std::make_shared<stage_directory>(shards);
+namespace {
 
-  child_factories make;
+// ---- settings from the configuration ------------------------------------------------------------
+// Each actor's settings are built from the configuration in exactly one function below, used by
+// start-up and by hot reload alike, so a setting cannot reach one path and miss the other.
+
+decode_options decode_options_from(const luffy_config& cfg) {
   decode_options opt;
   opt.date_key = cfg.ingest.date_key;
   opt.max_records = static_cast<size_t>(cfg.ingest.max_records);
   opt.max_message_bytes = static_cast<size_t>(cfg.ingest.max_message_bytes);
   opt.max_stack_trace_bytes = static_cast<size_t>(cfg.ingest.max_stack_trace_bytes);
-  const bool faults = cfg.testing.fault_injection;
-  make.parser = [&sys, opt, faults] { return spawn_parser(sys, opt, faults); };
-  make.parsers = static_cast<size_t>(cfg.actors.parsers);
+  return opt;
+}
 
+// The limiter registry's rates: spawned with them, and sent them again (as limit_config) on reload.
+rate_settings rate_settings_from(const luffy_config& cfg) {
   rate_settings rates;
   rates.per_minute = cfg.rate_limit.per_minute;
   rates.burst = cfg.rate_limit.burst;
   rates.per_service = cfg.rate_limit.services;
-  make.limiters = [&sys, rates] { return spawn_limiter_registry(sys, rates); };
+  return rates;
+}
 
+limit_config limit_message(const rate_settings& rates) {
+  limit_config limits;
+  limits.per_minute = rates.per_minute;
+  limits.burst = rates.burst;
+  for (const auto& [service, rate] : rates.per_service) {
+    limits.services.push_back(service);
+    limits.per_minute_by_service.push_back(rate);
+  }
+  return limits;
+}
+
+dedup_settings dedup_settings_from(const luffy_config& cfg, const redis_endpoint& redis) {
   dedup_settings ds;
   ds.redis = redis;
   ds.key_prefix = cfg.storage.key_prefix;
   ds.window_seconds = cfg.dedup.window_seconds;
-  make.dedup = [&sys, ds] { return spawn_dedup_actor(sys, ds); };
+  return ds;
+}
 
+journal_settings journal_settings_from(const luffy_config& cfg, const redis_endpoint& redis) {
   journal_settings js;
   js.redis = redis;
   js.key_prefix = cfg.storage.key_prefix;
@@ -52,12 +67,20 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   js.shards = static_cast<uint32_t>(cfg.actors.cluster_shards);
   js.encoding =
       journal_encoding_from(cfg.storage.journal_encoding).value_or(journal_encoding::zstd);
-  auto dir = p.directory;
-  make.journal_writer = [&sys, js, dir, metrics] {
-    return spawn_journal_writer(sys, js, dir, metrics);
-  };
-  make.journal_writers = static_cast<size_t>(cfg.actors.journal_writers);
+  return js;
+}
 
+// The reloadable grouping rules: in the shards' start-up settings and in every reload's message.
+grouping_update grouping_update_from(const luffy_config& cfg) {
+  grouping_update update;
+  update.in_app_prefixes = cfg.clustering.in_app_prefixes;
+  update.not_in_app_prefixes = cfg.clustering.not_in_app_prefixes;
+  update.fingerprint_rules = cfg.clustering.fingerprint_rules;
+  update.max_new_clusters_per_minute = cfg.clustering.max_new_clusters_per_minute;
+  return update;
+}
+
+cluster_settings cluster_settings_from(const luffy_config& cfg, const redis_endpoint& redis) {
   cluster_settings cs;
   cs.redis = redis;
   // A shard waits for its apply script longer than a request waits for Redis: nobody is waiting
@@ -70,11 +93,51 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   cs.spike_minimum = cfg.clustering.spike_minimum;
   cs.max_attempts = cfg.supervision.max_attempts;
   cs.fault_injection = cfg.testing.fault_injection;
+  // The grouping options `luffy-ingest cluster` uses too (core/grouping_rules.hpp).
   cs.clustering = grouping_from_config(cfg).options;
-  cs.fingerprint_rules = cfg.clustering.fingerprint_rules;
-  cs.max_new_clusters_per_minute = cfg.clustering.max_new_clusters_per_minute;
   cs.legacy_grouping_days = cfg.clustering.legacy_grouping_days;
   cs.legacy_top_frames = static_cast<size_t>(cfg.clustering.legacy_top_frames);
+  apply_grouping(cs, grouping_update_from(cfg));
+  return cs;
+}
+
+supervision_settings supervision_settings_from(const luffy_config& cfg) {
+  supervision_settings sup;
+  sup.max_restarts = cfg.supervision.max_restarts;
+  sup.window_seconds = cfg.supervision.window_seconds;
+  return sup;
+}
+
+}  // namespace
+
+pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
+                         const redis_endpoint& redis, ingest_metrics* metrics) {
+  pipeline p;
+  p.metrics = metrics;
+  const size_t shards =
+      cfg.clustering.enabled ? static_cast<size_t>(cfg.actors.cluster_shards) : size_t{0};
+  p.directory = std::make_shared<stage_directory>(shards);
+
+  child_factories make;
+  const decode_options opt = decode_options_from(cfg);
+  const bool faults = cfg.testing.fault_injection;
+  make.parser = [&sys, opt, faults] { return spawn_parser(sys, opt, faults); };
+  make.parsers = static_cast<size_t>(cfg.actors.parsers);
+
+  const rate_settings rates = rate_settings_from(cfg);
+  make.limiters = [&sys, rates] { return spawn_limiter_registry(sys, rates); };
+
+  const dedup_settings ds = dedup_settings_from(cfg, redis);
+  make.dedup = [&sys, ds] { return spawn_dedup_actor(sys, ds); };
+
+  const journal_settings js = journal_settings_from(cfg, redis);
+  auto dir = p.directory;
+  make.journal_writer = [&sys, js, dir, metrics] {
+    return spawn_journal_writer(sys, js, dir, metrics);
+  };
+  make.journal_writers = static_cast<size_t>(cfg.actors.journal_writers);
+
+  const cluster_settings cs = cluster_settings_from(cfg, redis);
   auto latest = p.grouping;
   make.shard = [&sys, cs, metrics, latest](size_t shard) {
     auto s = cs;
@@ -91,32 +154,19 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   };
   make.shards = shards;
 
-  supervision_settings sup;
-  sup.max_restarts = cfg.supervision.max_restarts;
-  sup.window_seconds = cfg.supervision.window_seconds;
-  p.supervisor = spawn_supervisor(sys, std::move(make), sup, p.directory, metrics);
+  p.supervisor =
+      spawn_supervisor(sys, std::move(make), supervision_settings_from(cfg), p.directory, metrics);
   return p;
 }
 
 void pipeline::reconfigure(const luffy_config& next) {
-  limit_config limits;
-  limits.per_minute = next.rate_limit.per_minute;
-  limits.burst = next.rate_limit.burst;
-  for (const auto& [service, rate] : next.rate_limit.services) {
-    limits.services.push_back(service);
-    limits.per_minute_by_service.push_back(rate);
-  }
-  caf::anon_send(directory->get(stage::limiters), std::move(limits));
+  caf::anon_send(directory->get(stage::limiters), limit_message(rate_settings_from(next)));
   caf::anon_send(supervisor,
                  resize_pool_request{"parsers", static_cast<uint32_t>(next.actors.parsers)});
 }
 
 void pipeline::update_grouping(const luffy_config& next) {
-  auto update = std::make_shared<grouping_update>();
-  update->in_app_prefixes = next.clustering.in_app_prefixes;
-  update->not_in_app_prefixes = next.clustering.not_in_app_prefixes;
-  update->fingerprint_rules = next.clustering.fingerprint_rules;
-  update->max_new_clusters_per_minute = next.clustering.max_new_clusters_per_minute;
+  auto update = std::make_shared<grouping_update>(grouping_update_from(next));
   {
     // First the factory's copy, then the running shards: a shard re-spawned in between reads the
     // new rules from here, and a message to a shard that just died is dropped harmlessly.
