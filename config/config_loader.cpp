@@ -5,9 +5,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
+#include <type_traits>
+#include <variant>
 
 namespace luffy {
 
@@ -44,7 +49,65 @@ std::string scalar(const YAML::Node& n) {
   return n.as<std::string>();
 }
 
-void load_tokens(const YAML::Node& list, luffy_config& cfg, std::vector<std::string>& problems) {
+std::optional<bool> yaml_bool(const YAML::Node& n) {
+  bool b = false;
+  if (n.IsScalar() && YAML::convert<bool>::decode(n, b)) {
+    return b;
+  }
+  return std::nullopt;
+}
+
+// A yaml-cpp conversion that failed inside one key (a map where a string belongs, ...): reported
+// with the key's path, and the walk goes on with the next key.
+std::string conversion_problem(const std::string& where, const YAML::Exception& e) {
+  std::string out = where + ": " + (e.msg.empty() ? std::string(e.what()) : e.msg);
+  if (!e.mark.is_null()) {
+    out += " (line " + std::to_string(e.mark.line + 1) + ")";
+  }
+  return out;
+}
+
+void load_token_key(const std::string& key, const YAML::Node& value, const std::string& kpath,
+                    token_config& t, std::vector<std::string>& problems) {
+  if (key == "name") {
+    t.name = scalar(value);
+  } else if (key == "token") {
+    const auto plain = expand_env(scalar(value), kpath, problems);
+    if (plain.empty()) {
+      problems.push_back(kpath + ": must not be empty");
+    } else {
+      t.token_sha256 = sha256_hex(plain);
+    }
+  } else if (key == "token_sha256") {
+    t.token_sha256 = expand_env(scalar(value), kpath, problems);
+    for (auto& c : t.token_sha256) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  } else if (key == "services") {
+    if (!value.IsSequence()) {
+      problems.push_back(kpath + ": expected a list such as [\"*\"] or [checkout, billing]");
+      return;
+    }
+    for (const auto& s : value) {
+      t.services.push_back(scalar(s));
+    }
+  } else if (key == "default_service") {
+    t.default_service = scalar(value);
+  } else if (key == "admin") {
+    const auto admin = yaml_bool(value);
+    if (!admin) {
+      problems.push_back(kpath + ": expected true or false" +
+                         (value.IsScalar() ? ", got \"" + value.Scalar() + "\"" : ""));
+      return;
+    }
+    t.admin = *admin;
+  } else {
+    problems.push_back(kpath + ": unknown key");
+  }
+}
+
+void load_tokens(const YAML::Node& list, std::vector<token_config>& tokens,
+                 std::vector<std::string>& problems) {
   if (!list.IsSequence()) {
     problems.push_back("auth.tokens: expected a list");
     return;
@@ -58,47 +121,59 @@ void load_tokens(const YAML::Node& list, luffy_config& cfg, std::vector<std::str
     }
     token_config t;
     for (const auto& kv : item) {
-      const auto key = kv.first.as<std::string>();
-      const std::string kpath = where + "." + key;
-      if (key == "name") {
-        t.name = scalar(kv.second);
-      } else if (key == "token") {
-        const auto plain = expand_env(scalar(kv.second), kpath, problems);
-        if (plain.empty()) {
-          problems.push_back(kpath + ": must not be empty");
-        } else {
-          t.token_sha256 = sha256_hex(plain);
-        }
-      } else if (key == "token_sha256") {
-        t.token_sha256 = expand_env(scalar(kv.second), kpath, problems);
-        for (auto& c : t.token_sha256)
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      } else if (key == "services") {
-        if (!kv.second.IsSequence()) {
-          problems.push_back(kpath + ": expected a list such as [\"*\"] or [checkout, billing]");
-          continue;
-        }
-        for (const auto& s : kv.second)
-          t.services.push_back(scalar(s));
-      } else if (key == "default_service") {
-        t.default_service = scalar(kv.second);
-      } else if (key == "admin") {
-        t.admin = kv.second.as<bool>();
-      } else {
-        problems.push_back(kpath + ": unknown key");
+      std::string kpath = where;
+      try {
+        const auto key = kv.first.as<std::string>();
+        kpath += "." + key;
+        load_token_key(key, kv.second, kpath, t, problems);
+      } catch (const YAML::Exception& e) {
+        problems.push_back(conversion_problem(kpath, e));
       }
     }
     if (t.name.empty()) {
       t.name = "token-" + std::to_string(i);
     }
-    cfg.auth.tokens.push_back(std::move(t));
+    tokens.push_back(std::move(t));
+  }
+}
+
+// One rule of clustering.fingerprint_rules, `where` being its path ("...fingerprint_rules[2]").
+void load_fingerprint_rule(const YAML::Node& item, const std::string& where,
+                           fingerprint_rule_config& rule, std::vector<std::string>& problems) {
+  for (const auto& kv : item) {
+    const auto name = kv.first.as<std::string>();
+    const std::string kpath = where + "." + name;
+    if (name == "match") {
+      if (!kv.second.IsMap()) {
+        problems.push_back(kpath + ": expected a map of field: glob");
+        continue;
+      }
+      for (const auto& m : kv.second) {
+        const auto field = m.first.as<std::string>();
+        if (!m.second.IsScalar()) {
+          problems.push_back(kpath + "." + field + ": expected a glob string");
+          continue;
+        }
+        rule.match.push_back(
+            {field, expand_env(m.second.as<std::string>(), kpath + "." + field, problems)});
+      }
+    } else if (name == "fingerprint" || name == "title") {
+      if (!kv.second.IsScalar()) {
+        problems.push_back(kpath + ": expected a string");
+        continue;
+      }
+      (name == "fingerprint" ? rule.fingerprint : rule.title) =
+          expand_env(kv.second.as<std::string>(), kpath, problems);
+    } else {
+      problems.push_back(kpath + ": unknown key (match, fingerprint, title)");
+    }
   }
 }
 
 // clustering.fingerprint_rules: a list of {match: {field: glob, ...}, fingerprint, title}.
 // Shape problems are reported here with their key path; fields and globs are checked by
 // check_fingerprint_rules (validate), so `check-config` and a reload report the same things.
-void load_fingerprint_rules(const YAML::Node& list, luffy_config& cfg,
+void load_fingerprint_rules(const YAML::Node& list, std::vector<fingerprint_rule_config>& rules,
                             std::vector<std::string>& problems) {
   const std::string key = "clustering.fingerprint_rules";
   if (list.IsNull()) {
@@ -116,95 +191,98 @@ void load_fingerprint_rules(const YAML::Node& list, luffy_config& cfg,
       continue;
     }
     fingerprint_rule_config rule;
-    for (const auto& kv : item) {
-      const auto name = kv.first.as<std::string>();
-      const std::string kpath = where + "." + name;
-      if (name == "match") {
-        if (!kv.second.IsMap()) {
-          problems.push_back(kpath + ": expected a map of field: glob");
-          continue;
-        }
-        for (const auto& m : kv.second) {
-          const auto field = m.first.as<std::string>();
-          if (!m.second.IsScalar()) {
-            problems.push_back(kpath + "." + field + ": expected a glob string");
-            continue;
-          }
-          rule.match.push_back(
-              {field, expand_env(m.second.as<std::string>(), kpath + "." + field, problems)});
-        }
-      } else if (name == "fingerprint" || name == "title") {
-        if (!kv.second.IsScalar()) {
-          problems.push_back(kpath + ": expected a string");
-          continue;
-        }
-        (name == "fingerprint" ? rule.fingerprint : rule.title) =
-            expand_env(kv.second.as<std::string>(), kpath, problems);
-      } else {
-        problems.push_back(kpath + ": unknown key (match, fingerprint, title)");
-      }
+    try {
+      load_fingerprint_rule(item, where, rule, problems);
+    } catch (const YAML::Exception& e) {
+      problems.push_back(conversion_problem(where, e));
     }
-    cfg.clustering.fingerprint_rules.push_back(std::move(rule));
+    rules.push_back(std::move(rule));
+  }
+}
+
+// A list key's YAML, into the row's member (the member's type says which list it is).
+void load_list(const config_key& k, const YAML::Node& v, luffy_config& cfg,
+               std::vector<std::string>& problems) {
+  const config_field field = k.member.field(cfg);
+  if (auto* tokens = std::get_if<std::vector<token_config>*>(&field)) {
+    load_tokens(v, **tokens, problems);
+  } else if (auto* rules = std::get_if<std::vector<fingerprint_rule_config>*>(&field)) {
+    load_fingerprint_rules(v, **rules, problems);
+  } else {
+    problems.push_back(std::string(k.path) + ": unsupported list");
   }
 }
 
 void walk(const YAML::Node& node, const std::string& prefix, luffy_config& cfg,
+          std::vector<std::string>& problems);
+
+// One `key: value` of a section (`path` is its full path).
+void walk_key(const std::string& path, const YAML::Node& v, luffy_config& cfg,
+              std::vector<std::string>& problems) {
+  const config_key* k = find_config_key(path);
+  if (k != nullptr && k->type == key_type::list) {
+    load_list(*k, v, cfg, problems);
+    return;
+  }
+  if (v.IsMap()) {
+    const auto* section = find_config_key(path + ".x");
+    const bool known_section =
+        section != nullptr || path == "auth.jwt" ||
+        std::any_of(config_keys().begin(), config_keys().end(), [&](const config_key& ck) {
+          return ck.path.substr(0, path.size() + 1) == path + ".";
+        });
+    if (!known_section) {
+      problems.push_back(path + ": unknown section");
+      return;
+    }
+    walk(v, path, cfg, problems);
+    return;
+  }
+  if (v.IsNull()) {
+    return;  // "key:" with nothing keeps the default
+  }
+  if (v.IsSequence()) {
+    // A list of scalars for a string key (e.g. clustering.in_app_prefixes) is joined by commas.
+    if (k != nullptr && k->type == key_type::string) {
+      std::string joined;
+      for (const auto& item : v) {
+        if (!item.IsScalar()) {
+          problems.push_back(path + ": expected a list of strings");
+          break;
+        }
+        if (!joined.empty()) {
+          joined += ",";
+        }
+        joined += expand_env(item.as<std::string>(), path, problems);
+      }
+      if (auto err = apply_setting(cfg, path, joined)) {
+        problems.push_back(*err);
+      }
+      return;
+    }
+  }
+  if (!v.IsScalar()) {
+    problems.push_back(path + ": expected a single value");
+    return;
+  }
+  const std::string text = expand_env(v.as<std::string>(), path, problems);
+  if (auto err = apply_setting(cfg, path, text)) {
+    problems.push_back(*err);
+  }
+}
+
+// Every key of `node`, each on its own: a problem in one never stops the others (check-config
+// reports everything in one pass).
+void walk(const YAML::Node& node, const std::string& prefix, luffy_config& cfg,
           std::vector<std::string>& problems) {
   for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
-    const std::string path = prefix.empty() ? key : prefix + "." + key;
-    const YAML::Node& v = kv.second;
-    if (path == "auth.tokens") {
-      load_tokens(v, cfg, problems);
-      continue;
-    }
-    if (path == "clustering.fingerprint_rules") {
-      load_fingerprint_rules(v, cfg, problems);
-      continue;
-    }
-    if (v.IsMap()) {
-      const auto* k = find_config_key(path + ".x");
-      const bool known_section =
-          k != nullptr || path == "auth.jwt" ||
-          std::any_of(config_keys().begin(), config_keys().end(), [&](const config_key& ck) {
-            return ck.path.substr(0, path.size() + 1) == path + ".";
-          });
-      if (!known_section) {
-        problems.push_back(path + ": unknown section");
-        continue;
-      }
-      walk(v, path, cfg, problems);
-      continue;
-    }
-    if (v.IsNull()) {
-      continue;  // "key:" with nothing keeps the default
-    }
-    if (v.IsSequence()) {
-      // A list of scalars for a string key (e.g. clustering.in_app_prefixes) is joined by commas.
-      const auto* k = find_config_key(path);
-      if (k != nullptr && k->type == key_type::string) {
-        std::string joined;
-        for (const auto& item : v) {
-          if (!item.IsScalar()) {
-            problems.push_back(path + ": expected a list of strings");
-            break;
-          }
-          if (!joined.empty())
-            joined += ",";
-          joined += expand_env(item.as<std::string>(), path, problems);
-        }
-        if (auto err = apply_setting(cfg, path, joined))
-          problems.push_back(*err);
-        continue;
-      }
-    }
-    if (!v.IsScalar()) {
-      problems.push_back(path + ": expected a single value");
-      continue;
-    }
-    const std::string text = expand_env(v.as<std::string>(), path, problems);
-    if (auto err = apply_setting(cfg, path, text)) {
-      problems.push_back(*err);
+    std::string path = prefix.empty() ? "(top level)" : prefix;
+    try {
+      const std::string key = kv.first.as<std::string>();
+      path = prefix.empty() ? key : prefix + "." + key;
+      walk_key(path, kv.second, cfg, problems);
+    } catch (const YAML::Exception& e) {
+      problems.push_back(conversion_problem(path, e));
     }
   }
 }
@@ -235,6 +313,46 @@ void apply_overrides(luffy_config& cfg, const std::vector<std::string>& sets, bo
   }
 }
 
+// The key path a problem starts with ("auth.tokens[0].services: ..." -> "auth.tokens[0].services").
+std::string_view problem_path(std::string_view problem) {
+  return problem.substr(0, problem.find(": "));
+}
+
+// True when `text` names `path` as a whole path ("auth.tokens" in "auth.tokens[1].admin", not
+// "server.threads" in "server.threads_x").
+bool names_path(std::string_view text, std::string_view path) {
+  if (path.empty()) {
+    return false;
+  }
+  for (auto at = text.find(path); at != std::string_view::npos; at = text.find(path, at + 1)) {
+    const size_t end = at + path.size();
+    const bool starts = at == 0 || text[at - 1] == ' ' || text[at - 1] == '`';
+    const bool ends = end == text.size() ||
+                      !(std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_');
+    if (starts && ends) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Adds validate()'s problems to those found while reading. A cross-key rule is judged on the values
+// that were read, so one that involves a key already reported as unreadable (which kept its
+// default) is left out: it would blame the default, not what the user wrote.
+void add_validation(const luffy_config& cfg, std::vector<std::string>& problems) {
+  std::vector<std::string> unreadable;
+  for (const auto& p : problems) {
+    unreadable.emplace_back(problem_path(p));
+  }
+  for (auto& v : validate(cfg)) {
+    const bool involved = std::any_of(unreadable.begin(), unreadable.end(),
+                                      [&](const auto& u) { return names_path(v, u); });
+    if (!involved) {
+      problems.push_back(std::move(v));
+    }
+  }
+}
+
 }  // namespace
 
 std::string sha256_hex(const std::string& text) {
@@ -246,11 +364,13 @@ std::string sha256_hex(const std::string& text) {
 config_load_result load_config_text(const std::string& yaml_text, const std::string& origin,
                                     const std::vector<std::string>& sets, bool use_environment) {
   config_load_result r;
+  bool read = true;  // the file's keys were read (else cross-key rules would judge defaults)
   try {
     const YAML::Node root = YAML::Load(yaml_text);
     if (root && !root.IsNull()) {
       if (!root.IsMap()) {
         r.problems.push_back(origin + ": the top level must be a map of sections");
+        read = false;
       } else {
         walk(root, "", r.config, r.problems);
       }
@@ -260,11 +380,115 @@ config_load_result load_config_text(const std::string& yaml_text, const std::str
     return r;
   }
   apply_overrides(r.config, sets, use_environment, r.problems);
-  if (r.problems.empty()) {
-    for (auto& p : validate(r.config))
-      r.problems.push_back(std::move(p));
+  if (read) {
+    add_validation(r.config, r.problems);
   }
   return r;
+}
+
+namespace {
+
+void emit_tokens(YAML::Emitter& out, const std::vector<token_config>& tokens) {
+  out << YAML::BeginSeq;
+  for (const auto& t : tokens) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << t.name;
+    out << YAML::Key << "token_sha256" << YAML::Value << YAML::DoubleQuoted << t.token_sha256;
+    out << YAML::Key << "services" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& s : t.services) {
+      out << YAML::DoubleQuoted << s;
+    }
+    out << YAML::EndSeq;
+    out << YAML::Key << "default_service" << YAML::Value << YAML::DoubleQuoted << t.default_service;
+    out << YAML::Key << "admin" << YAML::Value << t.admin;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+void emit_rules(YAML::Emitter& out, const std::vector<fingerprint_rule_config>& rules) {
+  out << YAML::BeginSeq;
+  for (const auto& r : rules) {
+    out << YAML::BeginMap << YAML::Key << "match" << YAML::Value << YAML::BeginMap;
+    for (const auto& m : r.match) {
+      out << YAML::Key << m.field << YAML::Value << YAML::DoubleQuoted << m.glob;
+    }
+    out << YAML::EndMap;
+    out << YAML::Key << "fingerprint" << YAML::Value << YAML::DoubleQuoted << r.fingerprint;
+    out << YAML::Key << "title" << YAML::Value << YAML::DoubleQuoted << r.title;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+// The YAML sections of a key: "auth.jwt.secret" -> {auth, jwt}, "rate_limit.services.*" ->
+// {rate_limit}; its own name is the last segment ("services" for the map).
+std::vector<std::string> path_segments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    auto dot = path.find('.', start);
+    if (dot == std::string_view::npos) {
+      dot = path.size();
+    }
+    out.emplace_back(path.substr(start, dot - start));
+    start = dot + 1;
+  }
+  if (!out.empty() && out.back() == "*") {
+    out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string config_to_yaml(const luffy_config& cfg) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  // The table lists each section's keys together, so sections open and close in table order.
+  std::vector<std::string> opened;  // the sections being written, outermost first
+  for (const auto& k : config_keys()) {
+    auto segments = path_segments(k.path);
+    const std::string name = segments.back();
+    segments.pop_back();
+    size_t common = 0;
+    while (common < opened.size() && common < segments.size() &&
+           opened[common] == segments[common]) {
+      ++common;
+    }
+    for (; opened.size() > common; opened.pop_back()) {
+      out << YAML::EndMap;
+    }
+    for (; opened.size() < segments.size(); opened.push_back(segments[opened.size()])) {
+      out << YAML::Key << segments[opened.size()] << YAML::Value << YAML::BeginMap;
+    }
+    out << YAML::Key << name << YAML::Value;
+    std::visit(
+        [&](auto* v) {
+          using T = std::decay_t<decltype(*v)>;
+          if constexpr (std::is_same_v<T, std::vector<token_config>>) {
+            emit_tokens(out, *v);
+          } else if constexpr (std::is_same_v<T, std::vector<fingerprint_rule_config>>) {
+            emit_rules(out, *v);
+          } else if constexpr (std::is_same_v<T, std::map<std::string, int64_t>>) {
+            out << YAML::BeginMap;
+            for (const auto& [service, rate] : *v) {
+              out << YAML::Key << service << YAML::Value << rate;
+            }
+            out << YAML::EndMap;
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            out << YAML::DoubleQuoted << *v;
+          } else {
+            out << *setting_text(k, cfg);
+          }
+        },
+        k.member.value(cfg));
+  }
+  for (; !opened.empty(); opened.pop_back()) {
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 config_load_result load_config(const std::string& path, const std::vector<std::string>& sets,

@@ -33,6 +33,12 @@ config_load_result load_config_text(const std::string& yaml_text, const std::str
                                     const std::vector<std::string>& sets,
                                     bool use_environment = true);
 
+// Every key of `cfg` as YAML that load_config_text reads back to an equal configuration
+// (changed_keys() empty): scalars as apply_setting parses them (sizes in bytes), strings quoted,
+// tokens by token_sha256 (a plain token is never kept). A string holding `${NAME}` would be
+// expanded on reading, as any value in the file is.
+std::string config_to_yaml(const luffy_config& cfg);
+
 std::string sha256_hex(const std::string& text);
 
 }  // namespace luffy

@@ -44,6 +44,37 @@ bogus: {a: 1}
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("check-config reports every problem in one run", "[cli]") {
+  // Problems of every kind at once: values out of range, a conversion that fails inside a token,
+  // and the cross-key rules (listen port, inflated below body size, default_service, services).
+  // Before, the conversion error ended the read and the cross-key rules ran only on a clean file,
+  // so each fix revealed more.
+  const auto dir = make_temp_dir("cfg1");
+  std::ofstream(dir / "all.yaml") << R"(
+server: {listen: "127.0.0.1:70000", threads: 0, max_body_bytes: 32MiB, max_inflated_bytes: 16MiB}
+auth:
+  tokens:
+    - {name: a, token: x, services: [checkout], default_service: billing}
+    - {name: b, token: y, services: []}
+    - {name: c, token: z, services: ["*"], admin: maybe}
+)";
+  auto [code, out] = run_binary({"check-config", "--config", (dir / "all.yaml").string()});
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(out.find(": 6 problem(s):") != std::string::npos);
+  for (const char* problem : {
+           "server.threads: 0 is outside [1, 4096]",
+           "auth.tokens[2].admin: expected true or false, got \"maybe\"",
+           "server.listen: expected host:port, got \"127.0.0.1:70000\"",
+           "server.max_inflated_bytes: must be at least server.max_body_bytes",
+           "auth.tokens[0].default_service: \"billing\" is not in its services",
+           "auth.tokens[1].services: list at least one service or \"*\"",
+       }) {
+    CHECK(out.find(problem) != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("help, version and routes subcommands", "[cli]") {
   auto help = run_binary({"--help"});
   CHECK(help.first == 0);

@@ -1,0 +1,130 @@
+#include "config/config_loader.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+using namespace luffy;
+
+namespace {
+
+// The environment and --set never take part here: the text alone.
+config_load_result load(const std::string& yaml) {
+  return load_config_text(yaml, "test.yaml", {}, false);
+}
+
+bool has(const std::vector<std::string>& problems, const std::string& text) {
+  for (const auto& p : problems) {
+    if (p.find(text) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("the defaults round-trip through YAML", "[config_loader]") {
+  const luffy_config defaults;
+  const std::string yaml = config_to_yaml(defaults);
+  INFO(yaml);
+  auto r = load(yaml);
+  // The defaults have no tokens, which is the only thing validate() says about them.
+  REQUIRE(r.problems.size() == 1);
+  CHECK(r.problems[0].rfind("auth.tokens: no tokens", 0) == 0);
+  CHECK(changed_keys(defaults, r.config).empty());
+  // Every key is written out.
+  for (const auto& k : config_keys()) {
+    INFO(k.path);
+    const auto name = k.type == key_type::map
+                          ? std::string("services:")
+                          : std::string(k.path.substr(k.path.rfind('.') + 1)) + ":";
+    CHECK(yaml.find(name) != std::string::npos);
+  }
+  // A list's default text "[]" is an empty list.
+  for (const auto& k : config_keys()) {
+    if (k.type != key_type::list) {
+      continue;
+    }
+    INFO(k.path);
+    const auto section = std::string(k.path.substr(0, k.path.find('.')));
+    const auto name = std::string(k.path.substr(k.path.find('.') + 1));
+    auto listed = load(section + ": {" + name + ": " + std::string(k.default_text) + "}\n");
+    CHECK(changed_keys(defaults, listed.config).empty());
+  }
+}
+
+TEST_CASE("a configuration with every key changed round-trips through YAML", "[config_loader]") {
+  auto r = load(R"(
+server: {listen: "0.0.0.0:9000", threads: 8, max_body_bytes: 2MiB, min_body_rate: 0}
+ingest: {enabled: false, date_key: "time", max_message_bytes: 1KiB}
+auth:
+  tokens:
+    - {name: writer, token: secret-value, services: [checkout, billing], default_service: billing}
+    - {name: ops, token_sha256: "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789", services: ["*"], admin: true}
+  jwt: {secret: "s", issuer: "i", audience: "a"}
+rate_limit: {per_minute: 5, burst: 7, services: {checkout: 100, billing: 0}}
+clustering:
+  in_app_prefixes: [com.acme, "src/**"]
+  not_in_app_prefixes: "com.acme.vendor"
+  fingerprint_rules:
+    - {match: {service_id: "pay*", message: "*timeout*"}, fingerprint: pay-timeouts, title: "Payment timeouts"}
+storage: {redis: "redis://10.0.0.1:6380/2", fsync: everysec, key_prefix: "x y", journal_encoding: json}
+log: {level: warn}
+)");
+  INFO(r.problems.size());
+  REQUIRE(r.problems.empty());
+  const std::string yaml = config_to_yaml(r.config);
+  INFO(yaml);
+  CHECK(yaml.find("secret-value") == std::string::npos);  // only the digest is written
+  auto again = load(yaml);
+  CHECK(again.problems.empty());
+  CHECK(changed_keys(r.config, again.config).empty());
+  CHECK(again.config.clustering.fingerprint_rules.at(0).match.at(1).field == "message");
+}
+
+TEST_CASE("every problem is found in one pass", "[config_loader]") {
+  // Values that do not parse, a yaml-cpp conversion that fails inside one key, and cross-key
+  // rules, all at once: before, a conversion error ended the walk and validate() ran only once
+  // the file had no other problem.
+  auto r = load(R"(
+server: {listen: "127.0.0.1:70000", threads: 0, colour: blue, max_body_bytes: 32MiB, max_inflated_bytes: 16MiB}
+auth:
+  tokens:
+    - {name: a, token: x, services: [checkout], default_service: billing}
+    - {name: b, token: y, services: []}
+    - {name: c, token: z, services: ["*"], admin: maybe}
+    - {name: {nested: map}, token: w, services: ["*"]}
+clustering: {fingerprint_rules: [{match: {msg: "*"}, fingerprint: ""}]}
+bogus: {a: 1}
+)");
+  INFO(r.problems.size());
+  for (const auto& p : r.problems) {
+    UNSCOPED_INFO(p);
+  }
+  CHECK(has(r.problems, "server.threads: 0 is outside [1, 4096]"));
+  CHECK(has(r.problems, "server.colour: unknown key"));
+  CHECK(has(r.problems, "bogus: unknown section"));
+  CHECK(has(r.problems, "auth.tokens[2].admin: expected true or false, got \"maybe\""));
+  CHECK(has(r.problems, "auth.tokens[3].name: "));
+  CHECK(has(r.problems, "server.listen: expected host:port, got \"127.0.0.1:70000\""));
+  CHECK(has(r.problems, "server.max_inflated_bytes: must be at least server.max_body_bytes"));
+  CHECK(has(r.problems, "auth.tokens[0].default_service: \"billing\" is not in its services"));
+  CHECK(has(r.problems, "auth.tokens[1].services: list at least one service"));
+  CHECK(has(r.problems, "clustering.fingerprint_rules[0].match.msg: unknown field"));
+  CHECK(has(r.problems, "clustering.fingerprint_rules[0].fingerprint: must not be empty"));
+  CHECK(r.problems.size() == 11);
+}
+
+TEST_CASE("a cross-key rule about a value that did not parse is not reported", "[config_loader]") {
+  // max_body_bytes keeps its default (16MiB) when its text is bad; comparing max_inflated_bytes
+  // with that default would blame a value the user never wrote.
+  auto r =
+      load("server: {max_body_bytes: lots, max_inflated_bytes: 8MiB}\nauth: {disabled: true}\n");
+  REQUIRE(r.problems.size() == 1);
+  CHECK(r.problems[0].rfind("server.max_body_bytes: expected a size", 0) == 0);
+  // A token list that is not a list is one problem, not also "no tokens".
+  r = load("auth: {tokens: {name: x}}\n");
+  REQUIRE(r.problems.size() == 1);
+  CHECK(r.problems[0] == "auth.tokens: expected a list");
+}
