@@ -176,14 +176,17 @@ struct config_member {
   config_value (*value)(const luffy_config&);
 };
 
+// One row of the table. No field has a default: a row that leaves out its reload effect, member or
+// doc draws -Wmissing-field-initializers (-Wextra), and tests/core/config_test.cpp calls every
+// row's member.
 struct config_key {
   std::string_view path;  // "server.listen"; "rate_limit.services.*" for maps
   key_type type;
   std::string_view default_text;  // as a user would write it ("16MiB"); lists "[]", maps ""
-  int64_t min = 0;
-  int64_t max = 0;
+  int64_t min;                    // bounds of integers, sizes and map values (else 0)
+  int64_t max;
   std::string_view choices;  // for enumerations: "a|b|c"
-  reload_effect reload = reload_effect::restart;
+  reload_effect reload;
   config_member member;
   std::string_view doc;
 

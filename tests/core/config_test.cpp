@@ -1,5 +1,8 @@
 #include "core/config.hpp"
 
+#include "core/grouping_rules.hpp"
+#include "core/record_builder.hpp"
+
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
@@ -249,4 +252,21 @@ TEST_CASE("the keys that apply live on reload are exactly these", "[config]") {
   CHECK(find_config_key("rate_limit.services.x")->reload == reload_effect::pipeline);
   CHECK_FALSE(find_config_key("auth.disabled")->live());
   CHECK_FALSE(find_config_key("actors.cluster_shards")->live());
+}
+
+TEST_CASE("option structs with their own defaults agree with the configuration's", "[config]") {
+  // `luffy-ingest cluster` decodes with decode_options{} ("the default ingest limits") and tests
+  // use clustering_options{} as the server's grouping; both must be what the table defaults give.
+  const luffy_config defaults;
+  const decode_options decode;
+  CHECK(decode.date_key == defaults.ingest.date_key);
+  CHECK(static_cast<int64_t>(decode.max_records) == defaults.ingest.max_records);
+  CHECK(static_cast<int64_t>(decode.max_message_bytes) == defaults.ingest.max_message_bytes);
+  CHECK(static_cast<int64_t>(decode.max_stack_trace_bytes) ==
+        defaults.ingest.max_stack_trace_bytes);
+  const clustering_options plain;
+  const clustering_options built = grouping_from_config(defaults).options;
+  CHECK(built.top_frames == plain.top_frames);
+  CHECK(built.miner_similarity == plain.miner_similarity);
+  CHECK(built.trace_cache_entries == plain.trace_cache_entries);
 }
