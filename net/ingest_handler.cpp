@@ -234,12 +234,28 @@ std::optional<body_form> check_body_form(ingest_call& call) {
   return form;
 }
 
+// What a body of n bytes is expected to cost once decoded: decode_memory_bound() of log-shaped
+// JSON is ~2.6x the body. This much is drawn as soon as the body's size is known, so that the
+// exact charge of step 6 gives bytes back rather than asks for more. (Drawing the body alone
+// first and its decoder share later livelocked: 64 concurrent 60 MB bodies each held 60 MB, none
+// could add its share, all were refused, and the next wave did the same.) Never more than the
+// whole budget, and never less than `minimum`.
+bool draw_expected(budget_lease& lease, const memory_budget& budget, int64_t minimum,
+                   int64_t body_bytes) {
+  const int64_t expected = std::max(minimum, std::min(minimum + 2 * body_bytes, budget.limit()));
+  return lease.hold(expected);
+}
+
 // 4. The body, read with its bytes drawn from `lease`: a declared body before a byte of it is read,
 //    a chunked one as it grows (503 when the budget cannot give them); over server.max_body_bytes
 //    413, ended early 400. The body, or nothing (answered).
 std::optional<std::string> read_body_within_budget(ingest_call& call, const body_form& form,
                                                    budget_lease& lease) {
-  if (form.declared >= 0 && !lease.hold(form.declared + static_cast<int64_t>(kBodyPadding))) {
+  // A gzip body's decoded size is known only from its trailer (step 5): the raw bytes only here.
+  const int64_t wire = form.declared + static_cast<int64_t>(kBodyPadding);
+  if (form.declared >= 0 &&
+      !(form.gzip ? lease.hold(wire)
+                  : draw_expected(lease, call.ctx.in_flight_bytes, wire, form.declared))) {
     call.over_budget();
     return std::nullopt;
   }
@@ -283,9 +299,12 @@ std::optional<std::string> inflate_within_budget(ingest_call& call, const std::s
                                                  budget_lease& lease) {
   std::string inflated;
   const auto raw_held = static_cast<int64_t>(raw.capacity());
-  const auto r = inflate_gzip(
-      raw, static_cast<size_t>(call.cfg.server.max_inflated_bytes), inflated, kBodyPadding,
-      [&](size_t bytes) { return lease.hold(raw_held + static_cast<int64_t>(bytes)); });
+  const auto r =
+      inflate_gzip(raw, static_cast<size_t>(call.cfg.server.max_inflated_bytes), inflated,
+                   kBodyPadding, [&](size_t bytes) {
+                     const auto n = static_cast<int64_t>(bytes);
+                     return draw_expected(lease, call.ctx.in_flight_bytes, raw_held + n, n);
+                   });
   switch (r.status) {
     case inflate_status::ok:
       return inflated;
