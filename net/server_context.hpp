@@ -1,6 +1,6 @@
 #pragma once
 // What the HTTP handlers share: configuration, authenticator, the gateway into the actor
-// pipeline and the metrics. Owned by main (net/serve.cpp); handlers hold a reference.
+// pipeline and the metrics. Owned by main (app/serve.cpp); handlers hold a reference.
 //
 // Hot reload (net/config_reload) replaces `config` and `auth` while HTTP workers use them, so both
 // are atomic snapshots: a handler takes one with load() (or uses `->` for a single call) and keeps

@@ -5,8 +5,8 @@
 #   tools/bench.sh [bench options] [--] [luffy-loadgen options]
 #
 # Bench options (must come first):
-#   --build-dir DIR    build tree holding net/luffy-ingest and tools/luffy-loadgen   [build]
-#   --server BIN       server binary            [BUILD_DIR/net/luffy-ingest]
+#   --build-dir DIR    build tree holding app/luffy-ingest and tools/luffy-loadgen   [build]
+#   --server BIN       server binary            [BUILD_DIR/app/luffy-ingest]
 #   --loadgen BIN      load generator binary    [BUILD_DIR/tools/luffy-loadgen]
 #   --threads N        server.threads in the generated config  [max(32, connections + 16)]
 #   --set KEY=VALUE    extra `--set` passed to the server; repeatable
@@ -61,7 +61,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 loadgen_args=("$@")
-server_bin=${server_bin:-$build_dir/net/luffy-ingest}
+server_bin=${server_bin:-$build_dir/app/luffy-ingest}
 loadgen_bin=${loadgen_bin:-$build_dir/tools/luffy-loadgen}
 [[ -x $server_bin ]] || die "no server binary at $server_bin (build it, or pass --server/--build-dir)"
 [[ -x $loadgen_bin ]] || die "no loadgen binary at $loadgen_bin (build target luffy-loadgen)"

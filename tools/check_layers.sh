@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The layer rules (docs/ARCHITECTURE.md): core <- storage <- actors <- net. Fails, naming each
-# offending line, when
+# The layer rules (docs/ARCHITECTURE.md): core <- storage <- actors <- net <- app. Fails, naming
+# each offending line, when
 #   - hiredis is included outside storage/ (Redis has one home);
 #   - core/ includes CAF, Poco or hiredis (core is pure logic, fast to compile and fuzz);
 #   - core/ includes storage/, actors/ or net/;
-#   - storage/ includes actors/ or net/.
+#   - storage/ includes actors/, net/ or app/;
+#   - actors/ includes net/ or app/; net/ includes app/ (app/ is the composition root: nothing
+#     includes it).
 # Usage: tools/check_layers.sh [repository root]   (ctest runs it as "storage: layer rules")
 set -u
 root="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -26,13 +28,15 @@ forbid() {
 }
 
 others=()
-for d in core config actors net tools tests; do
+for d in core config actors net app tools tests; do
   [[ -d "$d" ]] && others+=("$d")
 done
 forbid "hiredis is included outside storage/" 'hiredis' "${others[@]}"
 forbid "core/ includes CAF, Poco or hiredis" 'caf/|Poco/|hiredis' core
 forbid "core/ includes storage/, actors/ or net/" 'storage/|actors/|net/' core
-forbid "storage/ includes actors/ or net/" 'actors/|net/' storage
+forbid "storage/ includes actors/, net/ or app/" 'actors/|net/|app/' storage
+forbid "actors/ includes net/ or app/" 'net/|app/' actors
+forbid "something includes app/ (the composition root)" 'app/' core config storage actors net tools tests
 
 if [[ $status -eq 0 ]]; then
   echo "layer rules hold"

@@ -47,7 +47,7 @@ case "$cmd" in
   build) deps && build build ;;
   run)
     deps && build build
-    exec ./build/net/luffy-ingest serve --config config/luffy.yaml "$@"
+    exec ./build/app/luffy-ingest serve --config config/luffy.yaml "$@"
     ;;
   test) deps && build build && run_tests build ;;
   test-asan)

@@ -5,7 +5,7 @@
       PRED: `luffy-ingest cluster` output (one JSON object per line, key cluster_id);
       LABELS: one true group per line, same order. Prints one JSON object.
 
-  grouping_score.py loghub DIR [--bin build/net/luffy-ingest] [--input raw|content|both]
+  grouping_score.py loghub DIR [--bin build/app/luffy-ingest] [--input raw|content|both]
       DIR holds LogHub-2k (logpai/loghub: <Name>/<Name>_2k.log and _2k.log_structured.csv).
       Runs `luffy-ingest cluster --input-format text` over each dataset (raw lines, or the
       structured CSV's Content column) and prints a Markdown table and the average.
@@ -154,11 +154,11 @@ def main():
     p.add_argument("labels")
     l = sub.add_parser("loghub")
     l.add_argument("dir")
-    l.add_argument("--bin", default="build/net/luffy-ingest")
+    l.add_argument("--bin", default="build/app/luffy-ingest")
     l.add_argument("--input", choices=["raw", "content", "both"], default="both")
     c = sub.add_parser("corpus")
     c.add_argument("file")
-    c.add_argument("--bin", default="build/net/luffy-ingest")
+    c.add_argument("--bin", default="build/app/luffy-ingest")
     c.add_argument("--detail", action="store_true", help="list split and merged groups")
     c.add_argument("--min-ga", type=float, help="exit 1 when GA is below this")
     args = ap.parse_args()

@@ -2,7 +2,7 @@
 """ctest: generates the drift corpus, scores it with the built luffy-ingest (tools/grouping_score.py)
 and fails below the thresholds.
 
-  check_corpus.py --bin build/net/luffy-ingest --dir build/tests/grouping
+  check_corpus.py --bin build/app/luffy-ingest --dir build/tests/grouping
                   [--top-frames N] [--min-ga X] [--min-f1 X] [--min-trace-ga X]
 
 Prints the score of the whole corpus and of its trace records alone (levels 1-2: every label but

@@ -8,7 +8,7 @@ exception_message, service_id, level, hostname, logger, environment) plus
   "label": the true problem ("<language>/<service>/<problem>"),
   "drift": how this rendering differs (deploy, interpreter, shape), for reading failures.
 Deterministic for a seed (python3 stdlib only). Score it with
-  python3 tools/grouping_score.py corpus FILE --bin build/net/luffy-ingest
+  python3 tools/grouping_score.py corpus FILE --bin build/app/luffy-ingest
 
 What varies between records of ONE problem (must not split it):
   shape     exception_type/exception_message/stack_trace fields (full trace or frames only), the

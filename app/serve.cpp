@@ -1,4 +1,4 @@
-#include "net/serve.hpp"
+#include "app/serve.hpp"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>

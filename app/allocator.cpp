@@ -1,4 +1,4 @@
-#include "net/allocator.hpp"
+#include "app/allocator.hpp"
 
 #include <malloc.h>
 

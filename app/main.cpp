@@ -14,9 +14,9 @@
 
 #include "config/config_loader.hpp"
 #include "core/cluster_preview.hpp"
-#include "net/allocator.hpp"
+#include "app/allocator.hpp"
 #include "net/routes.hpp"
-#include "net/serve.hpp"
+#include "app/serve.hpp"
 
 #ifndef LUFFY_VERSION
 #define LUFFY_VERSION "0.0.0"
