@@ -2,8 +2,6 @@
 // inflation asking before it allocates, the decoder's memory bound, and the msgpack value cap.
 #include "core/memory_budget.hpp"
 
-#include <zlib.h>
-
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
@@ -11,26 +9,10 @@
 
 #include "core/body_decoder.hpp"
 #include "core/gzip.hpp"
+#include "gzip_compress.hpp"
 
 using namespace luffy;
-
-namespace {
-
-std::string gzip(const std::string& in) {
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-}  // namespace
+using luffy::test::gzip;
 
 TEST_CASE("memory budget: reserve, refuse, release, leases", "[memory_budget]") {
   memory_budget b(100);
