@@ -7,10 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "actors/messages.hpp"
 #include "actors/pipeline.hpp"
+#include "app/stop_guard.hpp"
 #include "net/config_reload.hpp"
 #include "net/http_server.hpp"
 #include "net/server_context.hpp"
@@ -35,11 +37,9 @@ void log_summary(server_context& ctx, uint64_t& last_received, uint64_t& last_ac
   last_accepted = accepted;
 }
 
-}  // namespace
-
-int serve(const luffy_config& cfg, const std::string& version, const config_source& source) {
-  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
-  // Block the stop signals in every thread; the main thread waits for them below.
+// Blocks the stop and reload signals in every thread (threads started later inherit the mask);
+// the main thread takes them with sigtimedwait in wait_for_stop.
+sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -47,19 +47,19 @@ int serve(const luffy_config& cfg, const std::string& version, const config_sour
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
 
-  if (cfg.auth.disabled) {
-    spdlog::warn("auth.disabled is true: ANY client can write logs for ANY service");
-  }
-
-  embedded_redis embedded;
+// The Redis to use: `embedded` started (storage.redis: embedded) or the URL parsed. nullopt after
+// logging why not.
+std::optional<redis_endpoint> open_redis(const luffy_config& cfg, embedded_redis& embedded) {
   redis_endpoint redis;
   if (cfg.storage.redis == "embedded") {
     const auto err = embedded.start(cfg.storage.redis_server_bin, cfg.storage.data_dir,
                                     static_cast<int>(cfg.storage.embedded_port), cfg.storage.fsync);
     if (!err.empty()) {
       spdlog::critical("embedded redis: {}", err);
-      return 1;
+      return std::nullopt;
     }
     redis = embedded.endpoint();
     spdlog::info("embedded redis-server pid {} on 127.0.0.1:{} (data in {}, appendfsync {})",
@@ -68,13 +68,15 @@ int serve(const luffy_config& cfg, const std::string& version, const config_sour
     auto ep = parse_redis_url(cfg.storage.redis);
     if (!ep) {
       spdlog::critical("storage.redis: cannot parse {}", cfg.storage.redis);
-      return 1;
+      return std::nullopt;
     }
     redis = *ep;
   }
   redis.timeout = std::chrono::milliseconds(cfg.storage.timeout_ms);
+  return redis;
+}
 
-  caf::actor_system_config caf_cfg;
+void configure_actor_system(caf::actor_system_config& caf_cfg, const luffy_config& cfg) {
   caf_cfg.add_message_types<caf::id_block::luffy>();
   // Work sharing (a condition variable) instead of CAF's default work stealing, whose idle
   // workers poll and sleep in a loop: the pipeline sends few, large messages, so stealing gains
@@ -83,66 +85,94 @@ int serve(const luffy_config& cfg, const std::string& version, const config_sour
   if (cfg.actors.scheduler_threads > 0) {
     caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.actors.scheduler_threads));
   }
-  int exit_code = 0;
-  {
-    caf::actor_system sys{caf_cfg};
-    server_context ctx;
-    ctx.config.store(std::make_shared<const luffy_config>(cfg));
-    ctx.source = source;
-    ctx.gates.configure(cfg);
-    ctx.in_flight_bytes.set_limit(cfg.server.max_in_flight_bytes);
-    ctx.version = version;
-    ctx.auth.store(std::make_shared<const authenticator>(cfg));
-    ctx.redis = redis;
-    auto pipe = pipeline::start(sys, cfg, redis, &ctx.metrics);
-    ctx.gateway = std::make_unique<ingest_gateway>(
-        sys, pipe, ctx.metrics, std::chrono::seconds(cfg.server.request_timeout_seconds));
-    ctx.pipeline_up = true;
-    {
-      redis_probe probe(redis, ctx.metrics);
-      http_server http(ctx);
-      try {
-        http.start();
-      } catch (const std::exception& e) {
-        spdlog::critical("cannot listen on {}: {}", cfg.server.listen, e.what());
-        pipe.stop();
-        return 1;
-      }
-      spdlog::info("luffy-ingest {} listening on {} (parsers {}, journal writers {}, shards {})",
-                   version, cfg.server.listen, cfg.actors.parsers, cfg.actors.journal_writers,
-                   cfg.actors.cluster_shards);
-      uint64_t last_received = 0, last_accepted = 0;
-      auto next_summary = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-      for (;;) {
-        timespec ts{1, 0};
-        const int sig = sigtimedwait(&signals, nullptr, &ts);
-        if (sig == SIGTERM || sig == SIGINT) {
-          spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-          break;
-        }
-        if (sig == SIGHUP) {
-          if (ctx.source.path.empty()) {
-            spdlog::warn("SIGHUP: no configuration file to reload");
-          } else {
-            // Logs what changed, or every reason the new configuration was refused.
-            reload_config(ctx, "SIGHUP");
-          }
-        }
-        if (std::chrono::steady_clock::now() >= next_summary) {
-          log_summary(ctx, last_received, last_accepted);
-          next_summary += std::chrono::minutes(1);
-        }
-      }
-      // Refuse new work, let requests in flight finish, then stop the pipeline.
-      ctx.stopping = true;
-      http.stop();
+}
+
+// Serves until SIGTERM or SIGINT: SIGHUP reloads the configuration file, and a summary is logged
+// every minute.
+void wait_for_stop(server_context& ctx, const sigset_t& signals) {
+  uint64_t last_received = 0, last_accepted = 0;
+  auto next_summary = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  for (;;) {
+    timespec ts{1, 0};
+    const int sig = sigtimedwait(&signals, nullptr, &ts);
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      return;
     }
+    if (sig == SIGHUP) {
+      if (ctx.source.path.empty()) {
+        spdlog::warn("SIGHUP: no configuration file to reload");
+      } else {
+        // Logs what changed, or every reason the new configuration was refused.
+        reload_config(ctx, "SIGHUP");
+      }
+    }
+    if (std::chrono::steady_clock::now() >= next_summary) {
+      log_summary(ctx, last_received, last_accepted);
+      next_summary += std::chrono::minutes(1);
+    }
+  }
+}
+
+}  // namespace
+
+// Each part is declared after what it needs, and a stop_guard follows each part that must be
+// stopped explicitly: leaving this function, by any return, stops the HTTP server (refusing new
+// work, letting requests in flight finish), then the pipeline, then the actor system (its
+// destructor waits for the actors), then the embedded redis-server (its destructor).
+int serve(const luffy_config& cfg, const std::string& version, const config_source& source) {
+  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  const sigset_t signals = block_stop_signals();
+  if (cfg.auth.disabled) {
+    spdlog::warn("auth.disabled is true: ANY client can write logs for ANY service");
+  }
+
+  stop_guard log_stopped([] { spdlog::info("stopped"); });  // declared first: runs last
+  embedded_redis embedded;
+  const auto redis = open_redis(cfg, embedded);
+  if (!redis) {
+    return 1;
+  }
+
+  caf::actor_system_config caf_cfg;  // the actor system keeps a reference to it
+  configure_actor_system(caf_cfg, cfg);
+  caf::actor_system sys{caf_cfg};
+  server_context ctx;  // after sys: its gateway's scoped actor must go before the system
+  ctx.config.store(std::make_shared<const luffy_config>(cfg));
+  ctx.source = source;
+  ctx.gates.configure(cfg);
+  ctx.in_flight_bytes.set_limit(cfg.server.max_in_flight_bytes);
+  ctx.version = version;
+  ctx.auth.store(std::make_shared<const authenticator>(cfg));
+  ctx.redis = *redis;
+
+  auto pipe = pipeline::start(sys, cfg, *redis, &ctx.metrics);
+  stop_guard stop_pipeline([&] {
     ctx.pipeline_up = false;
     pipe.stop();
+  });
+  ctx.gateway = std::make_unique<ingest_gateway>(
+      sys, pipe, ctx.metrics, std::chrono::seconds(cfg.server.request_timeout_seconds));
+  ctx.pipeline_up = true;
+
+  redis_probe probe(*redis, ctx.metrics);
+  http_server http(ctx);
+  try {
+    http.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot listen on {}: {}", cfg.server.listen, e.what());
+    return 1;
   }
-  embedded.stop();
-  spdlog::info("stopped");
-  return exit_code;
+  stop_guard stop_http([&] {
+    ctx.stopping = true;
+    http.stop();
+  });
+  spdlog::info("luffy-ingest {} listening on {} (parsers {}, journal writers {}, shards {})",
+               version, cfg.server.listen, cfg.actors.parsers, cfg.actors.journal_writers,
+               cfg.actors.cluster_shards);
+
+  wait_for_stop(ctx, signals);
+  return 0;
 }
 
 }  // namespace luffy

@@ -1,8 +1,13 @@
 // The binary's interface: check-config, --set/env precedence, --help/--version, routes, the
 // embedded Redis, health/ready/metrics, and SIGTERM.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -180,6 +185,37 @@ TEST_CASE("embedded Redis: the server starts its own redis-server and stops it",
   const auto stat = read_text("/proc/" + std::to_string(redis_pid) + "/stat");
   CHECK((stat.empty() || stat.find(") Z ") != std::string::npos));
   std::filesystem::remove_all(data);
+}
+
+TEST_CASE("a listen address already taken: exits 1 and stops what it had started", "[embedded]") {
+  // serve() starts the embedded redis-server and the pipeline before it listens; a failed listen
+  // must stop both (the stop guards), not leave a redis-server behind or hang.
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(taken >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int port = free_port();
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  REQUIRE(::bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(taken, 4) == 0);
+  const auto dir = make_temp_dir("taken");
+  std::ofstream(dir / "c.yaml") << "auth: {disabled: true}\nserver: {listen: \"127.0.0.1:" << port
+                                << "\"}\nstorage: {redis: embedded, data_dir: \""
+                                << (dir / "data").string() << "\"}\n";
+  const auto started = std::chrono::steady_clock::now();
+  auto [code, out] = run_binary({"serve", "--config", (dir / "c.yaml").string()});
+  ::close(taken);
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(15));
+  CHECK(out.find("cannot listen on 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  const auto p = out.find("redis-server pid ");
+  REQUIRE(p != std::string::npos);
+  const int redis_pid = std::stoi(out.substr(p + 17));
+  const auto stat = read_text("/proc/" + std::to_string(redis_pid) + "/stat");
+  CHECK((stat.empty() || stat.find(") Z ") != std::string::npos));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("health, readiness and metrics", "[health]") {
