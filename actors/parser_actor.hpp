@@ -5,7 +5,8 @@
 //  receives:  parse_request (a whole, already inflated body + the caller's auth scope)
 //  replies:   parsed_batch: records with service resolved, authorised and hashed, or a refusal
 //             (malformed -> 400, too_many_records -> 413, forbidden -> 403)
-//  supervised by: the pipeline (net/pipeline) that spawned the pool. CPU-bound, never blocks.
+//  supervised by: the supervisor (actors/supervisor.hpp), which spawned the pool and replaces a
+//             worker that dies. CPU-bound, never blocks.
 #include <caf/fwd.hpp>
 
 #include "core/record_builder.hpp"

@@ -8,7 +8,7 @@
 // limiter_registry: routes limit messages to the service's limiter, spawning it on first use.
 //  owns:      service_id -> service_limiter map, the current rates (default + overrides)
 //  receives:  limit_request (delegated, the limiter replies), limit_refund, limit_config
-//  supervised by: the pipeline. Never blocks.
+//  supervised by: the supervisor (actors/supervisor.hpp). Never blocks.
 #include <caf/fwd.hpp>
 
 #include <cstdint>

@@ -12,10 +12,4 @@ uint32_t shard_for(std::string_view key, uint32_t shards) {
   return static_cast<uint32_t>(h % shards);
 }
 
-std::string template_route_key(std::string_view service_id) {
-  std::string key = "miner\n";
-  key += service_id;
-  return key;
-}
-
 }  // namespace luffy

@@ -21,8 +21,3 @@ TEST_CASE("shard_for: stable, in range, spreads keys", "[shard]") {
   }
   CHECK(luffy::shard_for("k", 16) == luffy::shard_for(std::string("k"), 16));
 }
-
-TEST_CASE("template_route_key: one route per service", "[shard]") {
-  CHECK(luffy::template_route_key("billing") == luffy::template_route_key("billing"));
-  CHECK(luffy::template_route_key("billing") != luffy::template_route_key("gateway"));
-}
