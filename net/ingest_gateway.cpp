@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -85,134 +86,132 @@ ingest_gateway::ingest_gateway(caf::actor_system& sys, pipeline p, ingest_metric
 
 namespace {
 
-// One request to a pipeline stage from this (blocking, non-actor) thread: sends `msg` to the
-// stage's current actor and waits for its reply until `timeout`. The call counts in the stage's
-// group counters (GET /api/v1/admin/actors) until the reply or the error arrives. Returns the
-// reply, or the error: sec::request_timeout when none came in time, the actor's error otherwise
-// (no error at all only if neither arrived, which CAF does not do).
-template <class Reply, class Msg>
-caf::expected<Reply> ask(caf::scoped_actor& self, stage_directory& dir, stage s,
-                         std::chrono::milliseconds timeout, Msg&& msg) {
-  stage_call call(dir.counters(s));
-  caf::expected<Reply> out{caf::no_error};
-  self->request(dir.get(s), timeout, std::forward<Msg>(msg))
-      .receive([&](Reply& r) { out = std::move(r); }, [&](caf::error& e) { out = std::move(e); });
+using service_counts = std::unordered_map<std::string, uint64_t>;
+
+// One ingest request's walk through the stages, from this (blocking, non-actor) HTTP thread: the
+// scoped actor that asks, where the stages are, and the request's one deadline.
+struct stage_run {
+  caf::actor_system& sys;
+  caf::scoped_actor& self;
+  stage_directory& dir;
+  std::chrono::steady_clock::time_point deadline;
+
+  std::chrono::milliseconds remaining() const {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  }
+
+  // Sends `msg` to stage `s`'s current actor and waits for its reply until the deadline. The call
+  // counts in the stage's group counters (GET /api/v1/admin/actors) until the reply or the error
+  // arrives. Returns the reply, or the error: sec::request_timeout when none came in time, the
+  // actor's error otherwise.
+  template <class Reply, class Msg>
+  caf::expected<Reply> ask(stage s, Msg&& msg) {
+    stage_call call(dir.counters(s));
+    caf::expected<Reply> out{caf::no_error};
+    self->request(dir.get(s), remaining(), std::forward<Msg>(msg))
+        .receive([&](Reply& r) { out = std::move(r); }, [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
+  // The error of a stage that did not answer, as text for the log ("" when there is none).
+  std::string failure(const caf::error& e) const { return e ? sys.render(e) : std::string(); }
+
+  void refund(const service_counts& taken) {
+    for (const auto& [service, n] : taken) {
+      self->send(dir.get(stage::limiters), limit_refund{service, n});
+    }
+  }
+};
+
+// 503 naming the stage; the error itself (CAF's rendering, exception text from Redis or an actor)
+// goes to the log only.
+ingest_outcome unavailable(const std::string& stage_name, const std::string& detail) {
+  spdlog::debug("ingest refused with 503 at the {} stage: {}", stage_name,
+                detail.empty() ? "no reply in time" : detail);
+  ingest_outcome out;
+  out.status = 503;
+  out.retry_after_seconds = 5;
+  out.body = error_body("unavailable", "the pipeline cannot take the batch now (" + stage_name +
+                                           "); nothing from this request was stored, retry it");
   return out;
 }
 
-}  // namespace
-
-ingest_outcome ingest_gateway::ingest(parse_request req) {
-  using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + timeout_;
-  auto remaining = [&] {
-    return std::max(std::chrono::milliseconds(1),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
-  };
-  // Spawning the scoped actor stores a reference to CAF's logger in this (Poco) thread; the
-  // actor_system destructor waits for every such reference, and Poco's pooled threads outlive it.
-  // Drop the reference when the request is done, after the scoped actor is gone.
-  struct release_logger_ref {
-    ~release_logger_ref() { caf::logger::set_current_actor_system(nullptr); }
-  } release_after_scope;
-  caf::scoped_actor self{sys_};
+ingest_outcome refusal(int status, std::string_view code, const std::string& message) {
   ingest_outcome out;
-  // The error of a stage that did not answer, as text for the log ("" when there is none).
-  auto failure = [&](const caf::error& e) { return e ? sys_.render(e) : std::string(); };
-  // The answer names the stage; the error itself (CAF's rendering, exception text from
-  // Redis or an actor) goes to the log only.
-  auto unavailable = [&](const std::string& stage_name, const std::string& detail) {
-    spdlog::debug("ingest refused with 503 at the {} stage: {}", stage_name,
-                  detail.empty() ? "no reply in time" : detail);
-    out.status = 503;
-    out.retry_after_seconds = 5;
-    out.body = error_body("unavailable", "the pipeline cannot take the batch now (" + stage_name +
-                                             "); nothing from this request was stored, retry it");
-    return out;
-  };
+  out.status = status;
+  out.body = error_body(code, message);
+  return out;
+}
 
-  // 1. parse
-  auto& dir = *pipeline_.directory;
-  if (dir.degraded()) {
-    return unavailable("restarting actors too often", dir.degraded_reason());
-  }
-  auto parsed = ask<parsed_batch>(self, dir, stage::parsers, remaining(), std::move(req));
-  if (!parsed) {
-    return unavailable("parser", failure(parsed.error()));
-  }
-  parsed_batch& batch = *parsed;
-  counts c;
-  c.received = batch.received;
-  metrics_.add(metrics_.received, batch.received);
+// 1. The parser's refusal of the whole body (400, 413, 403), if it refused it.
+std::optional<ingest_outcome> parse_refusal(const parsed_batch& batch) {
   switch (static_cast<parse_status>(batch.status)) {
     case parse_status::ok:
-      break;
+      return std::nullopt;
     case parse_status::malformed:
-      out.status = 400;
-      out.body = error_body("malformed_body", batch.message);
-      return out;
+      return refusal(400, "malformed_body", batch.message);
     case parse_status::too_many_records:
-      out.status = 413;
-      out.body = error_body("too_many_records", batch.message);
-      return out;
+      return refusal(413, "too_many_records", batch.message);
     case parse_status::forbidden:
-      out.status = 403;
-      out.body = error_body("forbidden_service", batch.message);
-      return out;
+      return refusal(403, "forbidden_service", batch.message);
   }
-  c.rejected = batch.errors.size();
-  c.merged = batch.merged;
-  metrics_.add(metrics_.merged, batch.merged);
+  return std::nullopt;
+}
+
+// 2. Marks in `dup` the records accepted before within the Redis dedup window. Repeats inside one
+//    body are kept: they have distinct identities (core/record_hash.hpp hash_occurrence).
+std::optional<ingest_outcome> find_duplicates(stage_run& run, const parsed_batch& batch,
+                                              std::vector<uint8_t>& dup) {
   const size_t n = batch.records.size();
-  metrics_.queued_records.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
-  struct queued_guard {
-    ingest_metrics& m;
-    int64_t n;
-    ~queued_guard() { m.queued_records.fetch_sub(n, std::memory_order_relaxed); }
-  } guard{metrics_, static_cast<int64_t>(n)};
-
-  // 2. dedup against the Redis window. Repeats inside one body are kept: they have distinct
-  //    identities (core/record_hash.hpp hash_occurrence).
-  std::vector<uint8_t> dup(n, 0);
-  if (n > 0) {
-    auto verdict =
-        ask<dedup_verdict>(self, dir, stage::dedup, remaining(), dedup_check{batch.hashes});
-    if (!verdict) {
-      const std::string why = failure(verdict.error());
-      return unavailable("dedup (Redis)", why.empty() ? "dedup reply malformed" : why);
-    }
-    if (verdict->seen.size() != n) {
-      return unavailable("dedup (Redis)", "dedup reply malformed");
-    }
-    dup = std::move(verdict->seen);
+  dup.assign(n, 0);
+  if (n == 0) {
+    return std::nullopt;
   }
+  auto verdict = run.ask<dedup_verdict>(stage::dedup, dedup_check{batch.hashes});
+  if (!verdict) {
+    const std::string why = run.failure(verdict.error());
+    return unavailable("dedup (Redis)", why.empty() ? "dedup reply malformed" : why);
+  }
+  if (verdict->seen.size() != n) {
+    return unavailable("dedup (Redis)", "dedup reply malformed");
+  }
+  dup = std::move(verdict->seen);
+  return std::nullopt;
+}
 
-  // 3. rate limit, per service, in record order
-  std::unordered_map<std::string, uint64_t> wanted;
-  for (size_t i = 0; i < n; ++i) {
+// 3. Takes rate-limit tokens for the new records, per service: `admitted` says how many of each
+//    service's records may go on. A limiter that fails gets back what the others gave.
+std::optional<ingest_outcome> take_tokens(stage_run& run, const parsed_batch& batch,
+                                          const std::vector<uint8_t>& dup, service_counts& admitted,
+                                          uint32_t& retry_after) {
+  service_counts wanted;
+  for (size_t i = 0; i < batch.records.size(); ++i) {
     if (!dup[i]) {
       ++wanted[batch.records[i].service_id];
     }
   }
-  std::unordered_map<std::string, uint64_t> admitted;
-  uint32_t retry_after = 0;
   for (auto& [service, count] : wanted) {
-    auto grant =
-        ask<limit_grant>(self, dir, stage::limiters, remaining(), limit_request{service, count});
+    auto grant = run.ask<limit_grant>(stage::limiters, limit_request{service, count});
     if (!grant) {
-      for (auto& [s, a] : admitted) {
-        self->send(dir.get(stage::limiters), limit_refund{s, a});
-      }
-      const std::string why = failure(grant.error());
+      run.refund(admitted);
+      const std::string why = run.failure(grant.error());
       return unavailable("rate limiter", why.empty() ? why : "limiter: " + why);
     }
     admitted[service] = grant->admitted;
     retry_after = std::max(retry_after, grant->retry_after_seconds);
   }
+  return std::nullopt;
+}
+
+// The records that go to the journal, in request order: neither duplicates nor over their
+// service's admission (those are counted in `c`), with the batch's dead letters.
+journal_append admitted_records(parsed_batch& batch, const std::vector<uint8_t>& dup,
+                                service_counts admitted, std::string task_id, counts& c) {
   journal_append append;
-  const std::string task_id = new_task_id();
-  append.task_id = task_id;
-  for (size_t i = 0; i < n; ++i) {
+  append.task_id = std::move(task_id);
+  for (size_t i = 0; i < batch.records.size(); ++i) {
     if (dup[i]) {
       ++c.duplicate;
       continue;
@@ -226,37 +225,41 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
     append.hashes.push_back(batch.hashes[i]);
     append.records.push_back(std::move(batch.records[i]));
   }
-
-  // 4. journal: dead letters, then atomic re-check + mark + append
-  const size_t dead_letters = batch.dead_letters.size();
   append.dead_letters = std::move(batch.dead_letters);
-  if (!append.records.empty() || !append.dead_letters.empty()) {
-    std::unordered_map<std::string, uint64_t> per_service;
-    for (const auto& r : append.records) {
-      ++per_service[r.service_id];
-    }
-    auto receipt = ask<journal_receipt>(self, dir, stage::journal, remaining(), std::move(append));
-    if (!receipt) {
-      for (auto& [s, k] : per_service) {
-        self->send(dir.get(stage::limiters), limit_refund{s, k});
-      }
-      metrics_.redis_up.store(false, std::memory_order_relaxed);
-      return unavailable("journal (Redis)", failure(receipt.error()));
-    }
-    for (size_t k = 0; k < receipt->duplicate.size(); ++k) {
-      if (receipt->duplicate[k]) {
-        ++c.duplicate;
-      } else {
-        ++c.accepted;
-      }
+  return append;
+}
+
+// 4. The journal: dead letters, then the atomic re-check + mark + append. Counts in `c` what was
+//    accepted and what a racing request stored first. On failure the tokens go back.
+std::optional<ingest_outcome> commit(stage_run& run, ingest_metrics& metrics, journal_append append,
+                                     counts& c) {
+  if (append.records.empty() && append.dead_letters.empty()) {
+    return std::nullopt;
+  }
+  service_counts per_service;
+  for (const auto& r : append.records) {
+    ++per_service[r.service_id];
+  }
+  auto receipt = run.ask<journal_receipt>(stage::journal, std::move(append));
+  if (!receipt) {
+    run.refund(per_service);
+    metrics.redis_up.store(false, std::memory_order_relaxed);
+    return unavailable("journal (Redis)", run.failure(receipt.error()));
+  }
+  for (size_t k = 0; k < receipt->duplicate.size(); ++k) {
+    if (receipt->duplicate[k]) {
+      ++c.duplicate;
+    } else {
+      ++c.accepted;
     }
   }
+  return std::nullopt;
+}
 
-  metrics_.add(metrics_.dead_lettered, dead_letters);
-  metrics_.add(metrics_.accepted, c.accepted);
-  metrics_.add(metrics_.duplicates, c.duplicate);
-  metrics_.add(metrics_.rejected, c.rejected);
-  metrics_.add(metrics_.rate_limited, c.rate_limited);
+// 5. The answer: 429 when every record was over its limit, else 202 with the counts.
+ingest_outcome reply(const counts& c, uint32_t retry_after, const std::string& task_id,
+                     const std::vector<record_error>& errors) {
+  ingest_outcome out;
   if (c.rate_limited > 0 && c.accepted == 0) {
     out.status = 429;
     out.retry_after_seconds = std::max<uint32_t>(retry_after, 1);
@@ -267,9 +270,70 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
     return out;
   }
   out.status = 202;
-  out.body =
-      accepted_body(c, task_id, batch.errors, "queued " + std::to_string(c.accepted) + " records");
+  out.body = accepted_body(c, task_id, errors, "queued " + std::to_string(c.accepted) + " records");
   return out;
+}
+
+}  // namespace
+
+ingest_outcome ingest_gateway::ingest(parse_request req) {
+  // Spawning the scoped actor stores a reference to CAF's logger in this (Poco) thread; the
+  // actor_system destructor waits for every such reference, and Poco's pooled threads outlive it.
+  // Drop the reference when the request is done, after the scoped actor is gone.
+  struct release_logger_ref {
+    ~release_logger_ref() { caf::logger::set_current_actor_system(nullptr); }
+  } release_after_scope;
+  caf::scoped_actor self{sys_};
+  auto& dir = *pipeline_.directory;
+  stage_run run{sys_, self, dir, std::chrono::steady_clock::now() + timeout_};
+
+  if (dir.degraded()) {
+    return unavailable("restarting actors too often", dir.degraded_reason());
+  }
+  auto parsed = run.ask<parsed_batch>(stage::parsers, std::move(req));
+  if (!parsed) {
+    return unavailable("parser", run.failure(parsed.error()));
+  }
+  parsed_batch& batch = *parsed;
+  counts c;
+  c.received = batch.received;
+  metrics_.add(metrics_.received, batch.received);
+  if (auto refused = parse_refusal(batch)) {
+    return *refused;
+  }
+  c.rejected = batch.errors.size();
+  c.merged = batch.merged;
+  metrics_.add(metrics_.merged, batch.merged);
+  const auto queued = static_cast<int64_t>(batch.records.size());
+  metrics_.queued_records.fetch_add(queued, std::memory_order_relaxed);
+  struct queued_guard {
+    ingest_metrics& m;
+    int64_t n;
+    ~queued_guard() { m.queued_records.fetch_sub(n, std::memory_order_relaxed); }
+  } guard{metrics_, queued};
+
+  std::vector<uint8_t> dup;
+  if (auto refused = find_duplicates(run, batch, dup)) {
+    return *refused;
+  }
+  service_counts admitted;
+  uint32_t retry_after = 0;
+  if (auto refused = take_tokens(run, batch, dup, admitted, retry_after)) {
+    return *refused;
+  }
+  const std::string task_id = new_task_id();
+  journal_append append = admitted_records(batch, dup, std::move(admitted), task_id, c);
+  const size_t dead_letters = append.dead_letters.size();
+  if (auto refused = commit(run, metrics_, std::move(append), c)) {
+    return *refused;
+  }
+
+  metrics_.add(metrics_.dead_lettered, dead_letters);
+  metrics_.add(metrics_.accepted, c.accepted);
+  metrics_.add(metrics_.duplicates, c.duplicate);
+  metrics_.add(metrics_.rejected, c.rejected);
+  metrics_.add(metrics_.rate_limited, c.rate_limited);
+  return reply(c, retry_after, task_id, batch.errors);
 }
 
 }  // namespace luffy
