@@ -1,0 +1,101 @@
+#include "storage/sentinel.hpp"
+
+#include <charconv>
+
+namespace luffy {
+
+namespace {
+
+redis_endpoint endpoint_of(const redis_host& h, std::chrono::milliseconds timeout) {
+  redis_endpoint ep;
+  ep.host = h.host;
+  ep.port = h.port;
+  ep.timeout = timeout;
+  return ep;
+}
+
+std::string where(const redis_host& h) {
+  return h.host + ":" + std::to_string(h.port);
+}
+
+// "" when `primary` is a reachable primary we may use, else why not.
+std::string confirm_primary(const redis_url& url, const redis_host& primary,
+                            std::chrono::milliseconds timeout) {
+  redis_client c(endpoint_of(primary, timeout));
+  std::vector<std::vector<std::string_view>> cmds;
+  if (!url.password.empty()) {
+    if (url.user.empty()) {
+      cmds.push_back({"AUTH", url.password});
+    } else {
+      cmds.push_back({"AUTH", url.user, url.password});
+    }
+  }
+  cmds.push_back({"ROLE"});
+  auto r = c.pipeline(cmds);
+  if (!r.ok()) {
+    return r.error.message;
+  }
+  for (const auto& reply : *r.value) {
+    if (reply.type == redis_value::kind::error) {
+      // WRONGPASS / NOAUTH: Redis's text names the problem without echoing the password.
+      return reply.str;
+    }
+  }
+  const auto& role = r.value->back();
+  if (role.type != redis_value::kind::array || role.elements.empty()) {
+    return "unexpected reply to ROLE";
+  }
+  if (role.elements[0].str != "master") {
+    return "ROLE is " + role.elements[0].str + ", not master (a failover in progress?)";
+  }
+  return "";
+}
+
+}  // namespace
+
+redis_result<redis_host> discover_primary(const redis_url& url, std::chrono::milliseconds timeout) {
+  redis_result<redis_host> out;
+  std::string errors;
+  auto note = [&](const redis_host& sentinel, const std::string& what) {
+    errors +=
+        (errors.empty() ? "" : "; ") + std::string("sentinel ") + where(sentinel) + ": " + what;
+  };
+  for (const auto& sentinel : url.hosts) {
+    redis_client c(endpoint_of(sentinel, timeout));
+    auto r = c.command({"SENTINEL", "get-master-addr-by-name", url.master});
+    if (!r.ok()) {
+      note(sentinel, r.error.message);
+      continue;
+    }
+    const auto& v = *r.value;
+    if (v.type == redis_value::kind::nil) {
+      note(sentinel, "does not monitor a master named '" + url.master + "'");
+      continue;
+    }
+    if (v.type != redis_value::kind::array || v.elements.size() != 2) {
+      note(sentinel, v.type == redis_value::kind::error ? v.str : "unexpected reply");
+      continue;
+    }
+    redis_host primary;
+    primary.host = v.elements[0].str;
+    const auto& ps = v.elements[1].str;
+    unsigned port = 0;
+    const auto pr = std::from_chars(ps.data(), ps.data() + ps.size(), port);
+    if (pr.ec != std::errc() || port == 0 || port > 65535 || primary.host.empty()) {
+      note(sentinel, "answered an invalid address");
+      continue;
+    }
+    primary.port = static_cast<uint16_t>(port);
+    const auto why = confirm_primary(url, primary, timeout);
+    if (!why.empty()) {
+      note(sentinel, "primary " + where(primary) + ": " + why);
+      continue;
+    }
+    out.value = std::move(primary);
+    return out;
+  }
+  out.error.message = "no primary for '" + url.master + "' (" + errors + ")";
+  return out;
+}
+
+}  // namespace luffy
