@@ -26,6 +26,9 @@
 //   <prefix>:service:<svc>:new_clusters:<minute>  counter of new clusters (Lua: cluster_apply)
 //   <prefix>:service:<svc>:explosion      marker of a flood in progress (Lua: cluster_apply)
 //   <prefix>:grouping:v1_transition_since_ms  start of the legacy grouping window (ms)
+//   <prefix>:nodes                        zset: node name -> last heartbeat (Redis time, ms)
+//   <prefix>:shard:<shard>:lease          string "<epoch>:<since_ms>:<node>", PX: who owns a shard
+//   <prefix>:shard:<shard>:epoch          counter: the shard's last fencing epoch (never expires)
 //
 // Dedup generations: generation g = floor(unix_seconds / window). A record is a duplicate when
 // its hash is in generation g or g-1, so the effective window is between `window` and twice it,
@@ -125,6 +128,17 @@ inline std::string service_explosion_key(std::string_view prefix, std::string_vi
 
 inline std::string grouping_transition_key(std::string_view prefix) {
   return std::string(prefix) + ":grouping:v1_transition_since_ms";
+}
+
+// Shard ownership across nodes (storage/shard_lease_store.hpp).
+inline std::string nodes_key(std::string_view prefix) {
+  return std::string(prefix) + ":nodes";
+}
+inline std::string shard_lease_key(std::string_view prefix, uint32_t shard) {
+  return std::string(prefix) + ":shard:" + std::to_string(shard) + ":lease";
+}
+inline std::string shard_epoch_key(std::string_view prefix, uint32_t shard) {
+  return std::string(prefix) + ":shard:" + std::to_string(shard) + ":epoch";
 }
 
 }  // namespace luffy

@@ -22,5 +22,10 @@ extern const std::string cluster_apply_lua;
 extern const std::string dead_letter_entry_lua;
 // POST /api/v1/clusters/{id}/merge (storage/lua/cluster_merge.lua).
 extern const std::string cluster_merge_lua;
+// Shard ownership across nodes (storage/shard_lease_store.hpp): storage/lua/node_heartbeat.lua,
+// shard_lease_acquire.lua, shard_lease_renew.lua.
+extern const std::string node_heartbeat_lua;
+extern const std::string shard_lease_acquire_lua;
+extern const std::string shard_lease_renew_lua;
 
 }  // namespace luffy

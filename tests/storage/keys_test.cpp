@@ -27,4 +27,7 @@ TEST_CASE("keys: every name of the schema", "[storage]") {
   CHECK(service_new_clusters_key("luffy", "s", 42) == "luffy:service:s:new_clusters:42");
   CHECK(service_explosion_key("luffy", "s") == "luffy:service:s:explosion");
   CHECK(grouping_transition_key("luffy") == "luffy:grouping:v1_transition_since_ms");
+  CHECK(nodes_key("luffy") == "luffy:nodes");
+  CHECK(shard_lease_key("luffy", 7) == "luffy:shard:7:lease");
+  CHECK(shard_epoch_key("luffy", 7) == "luffy:shard:7:epoch");
 }
