@@ -458,15 +458,6 @@ int parse_int(std::string_view s) {
   return v;
 }
 
-}  // namespace trace_text
-
-// ---------------------------------------------------------------------------------------------
-// Detection
-// ---------------------------------------------------------------------------------------------
-namespace {
-
-using trace_text::trim;
-
 bool all_digits(std::string_view s) {
   if (s.empty()) {
     return false;
@@ -478,6 +469,25 @@ bool all_digits(std::string_view s) {
   }
   return true;
 }
+
+size_t first_at_frame(const std::vector<std::string_view>& lines) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (trim(lines[i]).starts_with("at ")) {
+      return i;
+    }
+  }
+  return lines.size();
+}
+
+}  // namespace trace_text
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+using trace_text::all_digits;
+using trace_text::trim;
 
 // "at ..." frame body: which runtime printed it? "" when undecided.
 std::string_view classify_at_frame(std::string_view body) {

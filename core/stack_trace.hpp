@@ -137,6 +137,11 @@ std::string_view strip_extension(std::string_view path);
 std::string strip_build_hash(std::string_view path);
 // Digits only, parsed; 0 when s is empty or not all digits.
 int parse_int(std::string_view s);
+// True when s is non-empty and every character is an ASCII digit.
+bool all_digits(std::string_view s);
+// Index of the first line that reads "at ..." once trimmed (a Java, .NET or Node frame);
+// lines.size() when there is none.
+size_t first_at_frame(const std::vector<std::string_view>& lines);
 
 }  // namespace trace_text
 

@@ -191,13 +191,7 @@ std::optional<exception_info> parse_java_trace(std::string_view text) {
 
   // The first frame: its header is the nearest line above that parses as "Type: message";
   // lines between header and frame continue the message.
-  size_t first_frame = lines.size();
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (trim(lines[i]).starts_with("at ")) {
-      first_frame = i;
-      break;
-    }
-  }
+  const size_t first_frame = trace_text::first_at_frame(lines);
   if (first_frame == lines.size()) {
     return std::nullopt;
   }
