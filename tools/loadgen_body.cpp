@@ -6,6 +6,8 @@
 #include <random>
 #include <string_view>
 
+#include "core/json_writer.hpp"
+
 namespace loadgen {
 
 // ================================ fixed-width slot values ====================================
@@ -363,38 +365,6 @@ record_content make_content(rng_t& r) {
 
 // ================================ rendering ==================================================
 
-void json_escape(std::string& out, std::string_view s) {
-  static const char* d = "0123456789abcdef";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += d[c >> 4];
-          out += d[c & 0xf];
-        } else {
-          out += ch;
-        }
-    }
-  }
-}
-
 struct record_meta {
   std::string service_id;
   std::string hostname;
@@ -403,11 +373,9 @@ struct record_meta {
 };
 
 void json_kv(std::string& out, std::string_view k, std::string_view v) {
-  out += ",\"";
-  out += k;
-  out += "\":\"";
-  json_escape(out, v);
-  out += '"';
+  out.push_back(',');
+  luffy::append_json_key(out, k);
+  luffy::append_json_string(out, v);
 }
 
 void render_json(std::string& out, std::vector<slot>& slots, uint32_t rec, const record_content& c,
@@ -424,14 +392,14 @@ void render_json(std::string& out, std::vector<slot>& slots, uint32_t rec, const
   json_kv(out, "level", c.level);
   json_kv(out, "logger", c.logger);
   out += ",\"message\":\"";
-  json_escape(out, c.msg_prefix);
+  luffy::append_json_escaped(out, c.msg_prefix);
   if (c.flood) {
     add_slot(slot_kind::word_sequence);
   } else {
     out += run_id + "-";
     add_slot(slot_kind::sequence);
   }
-  json_escape(out, c.msg_suffix);
+  luffy::append_json_escaped(out, c.msg_suffix);
   out += '"';
   if (!c.stack_trace.empty()) {
     json_kv(out, "stack_trace", c.stack_trace);
