@@ -220,6 +220,39 @@ std::string server_process::log() const {
   return read_text(dir_ / "server.log");
 }
 
+std::string storage_yaml(const redis_process& redis) {
+  return "storage: {redis: \"" + redis.url() + "\"}\n";
+}
+
+std::string journal_only_yaml(const redis_process& redis) {
+  return storage_yaml(redis) + "clustering: {enabled: false}\n";
+}
+
+http_call ingest_post(const std::string& body, const std::string& token) {
+  http_call c;
+  c.headers = {{"Content-Type", "application/json"}};
+  if (!token.empty()) {
+    c.headers.emplace_back("Authorization", "Bearer " + token);
+  }
+  c.body = body;
+  return c;
+}
+
+http_call api_call(const std::string& method, const std::string& path, const std::string& token,
+                   const std::string& body) {
+  http_call c;
+  c.method = method;
+  c.path = path;
+  if (!token.empty()) {
+    c.headers.emplace_back("Authorization", "Bearer " + token);
+  }
+  if (!body.empty()) {
+    c.headers.emplace_back("Content-Type", "application/json");
+  }
+  c.body = body;
+  return c;
+}
+
 http_reply server_process::call(const http_call& c) const {
   Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port_));
   session.setTimeout(Poco::Timespan(30, 0));

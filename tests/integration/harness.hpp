@@ -64,6 +64,20 @@ struct http_call {
   std::string body;
 };
 
+// A JSON POST to the ingest endpoint (/api/v1/ingest/logs) with `Authorization: Bearer <token>`
+// (no Authorization header when token is "").
+http_call ingest_post(const std::string& body, const std::string& token = "tok");
+// An API call with `Authorization: Bearer <token>` (none when token is ""), and
+// `Content-Type: application/json` when there is a body.
+http_call api_call(const std::string& method, const std::string& path, const std::string& token,
+                   const std::string& body = "");
+
+// Config YAML lines: `storage: {redis: "<redis.url()>"}`; journal_only_yaml adds
+// `clustering: {enabled: false}`, for tests that read the journal before it is clustered or only
+// exercise the HTTP edge.
+std::string storage_yaml(const redis_process& redis);
+std::string journal_only_yaml(const redis_process& redis);
+
 class server_process {
  public:
   // `yaml` is the config minus server.listen (added here); `extra_args` go after --config.

@@ -45,10 +45,7 @@ auth:
   tokens:
     - {name: t, token: hostile-token, services: ["*"]}
     - {name: admin, token: hostile-admin, services: ["*"], admin: true}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
 };
 
 // One server for every case here (started on first use; the harness stops it at exit).
@@ -605,11 +602,7 @@ rate_limit: {per_minute: 100000000}
 auth:
   tokens:
     - {name: t, token: hostile-token, services: ["*"]}
-storage: {redis: ")" +
-      redis.url() +
-      R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
 };
 
 // A client that pipelines requests and never reads: a 4 KiB receive buffer, its requests sent
@@ -729,10 +722,7 @@ TEST_CASE("hostile: at the connection cap, room is made from the address holding
   redis_process redis;
   server_process server{R"(server: {max_open_connections: 16}
 auth: {disabled: true}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
   // One address takes every connection (each served once, then idle)...
   std::vector<std::unique_ptr<conn>> flood;
   for (int i = 0; i < 16; ++i) {
@@ -770,10 +760,7 @@ TEST_CASE("hostile: one address holds at most server.max_connections_per_client 
   redis_process redis;
   server_process server{R"(server: {max_connections_per_client: 4}
 auth: {disabled: true}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
   std::vector<std::unique_ptr<conn>> held;
   for (int i = 0; i < 4; ++i) {
     held.push_back(std::make_unique<conn>(server.port(), "127.0.0.7"));

@@ -53,10 +53,7 @@ auth:
     - {name: full, token: full-token, services: ["*"]}
     - {name: narrow, token: narrow-token, services: [svc-a], default_service: svc-a}
     - {name: nodefault, token: nodefault-token, services: [svc-a, svc-b]}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}  # these tests read the journal before it is clustered
-)"};
+)" + journal_only_yaml(redis)};
 };
 
 }  // namespace
@@ -204,10 +201,7 @@ TEST_CASE("503 with Retry-After when ingest.enabled is false", "[errors][flag]")
   server_process server(R"(
 ingest: {enabled: false}
 auth: {tokens: [{name: t, token: full-token, services: ["*"]}]}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}  # these tests read the journal before it is clustered
-)");
+)" + journal_only_yaml(redis));
   auto r = server.call(post(R"([{"message":"a","service_id":"s"}])"));
   check_error(r, 503, "ingest_disabled");
   CHECK(r.headers.count("retry-after") == 1);

@@ -174,16 +174,11 @@ struct fixture {
   redis_process redis;
   server_process server{R"(rate_limit: {per_minute: 100000000}
 auth: {disabled: true}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
   fixture() {
     // Idle level: after one small request, so that the lazily created pieces exist.
-    http_call warm;
-    warm.body = R"([{"level":"ERROR","message":"warm up"}])";
-    warm.headers = {{"Content-Type", "application/json"}};
-    REQUIRE(server.call(warm).status == 202);
+    REQUIRE(server.call(ingest_post(R"([{"level":"ERROR","message":"warm up"}])", "")).status ==
+            202);
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 };

@@ -56,10 +56,7 @@ rate_limit: {per_minute: 100000000}
 auth:
   tokens:
     - {name: t, token: slow-token, services: ["*"]}
-storage: {redis: ")" +
-      redis.url() + R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
 };
 
 std::string record(int n, size_t pad = 0) {
@@ -68,10 +65,7 @@ std::string record(int n, size_t pad = 0) {
 }
 
 http_call ingest(const std::string& body) {
-  http_call c;
-  c.body = body;
-  c.headers = {{"Authorization", "Bearer slow-token"}, {"Content-Type", "application/json"}};
-  return c;
+  return ingest_post(body, "slow-token");
 }
 
 // A plain socket to the server, for clients that misbehave.
