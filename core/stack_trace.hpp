@@ -94,6 +94,14 @@ std::optional<exception_info> parse_ruby_trace(std::string_view text);
 // Helpers shared by the parsers and the continuation merger. Pure functions.
 namespace trace_text {
 
+// An ASCII digit (no locale).
+inline bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+// An ASCII hex digit, either case.
+inline bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 // Splits on '\n' and drops a trailing '\r' from each line.
 std::vector<std::string_view> split_lines(std::string_view text);
 std::string_view trim(std::string_view s);

@@ -22,11 +22,8 @@ namespace luffy {
 
 namespace {
 
+using trace_text::is_digit;
 using trace_text::trim;
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 
 // Removes the digits/underscores after each occurrence of `marker`.
 std::string drop_counter_after(std::string s, std::string_view marker) {

@@ -18,14 +18,9 @@ namespace luffy {
 
 namespace {
 
+using trace_text::is_digit;
+using trace_text::is_hex;
 using trace_text::trim;
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 // "$$Lambda$123/0x0000000800c4b440" and "$$Lambda/0x..." -> "$$Lambda".
 std::string strip_lambda_suffix(std::string_view name) {
