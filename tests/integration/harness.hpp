@@ -5,8 +5,10 @@
 //  - server_process: the luffy-ingest binary with a generated YAML config.
 //  - http(): one request over Poco's client on 127.0.0.1.
 // Every process started here is stopped by its destructor (SIGTERM, then SIGKILL after 10 s).
+#include <netinet/in.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -21,6 +23,14 @@ namespace luffy::test {
 std::filesystem::path make_temp_dir(const std::string& tag);
 int free_port();
 std::string read_text(const std::filesystem::path& p);
+// Seconds since `t` on the steady clock.
+double seconds_since(std::chrono::steady_clock::time_point t);
+
+// Raw sockets, for clients that misbehave. loopback_address: 127.0.0.1:port. connect_loopback: a
+// blocking TCP socket connected to it, bound first to `source` when given (any 127.x address is
+// loopback); -1 when it cannot connect.
+sockaddr_in loopback_address(int port);
+int connect_loopback(int port, const char* source = nullptr);
 
 // Starts argv[0] with args, stdout+stderr to `log`. Returns the pid.
 pid_t spawn_process(const std::vector<std::string>& argv, const std::filesystem::path& log,
