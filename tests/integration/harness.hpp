@@ -3,7 +3,9 @@
 //  - redis_process: a redis-server with a temp dir (AOF on), restartable on the same port/dir;
 //    kill() is an abrupt outage (SIGKILL).
 //  - server_process: the luffy-ingest binary with a generated YAML config.
-//  - http(): one request over Poco's client on 127.0.0.1.
+//  - server_process::call(): one request over Poco's client on 127.0.0.1; ingest_post() and
+//    api_call() build the usual ones, storage_yaml() / journal_only_yaml() the usual config lines.
+//  - connect_loopback(): a raw socket, for clients that misbehave.
 // Every process started here is stopped by its destructor (SIGTERM, then SIGKILL after 10 s).
 #include <netinet/in.h>
 #include <sys/types.h>
