@@ -14,6 +14,16 @@ namespace luffy {
 void decode_msgpack_body(std::string_view body, const decode_options& opt, record_builder& builder,
                          decode_result& out);
 
+void decode_result::add_record(record_builder& builder, uint32_t index) {
+  log_record rec;
+  if (auto err = builder.finish(rec)) {
+    errors.push_back({index, std::move(*err)});
+    return;
+  }
+  records.push_back(std::move(rec));
+  source_index.push_back(index);
+}
+
 namespace {
 
 using simdjson::dom::element;
@@ -65,13 +75,7 @@ void add_object(const object& obj, uint32_t index, record_builder& builder, deco
         builder.on_raw(key, simdjson::minify(value));
     }
   }
-  log_record rec;
-  if (auto err = builder.finish(rec)) {
-    out.errors.push_back({index, std::move(*err)});
-    return;
-  }
-  out.records.push_back(std::move(rec));
-  out.source_index.push_back(index);
+  out.add_record(builder, index);
 }
 
 void add_element(const element& el, uint32_t index, record_builder& builder, decode_result& out) {

@@ -59,6 +59,10 @@ struct decode_result {
   std::vector<uint32_t> source_index;  // position of records[i] in the body
   std::vector<record_error> errors;
   size_t received = 0;
+
+  // Ends a record: the builder's finished record at body position `index` goes to `records`, or
+  // the reason finish() rejected it to `errors`. The JSON and msgpack decoders both end here.
+  void add_record(record_builder& builder, uint32_t index);
 };
 
 class body_decoder {

@@ -50,8 +50,11 @@ decoded decode(std::string_view line, std::string_view input_format) {
 }
 
 std::string error_json(const decoded& d) {
-  return std::string("{\"error\":\"") + (d.rejected ? "rejected" : "invalid json") +
-         "\",\"detail\":" + json_quote(d.error) + "}";
+  std::string out;
+  json_object_writer o(out);
+  o.string("error", d.rejected ? "rejected" : "invalid json").string("detail", d.error);
+  o.close();
+  return out;
 }
 
 }  // namespace
@@ -63,15 +66,17 @@ std::string json_quote(std::string_view s) {
 }
 
 std::string fingerprint_json(const fingerprint& fp, std::string_view service_id) {
-  std::string out = "{\"cluster_id\":" + json_quote(fp.cluster_id);
-  out += ",\"level\":" + std::to_string(fp.level);
-  out += ",\"title\":" + json_quote(fp.title);
-  out += ",\"template\":" + json_quote(fp.template_text);
-  out += ",\"exception_type\":" + json_quote(fp.exception_type);
-  out += ",\"culprit\":" + json_quote(fp.culprit);
-  out += ",\"language\":" + json_quote(fp.language);
-  out += ",\"service_id\":" + json_quote(service_id);
-  out += '}';
+  std::string out;
+  json_object_writer o(out);
+  o.string("cluster_id", fp.cluster_id)
+      .integer("level", fp.level)
+      .string("title", fp.title)
+      .string("template", fp.template_text)
+      .string("exception_type", fp.exception_type)
+      .string("culprit", fp.culprit)
+      .string("language", fp.language)
+      .string("service_id", service_id);
+  o.close();
   return out;
 }
 

@@ -10,11 +10,8 @@ namespace luffy {
 
 namespace {
 
+using trace_text::is_digit;
 using trace_text::trim;
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 
 bool is_more_line(std::string_view t) {
   if (!t.starts_with("... ")) {

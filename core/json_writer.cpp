@@ -25,9 +25,15 @@ inline bool needs_escape(uint64_t w) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-  static const char* hex = "0123456789abcdef";
   out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
+  append_json_escaped(out, s);
+  out.push_back('"');
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out.reserve(out.size() + s.size());
   size_t run_start = 0;
   size_t i = 0;
   while (i < s.size()) {
@@ -77,7 +83,6 @@ void append_json_string(std::string& out, std::string_view s) {
     ++i;
   }
   out.append(s.data() + run_start, s.size() - run_start);
-  out.push_back('"');
 }
 
 void append_json_int(std::string& out, int64_t v) {
@@ -90,6 +95,14 @@ void append_json_uint(std::string& out, uint64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
+}
+
+void append_json_string_array(std::string& out, const std::vector<std::string>& items) {
+  json_array_writer a(out);
+  for (const auto& item : items) {
+    a.string(item);
+  }
+  a.close();
 }
 
 void append_json_double(std::string& out, double v) {

@@ -226,13 +226,7 @@ void add_map(const msgpack::object& map, std::optional<int64_t> agent_time, uint
         builder.on_raw(key, scratch);
     }
   }
-  log_record rec;
-  if (auto err = builder.finish(rec)) {
-    out.errors.push_back({index, std::move(*err)});
-    return;
-  }
-  out.records.push_back(std::move(rec));
-  out.source_index.push_back(index);
+  out.add_record(builder, index);
 }
 
 }  // namespace

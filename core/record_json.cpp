@@ -8,46 +8,38 @@ namespace luffy {
 
 namespace {
 
-void field(std::string& out, std::string_view key, const std::string& value) {
-  if (value.empty()) {
-    return;
+// Optional fields are left out when empty.
+void field(json_object_writer& o, std::string_view key, const std::string& value) {
+  if (!value.empty()) {
+    o.string(key, value);
   }
-  out.push_back(',');
-  append_json_key(out, key);
-  append_json_string(out, value);
 }
 
 }  // namespace
 
 void append_record_json(std::string& out, const log_record& r, const record_hash& h) {
-  out += "{\"id\":\"";
-  out += to_hex(h);
-  out += "\",\"timestamp\":\"";
-  out += format_time_iso8601(r.timestamp_us);
-  out += "\",\"timestamp_us\":";
-  append_json_int(out, r.timestamp_us);
-  out += ",\"level\":";
-  append_json_string(out, r.level);
-  out += ",\"service_id\":";
-  append_json_string(out, r.service_id);
-  out += ",\"message\":";
-  append_json_string(out, r.message);
-  field(out, "logger", r.logger);
-  field(out, "exception_type", r.exception_type);
-  field(out, "exception_message", r.exception_message);
-  field(out, "stack_trace", r.stack_trace);
-  field(out, "service_name", r.service_name);
-  field(out, "environment", r.environment);
-  field(out, "hostname", r.hostname);
-  field(out, "file_path", r.file_path);
+  json_object_writer o(out);
+  o.string("id", to_hex(h))
+      .string("timestamp", format_time_iso8601(r.timestamp_us))
+      .integer("timestamp_us", r.timestamp_us)
+      .string("level", r.level)
+      .string("service_id", r.service_id)
+      .string("message", r.message);
+  field(o, "logger", r.logger);
+  field(o, "exception_type", r.exception_type);
+  field(o, "exception_message", r.exception_message);
+  field(o, "stack_trace", r.stack_trace);
+  field(o, "service_name", r.service_name);
+  field(o, "environment", r.environment);
+  field(o, "hostname", r.hostname);
+  field(o, "file_path", r.file_path);
   if (r.truncated) {
-    out += ",\"truncated\":true";
+    o.boolean("truncated", true);
   }
   if (r.metadata_json.size() > 2) {
-    out += ",\"metadata\":";
-    out += r.metadata_json;
+    o.raw("metadata", r.metadata_json);
   }
-  out.push_back('}');
+  o.close();
 }
 
 }  // namespace luffy

@@ -19,14 +19,8 @@ namespace {
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 bool ends_with_any(std::string_view s, std::initializer_list<std::string_view> suffixes) {
@@ -458,15 +452,6 @@ int parse_int(std::string_view s) {
   return v;
 }
 
-}  // namespace trace_text
-
-// ---------------------------------------------------------------------------------------------
-// Detection
-// ---------------------------------------------------------------------------------------------
-namespace {
-
-using trace_text::trim;
-
 bool all_digits(std::string_view s) {
   if (s.empty()) {
     return false;
@@ -478,6 +463,25 @@ bool all_digits(std::string_view s) {
   }
   return true;
 }
+
+size_t first_at_frame(const std::vector<std::string_view>& lines) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (trim(lines[i]).starts_with("at ")) {
+      return i;
+    }
+  }
+  return lines.size();
+}
+
+}  // namespace trace_text
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+using trace_text::all_digits;
+using trace_text::trim;
 
 // "at ..." frame body: which runtime printed it? "" when undecided.
 std::string_view classify_at_frame(std::string_view body) {

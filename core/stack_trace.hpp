@@ -94,6 +94,14 @@ std::optional<exception_info> parse_ruby_trace(std::string_view text);
 // Helpers shared by the parsers and the continuation merger. Pure functions.
 namespace trace_text {
 
+// An ASCII digit (no locale).
+inline bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+// An ASCII hex digit, either case.
+inline bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 // Splits on '\n' and drops a trailing '\r' from each line.
 std::vector<std::string_view> split_lines(std::string_view text);
 std::string_view trim(std::string_view s);
@@ -137,6 +145,11 @@ std::string_view strip_extension(std::string_view path);
 std::string strip_build_hash(std::string_view path);
 // Digits only, parsed; 0 when s is empty or not all digits.
 int parse_int(std::string_view s);
+// True when s is non-empty and every character is an ASCII digit.
+bool all_digits(std::string_view s);
+// Index of the first line that reads "at ..." once trimmed (a Java, .NET or Node frame);
+// lines.size() when there is none.
+size_t first_at_frame(const std::vector<std::string_view>& lines);
 
 }  // namespace trace_text
 

@@ -22,11 +22,8 @@ namespace luffy {
 
 namespace {
 
+using trace_text::is_digit;
 using trace_text::trim;
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 
 // Removes the digits/underscores after each occurrence of `marker`.
 std::string drop_counter_after(std::string s, std::string_view marker) {
@@ -117,13 +114,7 @@ std::optional<trace_text::header> parse_dotnet_header(std::string_view part) {
 
 std::optional<exception_info> parse_dotnet_trace(std::string_view text) {
   const std::vector<std::string_view> lines = trace_text::split_lines(text);
-  size_t first_frame = lines.size();
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (trim(lines[i]).starts_with("at ")) {
-      first_frame = i;
-      break;
-    }
-  }
+  const size_t first_frame = trace_text::first_at_frame(lines);
   if (first_frame == lines.size()) {
     return std::nullopt;
   }

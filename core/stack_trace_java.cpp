@@ -18,14 +18,9 @@ namespace luffy {
 
 namespace {
 
+using trace_text::is_digit;
+using trace_text::is_hex;
 using trace_text::trim;
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 // "$$Lambda$123/0x0000000800c4b440" and "$$Lambda/0x..." -> "$$Lambda".
 std::string strip_lambda_suffix(std::string_view name) {
@@ -191,13 +186,7 @@ std::optional<exception_info> parse_java_trace(std::string_view text) {
 
   // The first frame: its header is the nearest line above that parses as "Type: message";
   // lines between header and frame continue the message.
-  size_t first_frame = lines.size();
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (trim(lines[i]).starts_with("at ")) {
-      first_frame = i;
-      break;
-    }
-  }
+  const size_t first_frame = trace_text::first_at_frame(lines);
   if (first_frame == lines.size()) {
     return std::nullopt;
   }

@@ -20,19 +20,8 @@ namespace luffy {
 
 namespace {
 
+using trace_text::all_digits;
 using trace_text::trim;
-
-bool all_digits(std::string_view s) {
-  if (s.empty()) {
-    return false;
-  }
-  for (char c : s) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string node_module(std::string_view file) {
   if (file.starts_with("node:") || file.starts_with("internal/")) {
@@ -129,13 +118,7 @@ std::optional<trace_text::header> node_header(std::string_view t) {
 
 std::optional<exception_info> parse_node_trace(std::string_view text) {
   const std::vector<std::string_view> lines = trace_text::split_lines(text);
-  size_t first_frame = lines.size();
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (trim(lines[i]).starts_with("at ")) {
-      first_frame = i;
-      break;
-    }
-  }
+  const size_t first_frame = trace_text::first_at_frame(lines);
   if (first_frame == lines.size()) {
     return std::nullopt;
   }

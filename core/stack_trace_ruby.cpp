@@ -19,11 +19,8 @@ namespace luffy {
 
 namespace {
 
+using trace_text::is_digit;
 using trace_text::trim;
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 
 bool is_git_sha(std::string_view s) {
   if (s.size() < 7) {

@@ -31,34 +31,16 @@ bool authorize_admin(server_context& ctx, http_request& req, http_response& res,
   return true;
 }
 
-void append_string_array(std::string& b, const std::vector<std::string>& items) {
-  b.push_back('[');
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) {
-      b.push_back(',');
-    }
-    append_json_string(b, items[i]);
-  }
-  b.push_back(']');
-}
-
-void append_gate(std::string& b, const watermark_gate& g) {
-  append_json_key(b, g.name());
-  b += "{\"name\":";
-  append_json_string(b, g.name());
-  b += ",\"closed\":";
-  b += g.closed() ? "true" : "false";
-  b += ",\"high\":";
-  append_json_int(b, g.high());
-  b += ",\"low\":";
-  append_json_int(b, g.low());
-  b += ",\"last_depth\":";
-  append_json_int(b, g.last_depth());
-  b += ",\"trips\":";
-  append_json_uint(b, g.trips());
-  b += ",\"refused\":";
-  append_json_uint(b, g.refused());
-  b += "}";
+void append_gate(json_object_writer& gates, const watermark_gate& g) {
+  json_object_writer o(gates.key(g.name()));
+  o.string("name", g.name())
+      .boolean("closed", g.closed())
+      .integer("high", g.high())
+      .integer("low", g.low())
+      .integer("last_depth", g.last_depth())
+      .uinteger("trips", g.trips())
+      .uinteger("refused", g.refused());
+  o.close();
 }
 
 }  // namespace
@@ -70,20 +52,19 @@ void handle_admin_reload(server_context& ctx, http_request& req, http_response& 
   }
   const auto r = reload_config(ctx, "POST /api/v1/admin/reload, token \"" + token + "\"");
   std::string b;
+  json_object_writer o(b);
   if (!r.applied) {
-    b = "{\"status\":\"error\",\"error\":\"invalid_config\",\"message\":";
-    append_json_string(b, "the new configuration was refused; the running one is unchanged (" +
-                              ctx.source.path + ")");
-    b += ",\"problems\":";
-    append_string_array(b, r.problems);
-    b += "}";
+    o.string("status", "error")
+        .string("error", "invalid_config")
+        .string("message", "the new configuration was refused; the running one is unchanged (" +
+                               ctx.source.path + ")");
+    append_json_string_array(o.key("problems"), r.problems);
+    o.close();
     return send_json(res, 422, b);
   }
-  b = "{\"status\":";
-  append_json_string(b, r.changed.empty() ? "unchanged" : "reloaded");
-  b += ",\"changed\":";
-  append_string_array(b, r.changed);
-  b += "}";
+  o.string("status", r.changed.empty() ? "unchanged" : "reloaded");
+  append_json_string_array(o.key("changed"), r.changed);
+  o.close();
   send_json(res, 200, b);
 }
 
@@ -92,34 +73,27 @@ void handle_admin_actors(server_context& ctx, http_request& req, http_response& 
   if (!authorize_admin(ctx, req, res, token)) {
     return;
   }
-  std::string b = "{\"groups\":[";
+  std::string b;
+  json_object_writer o(b);
+  json_array_writer groups(o.key("groups"));
   if (ctx.gateway) {
-    bool first = true;
     for (const auto& g : ctx.gateway->stages().group_stats()) {
-      if (!first) {
-        b.push_back(',');
-      }
-      first = false;
-      b += "{\"name\":";
-      append_json_string(b, g.name);
-      b += ",\"size\":";
-      append_json_int(b, g.size);
-      b += ",\"queue_depth\":";
-      append_json_int(b, g.queue_depth);
-      b += ",\"restarts\":";
-      append_json_int(b, g.restarts);
-      b += ",\"processed\":";
-      append_json_uint(b, g.processed);
-      b += "}";
+      json_object_writer group(groups.item());
+      group.string("name", g.name)
+          .integer("size", g.size)
+          .integer("queue_depth", g.queue_depth)
+          .integer("restarts", g.restarts)
+          .uinteger("processed", g.processed);
+      group.close();
     }
   }
-  b += "],\"backpressure\":{";
-  append_gate(b, ctx.gates.journal);
-  b.push_back(',');
-  append_gate(b, ctx.gates.pipeline);
-  b.push_back(',');
-  append_gate(b, ctx.gates.redis_memory);
-  b += "}}";
+  groups.close();
+  json_object_writer gates(o.key("backpressure"));
+  append_gate(gates, ctx.gates.journal);
+  append_gate(gates, ctx.gates.pipeline);
+  append_gate(gates, ctx.gates.redis_memory);
+  gates.close();
+  o.close();
   send_json(res, 200, b);
 }
 

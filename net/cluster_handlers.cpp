@@ -45,36 +45,29 @@ bool allowed(const auth_scope& scope, const std::string& service) {
          std::find(scope.services.begin(), scope.services.end(), service) != scope.services.end();
 }
 
-void append_cluster(std::string& b, const std::map<std::string, std::string>& h) {
-  auto str = [&](const char* key, const char* name) {
-    b += ",";
-    append_json_key(b, name);
+// The members of a cluster's summary (the caller opens and closes the object).
+void cluster_members(json_object_writer& o, const std::map<std::string, std::string>& h) {
+  auto str = [&](const char* key) -> std::string_view {
     auto it = h.find(key);
-    append_json_string(b, it == h.end() ? "" : it->second);
+    return it == h.end() ? std::string_view() : std::string_view(it->second);
   };
   auto num = [&](const char* key) {
     auto it = h.find(key);
     return it == h.end() ? 0LL : std::atoll(it->second.c_str());
   };
-  b += "{\"id\":";
-  append_json_string(b, h.count("id") ? h.at("id") : "");
-  str("service_id", "service_id");
-  b += ",\"fingerprint_level\":";
-  append_json_int(b, num("fingerprint_level"));
-  str("severity", "level");
-  str("exception_type", "exception_type");
-  str("title", "title");
-  str("template", "template");
-  str("culprit", "culprit");
-  str("language", "language");
-  str("status", "status");
-  b += ",\"count\":";
-  append_json_int(b, num("count"));
-  b += ",\"first_seen\":";
-  append_json_string(b, format_time_iso8601(num("first_seen_us")));
-  b += ",\"last_seen\":";
-  append_json_string(b, format_time_iso8601(num("last_seen_us")));
-  b += "}";
+  o.string("id", str("id"))
+      .string("service_id", str("service_id"))
+      .integer("fingerprint_level", num("fingerprint_level"))
+      .string("level", str("severity"))
+      .string("exception_type", str("exception_type"))
+      .string("title", str("title"))
+      .string("template", str("template"))
+      .string("culprit", str("culprit"))
+      .string("language", str("language"))
+      .string("status", str("status"))
+      .integer("count", num("count"))
+      .string("first_seen", format_time_iso8601(num("first_seen_us")))
+      .string("last_seen", format_time_iso8601(num("last_seen_us")));
 }
 
 bool authenticate(server_context& ctx, http_request& req, http_response& res, auth_scope& scope,
@@ -176,10 +169,11 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
   if (!ranked.ok())
     return redis_down(res, ranked.error.message);
   const auto& ids = *ranked.value;
-  std::string body = "{\"clusters\":[";
+  std::string body;
+  json_object_writer o(body);
+  json_array_writer clusters(o.key("clusters"));
   long taken = 0;
   size_t pos = static_cast<size_t>(cursor);
-  bool first = true;
   while (pos < ids.size() && taken < limit) {
     const size_t chunk_end = std::min(ids.size(), pos + 100);
     std::vector<std::string> chunk;
@@ -198,21 +192,20 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
         continue;
       if (since_ms > 0 && std::atoll(h["last_seen_us"].c_str()) / 1000 < since_ms)
         continue;
-      if (!first)
-        body += ",";
-      first = false;
-      append_cluster(body, h);
+      json_object_writer c(clusters.item());
+      cluster_members(c, h);
+      c.close();
       ++taken;
     }
     pos = i;
   }
-  body += "],\"next_cursor\":";
+  clusters.close();
   if (pos < ids.size()) {
-    append_json_string(body, std::to_string(pos));
+    o.string("next_cursor", std::to_string(pos));
   } else {
-    body += "null";
+    o.raw("next_cursor", "null");
   }
-  body += "}";
+  o.close();
   send_json(res, 200, body);
 }
 
@@ -230,62 +223,45 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
   }
   if (h.count("merged_into") != 0) {
     // A merged cluster answers with a pointer to the cluster that holds its records now.
-    std::string body = "{\"id\":";
-    append_json_string(body, id);
-    body += ",\"service_id\":";
-    append_json_string(body, h["service_id"]);
-    body += ",\"status\":\"merged\",\"merged_into\":";
-    append_json_string(body, h["merged_into"]);
-    body += ",\"merged_at\":";
-    append_json_string(body, format_time_iso8601(std::atoll(h["merged_at_ms"].c_str()) * 1000));
-    body += ",\"title\":";
-    append_json_string(body, h["title"]);
-    body += ",\"location\":";
-    append_json_string(body, "/api/v1/clusters/" + h["merged_into"]);
-    body += "}";
+    std::string body;
+    json_object_writer o(body);
+    o.string("id", id)
+        .string("service_id", h["service_id"])
+        .string("status", "merged")
+        .string("merged_into", h["merged_into"])
+        .string("merged_at", format_time_iso8601(std::atoll(h["merged_at_ms"].c_str()) * 1000))
+        .string("title", h["title"])
+        .string("location", "/api/v1/clusters/" + h["merged_into"]);
+    o.close();
     return send_json(res, 200, body);
   }
   std::string body;
-  append_cluster(body, h);
-  body.pop_back();  // reopen the object
-  auto list = [&](const char* name, const std::vector<std::string>& v, bool raw) {
-    body += ",";
-    append_json_key(body, name);
-    body += "[";
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (i)
-        body += ",";
-      if (raw)
-        body += v[i];  // samples are stored as JSON records
-      else
-        append_json_string(body, v[i]);
-    }
-    body += "]";
-  };
-  list("samples", r.value->samples, true);
-  list("hosts", r.value->hosts, false);
-  list("environments", r.value->environments, false);
+  json_object_writer o(body);
+  cluster_members(o, h);
+  json_array_writer samples(o.key("samples"));
+  for (const auto& sample : r.value->samples) {
+    samples.item() += sample;  // samples are stored as JSON records
+  }
+  samples.close();
+  append_json_string_array(o.key("hosts"), r.value->hosts);
+  append_json_string_array(o.key("environments"), r.value->environments);
   // Per-minute counts of the last 24 h of event time, up to the cluster's last_seen.
   std::map<int64_t, int64_t> minutes;
   for (const auto& [m, c] : r.value->minutes) {
     minutes[std::atoll(m.c_str())] = std::atoll(c.c_str());
   }
   const int64_t last_minute = std::atoll(h["last_seen_us"].c_str()) / 60000000;
-  body += ",\"per_minute\":[";
-  bool first = true;
+  json_array_writer per_minute(o.key("per_minute"));
   for (auto& [m, c] : minutes) {
     if (m <= last_minute - 24 * 60)
       continue;
-    if (!first)
-      body += ",";
-    first = false;
-    body += "{\"minute\":";
-    append_json_string(body, format_time_iso8601(m * 60000000).substr(0, 16) + "Z");
-    body += ",\"count\":";
-    append_json_int(body, c);
-    body += "}";
+    json_object_writer point(per_minute.item());
+    point.string("minute", format_time_iso8601(m * 60000000).substr(0, 16) + "Z")
+        .integer("count", c);
+    point.close();
   }
-  body += "]}";
+  per_minute.close();
+  o.close();
   send_json(res, 200, body);
 }
 
@@ -314,9 +290,10 @@ void handle_cluster_resolve(server_context& ctx, http_request& req, http_respons
   auto r = store.mark_resolved(p, id, now);
   if (!r.ok())
     return redis_down(res, r.error.message);
-  std::string body = "{\"id\":";
-  append_json_string(body, id);
-  body += ",\"status\":\"resolved\"}";
+  std::string body;
+  json_object_writer o(body);
+  o.string("id", id).string("status", "resolved");
+  o.close();
   send_json(res, 200, body);
 }
 
@@ -381,15 +358,14 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
   if (!v.merged) {
     return send_json(res, v.status, error_body(v.code, v.message));
   }
-  std::string body = "{\"id\":";
-  append_json_string(body, id);
-  body += ",\"status\":\"merged\",\"merged_into\":";
-  append_json_string(body, v.target);
-  body += ",\"moved_count\":";
-  append_json_int(body, v.moved);
-  body += ",\"count\":";
-  append_json_int(body, v.count);
-  body += "}";
+  std::string body;
+  json_object_writer o(body);
+  o.string("id", id)
+      .string("status", "merged")
+      .string("merged_into", v.target)
+      .integer("moved_count", v.moved)
+      .integer("count", v.count);
+  o.close();
   send_json(res, 200, body);
 }
 

@@ -33,50 +33,39 @@ std::string accepted_body(const counts& c, const std::string& task_id,
                           const std::vector<record_error>& errors, std::string_view message) {
   std::string out;
   out.reserve(256 + errors.size() * 64);
-  out += "{\"status\":\"accepted\",\"received_count\":";
-  append_json_uint(out, c.received);
-  out += ",\"accepted_count\":";
-  append_json_uint(out, c.accepted);
-  out += ",\"duplicate_count\":";
-  append_json_uint(out, c.duplicate);
-  out += ",\"rejected_count\":";
-  append_json_uint(out, c.rejected);
-  out += ",\"rate_limited_count\":";
-  append_json_uint(out, c.rate_limited);
-  out += ",\"merged_count\":";
-  append_json_uint(out, c.merged);
-  out += ",\"task_id\":";
-  append_json_string(out, task_id);
-  out += ",\"message\":";
-  append_json_string(out, message);
-  out += ",\"errors\":[";
+  json_object_writer o(out);
+  o.string("status", "accepted")
+      .uinteger("received_count", c.received)
+      .uinteger("accepted_count", c.accepted)
+      .uinteger("duplicate_count", c.duplicate)
+      .uinteger("rejected_count", c.rejected)
+      .uinteger("rate_limited_count", c.rate_limited)
+      .uinteger("merged_count", c.merged)
+      .string("task_id", task_id)
+      .string("message", message);
+  json_array_writer list(o.key("errors"));
   // Bounded: a body of 100k invalid records must not produce a 10 MB reply.
   const size_t shown = std::min<size_t>(errors.size(), 100);
   for (size_t i = 0; i < shown; ++i) {
-    if (i)
-      out.push_back(',');
-    out += "{\"index\":";
-    append_json_uint(out, errors[i].index);
-    out += ",\"reason\":";
-    append_json_string(out, errors[i].reason);
-    out.push_back('}');
+    json_object_writer e(list.item());
+    e.uinteger("index", errors[i].index).string("reason", errors[i].reason);
+    e.close();
   }
-  out += "]";
+  list.close();
   if (errors.size() > shown) {
-    out += ",\"errors_truncated\":true";
+    o.boolean("errors_truncated", true);
   }
-  out += "}";
+  o.close();
   return out;
 }
 
 }  // namespace
 
 std::string error_body(std::string_view code, std::string_view message) {
-  std::string out = "{\"status\":\"error\",\"error\":";
-  append_json_string(out, code);
-  out += ",\"message\":";
-  append_json_string(out, message);
-  out += "}";
+  std::string out;
+  json_object_writer o(out);
+  o.string("status", "error").string("error", code).string("message", message);
+  o.close();
   return out;
 }
 

@@ -5,6 +5,8 @@
 #include <array>
 #include <chrono>
 #include <ostream>
+#include <string>
+#include <type_traits>
 
 #include "core/http_framing.hpp"
 #include "core/json_writer.hpp"
@@ -62,11 +64,12 @@ std::optional<auth_result> authenticate_or_401(server_context& ctx, http_request
 }
 
 void handle_health(server_context& ctx, http_request&, http_response& res) {
-  std::string body = "{\"status\":\"ok\",\"version\":";
-  append_json_string(body, ctx.version);
-  body += ",\"uptime_seconds\":";
-  append_json_double(body, uptime_seconds(ctx));
-  body += "}";
+  std::string body;
+  json_object_writer o(body);
+  o.string("status", "ok")
+      .string("version", ctx.version)
+      .number("uptime_seconds", uptime_seconds(ctx));
+  o.close();
   send_json(res, 200, body);
 }
 
@@ -78,89 +81,64 @@ void handle_ready(server_context& ctx, http_request&, http_response& res) {
   const bool stable = !(ctx.gateway && ctx.gateway->stages().degraded());
   const int64_t depth = ctx.metrics.queued_records.load();
   const bool ready = redis && actors && !stopping && stable;
-  std::string body = "{\"status\":";
-  append_json_string(body, ready ? "ready" : "not_ready");
-  body += ",\"checks\":{\"redis\":";
-  body += redis ? "true" : "false";
-  body += ",\"actor_system\":";
-  body += actors ? "true" : "false";
-  body += ",\"stopping\":";
-  body += stopping ? "true" : "false";
-  body += ",\"supervision\":";
-  body += stable ? "true" : "false";
-  body += "},\"ingest_enabled\":";
-  body += ctx.config->ingest.enabled ? "true" : "false";
-  body += ",\"queue_depth\":";
-  append_json_int(body, depth);
-  body += ",\"in_flight_requests\":";
-  append_json_int(body, ctx.metrics.in_flight_requests.load());
-  body += "}";
+  std::string body;
+  json_object_writer o(body);
+  o.string("status", ready ? "ready" : "not_ready");
+  json_object_writer checks(o.key("checks"));
+  checks.boolean("redis", redis)
+      .boolean("actor_system", actors)
+      .boolean("stopping", stopping)
+      .boolean("supervision", stable);
+  checks.close();
+  o.boolean("ingest_enabled", ctx.config->ingest.enabled)
+      .integer("queue_depth", depth)
+      .integer("in_flight_requests", ctx.metrics.in_flight_requests.load());
+  o.close();
   send_json(res, ready ? 200 : 503, body, ready ? 0 : 5);
 }
 
 void handle_metrics_json(server_context& ctx, http_request&, http_response& res) {
   auto& m = ctx.metrics;
-  std::string b = "{";
-  auto num = [&](std::string_view key, uint64_t v, bool first = false) {
-    if (!first)
-      b.push_back(',');
-    append_json_key(b, key);
-    append_json_uint(b, v);
-  };
-  num("received", load(m.received), true);
-  num("accepted", load(m.accepted));
-  num("duplicates", load(m.duplicates));
-  num("rejected", load(m.rejected));
-  num("rate_limited", load(m.rate_limited));
-  num("merged", load(m.merged));
-  num("processed", load(m.processed));
-  num("requests", load(m.requests));
-  num("bytes_received", load(m.bytes_received));
-  b += ",\"queue_depth\":";
-  append_json_int(b, m.queued_records.load());
-  b += ",\"in_flight_requests\":";
-  append_json_int(b, m.in_flight_requests.load());
-  b += ",\"in_flight_bytes\":";
-  append_json_int(b, ctx.in_flight_bytes.used());
-  b += ",\"in_flight_bytes_limit\":";
-  append_json_int(b, ctx.in_flight_bytes.limit());
-  b += ",\"memory_budget_refusals\":";
-  append_json_uint(b, ctx.in_flight_bytes.refusals());
-  b += ",\"redis_up\":";
-  b += m.redis_up.load() ? "true" : "false";
-  b += ",\"responses\":{";
-  const auto codes = status_counters(m);
-  bool first = true;
-  for (auto& [code, counter] : codes) {
-    num(code, load(*counter), first);
-    first = false;
+  std::string b;
+  json_object_writer o(b);
+  o.uinteger("received", load(m.received))
+      .uinteger("accepted", load(m.accepted))
+      .uinteger("duplicates", load(m.duplicates))
+      .uinteger("rejected", load(m.rejected))
+      .uinteger("rate_limited", load(m.rate_limited))
+      .uinteger("merged", load(m.merged))
+      .uinteger("processed", load(m.processed))
+      .uinteger("requests", load(m.requests))
+      .uinteger("bytes_received", load(m.bytes_received))
+      .integer("queue_depth", m.queued_records.load())
+      .integer("in_flight_requests", m.in_flight_requests.load())
+      .integer("in_flight_bytes", ctx.in_flight_bytes.used())
+      .integer("in_flight_bytes_limit", ctx.in_flight_bytes.limit())
+      .uinteger("memory_budget_refusals", ctx.in_flight_bytes.refusals())
+      .boolean("redis_up", m.redis_up.load());
+  json_object_writer responses(o.key("responses"));
+  for (auto& [code, counter] : status_counters(m)) {
+    responses.uinteger(code, load(*counter));
   }
-  b += "},\"request_latency_seconds\":{\"count\":";
-  append_json_uint(b, m.ingest_latency.count());
-  b += ",\"sum\":";
-  append_json_double(b, m.ingest_latency.sum());
-  b += ",\"p50\":";
-  append_json_double(b, m.ingest_latency.quantile(0.5));
-  b += ",\"p99\":";
-  append_json_double(b, m.ingest_latency.quantile(0.99));
-  b += "},\"clusters_created\":";
-  append_json_uint(b, load(m.clusters));
+  responses.close();
+  json_object_writer latency(o.key("request_latency_seconds"));
+  latency.uinteger("count", m.ingest_latency.count())
+      .number("sum", m.ingest_latency.sum())
+      .number("p50", m.ingest_latency.quantile(0.5))
+      .number("p99", m.ingest_latency.quantile(0.99));
+  latency.close();
   const auto shards = static_cast<size_t>(ctx.config->actors.cluster_shards);
-  b += ",\"processing_lag_seconds\":";
-  append_json_double(b, static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
-  b += ",\"processing_lag_p50_seconds\":";
-  append_json_double(b, m.processing_lag.quantile(0.5));
-  b += ",\"processing_lag_p99_seconds\":";
-  append_json_double(b, m.processing_lag.quantile(0.99));
-  b += ",\"shard_queue_depth\":[";
+  o.uinteger("clusters_created", load(m.clusters))
+      .number("processing_lag_seconds", static_cast<double>(m.processing_lag_ms(shards)) / 1000.0)
+      .number("processing_lag_p50_seconds", m.processing_lag.quantile(0.5))
+      .number("processing_lag_p99_seconds", m.processing_lag.quantile(0.99));
+  json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
-    if (i)
-      b.push_back(',');
-    append_json_int(b, m.shard_backlog[i].load(std::memory_order_relaxed));
+    backlog.integer(m.shard_backlog[i].load(std::memory_order_relaxed));
   }
-  b += "],\"uptime_seconds\":";
-  append_json_double(b, uptime_seconds(ctx));
-  b += "}";
+  backlog.close();
+  o.number("uptime_seconds", uptime_seconds(ctx));
+  o.close();
   send_json(res, 200, b);
 }
 
@@ -180,19 +158,26 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
     b += type;
     b += "\n";
   };
+  // One sample line: "<series> <value>".
+  auto sample = [&](std::string_view series, auto v) {
+    b += series;
+    b += " ";
+    if constexpr (std::is_floating_point_v<decltype(v)>) {
+      append_json_double(b, v);
+    } else if constexpr (std::is_signed_v<decltype(v)>) {
+      append_json_int(b, v);
+    } else {
+      append_json_uint(b, v);
+    }
+    b += "\n";
+  };
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     describe(name, help, "counter");
-    b += name;
-    b += " ";
-    append_json_uint(b, v);
-    b += "\n";
+    sample(name, v);
   };
   auto gauge = [&](const char* name, const char* help, double v) {
     describe(name, help, "gauge");
-    b += name;
-    b += " ";
-    append_json_double(b, v);
-    b += "\n";
+    sample(name, v);
   };
   counter("luffy_ingest_received_records_total", "Records received in ingest requests.",
           load(m.received));
@@ -211,11 +196,7 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   describe("luffy_ingest_requests_total", "Ingest responses by status code.", "counter");
   const auto codes = status_counters(m);
   for (auto& [code, c] : codes) {
-    b += "luffy_ingest_requests_total{code=\"";
-    b += code;
-    b += "\"} ";
-    append_json_uint(b, load(*c));
-    b += "\n";
+    sample("luffy_ingest_requests_total{code=\"" + std::string(code) + "\"}", load(*c));
   }
   gauge("luffy_ingest_queue_depth", "Records inside the pipeline now.",
         static_cast<double>(m.queued_records.load()));
@@ -240,30 +221,24 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
           load(m.clusters));
   describe("luffy_ingest_shard_queue_depth", "Journal entries waiting per cluster shard.", "gauge");
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
-    b += "luffy_ingest_shard_queue_depth{shard=\"" + std::to_string(i) + "\"} ";
-    append_json_int(b, m.shard_backlog[i].load(std::memory_order_relaxed));
-    b += "\n";
+    sample("luffy_ingest_shard_queue_depth{shard=\"" + std::to_string(i) + "\"}",
+           m.shard_backlog[i].load(std::memory_order_relaxed));
   }
   describe("luffy_ingest_request_duration_seconds", "Ingest request latency.", "histogram");
   uint64_t cumulative = 0;
   const auto& bounds = latency_histogram::bounds;
   for (size_t i = 0; i <= bounds.size(); ++i) {
     cumulative += m.ingest_latency.bucket(i);
-    b += "luffy_ingest_request_duration_seconds_bucket{le=\"";
+    std::string series = "luffy_ingest_request_duration_seconds_bucket{le=\"";
     if (i < bounds.size()) {
-      append_json_double(b, bounds[i]);
+      append_json_double(series, bounds[i]);
     } else {
-      b += "+Inf";
+      series += "+Inf";
     }
-    b += "\"} ";
-    append_json_uint(b, cumulative);
-    b += "\n";
+    sample(series + "\"}", cumulative);
   }
-  b += "luffy_ingest_request_duration_seconds_sum ";
-  append_json_double(b, m.ingest_latency.sum());
-  b += "\nluffy_ingest_request_duration_seconds_count ";
-  append_json_uint(b, m.ingest_latency.count());
-  b += "\n";
+  sample("luffy_ingest_request_duration_seconds_sum", m.ingest_latency.sum());
+  sample("luffy_ingest_request_duration_seconds_count", m.ingest_latency.count());
   res.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
   res.setContentType("text/plain; version=0.0.4");
   res.setContentLength64(static_cast<Poco::Int64>(b.size()));

@@ -6,6 +6,8 @@
 #include <random>
 #include <string_view>
 
+#include "core/json_writer.hpp"
+
 namespace loadgen {
 
 // ================================ fixed-width slot values ====================================
@@ -363,38 +365,6 @@ record_content make_content(rng_t& r) {
 
 // ================================ rendering ==================================================
 
-void json_escape(std::string& out, std::string_view s) {
-  static const char* d = "0123456789abcdef";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += d[c >> 4];
-          out += d[c & 0xf];
-        } else {
-          out += ch;
-        }
-    }
-  }
-}
-
 struct record_meta {
   std::string service_id;
   std::string hostname;
@@ -402,46 +372,38 @@ struct record_meta {
   std::string trace_id;
 };
 
-void json_kv(std::string& out, std::string_view k, std::string_view v) {
-  out += ",\"";
-  out += k;
-  out += "\":\"";
-  json_escape(out, v);
-  out += '"';
-}
-
 void render_json(std::string& out, std::vector<slot>& slots, uint32_t rec, const record_content& c,
                  const record_meta& m, const std::string& run_id) {
   auto add_slot = [&](slot_kind k) {
     slots.push_back(slot{out.size(), rec, k});
     out.append(slot_width(k), '0');
   };
-  out += "{\"date\":";
+  luffy::json_object_writer o(out);
+  o.key("date");
   add_slot(slot_kind::json_date);
-  out += ",\"timestamp\":\"";
+  o.key("timestamp") += '"';
   add_slot(slot_kind::iso_timestamp);
   out += '"';
-  json_kv(out, "level", c.level);
-  json_kv(out, "logger", c.logger);
-  out += ",\"message\":\"";
-  json_escape(out, c.msg_prefix);
+  o.string("level", c.level).string("logger", c.logger);
+  o.key("message") += '"';
+  luffy::append_json_escaped(out, c.msg_prefix);
   if (c.flood) {
     add_slot(slot_kind::word_sequence);
   } else {
     out += run_id + "-";
     add_slot(slot_kind::sequence);
   }
-  json_escape(out, c.msg_suffix);
+  luffy::append_json_escaped(out, c.msg_suffix);
   out += '"';
   if (!c.stack_trace.empty()) {
-    json_kv(out, "stack_trace", c.stack_trace);
+    o.string("stack_trace", c.stack_trace);
   }
-  json_kv(out, "service_id", m.service_id);
-  json_kv(out, "hostname", m.hostname);
-  json_kv(out, "environment", m.environment);
-  json_kv(out, "thread", c.thread);
-  json_kv(out, "trace_id", m.trace_id);
-  out += '}';
+  o.string("service_id", m.service_id)
+      .string("hostname", m.hostname)
+      .string("environment", m.environment)
+      .string("thread", c.thread)
+      .string("trace_id", m.trace_id);
+  o.close();
 }
 
 // msgpack::sbuffer-compatible writer into a std::string, for packer<>.

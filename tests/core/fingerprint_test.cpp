@@ -6,15 +6,12 @@
 #include <map>
 #include <vector>
 
+#include "test_records.hpp"
+
 namespace {
 
 luffy::log_record java_record(std::string service, std::string trace) {
-  luffy::log_record r;
-  r.service_id = std::move(service);
-  r.level = "ERROR";
-  r.message = "Failed to load order";
-  r.stack_trace = std::move(trace);
-  return r;
+  return luffy::test::error_record(std::move(service), "Failed to load order", std::move(trace));
 }
 
 // Deploy A and deploy B of the same code: different line numbers, lambda ids, CGLIB suffixes,
@@ -84,18 +81,8 @@ TEST_CASE("fingerprint: the same problem in two services is two clusters", "[fin
 
 TEST_CASE("fingerprint level 1: root cause type and its in-app frames", "[fingerprint]") {
   const luffy::clustering_options opt;
-  const auto fp = luffy::compute_fingerprint(
-      java_record("order-api",
-                  "java.lang.IllegalStateException: Order 42 not found in repository\n"
-                  "\tat com.acme.orders.OrderRepository.findById(OrderRepository.java:88)\n"
-                  "\tat com.acme.orders.OrderService.load(OrderService.java:41)\n"
-                  "\tat com.acme.orders.OrderController.get(OrderController.java:27)\n"
-                  "\tat java.base/java.lang.Thread.run(Thread.java:1583)\n"
-                  "Caused by: java.sql.SQLTimeoutException: Query timed out after 5000ms\n"
-                  "\tat org.postgresql.jdbc.PgStatement.execute(PgStatement.java:410)\n"
-                  "\tat com.zaxxer.hikari.pool.ProxyStatement.execute(ProxyStatement.java:94)\n"
-                  "\t... 4 more"),
-      opt, nullptr);
+  const auto fp = luffy::compute_fingerprint(java_record("order-api", luffy::test::k_java_sample),
+                                             opt, nullptr);
   CHECK(fp.level == 1);
   CHECK(fp.exception_type == "java.sql.SQLTimeoutException");
   CHECK(fp.key ==

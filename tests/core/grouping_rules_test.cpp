@@ -4,25 +4,15 @@
 
 #include "core/cluster_preview.hpp"
 #include "core/frame_classifier.hpp"
-#include "core/glob.hpp"
+#include "test_records.hpp"
 
 using namespace luffy;
+using luffy::test::error_record;
 
 namespace {
 
 stack_frame frame(std::string module, std::string file = "") {
   return stack_frame{std::move(module), std::string("fn"), std::move(file), 0, false};
-}
-
-log_record record(std::string service, std::string message, std::string type = "",
-                  std::string trace = "") {
-  log_record r;
-  r.service_id = std::move(service);
-  r.level = "ERROR";
-  r.message = std::move(message);
-  r.exception_type = std::move(type);
-  r.stack_trace = std::move(trace);
-  return r;
 }
 
 fingerprint_rule_config rule(std::vector<fingerprint_match> match, std::string fp,
@@ -36,38 +26,6 @@ const char* k_timeout_trace =
     "\tat com.acme.pay.Service.charge(Service.java:20)";
 
 }  // namespace
-
-TEST_CASE("glob: wildcards, classes, escapes, whole-text match", "[grouping_rules][glob]") {
-  CHECK(glob_match("com.acme.*", "com.acme.orders.Repo"));
-  CHECK_FALSE(glob_match("com.acme.*", "org.com.acme.Repo"));
-  CHECK(glob_match("*Timeout*", "java.util.concurrent.TimeoutException"));
-  CHECK(glob_match("*/vendor/*", "/app/src/vendor/lib/x.go"));
-  CHECK(glob_match("v?.go", "v1.go"));
-  CHECK_FALSE(glob_match("v?.go", "v10.go"));
-  CHECK(glob_match("[ab]*", "alpha"));
-  CHECK_FALSE(glob_match("[!ab]*", "beta"));
-  CHECK(glob_match("x[0-9]", "x7"));
-  CHECK(glob_match("a\\*b", "a*b"));
-  CHECK_FALSE(glob_match("a\\*b", "axb"));
-  CHECK(glob_match("*", ""));
-  CHECK(glob_match("*a*b*c*", "xxaxxbxxcxx"));
-  CHECK_FALSE(glob_match("*a*b*c", "xxaxxbxxcxx"));
-  // No exponential backtracking on adversarial input.
-  CHECK_FALSE(glob_match("*a*a*a*a*a*a*a*a*b", std::string(5000, 'a')));
-
-  CHECK_FALSE(glob_error("com.acme.*").has_value());
-  CHECK(glob_error("[abc").value().find("unterminated [") != std::string::npos);
-  CHECK(glob_error("abc\\").has_value());
-  CHECK(glob_error("").has_value());
-  CHECK(glob_error("[]").has_value());
-  CHECK_FALSE(glob_match("[abc", "a"));  // an invalid glob matches nothing
-
-  CHECK(glob_specificity("com.acme.*") == 9);
-  CHECK(glob_specificity("*") == 0);
-  CHECK(glob_specificity("a[bc]?") == 2);
-  CHECK(is_glob("a*"));
-  CHECK_FALSE(is_glob("com.acme."));
-}
 
 TEST_CASE("in-app globs: the most specific rule wins, not-in-app on ties", "[grouping_rules]") {
   const frame_rules rules =
@@ -125,8 +83,8 @@ TEST_CASE("fingerprint rules: first match wins, all matchers must match", "[grou
   const clustering_options opt;
 
   // The exception type comes from the field, or from the parsed trace when the field is empty.
-  auto a = record("checkout", "call failed: upstream payments", "", k_timeout_trace);
-  auto b = record("checkout", "upstream refused", "TimeoutException");
+  auto a = error_record("checkout", "call failed: upstream payments", k_timeout_trace);
+  auto b = error_record("checkout", "upstream refused", "", "TimeoutException");
   auto fa = group_record(a, opt, rules, nullptr);
   auto fb = group_record(b, opt, rules, nullptr);
   CHECK(fa.level == 4);
@@ -137,14 +95,14 @@ TEST_CASE("fingerprint rules: first match wins, all matchers must match", "[grou
   CHECK(fb.exception_type == "TimeoutException");
 
   // Another service: one cluster per (service, fingerprint) — and here the rule does not apply.
-  auto c = record("billing", "call failed: upstream payments", "", k_timeout_trace);
+  auto c = error_record("billing", "call failed: upstream payments", k_timeout_trace);
   CHECK(group_record(c, opt, rules, nullptr).level == 1);
   // The message does not match: normal grouping.
-  auto d = record("checkout", "database is down", "", k_timeout_trace);
+  auto d = error_record("checkout", "database is down", k_timeout_trace);
   CHECK(group_record(d, opt, rules, nullptr).cluster_id ==
         compute_fingerprint(d, opt, nullptr).cluster_id);
 
-  auto e = record("any", "x");
+  auto e = error_record("any", "x");
   e.logger = "com.acme.noisy.Poller";
   e.level = "FATAL";
   CHECK(group_record(e, opt, rules, nullptr).cluster_id ==
@@ -153,12 +111,12 @@ TEST_CASE("fingerprint rules: first match wins, all matchers must match", "[grou
 
   // A matched rule does not touch the miner; no rules at all is exactly compute_fingerprint.
   template_miner miner;
-  auto f = record("svc", "the cache warmed up slowly");
+  auto f = error_record("svc", "the cache warmed up slowly");
   f.level = "FATAL";
   CHECK(group_record(f, opt, rules, &miner).level == 4);
   CHECK(miner.group_count() == 0);
   template_miner m1, m2;
-  auto g = record("svc", "nightly export skipped");
+  auto g = error_record("svc", "nightly export skipped");
   CHECK(group_record(g, opt, grouping_rules{}, &m1).cluster_id ==
         compute_fingerprint(g, opt, &m2).cluster_id);
 }
@@ -167,7 +125,7 @@ TEST_CASE("fingerprint rules: the trace cache gives the same answer", "[grouping
   const grouping_rules rules({rule({{"exception_type", "java.util.concurrent.*"}}, "juc")});
   const clustering_options opt;
   trace_cache cache(opt.rules, 16);
-  auto a = record("svc", "m", "", k_timeout_trace);
+  auto a = error_record("svc", "m", k_timeout_trace);
   CHECK(group_record(a, opt, rules, nullptr, &cache).cluster_id ==
         group_record(a, opt, rules, nullptr).cluster_id);
   CHECK(group_record(a, opt, rules, nullptr, &cache).level == 4);
@@ -188,7 +146,7 @@ TEST_CASE("offline preview goes through the same rules", "[grouping_rules][clust
         std::string::npos);
   CHECK(out.find("\"title\":\"Upstream trouble\"") != std::string::npos);
   // The not-in-app glob changed the culprit: Client.call is not in-app now.
-  log_record r = record("checkout", "boom", "", k_timeout_trace);
+  log_record r = error_record("checkout", "boom", k_timeout_trace);
   CHECK(group_record(r, g.options, g.rules, nullptr).culprit == "com.acme.pay.Service.charge");
 }
 
@@ -221,14 +179,14 @@ TEST_CASE("over the bound: level 3 joins existing groups only, or has no anchor"
   const clustering_options opt;
   // The live template_miner, with or without add(message, may_create): never grows here.
   template_miner live;
-  auto flood = record("svc", "qwhzx kkrtm pplsv");
+  auto flood = error_record("svc", "qwhzx kkrtm pplsv");
   const auto fp = group_record(flood, opt, grouping_rules{}, &live, nullptr, false);
   CHECK(fp.level == 3);
   CHECK(fp.template_anchor.empty());
   CHECK(fp.cluster_id == compute_fingerprint(flood, opt, nullptr).cluster_id);
   CHECK(live.group_count() == 0);
   // Rules and exceptions are unaffected.
-  auto trace = record("svc", "m", "", k_timeout_trace);
+  auto trace = error_record("svc", "m", k_timeout_trace);
   CHECK(group_record(trace, opt, grouping_rules{}, &live, nullptr, false).cluster_id ==
         compute_fingerprint(trace, opt, nullptr).cluster_id);
 
@@ -237,7 +195,7 @@ TEST_CASE("over the bound: level 3 joins existing groups only, or has no anchor"
   refusing_miner m;
   m.known = {"disk almost full on volume"};
   fingerprint known =
-      compute_fingerprint(record("svc", "disk almost full on volume"), opt, nullptr);
+      compute_fingerprint(error_record("svc", "disk almost full on volume"), opt, nullptr);
   join_existing_group(known, "svc", &m);
   CHECK(known.template_anchor == "disk almost full on volume");
   CHECK(known.template_text == "disk almost full on volume <*>");

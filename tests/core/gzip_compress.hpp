@@ -1,5 +1,5 @@
 #pragma once
-// A whole-body gzip member (zlib level 6), for the core tests that feed inflate_gzip.
+// A whole-body gzip member (zlib level 6), for the tests that feed inflate_gzip or the server.
 #include <zlib.h>
 
 #include <catch2/catch.hpp>

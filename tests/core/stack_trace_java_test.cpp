@@ -1,27 +1,13 @@
 #include <catch2/catch.hpp>
 
 #include "core/stack_trace.hpp"
+#include "test_records.hpp"
 
 using luffy::parse_java_trace;
-
-namespace {
-
-// The trace of tests/../shared/fixtures/fluent-bit/sample-app.log, lines 3-11.
-constexpr const char* k_sample =
-    "java.lang.IllegalStateException: Order 42 not found in repository\n"
-    "\tat com.acme.orders.OrderRepository.findById(OrderRepository.java:88)\n"
-    "\tat com.acme.orders.OrderService.load(OrderService.java:41)\n"
-    "\tat com.acme.orders.OrderController.get(OrderController.java:27)\n"
-    "\tat java.base/java.lang.Thread.run(Thread.java:1583)\n"
-    "Caused by: java.sql.SQLTimeoutException: Query timed out after 5000ms\n"
-    "\tat org.postgresql.jdbc.PgStatement.execute(PgStatement.java:410)\n"
-    "\tat com.zaxxer.hikari.pool.ProxyStatement.execute(ProxyStatement.java:94)\n"
-    "\t... 4 more";
-
-}  // namespace
+using luffy::test::k_java_sample;
 
 TEST_CASE("java: header, frames, Caused by chain and '... N more'", "[stack_trace][java]") {
-  const auto info = parse_java_trace(k_sample);
+  const auto info = parse_java_trace(k_java_sample);
   REQUIRE(info);
   CHECK(info->language == "java");
   REQUIRE(info->chain.size() == 2);

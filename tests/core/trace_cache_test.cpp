@@ -6,18 +6,14 @@
 #include <vector>
 
 #include "core/fingerprint.hpp"
+#include "test_records.hpp"
 
 namespace {
 
 luffy::log_record record(std::string message, std::string stack_trace, std::string type = "",
                          std::string type_message = "") {
-  luffy::log_record r;
-  r.service_id = "order-api";
-  r.message = std::move(message);
-  r.stack_trace = std::move(stack_trace);
-  r.exception_type = std::move(type);
-  r.exception_message = std::move(type_message);
-  return r;
+  return luffy::test::error_record("order-api", std::move(message), std::move(stack_trace),
+                                   std::move(type), std::move(type_message));
 }
 
 const std::string java_trace =

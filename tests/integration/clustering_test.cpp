@@ -21,16 +21,7 @@ auth:
   tokens:
     - {name: all, token: tok, services: ["*"], default_service: app}
     - {name: orders-only, token: orders-tok, services: [orders]}
-storage: {redis: ")" +
-         redis.url() + R"("}
-)";
-}
-
-http_call post(const std::string& body, const std::string& token = "tok") {
-  http_call c;
-  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
-  c.body = body;
-  return c;
+)" + storage_yaml(redis);
 }
 
 // A Java error whose crash site is `site` (0..2); ids and line numbers vary per call.
@@ -69,24 +60,18 @@ std::vector<std::map<std::string, std::string>> events(const redis_process& redi
 TEST_CASE("posted records become clusters and the query API reads them", "[clustering]") {
   redis_process redis;
   server_process server(config(redis));
-  auto fixture = post(read_text(fixtures_dir() / "captures" / "json.tail.body"));
+  auto fixture = ingest_post(read_text(fixtures_dir() / "captures" / "json.tail.body"));
   auto r = server.call(fixture);
   REQUIRE(r.status == 202);
   long accepted = json_int(r.body, "accepted_count");
   // 30 errors from 3 crash sites, two "deploys" (different line numbers): 3 clusters.
-  r = server.call(post(batch(0, 30)));
+  r = server.call(ingest_post(batch(0, 30)));
   REQUIRE(r.status == 202);
   accepted += json_int(r.body, "accepted_count");
   REQUIRE(wait_processed(redis, accepted));
   CHECK(sum_of_cluster_counts(redis) == accepted);
 
-  auto list = server.call([] {
-    http_call c;
-    c.method = "GET";
-    c.path = "/api/v1/clusters?service_id=orders&sort=count";
-    c.headers = {{"Authorization", "Bearer tok"}};
-    return c;
-  }());
+  auto list = server.call(api_call("GET", "/api/v1/clusters?service_id=orders&sort=count", "tok"));
   INFO(list.body);
   REQUIRE(list.status == 200);
   CHECK(json_int(list.body, "count") == 10);  // the first (largest) cluster
@@ -103,10 +88,7 @@ TEST_CASE("posted records become clusters and the query API reads them", "[clust
         })) == clusters);
 
   // Detail with samples, hosts and the per-minute series.
-  http_call get;
-  get.method = "GET";
-  get.path = "/api/v1/clusters/" + id;
-  get.headers = {{"Authorization", "Bearer tok"}};
+  http_call get = api_call("GET", "/api/v1/clusters/" + id, "tok");
   auto detail = server.call(get);
   REQUIRE(detail.status == 200);
   CHECK(detail.body.find("\"samples\":[{") != std::string::npos);
@@ -116,29 +98,21 @@ TEST_CASE("posted records become clusters and the query API reads them", "[clust
   // A token sees only its services.
   get.headers = {{"Authorization", "Bearer orders-tok"}};
   CHECK(server.call(get).status == 200);
-  auto gateway = server.call([] {
-    http_call c;
-    c.method = "GET";
-    c.path = "/api/v1/clusters?service_id=gateway";
-    c.headers = {{"Authorization", "Bearer orders-tok"}};
-    return c;
-  }());
+  auto gateway = server.call(api_call("GET", "/api/v1/clusters?service_id=gateway", "orders-tok"));
   CHECK(gateway.status == 403);
   get.headers = {};
   CHECK(server.call(get).status == 401);
 
   // Resolve, then the same problem again: a regression event and the cluster is open again.
-  http_call resolve;
-  resolve.path = "/api/v1/clusters/" + id + "/resolve";
-  resolve.headers = {{"Authorization", "Bearer tok"}};
-  REQUIRE(server.call(resolve).status == 200);
+  REQUIRE(server.call(api_call("POST", "/api/v1/clusters/" + id + "/resolve", "tok")).status ==
+          200);
   CHECK(redis.cmd({"HGET", luffy::cluster_key("luffy", id), "status"}).str == "resolved");
   // The same crash site as the resolved cluster, from a later deploy (other line numbers).
   const std::string culprit = json_str(list.body, "culprit");
   const int site = culprit.find("findById") != std::string::npos ? 0
                    : culprit.find("charge") != std::string::npos ? 1
                                                                  : 2;
-  r = server.call(post("[" + java_record(3000, site, "orders", 40) + "]"));
+  r = server.call(ingest_post("[" + java_record(3000, site, "orders", 40) + "]"));
   REQUIRE(json_int(r.body, "accepted_count") == 1);
   REQUIRE(wait_processed(redis, accepted + 1));
   CHECK(redis.cmd({"HGET", luffy::cluster_key("luffy", id), "status"}).str == "open");
@@ -171,7 +145,7 @@ TEST_CASE("SIGKILL at any moment, restart: every cluster count is exact", "[clus
       if (acked[b])
         continue;
       try {
-        auto r = server.call(post(bodies[b]));
+        auto r = server.call(ingest_post(bodies[b]));
         if (r.status == 202)
           acked[b] = true;
       } catch (...) {
@@ -220,7 +194,7 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
     for (const char* m :
          {"payment for customer alice declined by issuer", "ledger closed for region emea",
           "nightly export skipped", "payment for customer bob declined by issuer"}) {
-      REQUIRE(server.call(post("[" + plain(m) + "]")).status == 202);
+      REQUIRE(server.call(ingest_post("[" + plain(m) + "]")).status == 202);
     }
     REQUIRE(wait_processed(redis, 4));
     before = ids_by_title();
@@ -231,8 +205,8 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
     CHECK(redis.cmd({"HLEN", luffy::service_templates_key("luffy", "billing")}).integer == 3);
     // Generalised inside one request: the cluster and the saved template take the newest form.
     REQUIRE(server
-                .call(post("[" + plain("refund for order alpha failed at gateway") + "," +
-                           plain("refund for order beta failed at gateway") + "]"))
+                .call(ingest_post("[" + plain("refund for order alpha failed at gateway") + "," +
+                                  plain("refund for order beta failed at gateway") + "]"))
                 .status == 202);
     REQUIRE(wait_processed(redis, 6));
     const auto saved = redis.cmd({"HGETALL", luffy::service_templates_key("luffy", "billing")});
@@ -251,7 +225,7 @@ TEST_CASE("level-3 clusters keep their ids when templates generalise and across 
     server_process server(config(redis));
     for (const char* m : {"payment for customer carol declined by issuer",
                           "ledger closed for region apac", "nightly export skipped"}) {
-      REQUIRE(server.call(post("[" + plain(m) + "]")).status == 202);
+      REQUIRE(server.call(ingest_post("[" + plain(m) + "]")).status == 202);
     }
     const bool caught_up = wait_processed(redis, 9);
     INFO("processed " << stats_field(redis, "processed") << "\n" << server.log());
@@ -277,11 +251,7 @@ TEST_CASE("cluster list parameters that are not whole integers in range are refu
   redis_process redis;
   server_process server(config(redis));
   auto get = [&](const std::string& query) {
-    http_call c;
-    c.method = "GET";
-    c.path = "/api/v1/clusters" + query;
-    c.headers = {{"Authorization", "Bearer tok"}};
-    return server.call(c);
+    return server.call(api_call("GET", "/api/v1/clusters" + query, "tok"));
   };
   for (const char* bad : {"?limit=abc", "?limit=0", "?limit=501", "?limit=10abc", "?limit=",
                           "?limit=-5", "?cursor=-1", "?cursor=1x", "?cursor=", "?limit=1e3"}) {

@@ -24,10 +24,7 @@ http_call fluent_bit_request() {
 std::string config(const redis_process& redis) {
   return R"(
 auth: {tokens: [{name: t, token: tok, services: ["*"], default_service: app}]}
-storage: {redis: ")" +
-         redis.url() + R"("}
-clustering: {enabled: false}  # these tests read the journal before it is clustered
-)";
+)" + journal_only_yaml(redis);
 }
 
 }  // namespace

@@ -58,6 +58,17 @@ std::string header(const capture& c, const std::string& name) {
 }
 
 // Counts top-level JSON objects in a json_stream body, honouring strings and escapes.
+// The capture as a request, with the test token when the capture carries no Authorization.
+http_call replay_call(const capture& c) {
+  http_call call;
+  call.headers = c.headers;
+  if (header(c, "Authorization").empty()) {
+    call.headers.emplace_back("Authorization", "Bearer test-token-123");
+  }
+  call.body = c.body;
+  return call;
+}
+
 size_t count_stream_objects(const std::string& s) {
   size_t n = 0;
   int depth = 0;
@@ -126,10 +137,7 @@ TEST_CASE("every Fluent Bit capture is accepted and fully journaled", "[fixtures
 auth:
   tokens:
     - {name: fluent-bit, token: test-token-123, services: ["*"], default_service: sample-app}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}  # these tests read the journal before it is clustered
-)");
+)" + journal_only_yaml(redis));
   size_t replayed = 0;
   for (const char* dir : {"captures", "captures-v5.1.1"}) {
     std::vector<fs::path> bodies;
@@ -144,13 +152,7 @@ clustering: {enabled: false}  # these tests read the journal before it is cluste
       auto cap = load_capture(path);
       const size_t expected = count_records(cap);
       REQUIRE(expected > 0);
-      http_call call;
-      call.headers = cap.headers;
-      if (header(cap, "Authorization").empty()) {
-        call.headers.emplace_back("Authorization", "Bearer test-token-123");
-      }
-      call.body = cap.body;
-      const auto r = server.call(call);
+      const auto r = server.call(replay_call(cap));
       REQUIRE(r.status == 202);
       const long accepted = json_int(r.body, "accepted_count");
       const long merged = json_int(r.body, "merged_count");
@@ -189,21 +191,12 @@ TEST_CASE("the corrected-config proof captures are accepted", "[fixtures]") {
   redis_process redis;
   server_process server(R"(
 auth: {tokens: [{name: fb, token: test-token-123, services: ["*"], default_service: app}]}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}  # these tests read the journal before it is clustered
-)");
+)" + journal_only_yaml(redis));
   for (const char* name : {"proof.http", "edge-cases.http.1", "edge-cases.http.2"}) {
     INFO(name);
     const auto path = fixtures_dir() / "corrected" / (std::string(name) + ".body");
     auto cap = load_capture(path);
-    http_call call;
-    call.headers = cap.headers;
-    if (header(cap, "Authorization").empty()) {
-      call.headers.emplace_back("Authorization", "Bearer test-token-123");
-    }
-    call.body = cap.body;
-    const auto r = server.call(call);
+    const auto r = server.call(replay_call(cap));
     CHECK(r.status == 202);
     CHECK(json_int(r.body, "received_count") == static_cast<long>(count_records(cap)));
     CHECK(json_int(r.body, "accepted_count") + json_int(r.body, "merged_count") ==

@@ -26,29 +26,8 @@ auth:
     - {name: all, token: tok, services: ["*"], default_service: app}
     - {name: orders-only, token: orders-tok, services: [orders]}
     - {name: admin, token: admin-tok, services: ["*"], admin: true}
-storage: {redis: ")" +
-         redis.url() + R"("}
-)" + extra;
-}
-
-http_call post(const std::string& body, const std::string& token = "tok") {
-  http_call c;
-  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
-  c.body = body;
-  return c;
-}
-
-http_call api(const std::string& method, const std::string& path, const std::string& token,
-              const std::string& body = "") {
-  http_call c;
-  c.method = method;
-  c.path = path;
-  c.headers = {{"Authorization", "Bearer " + token}};
-  if (!body.empty()) {
-    c.headers.emplace_back("Content-Type", "application/json");
-  }
-  c.body = body;
-  return c;
+)" + storage_yaml(redis) +
+         extra;
 }
 
 int seq = 0;
@@ -146,7 +125,7 @@ TEST_CASE("merge folds a cluster into another and later records follow it", "[cl
       recs.push_back(java_record(1, "orders", "host-b"));  // charge: cluster b
     for (int i = 0; i < 3; ++i)
       recs.push_back(java_record(0, "billing"));  // the same trace in another service
-    REQUIRE(server.call(post(array_of(recs))).status == 202);
+    REQUIRE(server.call(ingest_post(array_of(recs))).status == 202);
     total = 13;
     REQUIRE(wait_processed(redis, total));
     const auto orders = ids_by(redis, "orders", "culprit");
@@ -155,26 +134,30 @@ TEST_CASE("merge folds a cluster into another and later records follow it", "[cl
     billing = ids_by(redis, "billing", "culprit").at("com.acme.orders.Repo.findById");
 
     // Refusals first: nothing changes.
-    auto r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(a)));
+    auto r =
+        server.call(api_call("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(a)));
     CHECK(r.status == 400);
     CHECK(json_str(r.body, "error") == "merge_into_self");
-    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body("f00d")));
+    r = server.call(
+        api_call("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body("f00d")));
     CHECK(r.status == 404);
     CHECK(json_str(r.body, "error") == "unknown_target");
-    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", R"({"to":"x"})"));
+    r = server.call(api_call("POST", "/api/v1/clusters/" + a + "/merge", "tok", R"({"to":"x"})"));
     CHECK(r.status == 400);
-    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(billing)));
+    r = server.call(
+        api_call("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(billing)));
     CHECK(r.status == 403);
     CHECK(json_str(r.body, "error") == "cross_service_merge");
     r = server.call(
-        api("POST", "/api/v1/clusters/" + a + "/merge", "orders-tok", merge_body(billing)));
+        api_call("POST", "/api/v1/clusters/" + a + "/merge", "orders-tok", merge_body(billing)));
     CHECK(r.status == 404);  // a service the token may not read does not exist for it
-    CHECK(server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "", merge_body(b))).status ==
-          401);
+    CHECK(server.call(api_call("POST", "/api/v1/clusters/" + a + "/merge", "", merge_body(b)))
+              .status == 401);
     CHECK(cluster_count(redis, a) == 6);
 
     // a into b.
-    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "orders-tok", merge_body(b)));
+    r = server.call(
+        api_call("POST", "/api/v1/clusters/" + a + "/merge", "orders-tok", merge_body(b)));
     INFO(r.body);
     REQUIRE(r.status == 200);
     CHECK(json_str(r.body, "merged_into") == b);
@@ -193,11 +176,11 @@ TEST_CASE("merge folds a cluster into another and later records follow it", "[cl
     CHECK(redis.cmd({"ZSCORE", luffy::clusters_index_key("luffy", "count"), a}).type ==
           luffy::redis_value::kind::nil);
     CHECK(listed_sum(redis) == total);
-    const auto list = server.call(api("GET", "/api/v1/clusters?service_id=orders", "tok"));
+    const auto list = server.call(api_call("GET", "/api/v1/clusters?service_id=orders", "tok"));
     CHECK(list.body.find(a) == std::string::npos);
     CHECK(list.body.find(b) != std::string::npos);
     // GET of the merged id names its target.
-    r = server.call(api("GET", "/api/v1/clusters/" + a, "tok"));
+    r = server.call(api_call("GET", "/api/v1/clusters/" + a, "tok"));
     CHECK(r.status == 200);
     CHECK(json_str(r.body, "status") == "merged");
     CHECK(json_str(r.body, "merged_into") == b);
@@ -209,17 +192,17 @@ TEST_CASE("merge folds a cluster into another and later records follow it", "[cl
     CHECK(ev[0].at("merged_count") == "6");
 
     // Merging again, or b back into a (a cycle), is refused; resolving a merged id too.
-    r = server.call(api("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(b)));
+    r = server.call(api_call("POST", "/api/v1/clusters/" + a + "/merge", "tok", merge_body(b)));
     CHECK(r.status == 409);
     CHECK(json_str(r.body, "error") == "already_merged");
-    r = server.call(api("POST", "/api/v1/clusters/" + b + "/merge", "tok", merge_body(a)));
+    r = server.call(api_call("POST", "/api/v1/clusters/" + b + "/merge", "tok", merge_body(a)));
     CHECK(r.status == 409);
     CHECK(json_str(r.body, "error") == "merge_cycle");
-    CHECK(server.call(api("POST", "/api/v1/clusters/" + a + "/resolve", "tok")).status == 409);
+    CHECK(server.call(api_call("POST", "/api/v1/clusters/" + a + "/resolve", "tok")).status == 409);
 
     // Later records of a's fingerprint are counted in b, once.
-    REQUIRE(server.call(post(array_of({java_record(0), java_record(0), java_record(1)}))).status ==
-            202);
+    REQUIRE(server.call(ingest_post(array_of({java_record(0), java_record(0), java_record(1)})))
+                .status == 202);
     total += 3;
     REQUIRE(wait_processed(redis, total));
     CHECK(cluster_count(redis, b) == 13);
@@ -230,19 +213,19 @@ TEST_CASE("merge folds a cluster into another and later records follow it", "[cl
   {
     // After a restart (the redirect lives in Redis) and for entries still in the journal.
     server_process server(base_config(redis));
-    REQUIRE(server.call(post(array_of({java_record(0), java_record(0)}))).status == 202);
+    REQUIRE(server.call(ingest_post(array_of({java_record(0), java_record(0)}))).status == 202);
     total += 2;
     REQUIRE(wait_processed(redis, total));
     CHECK(cluster_count(redis, b) == 15);
     CHECK(listed_sum(redis) == total);
     // An admin may merge across services; the chain is followed: billing into a means into b.
     auto r = server.call(
-        api("POST", "/api/v1/clusters/" + billing + "/merge", "admin-tok", merge_body(a)));
+        api_call("POST", "/api/v1/clusters/" + billing + "/merge", "admin-tok", merge_body(a)));
     INFO(r.body);
     REQUIRE(r.status == 200);
     CHECK(json_str(r.body, "merged_into") == b);
     CHECK(cluster_count(redis, b) == 18);
-    REQUIRE(server.call(post(array_of({java_record(0, "billing")}))).status == 202);
+    REQUIRE(server.call(ingest_post(array_of({java_record(0, "billing")}))).status == 202);
     total += 1;
     REQUIRE(wait_processed(redis, total));
     CHECK(cluster_count(redis, b) == 19);
@@ -353,7 +336,7 @@ TEST_CASE("fingerprint and in-app rules group records, reload live, and match th
       timeout_record("billing", "upstream tax service slow"),
       timeout_record("checkout", "database pool exhausted"),  // no rule: level 1
   };
-  REQUIRE(server.call(post(array_of(recs))).status == 202);
+  REQUIRE(server.call(ingest_post(array_of(recs))).status == 202);
   total += 4;
   REQUIRE(wait_processed(redis, total));
   const auto checkout = ids_by(redis, "checkout", "title");
@@ -367,7 +350,7 @@ TEST_CASE("fingerprint and in-app rules group records, reload live, and match th
 
   // Reload: a second rule and a not-in-app glob.
   rewrite(server, base_config(redis, k_rules_v2));
-  auto r = server.call(api("POST", "/api/v1/admin/reload", "admin-tok"));
+  auto r = server.call(api_call("POST", "/api/v1/admin/reload", "admin-tok"));
   INFO(r.body);
   REQUIRE(r.status == 200);
   CHECK(r.body.find("clustering.fingerprint_rules") != std::string::npos);
@@ -380,7 +363,7 @@ TEST_CASE("fingerprint and in-app rules group records, reload live, and match th
       timeout_record("checkout", "upstream payments again"),
       plain_record("cache warmed in 3 seconds", "orders"),
   };
-  REQUIRE(server.call(post(array_of(after))).status == 202);
+  REQUIRE(server.call(ingest_post(array_of(after))).status == 202);
   total += static_cast<long>(after.size());
   REQUIRE(wait_processed(redis, total));
   CHECK(cluster_count(redis, upstream) == 3);
@@ -417,11 +400,11 @@ TEST_CASE("fingerprint and in-app rules group records, reload live, and match th
 
   // A bad reload is refused with the key path; the running rules keep serving.
   rewrite(server, base_config(redis, k_rules_bad));
-  r = server.call(api("POST", "/api/v1/admin/reload", "admin-tok"));
+  r = server.call(api_call("POST", "/api/v1/admin/reload", "admin-tok"));
   CHECK(r.status == 422);
   CHECK(r.body.find("clustering.fingerprint_rules[1].match.msg: unknown field") !=
         std::string::npos);
-  REQUIRE(server.call(post(array_of({noisy_record("orders")}))).status == 202);
+  REQUIRE(server.call(ingest_post(array_of({noisy_record("orders")}))).status == 202);
   total += 1;
   REQUIRE(wait_processed(redis, total));
   CHECK(cluster_count(redis, orders.at("noisy-poller")) == 3);
@@ -473,7 +456,7 @@ TEST_CASE("a flood of distinct messages opens at most the bound of clusters, oth
       recs.push_back(java_record(i % 3, "calm"));  // another service, three problems
     }
   }
-  REQUIRE(server.call(post(array_of(recs))).status == 202);
+  REQUIRE(server.call(ingest_post(array_of(recs))).status == 202);
   total += static_cast<long>(recs.size());
   REQUIRE(wait_processed(redis, total));
   auto flood =
@@ -508,7 +491,7 @@ TEST_CASE("a flood of distinct messages opens at most the bound of clusters, oth
   const std::string known = ids_by(redis, "flood", "title").at(flood_message(0));
   recs.push_back(plain_record(flood_message(0), "flood"));
   recs.push_back(java_record(2, "calm"));
-  REQUIRE(server.call(post(array_of(recs))).status == 202);
+  REQUIRE(server.call(ingest_post(array_of(recs))).status == 202);
   total += static_cast<long>(recs.size());
   REQUIRE(wait_processed(redis, total));
   CHECK(redis.cmd({"ZCARD", luffy::service_index_key("luffy", "flood", "count")}).integer == 6);
@@ -520,8 +503,9 @@ TEST_CASE("a flood of distinct messages opens at most the bound of clusters, oth
 
   // A reload that lifts the bound applies at once: new clusters open again.
   rewrite(server, base_config(redis, "clustering: {max_new_clusters_per_minute: 0}\n"));
-  REQUIRE(server.call(api("POST", "/api/v1/admin/reload", "admin-tok")).status == 200);
-  REQUIRE(server.call(post(array_of({plain_record(flood_message(500), "flood")}))).status == 202);
+  REQUIRE(server.call(api_call("POST", "/api/v1/admin/reload", "admin-tok")).status == 200);
+  REQUIRE(server.call(ingest_post(array_of({plain_record(flood_message(500), "flood")}))).status ==
+          202);
   total += 1;
   REQUIRE(wait_processed(redis, total));
   CHECK(redis.cmd({"ZCARD", luffy::service_index_key("luffy", "flood", "count")}).integer == 7);
@@ -554,7 +538,7 @@ TEST_CASE("an upgrade that changes fingerprints keeps known problems in their cl
     // configuration's grouping equals grouping_v1's (core/grouping_v1), as the ids show.
     server_process server(base_config(redis));
     REQUIRE(server
-                .call(post(array_of(
+                .call(ingest_post(array_of(
                     {mapper_record("map"), mapper_record("map"), mapper_record("other", "save")})))
                 .status == 202);
     total += 3;
@@ -576,8 +560,9 @@ TEST_CASE("an upgrade that changes fingerprints keeps known problems in their cl
   const std::string upgraded = "clustering: {not_in_app_prefixes: [\"*.generated.*\"]}\n";
   {
     server_process server(base_config(redis, upgraded));
-    REQUIRE(server.call(post(array_of({mapper_record("map"), mapper_record("map")}))).status ==
-            202);
+    REQUIRE(
+        server.call(ingest_post(array_of({mapper_record("map"), mapper_record("map")}))).status ==
+        202);
     total += 2;
     REQUIRE(wait_processed(redis, total));
     // Counted in the old cluster; no cluster was opened.
@@ -593,11 +578,11 @@ TEST_CASE("an upgrade that changes fingerprints keeps known problems in their cl
     REQUIRE(new_id.size() == 32);
     CHECK(new_id != old_map);
     CHECK(hget(redis, new_id, "merged_reason") == "legacy_grouping");
-    auto r = server.call(api("GET", "/api/v1/clusters/" + new_id, "tok"));
+    auto r = server.call(api_call("GET", "/api/v1/clusters/" + new_id, "tok"));
     CHECK(r.status == 200);
     CHECK(json_str(r.body, "merged_into") == old_map);
     // From now on the new id redirects by itself (no legacy lookup needed).
-    REQUIRE(server.call(post(array_of({mapper_record("map")}))).status == 202);
+    REQUIRE(server.call(ingest_post(array_of({mapper_record("map")}))).status == 202);
     total += 1;
     REQUIRE(wait_processed(redis, total));
     CHECK(cluster_count(redis, old_map) == 5);
@@ -611,7 +596,7 @@ TEST_CASE("an upgrade that changes fingerprints keeps known problems in their cl
     redis.cmd({"SET", luffy::grouping_transition_key("luffy"),
                std::to_string(std::stoll(since.str) - 31LL * 86400000)});
     server_process server(base_config(redis, upgraded));
-    REQUIRE(server.call(post(array_of({mapper_record("other", "save")}))).status == 202);
+    REQUIRE(server.call(ingest_post(array_of({mapper_record("other", "save")}))).status == 202);
     total += 1;
     REQUIRE(wait_processed(redis, total));
     CHECK(cluster_count(redis, old_other) == 1);

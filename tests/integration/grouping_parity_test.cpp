@@ -56,9 +56,7 @@ TEST_CASE("server clusters equal the offline cluster command over a labelled fle
 auth:
   tokens:
     - {name: all, token: tok, services: ["*"], default_service: app}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-)");
+)" + storage_yaml(redis));
   // In order, one request at a time: level-3 templates depend on the order a service's messages
   // arrive in, as they do offline.
   long accepted = 0;
@@ -67,10 +65,7 @@ storage: {redis: ")" + redis.url() +
     for (size_t j = i; j < std::min(records.size(), i + 50); ++j)
       body += (j > i ? "," : "") + records[j];
     body += "]";
-    http_call c;
-    c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer tok"}};
-    c.body = body;
-    const auto r = server.call(c);
+    const auto r = server.call(ingest_post(body));
     REQUIRE(r.status == 202);
     REQUIRE(json_int(r.body, "duplicate_count") == 0);
     accepted += json_int(r.body, "accepted_count");

@@ -4,8 +4,10 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +31,37 @@ fs::path make_temp_dir(const std::string& tag) {
                                         std::to_string(rng() % 1000000));
   fs::create_directories(p);
   return p;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+sockaddr_in loopback_address(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+int connect_loopback(int port, const char* source) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  if (source != nullptr) {
+    sockaddr_in s{};
+    s.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &s.sin_addr);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&s), sizeof s);
+  }
+  sockaddr_in a = loopback_address(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 int free_port() {
@@ -218,6 +251,39 @@ bool server_process::wait_ready(int seconds) {
 
 std::string server_process::log() const {
   return read_text(dir_ / "server.log");
+}
+
+std::string storage_yaml(const redis_process& redis) {
+  return "storage: {redis: \"" + redis.url() + "\"}\n";
+}
+
+std::string journal_only_yaml(const redis_process& redis) {
+  return storage_yaml(redis) + "clustering: {enabled: false}\n";
+}
+
+http_call ingest_post(const std::string& body, const std::string& token) {
+  http_call c;
+  c.headers = {{"Content-Type", "application/json"}};
+  if (!token.empty()) {
+    c.headers.emplace_back("Authorization", "Bearer " + token);
+  }
+  c.body = body;
+  return c;
+}
+
+http_call api_call(const std::string& method, const std::string& path, const std::string& token,
+                   const std::string& body) {
+  http_call c;
+  c.method = method;
+  c.path = path;
+  if (!token.empty()) {
+    c.headers.emplace_back("Authorization", "Bearer " + token);
+  }
+  if (!body.empty()) {
+    c.headers.emplace_back("Content-Type", "application/json");
+  }
+  c.body = body;
+  return c;
 }
 
 http_reply server_process::call(const http_call& c) const {

@@ -3,10 +3,14 @@
 //  - redis_process: a redis-server with a temp dir (AOF on), restartable on the same port/dir;
 //    kill() is an abrupt outage (SIGKILL).
 //  - server_process: the luffy-ingest binary with a generated YAML config.
-//  - http(): one request over Poco's client on 127.0.0.1.
+//  - server_process::call(): one request over Poco's client on 127.0.0.1; ingest_post() and
+//    api_call() build the usual ones, storage_yaml() / journal_only_yaml() the usual config lines.
+//  - connect_loopback(): a raw socket, for clients that misbehave.
 // Every process started here is stopped by its destructor (SIGTERM, then SIGKILL after 10 s).
+#include <netinet/in.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -21,6 +25,14 @@ namespace luffy::test {
 std::filesystem::path make_temp_dir(const std::string& tag);
 int free_port();
 std::string read_text(const std::filesystem::path& p);
+// Seconds since `t` on the steady clock.
+double seconds_since(std::chrono::steady_clock::time_point t);
+
+// Raw sockets, for clients that misbehave. loopback_address: 127.0.0.1:port. connect_loopback: a
+// blocking TCP socket connected to it, bound first to `source` when given (any 127.x address is
+// loopback); -1 when it cannot connect.
+sockaddr_in loopback_address(int port);
+int connect_loopback(int port, const char* source = nullptr);
 
 // Starts argv[0] with args, stdout+stderr to `log`. Returns the pid.
 pid_t spawn_process(const std::vector<std::string>& argv, const std::filesystem::path& log,
@@ -63,6 +75,20 @@ struct http_call {
   std::vector<std::pair<std::string, std::string>> headers;  // sent in order, duplicates kept
   std::string body;
 };
+
+// A JSON POST to the ingest endpoint (/api/v1/ingest/logs) with `Authorization: Bearer <token>`
+// (no Authorization header when token is "").
+http_call ingest_post(const std::string& body, const std::string& token = "tok");
+// An API call with `Authorization: Bearer <token>` (none when token is ""), and
+// `Content-Type: application/json` when there is a body.
+http_call api_call(const std::string& method, const std::string& path, const std::string& token,
+                   const std::string& body = "");
+
+// Config YAML lines: `storage: {redis: "<redis.url()>"}`; journal_only_yaml adds
+// `clustering: {enabled: false}`, for tests that read the journal before it is clustered or only
+// exercise the HTTP edge.
+std::string storage_yaml(const redis_process& redis);
+std::string journal_only_yaml(const redis_process& redis);
 
 class server_process {
  public:

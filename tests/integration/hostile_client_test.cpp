@@ -5,7 +5,6 @@
 // exactly one and the connection closes), never a served hidden request ("smuggled" never
 // appears in an answer), never a 5xx for client input (but 501/505, which name the client's
 // error), every error a JSON body, and every answer within the documented deadlines.
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -32,10 +31,6 @@ using clk = std::chrono::steady_clock;
 constexpr const char* kToken = "hostile-token";
 constexpr double kAnswerWithin = 2.0;  // seconds: every answer below comes this fast
 
-double since(clk::time_point t) {
-  return std::chrono::duration<double>(clk::now() - t).count();
-}
-
 struct fixture {
   redis_process redis;
   server_process server{R"(server: {threads: 8, header_timeout_seconds: 4, body_timeout_seconds: 4,
@@ -45,10 +40,7 @@ auth:
   tokens:
     - {name: t, token: hostile-token, services: ["*"]}
     - {name: admin, token: hostile-admin, services: ["*"], admin: true}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
 };
 
 // One server for every case here (started on first use; the harness stops it at exit).
@@ -68,16 +60,8 @@ struct response {
 class conn {
  public:
   explicit conn(int port, const char* source = "127.0.0.1") {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in s{};
-    s.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source, &s.sin_addr);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&s), sizeof s);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    fd_ = connect_loopback(port, source);
+    REQUIRE(fd_ >= 0);
   }
   ~conn() { ::close(fd_); }
   conn(const conn&) = delete;
@@ -102,7 +86,8 @@ class conn {
     std::vector<response> out;
     for (;;) {
       parse(out);
-      if (closed_ || since(start) > limit || (out.size() >= want && since(last) > quiet)) {
+      if (closed_ || seconds_since(start) > limit ||
+          (out.size() >= want && seconds_since(last) > quiet)) {
         break;
       }
       pollfd p{fd_, POLLIN, 0};
@@ -222,7 +207,7 @@ void expect_framing(const std::string& name, const std::string& bytes, int refus
     CHECK(rs[1].body.find("\"status\":\"ok\"") != std::string::npos);
     CHECK(!c.closed());
   }
-  CHECK(since(start) < kAnswerWithin + 0.5);
+  CHECK(seconds_since(start) < kAnswerWithin + 0.5);
 }
 
 }  // namespace
@@ -592,7 +577,7 @@ TEST_CASE("hostile: an oversized Content-Length is refused before any body arriv
   REQUIRE(rs.size() == 1);
   CHECK(rs[0].status == 413);
   CHECK(c.closed());
-  CHECK(since(start) < 1.0);
+  CHECK(seconds_since(start) < 1.0);
 }
 
 namespace {
@@ -605,11 +590,7 @@ rate_limit: {per_minute: 100000000}
 auth:
   tokens:
     - {name: t, token: hostile-token, services: ["*"]}
-storage: {redis: ")" +
-      redis.url() +
-      R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
 };
 
 // A client that pipelines requests and never reads: a 4 KiB receive buffer, its requests sent
@@ -620,10 +601,7 @@ class non_reader {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     const int small = 4096;
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in a = loopback_address(port);
     ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);  // completes in the background
   }
   ~non_reader() { ::close(fd_); }
@@ -692,18 +670,18 @@ TEST_CASE("hostile: clients that pipeline without reading stall only themselves"
   {
     conn agent(f.server.port(), "127.0.0.2");
     const auto start = clk::now();
-    while (since(start) < 6.0) {
+    while (seconds_since(start) < 6.0) {
       const auto t = clk::now();
       conn h(f.server.port(), "127.0.0.3");
       h.send(kHealth);
       auto rs = h.read(1, 0.0, 5.0);
-      health.push_back(since(t));
+      health.push_back(seconds_since(t));
       bad += rs.size() != 1 || rs[0].status != 200;
       const std::string b = records(10);
       const auto t2 = clk::now();
       agent.send(ingest_head("Content-Length: " + std::to_string(b.size()) + "\r\n") + b);
       rs = agent.read(1, 0.0, 5.0);
-      ingest.push_back(since(t2));
+      ingest.push_back(seconds_since(t2));
       bad += rs.size() != 1 || rs[0].status != 202;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -729,10 +707,7 @@ TEST_CASE("hostile: at the connection cap, room is made from the address holding
   redis_process redis;
   server_process server{R"(server: {max_open_connections: 16}
 auth: {disabled: true}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
   // One address takes every connection (each served once, then idle)...
   std::vector<std::unique_ptr<conn>> flood;
   for (int i = 0; i < 16; ++i) {
@@ -770,10 +745,7 @@ TEST_CASE("hostile: one address holds at most server.max_connections_per_client 
   redis_process redis;
   server_process server{R"(server: {max_connections_per_client: 4}
 auth: {disabled: true}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
   std::vector<std::unique_ptr<conn>> held;
   for (int i = 0; i < 4; ++i) {
     held.push_back(std::make_unique<conn>(server.port(), "127.0.0.7"));

@@ -1,27 +1,12 @@
 // Every refusal of POST /api/v1/ingest/logs, each with its status and JSON error, through HTTP.
-#include <zlib.h>
-
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
+#include "tests/core/gzip_compress.hpp"
 
 using namespace luffy::test;
 
 namespace {
-
-std::string gzip(const std::string& in) {
-  z_stream zs{};
-  deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 http_call post(std::string body, std::string token = "Bearer full-token",
                std::string content_type = "application/json") {
@@ -53,10 +38,7 @@ auth:
     - {name: full, token: full-token, services: ["*"]}
     - {name: narrow, token: narrow-token, services: [svc-a], default_service: svc-a}
     - {name: nodefault, token: nodefault-token, services: [svc-a, svc-b]}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}  # these tests read the journal before it is clustered
-)"};
+)" + journal_only_yaml(redis)};
 };
 
 }  // namespace
@@ -204,10 +186,7 @@ TEST_CASE("503 with Retry-After when ingest.enabled is false", "[errors][flag]")
   server_process server(R"(
 ingest: {enabled: false}
 auth: {tokens: [{name: t, token: full-token, services: ["*"]}]}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}  # these tests read the journal before it is clustered
-)");
+)" + journal_only_yaml(redis));
   auto r = server.call(post(R"([{"message":"a","service_id":"s"}])"));
   check_error(r, 503, "ingest_disabled");
   CHECK(r.headers.count("retry-after") == 1);

@@ -29,10 +29,7 @@ std::string make_jwt(const std::string& secret, const std::vector<std::string>& 
 }
 
 http_call post(const std::string& token, const std::string& service) {
-  http_call c;
-  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
-  c.body = R"([{"message":"jwt record","service_id":")" + service + R"("}])";
-  return c;
+  return ingest_post(R"([{"message":"jwt record","service_id":")" + service + R"("}])", token);
 }
 
 }  // namespace
@@ -42,9 +39,7 @@ TEST_CASE("JWT bearer tokens: services claim, expiry, issuer, audience, signatur
   server_process server(R"(
 auth:
   jwt: {secret: "0123456789abcdef0123456789abcdef", issuer: luffy-tests, audience: luffy-ingest}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-)");
+)" + storage_yaml(redis));
   const std::string secret = "0123456789abcdef0123456789abcdef";
   CHECK(server.call(post(make_jwt(secret, {"checkout"}), "checkout")).status == 202);
   auto r = server.call(post(make_jwt(secret, {"checkout"}), "billing"));

@@ -4,8 +4,6 @@
 // budget must get 503 + Retry-After (Fluent Bit retries those), every client must be answered,
 // and RSS must come back to within 256 MB of its idle level within 30 s of the last answer.
 // The figures are printed ("[memory] ...").
-#include <zlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "tests/core/gzip_compress.hpp"
 
 using namespace luffy::test;
 
@@ -47,20 +46,6 @@ long proc_status_bytes(pid_t pid, const std::string& field) {
     }
   }
   return 0;
-}
-
-std::string gzip(const std::string& plain) {
-  z_stream z{};
-  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, plain.size()), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  z.avail_in = static_cast<uInt>(plain.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 // A JSON array of ~9,900 records of ~6 KB (60 MB): the decoder parses every one of them
@@ -174,16 +159,11 @@ struct fixture {
   redis_process redis;
   server_process server{R"(rate_limit: {per_minute: 100000000}
 auth: {disabled: true}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
   fixture() {
     // Idle level: after one small request, so that the lazily created pieces exist.
-    http_call warm;
-    warm.body = R"([{"level":"ERROR","message":"warm up"}])";
-    warm.headers = {{"Content-Type", "application/json"}};
-    REQUIRE(server.call(warm).status == 202);
+    REQUIRE(server.call(ingest_post(R"([{"level":"ERROR","message":"warm up"}])", "")).status ==
+            202);
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 };

@@ -17,13 +17,6 @@ std::string batch(const std::string& service, int n, int offset = 0) {
   return b + "]";
 }
 
-http_call post(const std::string& body) {
-  http_call c;
-  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer tok"}};
-  c.body = body;
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("a service over its limit gets 429, another service in the same request is accepted",
@@ -34,16 +27,13 @@ rate_limit:
   per_minute: 1000
   services: {noisy: 5}
 auth: {tokens: [{name: t, token: tok, services: ["*"]}]}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-clustering: {enabled: false}  # these tests read the journal before it is clustered
-)");
-  auto r = server.call(post(batch("noisy", 8)));
+)" + journal_only_yaml(redis));
+  auto r = server.call(ingest_post(batch("noisy", 8)));
   REQUIRE(r.status == 202);
   CHECK(json_int(r.body, "accepted_count") == 5);  // partial admission
   CHECK(json_int(r.body, "rate_limited_count") == 3);
 
-  r = server.call(post(batch("noisy", 4, 100)));
+  r = server.call(ingest_post(batch("noisy", 4, 100)));
   INFO(r.body);
   CHECK(r.status == 429);
   CHECK(json_str(r.body, "error") == "rate_limited");
@@ -54,13 +44,13 @@ clustering: {enabled: false}  # these tests read the journal before it is cluste
   std::string mixed = batch("noisy", 3, 200);
   mixed.pop_back();
   mixed += "," + batch("quiet", 4).substr(1);
-  r = server.call(post(mixed));
+  r = server.call(ingest_post(mixed));
   CHECK(r.status == 202);
   CHECK(json_int(r.body, "accepted_count") == 4);
   CHECK(json_int(r.body, "rate_limited_count") == 3);
 
   // Resending the first (accepted) records: duplicates, not rate limited.
-  r = server.call(post(batch("noisy", 5)));
+  r = server.call(ingest_post(batch("noisy", 5)));
   CHECK(r.status == 202);
   CHECK(json_int(r.body, "duplicate_count") == 5);
   CHECK(json_int(r.body, "rate_limited_count") == 0);

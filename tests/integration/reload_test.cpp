@@ -69,24 +69,22 @@ http_reply ingest(const server_process& s, const std::string& token, const std::
     b += std::string(i ? "," : "") + R"({"message":"reload test )" + std::to_string(++seq) +
          R"(","timestamp":"2026-01-01T00:00:00Z","service_id":")" + service + R"("})";
   }
-  http_call c;
-  c.headers = {{"Content-Type", "application/json"}};
-  if (!token.empty()) {
-    c.headers.emplace_back("Authorization", "Bearer " + token);
-  }
-  c.body = b + "]";
-  return s.call(c);
+  return s.call(ingest_post(b + "]", token));
 }
 
 http_reply admin(const server_process& s, const std::string& method, const std::string& path,
                  const std::string& token) {
-  http_call c;
-  c.method = method;
-  c.path = path;
-  if (!token.empty()) {
-    c.headers.emplace_back("Authorization", "Bearer " + token);
-  }
-  return s.call(c);
+  return s.call(api_call(method, path, token));
+}
+
+// Writes `c` and asks for a reload as the admin, which must refuse it as invalid_config.
+http_reply refused_reload(const server_process& s, const config_text& c) {
+  write_config(s, c);
+  auto r = admin(s, "POST", "/api/v1/admin/reload", "tok-admin");
+  INFO(r.body);
+  CHECK(r.status == 422);
+  CHECK(json_str(r.body, "error") == "invalid_config");
+  return r;
 }
 
 size_t count(const std::string& text, const std::string& needle) {
@@ -307,11 +305,8 @@ TEST_CASE("POST /api/v1/admin/reload: admin only, reports changed keys, refuses 
   SECTION("an invalid value is refused with the reason; the old config keeps working") {
     cfg.per_minute = "-5";
     cfg.old_token = false;
-    write_config(server, cfg);
-    auto r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    auto r = refused_reload(server, cfg);
     INFO(r.body);
-    CHECK(r.status == 422);
-    CHECK(json_str(r.body, "error") == "invalid_config");
     CHECK(r.body.find("rate_limit.per_minute: -5 is outside") != std::string::npos);
     CHECK(ingest(server, "tok-old", "svc").status == 202);  // the removal was not applied
 
@@ -324,11 +319,8 @@ TEST_CASE("POST /api/v1/admin/reload: admin only, reports changed keys, refuses 
   SECTION("a YAML syntax error is refused") {
     cfg.new_token = true;
     cfg.tail = "server: {threads: [unclosed\n";
-    write_config(server, cfg);
-    auto r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    auto r = refused_reload(server, cfg);
     INFO(r.body);
-    CHECK(r.status == 422);
-    CHECK(json_str(r.body, "error") == "invalid_config");
     CHECK(r.body.find("luffy.yaml") != std::string::npos);  // the problem names the file
     CHECK(ingest(server, "tok-new", "svc").status == 401);
     CHECK(ingest(server, "tok-old", "svc").status == 202);
@@ -338,11 +330,8 @@ TEST_CASE("POST /api/v1/admin/reload: admin only, reports changed keys, refuses 
     cfg.cluster_shards = 8;
     cfg.server = "server: {threads: 8}\n";
     cfg.new_token = true;  // a live change in the same file is not applied either
-    write_config(server, cfg);
-    auto r = admin(server, "POST", "/api/v1/admin/reload", "tok-admin");
+    auto r = refused_reload(server, cfg);
     INFO(r.body);
-    CHECK(r.status == 422);
-    CHECK(json_str(r.body, "error") == "invalid_config");
     CHECK(r.body.find("actors.cluster_shards: requires a restart") != std::string::npos);
     CHECK(r.body.find("server.threads: requires a restart") != std::string::npos);
     CHECK(r.body.find("auth.tokens") == std::string::npos);

@@ -165,10 +165,10 @@ TEST_CASE("embedded Redis: the server starts its own redis-server and stops it",
     server_process server("auth: {disabled: true}\nstorage: {redis: embedded, data_dir: \"" +
                           data.string() + "\"}\n");
     REQUIRE(server.wait_ready());
-    http_call c;
-    c.body = R"([{"message":"kept in the embedded redis","service_id":"svc"}])";
-    c.headers = {{"Content-Type", "application/json"}};
-    CHECK(server.call(c).status == 202);
+    CHECK(server
+              .call(ingest_post(R"([{"message":"kept in the embedded redis","service_id":"svc"}])",
+                                ""))
+              .status == 202);
     CHECK(std::filesystem::exists(data / "appendonlydir"));
     CHECK(server.log().find("auth.disabled is true") != std::string::npos);
     const auto log = server.log();
@@ -222,18 +222,14 @@ TEST_CASE("health, readiness and metrics", "[health]") {
   redis_process redis;
   server_process server(R"(
 auth: {tokens: [{name: t, token: tok, services: ["*"], default_service: a}]}
-storage: {redis: ")" + redis.url() +
-                        R"("}
-)");
+)" + storage_yaml(redis));
   REQUIRE(server.wait_ready());
   CHECK(server.get("/health").status == 200);
   auto ready = server.get("/api/v1/ingest/health");
   CHECK(ready.status == 200);
   CHECK(ready.body.find("\"queue_depth\":0") != std::string::npos);
-  http_call c;
-  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer tok"}};
-  c.body = R"([{"message":"m1"},{"message":"m2"},{"nomessage":1}])";
-  CHECK(server.call(c).status == 202);
+  CHECK(server.call(ingest_post(R"([{"message":"m1"},{"message":"m2"},{"nomessage":1}])")).status ==
+        202);
   auto m = server.get("/api/v1/ingest/metrics");
   CHECK(json_int(m.body, "received") == 3);
   CHECK(json_int(m.body, "accepted") == 2);

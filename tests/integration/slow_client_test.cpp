@@ -3,8 +3,6 @@
 // While each goes on, a normal client's POST /api/v1/ingest/logs must be answered within
 // kMaxLatency, and the server must close the slow connections within a documented bound
 // (docs/RELIABILITY_NET.md). The measured figures are printed ("[slow-client] ...").
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,10 +38,6 @@ constexpr int kMaxOpen = 128;         // server.max_open_connections
 constexpr double kMaxLatency = 2.0;   // seconds, for the normal client
 constexpr double kSlack = 1.0;        // seconds past a deadline before a connection must be gone
 
-double since(clk::time_point t) {
-  return std::chrono::duration<double>(clk::now() - t).count();
-}
-
 struct fixture {
   redis_process redis;
   server_process server{
@@ -56,10 +50,7 @@ rate_limit: {per_minute: 100000000}
 auth:
   tokens:
     - {name: t, token: slow-token, services: ["*"]}
-storage: {redis: ")" +
-      redis.url() + R"("}
-clustering: {enabled: false}
-)"};
+)" + journal_only_yaml(redis)};
 };
 
 std::string record(int n, size_t pad = 0) {
@@ -68,22 +59,15 @@ std::string record(int n, size_t pad = 0) {
 }
 
 http_call ingest(const std::string& body) {
-  http_call c;
-  c.body = body;
-  c.headers = {{"Authorization", "Bearer slow-token"}, {"Content-Type", "application/json"}};
-  return c;
+  return ingest_post(body, "slow-token");
 }
 
 // A plain socket to the server, for clients that misbehave.
 class raw_conn {
  public:
   explicit raw_conn(int port) : opened_(clk::now()) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    fd_ = connect_loopback(port);
+    ok_ = fd_ >= 0;
   }
   ~raw_conn() {
     if (fd_ >= 0)
@@ -116,7 +100,7 @@ class raw_conn {
   // Blocks (up to `seconds`) until a whole response with a body of Content-Length is in.
   bool read_response(double seconds) {
     const auto start = clk::now();
-    while (since(start) < seconds) {
+    while (seconds_since(start) < seconds) {
       poll_closed();
       const auto end = received_.find("\r\n\r\n");
       if (end != std::string::npos) {
@@ -225,18 +209,18 @@ probe_result probe(const server_process& server, double seconds) {
   static std::atomic<int> seq{0};
   probe_result out;
   const auto start = clk::now();
-  while (since(start) < seconds || out.latencies.size() < 5) {
+  while (seconds_since(start) < seconds || out.latencies.size() < 5) {
     const auto t = clk::now();
     try {
       const auto r = server.call(ingest("[" + record(++seq) + "]"));
-      out.latencies.push_back(since(t));
+      out.latencies.push_back(seconds_since(t));
       if (r.status != 202) {
         ++out.failures;
         out.errors.push_back(std::to_string(r.status) + " " + r.body);
       }
     } catch (const std::exception& e) {
       ++out.failures;
-      out.latencies.push_back(since(t));
+      out.latencies.push_back(seconds_since(t));
       out.errors.push_back(e.what());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -339,7 +323,7 @@ TEST_CASE("trickled bodies are cut at the body deadline or for their rate", "[sl
   CHECK(r.status == 202);
   CHECK(json_int(r.body, "accepted_count") == 2000);
   std::printf("[slow-client] a %.1f MB request: %d in %.0f ms\n", big.size() / 1e6, r.status,
-              since(t) * 1e3);
+              seconds_since(t) * 1e3);
 }
 
 TEST_CASE("idle keep-alive connections hold no worker and are capped", "[slow]") {
@@ -392,13 +376,14 @@ TEST_CASE("idle keep-alive connections hold no worker and are capped", "[slow]")
     c->restart_clock();
     idle.push_back(std::move(c));
   }
-  std::printf("[slow-client] 200 idle keep-alive connections opened in %.0f ms\n", since(t0) * 1e3);
+  std::printf("[slow-client] 200 idle keep-alive connections opened in %.0f ms\n",
+              seconds_since(t0) * 1e3);
   CHECK(answered == 200);
   const auto p = probe(f.server, 1.5);
   // The oldest idle connections were closed to stay under the cap, the rest at the idle timeout.
   std::vector<double> lifetimes;
   const auto wait_start = clk::now();
-  while (since(wait_start) < kKeepAliveTimeout + kSlack + 0.5) {
+  while (seconds_since(wait_start) < kKeepAliveTimeout + kSlack + 0.5) {
     size_t closed = 0;
     for (auto& c : idle)
       closed += c->poll_closed();
@@ -461,7 +446,7 @@ TEST_CASE("connect/close bursts do not stall the server", "[slow]") {
   for (auto& th : flood)
     th.join();
   std::printf("[slow-client] %d connections opened and closed in %d bursts over %.0f ms\n",
-              made.load(), bursts.load(), since(t0) * 1e3);
+              made.load(), bursts.load(), seconds_since(t0) * 1e3);
   report("connect/close bursts (4 x 150 connections every 200 ms)", p);
   check_probe(p);
   CHECK(made >= 600);

@@ -25,16 +25,8 @@ auth:
     - {name: admin, token: tok-admin, services: ["*"], admin: true}
 server: {request_timeout_seconds: 5}
 testing: {fault_injection: true}
-storage: {redis: ")" +
-         redis.url() + R"("}
-)" + extra;
-}
-
-http_call post(const std::string& body) {
-  http_call c;
-  c.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer tok"}};
-  c.body = body;
-  return c;
+)" + storage_yaml(redis) +
+         extra;
 }
 
 std::string record(int seq, const std::string& message, const std::string& service = "orders") {
@@ -69,11 +61,7 @@ std::vector<dlq_entry> dead_letters(const redis_process& redis) {
 
 // "restarts" of the named group in GET /api/v1/admin/actors (-1 if absent).
 long restarts(const server_process& server, const std::string& group) {
-  http_call c;
-  c.method = "GET";
-  c.path = "/api/v1/admin/actors";
-  c.headers = {{"Authorization", "Bearer tok-admin"}};
-  const auto r = server.call(c);
+  const auto r = server.call(api_call("GET", "/api/v1/admin/actors", "tok-admin"));
   if (r.status != 200)
     return -1;
   const auto at = r.body.find("\"name\":\"" + group + "\"");
@@ -88,9 +76,9 @@ TEST_CASE("a record that makes the parser throw is rejected and dead-lettered, i
           "[supervision][dlq]") {
   redis_process redis;
   server_process server(config(redis));
-  const auto r =
-      server.call(post("[" + record(1, "fine") + "," + record(2, "luffy-fault:parser-throw") + "," +
-                       record(3, "fine") + "]"));
+  const auto r = server.call(ingest_post("[" + record(1, "fine") + "," +
+                                         record(2, "luffy-fault:parser-throw") + "," +
+                                         record(3, "fine") + "]"));
   REQUIRE(r.status == 202);
   CHECK(json_int(r.body, "accepted_count") == 2);
   CHECK(json_int(r.body, "rejected_count") == 1);
@@ -112,8 +100,8 @@ TEST_CASE(
   redis_process redis;
   server_process server(config(redis));
   const auto r =
-      server.call(post("[" + record(1, "fine") + "," + record(2, "luffy-fault:shard-throw") + "," +
-                       record(3, "fine") + "]"));
+      server.call(ingest_post("[" + record(1, "fine") + "," + record(2, "luffy-fault:shard-throw") +
+                              "," + record(3, "fine") + "]"));
   REQUIRE(r.status == 202);
   CHECK(json_int(r.body, "accepted_count") == 3);
   REQUIRE(eventually([&] { return stats_field(redis, "dead_lettered") == 1; }));
@@ -137,9 +125,9 @@ TEST_CASE(
   redis_process redis;
   server_process server(config(redis, "supervision: {max_attempts: 2, max_restarts: 10}\n"));
   // Alone in its request, so alone in its journal entry.
-  REQUIRE(server.call(post("[" + record(1, "luffy-fault:shard-crash") + "]")).status == 202);
+  REQUIRE(server.call(ingest_post("[" + record(1, "luffy-fault:shard-crash") + "]")).status == 202);
   for (int i = 0; i < 5; ++i) {
-    REQUIRE(server.call(post("[" + record(10 + i, "fine") + "]")).status == 202);
+    REQUIRE(server.call(ingest_post("[" + record(10 + i, "fine") + "]")).status == 202);
   }
   // Crash on the fast path, then twice more through the sweep (attempts 1 and 2), then moved.
   REQUIRE(eventually([&] { return dead_letters(redis).size() == 1; }, 30));
@@ -173,7 +161,7 @@ TEST_CASE("restarts beyond the intensity limit make /ready and ingest answer 503
   // Each of these kills the parser that takes it: the request gets a 503 at once, not a hang.
   for (int i = 0; i < 3; ++i) {
     const auto t0 = steady_clock::now();
-    const auto r = server.call(post("[" + record(i, "luffy-fault:parser-crash") + "]"));
+    const auto r = server.call(ingest_post("[" + record(i, "luffy-fault:parser-crash") + "]"));
     CHECK(r.status == 503);
     CHECK(r.headers.count("retry-after") == 1);
     CHECK(steady_clock::now() - t0 < std::chrono::seconds(5));
@@ -183,12 +171,12 @@ TEST_CASE("restarts beyond the intensity limit make /ready and ingest answer 503
   const auto ready = server.get("/ready");
   CHECK(ready.status == 503);
   CHECK(ready.body.find("\"supervision\":false") != std::string::npos);
-  const auto refused = server.call(post("[" + record(100, "fine") + "]"));
+  const auto refused = server.call(ingest_post("[" + record(100, "fine") + "]"));
   CHECK(refused.status == 503);
   CHECK(refused.body.find("restarting actors too often") != std::string::npos);
   // A calm window later it is ready again and nothing was lost: the refused record is accepted.
   REQUIRE(eventually([&] { return server.get("/ready").status == 200; }, 45));
-  const auto again = server.call(post("[" + record(100, "fine") + "]"));
+  const auto again = server.call(ingest_post("[" + record(100, "fine") + "]"));
   CHECK(again.status == 202);
   CHECK(json_int(again.body, "accepted_count") == 1);
 }
@@ -205,8 +193,8 @@ TEST_CASE(
     body += "," + record(i, "queued");
   }
   body += "]";
-  REQUIRE(server.call(post(body)).status == 202);
-  const auto refused = server.call(post("[" + record(1000, "more") + "]"));
+  REQUIRE(server.call(ingest_post(body)).status == 202);
+  const auto refused = server.call(ingest_post("[" + record(1000, "more") + "]"));
   CHECK(refused.status == 503);
   CHECK(refused.headers.count("retry-after") == 1);
   CHECK(refused.body.find("\"error\":\"backpressure\"") != std::string::npos);
@@ -215,7 +203,7 @@ TEST_CASE(
   http_reply accepted;
   REQUIRE(eventually(
       [&] {
-        accepted = server.call(post("[" + record(1000, "more") + "]"));
+        accepted = server.call(ingest_post("[" + record(1000, "more") + "]"));
         return accepted.status == 202;
       },
       15));
@@ -246,7 +234,7 @@ TEST_CASE(
         }
         body += "]";
         try {
-          const auto r = server.call(post(body));
+          const auto r = server.call(ingest_post(body));
           if (r.status == 202)
             accepted += json_int(r.body, "accepted_count");
           else if (r.status == 503 && r.headers.count("retry-after"))
