@@ -19,6 +19,7 @@
 #include "core/record_json.hpp"
 #include "storage/cluster_apply_args.hpp"
 #include "storage/keys.hpp"
+#include "storage/redis_client.hpp"
 #include "storage/scripts.hpp"
 
 namespace luffy {

@@ -25,7 +25,7 @@
 #include "core/fingerprint.hpp"
 #include "core/grouping_rules.hpp"
 #include "core/ingest_metrics.hpp"
-#include "storage/redis_client.hpp"
+#include "storage/redis_endpoint.hpp"
 
 namespace luffy {
 

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "storage/redis_client.hpp"
+#include "storage/redis_endpoint.hpp"
 
 namespace luffy {
 
