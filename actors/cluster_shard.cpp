@@ -14,12 +14,13 @@
 
 #include "actors/messages.hpp"
 #include "core/body_decoder.hpp"
+#include "core/cluster_batch.hpp"
 #include "core/grouping_v1/legacy_fingerprint.hpp"
 #include "core/journal_codec.hpp"
 #include "core/record_json.hpp"
 #include "storage/cluster_apply_args.hpp"
 #include "storage/keys.hpp"
-#include "storage/scripts.hpp"
+#include "storage/shard_store.hpp"
 
 namespace luffy {
 
@@ -38,19 +39,6 @@ constexpr auto sweep_interval = std::chrono::milliseconds(1000);
 // included. A run stops taking entries once it holds this many clusters (an entry is never split:
 // its effects and its deletion are one step).
 constexpr size_t max_clusters_per_apply = 2048;
-
-struct cluster_sum {
-  fingerprint fp;
-  std::string legacy_id;  // grouping_v1's id for this cluster's first record, when it differs
-  std::string service_id;
-  std::string severity;
-  uint64_t count = 0;
-  int64_t first_us = INT64_MAX;
-  int64_t last_us = INT64_MIN;
-  std::map<int64_t, uint64_t> minutes;
-  std::map<std::string, bool> hosts, environments;
-  std::vector<std::pair<size_t, size_t>> samples;  // (entry, record), newest last
-};
 
 // One journal entry to apply: from the fast path (records + hashes) or read back from the stream
 // by a sweep (records + their journal lines).
@@ -74,8 +62,7 @@ struct shard_entry {
 struct shard_state {
   cluster_settings settings;
   ingest_metrics* metrics = nullptr;
-  std::unique_ptr<redis_client> redis;
-  std::string stream, events, sha1, dead_letter_sha1;
+  std::unique_ptr<shard_store> store;  // this shard's journal stream and the clusters in Redis
   std::map<std::string, template_miner, std::less<>> miners;
   std::unique_ptr<trace_cache>
       traces;            // parses of repeated stack_trace texts (built with the rules)
@@ -109,14 +96,6 @@ int64_t entry_ms(const std::string& id) {
   return std::strtoll(id.c_str(), nullptr, 10);
 }
 
-std::string clean_line(std::string s) {
-  for (auto& c : s) {
-    if (c == '\n' || c == '\r')
-      c = ' ';
-  }
-  return s;
-}
-
 void count_backlog(shard_state& st, int64_t records) {
   if (st.metrics != nullptr && st.settings.shard < ingest_metrics::max_shards) {
     st.metrics->shard_backlog[st.settings.shard].fetch_add(records, std::memory_order_relaxed);
@@ -125,18 +104,11 @@ void count_backlog(shard_state& st, int64_t records) {
 
 // Decodes one journal entry read back from the stream. An entry that cannot be decoded yields no
 // records: it is still deleted (with no effect) rather than retried forever.
-shard_entry decode_entry(shard_state& st, const std::string& entry_id, const redis_value& fields) {
+shard_entry decode_entry(shard_state& st, journal_entry stored) {
   shard_entry out;
-  out.id = entry_id;
-  std::string enc = "json", payload;
-  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
-    const auto& k = fields.elements[i].str;
-    if (k == "enc")
-      enc = fields.elements[i + 1].str;
-    else if (k == "records")
-      payload = fields.elements[i + 1].str;
-  }
-  const auto encoding = journal_encoding_from(enc);
+  out.id = std::move(stored.id);
+  const std::string& payload = stored.payload;
+  const auto encoding = journal_encoding_from(stored.encoding);
   auto text = encoding ? decode_payload(payload, *encoding) : std::nullopt;
   if (!text) {
     return out;
@@ -170,33 +142,14 @@ template_miner* miner_for(shard_state& st, const std::string& service_id) {
   if (it != st.miners.end()) {
     return &it->second;
   }
-  const std::string key = service_templates_key(st.settings.key_prefix, service_id);
-  auto r = st.redis->command({"HGETALL", key});
-  if (!r.ok() || r.value->type != redis_value::kind::array) {
+  auto saved = st.store->read_templates(service_id);
+  if (!saved.ok()) {
     return nullptr;
   }
-  struct saved {
-    uint64_t ordinal;
-    std::string_view anchor, text;
-  };
-  std::vector<saved> groups;
-  const auto& kv = r.value->elements;
-  for (size_t i = 0; i + 1 < kv.size(); i += 2) {
-    const std::string& v = kv[i + 1].str;
-    const size_t tab = v.find('\t');
-    if (tab == std::string::npos) {
-      continue;
-    }
-    groups.push_back(
-        {std::strtoull(v.c_str(), nullptr, 10), kv[i].str, std::string_view(v).substr(tab + 1)});
-  }
-  std::sort(groups.begin(), groups.end(), [](const saved& a, const saved& b) {
-    return a.ordinal != b.ordinal ? a.ordinal < b.ordinal : a.anchor < b.anchor;
-  });
   template_miner miner(st.settings.clustering.miner_similarity);
   size_t restored = 0;
-  for (const auto& g : groups) {
-    restored += miner.restore(g.anchor, g.text, g.ordinal) ? 1 : 0;
+  for (const auto& t : *saved.value) {  // in the order they were made
+    restored += miner.restore(t.anchor, t.text, t.ordinal) ? 1 : 0;
   }
   if (restored > 0) {
     spdlog::info("cluster_shard {}: restored {} templates of service {}", st.settings.shard,
@@ -253,18 +206,196 @@ std::optional<bool> legacy_window_open(shard_state& st, int64_t now) {
     return false;
   }
   if (st.legacy_since_ms == 0) {
-    const std::string key = grouping_transition_key(st.settings.key_prefix);
-    auto r = st.redis->pipeline({{"SET", key, std::to_string(now), "NX"}, {"GET", key}});
-    if (!r.ok() || (*r.value)[1].type != redis_value::kind::string) {
+    auto since = st.store->legacy_window_start(now);
+    if (!since.ok()) {
       return std::nullopt;
     }
-    st.legacy_since_ms = std::atoll((*r.value)[1].str.c_str());
+    st.legacy_since_ms = *since.value;
   }
   return now < st.legacy_since_ms + st.settings.legacy_grouping_days * 86400000LL;
 }
 
-// Applies a run of entries with one script. Returns false when Redis failed: then nothing of them
-// was applied, and they stay in the journal for a later sweep.
+// One script's worth of entries, summed: entries [0, end) of the run, their records per cluster,
+// and the records that could not be fingerprinted.
+struct aggregated {
+  cluster_batch batch;
+  std::vector<poison_record> dead;
+  size_t end = 0;
+};
+
+// Step 1 of apply_entries: fingerprints the records of entries, in order, into per-cluster sums,
+// up to max_clusters_per_apply clusters (whole entries). nullopt when Redis failed (a service's
+// templates could not be read): nothing may be applied then.
+std::optional<aggregated> aggregate(shard_state& st, std::vector<shard_entry>& entries,
+                                    int64_t started_ms, bool legacy_open) {
+  aggregated run{cluster_batch(st.settings.samples, max_clusters_per_apply), {}, entries.size()};
+  for (size_t e = 0; e < entries.size(); ++e) {
+    if (e > 0 && run.batch.full()) {
+      run.end = e;
+      break;
+    }
+    auto& entry = entries[e];
+    for (size_t i = 0; i < entry.records.size(); ++i) {
+      auto& rec = entry.records[i];
+      if (st.settings.fault_injection) {
+        if (rec.message.find("luffy-fault:shard-stall") != std::string::npos) {
+          std::this_thread::sleep_for(std::chrono::seconds(2));  // clustering falls behind
+        }
+        if (rec.message.find("luffy-fault:shard-crash") != std::string::npos) {
+          // Not caught here: the shard dies before its script ran, the supervisor restarts it,
+          // the entry stays in the journal and its attempts are counted by the sweep.
+          throw std::runtime_error("fault injection: shard-crash in entry " + entry.id);
+        }
+      }
+      const auto capped = st.capped_until_ms.find(rec.service_id);
+      const bool skip_miner = capped != st.capped_until_ms.end() && capped->second > started_ms;
+      template_miner* miner = miner_for(st, rec.service_id);
+      if (miner == nullptr) {
+        return std::nullopt;  // Redis failed: nothing applied, a sweep retries
+      }
+      fingerprint fp;
+      try {
+        if (st.settings.fault_injection &&
+            rec.message.find("luffy-fault:shard-throw") != std::string::npos) {
+          throw std::runtime_error("fault injection: shard-throw");
+        }
+        // Over its bound, a service adds no groups to its miner (the flood would grow it);
+        // a fingerprint with no group behind it has no anchor: nothing is saved, and an
+        // existing cluster's title (maybe a generalised template) stays as it is.
+        fp = group_record(rec, st.settings.clustering, st.rules, miner, st.traces.get(),
+                          !skip_miner);
+      } catch (const std::exception& ex) {
+        // A poison record: isolated, the rest of its entry proceeds.
+        run.dead.push_back(
+            {entry.id, std::string("fingerprinting failed: ") + ex.what(), entry.sample_json(i)});
+        continue;
+      }
+      std::string legacy_id;
+      // The previous fingerprint version's id, once per cluster id and process: only the
+      // script knows whether the new id exists (then the legacy id is ignored).
+      // Not for a service over its new-cluster bound: a flood of new ids would pay the old
+      // parse for every record.
+      if (!run.batch.contains(fp.cluster_id) && legacy_open && !skip_miner &&
+          (fp.level == 1 || fp.level == 2) && !known_id(st, fp.cluster_id)) {
+        try {
+          auto legacy = grouping_v1::legacy_cluster_id(rec, st.legacy_in_app, st.legacy_not_in_app,
+                                                       st.settings.legacy_top_frames);
+          if (legacy && *legacy != fp.cluster_id) {
+            legacy_id = std::move(*legacy);
+          }
+        } catch (const std::exception&) {
+          // the old code failing on a record only costs the redirect
+        }
+      }
+      run.batch.add(std::move(fp), rec, {e, i}, std::move(legacy_id));
+    }
+  }
+  return run;
+}
+
+// Step 2 of apply_entries: the cluster_apply arguments of a run (storage/cluster_apply_args.hpp
+// packs each cluster). Moves the poison records out of `run`.
+cluster_apply_call encode(shard_state& st, const std::vector<shard_entry>& entries,
+                          aggregated& run) {
+  cluster_apply_call call;
+  call.max_new_clusters_per_minute = st.settings.max_new_clusters_per_minute;
+  call.now_ms = now_ms();
+  call.samples = st.settings.samples;
+  call.spike_multiplier = st.settings.spike_multiplier;
+  call.spike_minimum = st.settings.spike_minimum;
+  call.records = run.batch.records();
+  for (size_t e = 0; e < run.end; ++e) {
+    call.entry_ids.push_back(entries[e].id);
+  }
+  for (const auto& s : run.batch.sums()) {
+    cluster_apply_sum a;
+    a.id = s.fp.cluster_id;
+    a.service_id = s.service_id;
+    a.level = static_cast<int>(s.fp.level);
+    a.severity = s.severity;
+    a.exception_type = s.fp.exception_type;
+    a.title = s.fp.title;
+    a.template_text = s.fp.template_text;
+    a.culprit = s.fp.culprit;
+    a.language = s.fp.language;
+    a.count = s.count;
+    a.first_us = s.first_us;
+    a.last_us = s.last_us;
+    a.minutes.assign(s.minutes.begin(), s.minutes.end());
+    a.hosts.assign(s.hosts.begin(), s.hosts.end());
+    a.environments.assign(s.environments.begin(), s.environments.end());
+    for (const auto& ref : s.samples) {
+      a.samples.push_back(entries[ref.entry].sample_json(ref.record));
+    }
+    a.template_anchor = s.fp.template_anchor;
+    if (s.fp.level == 3) {
+      a.template_ordinal = s.fp.template_ordinal;
+    }
+    a.overflow_id = overflow_id(st, s.service_id);
+    a.legacy_id = s.legacy_id;
+    call.clusters.push_back(pack_cluster_apply_sum(a));
+  }
+  call.dead = std::move(run.dead);
+  return call;
+}
+
+// Step 4 of apply_entries: takes the applied entries [0, run.end) off `entries` and records what
+// the script reported (new clusters, services over their bound, metrics), or, when some entries
+// were applied before, drops those so that the rest is tried again.
+void handle_reply(shard_state& st, std::vector<shard_entry>& entries, const aggregated& run,
+                  size_t dead, bool legacy_open, const cluster_apply_reply& reply) {
+  if (!reply.applied) {
+    // Some entries were applied already (by a sweep racing the fast path, or a reply lost before
+    // a crash): drop them and retry. The miners saw their records again; that only affects
+    // level-3 template generality.
+    const auto& gone = reply.gone;
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const shard_entry& e) {
+                                   return std::find(gone.begin(), gone.end(), e.id) != gone.end();
+                                 }),
+                  entries.end());
+    return;
+  }
+  if (legacy_open) {
+    for (const auto& s : run.batch.sums()) {
+      remember_id(st, s.fp.cluster_id);  // it exists now (or redirects): no legacy lookup again
+    }
+  }
+  if (!reply.overflowed.empty()) {
+    // Services that went over their bound: no new miner groups until the minute is over.
+    const int64_t minute_end = (now_ms() / 60000 + 1) * 60000;
+    for (const auto& svc : reply.overflowed) {
+      if (st.capped_until_ms.count(svc) == 0 || st.capped_until_ms[svc] < minute_end) {
+        spdlog::warn(
+            "cluster_shard {}: service {} is over clustering.max_new_clusters_per_"
+            "minute ({}); further new clusters go to its overflow cluster",
+            st.settings.shard, svc, st.settings.max_new_clusters_per_minute);
+      }
+      st.capped_until_ms[svc] = minute_end;
+    }
+  }
+  if (st.metrics != nullptr) {
+    const size_t records = run.batch.records();
+    st.metrics->processed.fetch_add(records, std::memory_order_relaxed);
+    st.metrics->dead_lettered.fetch_add(dead, std::memory_order_relaxed);
+    if (st.settings.shard < ingest_metrics::max_shards) {
+      st.metrics->shard_processed[st.settings.shard].fetch_add(records, std::memory_order_relaxed);
+    }
+    st.metrics->clusters.fetch_add(static_cast<uint64_t>(reply.new_clusters),
+                                   std::memory_order_relaxed);
+    // Entry ids start with their creation time in ms: now - that is how long each waited.
+    const int64_t now = now_ms();
+    for (size_t e = 0; e < run.end; ++e) {
+      st.metrics->processing_lag.observe(static_cast<double>(now - entry_ms(entries[e].id)) /
+                                         1000.0);
+    }
+  }
+  entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(run.end));
+}
+
+// Applies a run of entries with one script: aggregate -> encode -> apply (shard_store) -> handle
+// the reply, until every entry is applied or found applied before. Returns false when Redis
+// failed: then nothing of them was applied, and they stay in the journal for a later sweep.
 bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
   while (!entries.empty()) {
     const int64_t started_ms = now_ms();
@@ -272,203 +403,17 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     if (!legacy_open) {
       return false;  // Redis failed: nothing applied, a sweep retries
     }
-    std::vector<std::string> order;
-    std::unordered_map<std::string, cluster_sum> sums;
-    struct poison_record {  // bound for <prefix>:dlq through the apply script
-      std::string entry, error, record;
-    };
-    std::vector<poison_record> dead;
-    size_t records = 0;
-    size_t end = entries.size();  // this script applies entries [0, end)
-    for (size_t e = 0; e < entries.size(); ++e) {
-      if (e > 0 && sums.size() >= max_clusters_per_apply) {
-        end = e;
-        break;
-      }
-      auto& entry = entries[e];
-      for (size_t i = 0; i < entry.records.size(); ++i) {
-        auto& rec = entry.records[i];
-        if (st.settings.fault_injection) {
-          if (rec.message.find("luffy-fault:shard-stall") != std::string::npos) {
-            std::this_thread::sleep_for(std::chrono::seconds(2));  // clustering falls behind
-          }
-          if (rec.message.find("luffy-fault:shard-crash") != std::string::npos) {
-            // Not caught here: the shard dies before its script ran, the supervisor restarts it,
-            // the entry stays in the journal and its attempts are counted by the sweep.
-            throw std::runtime_error("fault injection: shard-crash in entry " + entry.id);
-          }
-        }
-        const auto capped = st.capped_until_ms.find(rec.service_id);
-        const bool skip_miner = capped != st.capped_until_ms.end() && capped->second > started_ms;
-        template_miner* miner = miner_for(st, rec.service_id);
-        if (miner == nullptr) {
-          return false;  // Redis failed: nothing applied, a sweep retries
-        }
-        fingerprint fp;
-        try {
-          if (st.settings.fault_injection &&
-              rec.message.find("luffy-fault:shard-throw") != std::string::npos) {
-            throw std::runtime_error("fault injection: shard-throw");
-          }
-          // Over its bound, a service adds no groups to its miner (the flood would grow it);
-          // a fingerprint with no group behind it has no anchor: nothing is saved, and an
-          // existing cluster's title (maybe a generalised template) stays as it is.
-          fp = group_record(rec, st.settings.clustering, st.rules, miner, st.traces.get(),
-                            !skip_miner);
-        } catch (const std::exception& ex) {
-          // A poison record: isolated, the rest of its entry proceeds.
-          dead.push_back(
-              {entry.id, std::string("fingerprinting failed: ") + ex.what(), entry.sample_json(i)});
-          continue;
-        }
-        auto [s, inserted] = sums.try_emplace(fp.cluster_id);
-        cluster_sum& sum = s->second;
-        if (inserted) {
-          order.push_back(fp.cluster_id);
-          sum.service_id = rec.service_id;
-          sum.severity = rec.level;
-          // The previous fingerprint version's id, once per cluster id and process: only the
-          // script knows whether the new id exists (then the legacy id is ignored).
-          // Not for a service over its new-cluster bound: a flood of new ids would pay the old
-          // parse for every record.
-          if (*legacy_open && !skip_miner && (fp.level == 1 || fp.level == 2) &&
-              !known_id(st, fp.cluster_id)) {
-            try {
-              auto legacy = grouping_v1::legacy_cluster_id(
-                  rec, st.legacy_in_app, st.legacy_not_in_app, st.settings.legacy_top_frames);
-              if (legacy && *legacy != fp.cluster_id) {
-                sum.legacy_id = std::move(*legacy);
-              }
-            } catch (const std::exception&) {
-              // the old code failing on a record only costs the redirect
-            }
-          }
-          sum.fp = std::move(fp);
-        } else if (fp.level == 3 && fp.template_text != sum.fp.template_text) {
-          // A later record of the batch generalised the template: save the newest one.
-          sum.fp.template_text = std::move(fp.template_text);
-          sum.fp.title = std::move(fp.title);
-        }
-        ++sum.count;
-        sum.first_us = std::min(sum.first_us, rec.timestamp_us);
-        sum.last_us = std::max(sum.last_us, rec.timestamp_us);
-        ++sum.minutes[rec.timestamp_us / 60000000];
-        if (!rec.hostname.empty())
-          sum.hosts[clean_line(rec.hostname)] = true;
-        if (!rec.environment.empty())
-          sum.environments[clean_line(rec.environment)] = true;
-        sum.samples.emplace_back(e, i);
-        if (sum.samples.size() > st.settings.samples) {
-          sum.samples.erase(sum.samples.begin());
-        }
-      }
-      records += entry.records.size();
-    }
-    records -= dead.size();
-    std::vector<std::string> args{std::to_string(st.settings.max_new_clusters_per_minute),
-                                  std::to_string(now_ms()),
-                                  st.settings.key_prefix,
-                                  std::to_string(st.settings.samples),
-                                  std::to_string(st.settings.spike_multiplier),
-                                  std::to_string(st.settings.spike_minimum),
-                                  std::to_string(records),
-                                  std::to_string(end)};
-    for (size_t e = 0; e < end; ++e)
-      args.push_back(entries[e].id);
-    args.push_back(std::to_string(order.size()));
-    for (const auto& id : order) {
-      const auto& s = sums[id];
-      cluster_apply_sum a;
-      a.id = id;
-      a.service_id = s.service_id;
-      a.level = static_cast<int>(s.fp.level);
-      a.severity = s.severity;
-      a.exception_type = s.fp.exception_type;
-      a.title = s.fp.title;
-      a.template_text = s.fp.template_text;
-      a.culprit = s.fp.culprit;
-      a.language = s.fp.language;
-      a.count = s.count;
-      a.first_us = s.first_us;
-      a.last_us = s.last_us;
-      a.minutes.assign(s.minutes.begin(), s.minutes.end());
-      for (const auto& [h, _] : s.hosts) {
-        a.hosts.push_back(h);
-      }
-      for (const auto& [v, _] : s.environments) {
-        a.environments.push_back(v);
-      }
-      for (const auto& [e, i] : s.samples) {
-        a.samples.push_back(entries[e].sample_json(i));
-      }
-      a.template_anchor = s.fp.template_anchor;
-      if (s.fp.level == 3) {
-        a.template_ordinal = s.fp.template_ordinal;
-      }
-      a.overflow_id = overflow_id(st, s.service_id);
-      a.legacy_id = s.legacy_id;
-      args.push_back(pack_cluster_apply_sum(a));
-    }
-    args.push_back(std::to_string(dead.size()));
-    for (auto& d : dead) {
-      args.insert(args.end(), {std::move(d.entry), std::move(d.error), std::move(d.record)});
-    }
-    std::vector<std::string_view> keys{st.stream, st.events};
-    std::vector<std::string_view> views(args.begin(), args.end());
-    auto r = st.redis->eval(cluster_apply_lua, st.sha1, keys, views);
-    if (!r.ok() || r.value->type != redis_value::kind::array || r.value->elements.size() < 2) {
+    auto run = aggregate(st, entries, started_ms, *legacy_open);
+    if (!run) {
       return false;
     }
-    const auto& v = *r.value;
-    if (v.elements[0].integer == 1) {
-      if (*legacy_open) {
-        for (const auto& id : order) {
-          remember_id(st, id);  // it exists now (or redirects): no legacy lookup again
-        }
-      }
-      if (v.elements.size() > 2) {
-        // Services that went over their bound: no new miner groups until the minute is over.
-        const int64_t minute_end = (now_ms() / 60000 + 1) * 60000;
-        for (const auto& svc : v.elements[2].elements) {
-          if (st.capped_until_ms.count(svc.str) == 0 || st.capped_until_ms[svc.str] < minute_end) {
-            spdlog::warn(
-                "cluster_shard {}: service {} is over clustering.max_new_clusters_per_"
-                "minute ({}); further new clusters go to its overflow cluster",
-                st.settings.shard, svc.str, st.settings.max_new_clusters_per_minute);
-          }
-          st.capped_until_ms[svc.str] = minute_end;
-        }
-      }
-      if (st.metrics != nullptr) {
-        st.metrics->processed.fetch_add(records, std::memory_order_relaxed);
-        st.metrics->dead_lettered.fetch_add(dead.size(), std::memory_order_relaxed);
-        if (st.settings.shard < ingest_metrics::max_shards) {
-          st.metrics->shard_processed[st.settings.shard].fetch_add(records,
-                                                                   std::memory_order_relaxed);
-        }
-        st.metrics->clusters.fetch_add(static_cast<uint64_t>(v.elements[1].integer),
-                                       std::memory_order_relaxed);
-        // Entry ids start with their creation time in ms: now - that is how long each waited.
-        const int64_t now = now_ms();
-        for (size_t e = 0; e < end; ++e) {
-          st.metrics->processing_lag.observe(static_cast<double>(now - entry_ms(entries[e].id)) /
-                                             1000.0);
-        }
-      }
-      entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(end));
-      continue;
+    const size_t dead = run->dead.size();
+    const cluster_apply_call call = encode(st, entries, *run);
+    auto r = st.store->apply(call);
+    if (!r.ok()) {
+      return false;
     }
-    // Some entries were applied already (by a sweep racing the fast path, or a reply lost before
-    // a crash): drop them and retry. The miners saw their records again; that only affects
-    // level-3 template generality.
-    std::vector<std::string> gone;
-    for (const auto& g : v.elements[1].elements)
-      gone.push_back(g.str);
-    entries.erase(std::remove_if(entries.begin(), entries.end(),
-                                 [&](const shard_entry& e) {
-                                   return std::find(gone.begin(), gone.end(), e.id) != gone.end();
-                                 }),
-                  entries.end());
+    handle_reply(st, entries, *run, dead, *legacy_open, *r.value);
   }
   return true;
 }
@@ -498,21 +443,21 @@ void update_lag(shard_state& st) {
   if (st.metrics == nullptr || st.settings.shard >= ingest_metrics::max_shards) {
     return;
   }
-  auto r = st.redis->command({"XRANGE", st.stream, "-", "+", "COUNT", "1"});
-  if (!r.ok() || r.value->type != redis_value::kind::array) {
+  auto oldest = st.store->oldest_entry_id();
+  if (!oldest.ok()) {
     return;
   }
   int64_t lag = 0;
-  if (!r.value->elements.empty()) {
-    lag = std::max<int64_t>(0, now_ms() - entry_ms(r.value->elements[0].elements.at(0).str));
+  if (*oldest.value) {
+    lag = std::max<int64_t>(0, now_ms() - entry_ms(**oldest.value));
   }
   st.metrics->shard_lag_ms[st.settings.shard].store(lag, std::memory_order_relaxed);
 }
 
 // Counts one more attempt at applying `id` (the sweep applies entries a crashed shard left).
 int64_t count_attempt(shard_state& st, const std::string& id) {
-  auto r = st.redis->command({"HINCRBY", journal_attempts_key(st.stream), id, "1"});
-  return r.ok() && r.value->type == redis_value::kind::integer ? r.value->integer : 1;
+  auto r = st.store->count_attempt(id);
+  return r.ok() ? *r.value : 1;
 }
 
 // One sweep: applies entries of the stream created before `before_ms` (their fast-path message,
@@ -524,40 +469,33 @@ int64_t count_attempt(shard_state& st, const std::string& id) {
 // down takes nothing else with it, and after supervision.max_attempts it is moved whole to the
 // dead-letter stream instead of being applied.
 bool sweep(shard_state& st, int64_t before_ms) {
-  const std::string count = std::to_string(std::max<uint32_t>(1, st.settings.batch_entries));
-  auto r = st.redis->command({"XRANGE", st.stream, "-", "+", "COUNT", count});
-  if (!r.ok() || r.value->type != redis_value::kind::array) {
+  auto r = st.store->read_entries(std::max<uint32_t>(1, st.settings.batch_entries));
+  if (!r.ok()) {
     ++st.redis_failures;
     return false;
   }
-  std::vector<const redis_value*> old;
-  for (const auto& e : r.value->elements) {
-    if (e.elements.size() < 2 || e.elements[1].type != redis_value::kind::array ||
-        entry_ms(e.elements[0].str) >= before_ms) {
-      break;  // ids ascend: the rest are younger
-    }
-    old.push_back(&e);
-  }
+  std::vector<journal_entry>& old = *r.value;
+  const auto young = std::find_if(old.begin(), old.end(), [&](const journal_entry& e) {
+    return entry_ms(e.id) >= before_ms;  // ids ascend: the rest are younger
+  });
+  old.erase(young, old.end());
   if (old.empty()) {
     return false;
   }
-  const std::string& first_id = old.front()->elements[0].str;
+  const std::string first_id = old.front().id;
   const int64_t attempts = count_attempt(st, first_id);
   if (attempts > st.settings.max_attempts) {
     const std::string error = "took cluster shard " + std::to_string(st.settings.shard) + " down " +
                               std::to_string(attempts - 1) + " times";
-    const std::string dlq = dead_letter_stream_key(st.settings.key_prefix);
-    const std::string stats = stats_key(st.settings.key_prefix);
-    auto moved = st.redis->eval(dead_letter_entry_lua, st.dead_letter_sha1, {st.stream, dlq, stats},
-                                {first_id, error});
+    auto moved = st.store->dead_letter_entry(first_id, error);
     if (!moved.ok()) {
       ++st.redis_failures;
       return false;
     }
     spdlog::error("cluster shard {}: journal entry {} {}; moved to {}", st.settings.shard, first_id,
-                  error, dlq);
-    if (st.metrics != nullptr && moved.value->type == redis_value::kind::integer) {
-      st.metrics->dead_lettered.fetch_add(static_cast<uint64_t>(moved.value->integer));
+                  error, dead_letter_stream_key(st.settings.key_prefix));
+    if (st.metrics != nullptr) {
+      st.metrics->dead_lettered.fetch_add(static_cast<uint64_t>(*moved.value));
     }
     return true;
   }
@@ -565,12 +503,14 @@ bool sweep(shard_state& st, int64_t before_ms) {
     old.resize(1);  // suspect: alone
   } else {
     for (size_t i = 1; i < old.size(); ++i) {
-      count_attempt(st, old[i]->elements[0].str);
+      count_attempt(st, old[i].id);
     }
   }
+  std::vector<std::string> ids;
   std::vector<shard_entry> found;
-  for (const auto* e : old) {
-    found.push_back(decode_entry(st, e->elements[0].str, e->elements[1]));
+  for (auto& e : old) {
+    ids.push_back(e.id);
+    found.push_back(decode_entry(st, std::move(e)));
     found.back().counted = static_cast<int64_t>(found.back().records.size());
     count_backlog(st, found.back().counted);
   }
@@ -579,8 +519,8 @@ bool sweep(shard_state& st, int64_t before_ms) {
   }
   // Redis failed, the shard did not crash: take the attempts back, so a Redis outage cannot send
   // healthy entries to the dead-letter stream. (Best effort: Redis may still be failing.)
-  for (const auto* e : old) {
-    st.redis->command({"HINCRBY", journal_attempts_key(st.stream), e->elements[0].str, "-1"});
+  for (const auto& id : ids) {
+    st.store->uncount_attempt(id);
   }
   return false;
 }
@@ -594,11 +534,8 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
   st.rules = grouping_rules(st.settings.fingerprint_rules);
   set_legacy_lists(st);
   st.metrics = metrics;
-  st.redis = std::make_unique<redis_client>(st.settings.redis);
-  st.stream = journal_stream_key(st.settings.key_prefix, st.settings.shard);
-  st.events = events_stream_key(st.settings.key_prefix);
-  st.sha1 = script_sha1(cluster_apply_lua);
-  st.dead_letter_sha1 = script_sha1(dead_letter_entry_lua);
+  st.store =
+      std::make_unique<shard_store>(st.settings.redis, st.settings.key_prefix, st.settings.shard);
   // The first sweep applies whatever an earlier process journaled and did not apply.
   self->send(self, sweep_atom::value, now_ms());
   return {

@@ -1,22 +1,32 @@
 #pragma once
 // cluster_shard: turns one journal stream into cluster state, exactly once.
 //  owns:      the clusters of the services routed to its shard (shard_for(service_id)), one
-//             template miner per service (level-3 fingerprints), one Redis connection
+//             template miner per service (level-3 fingerprints), and its Redis side: one
+//             shard_store (storage/shard_store.hpp) over its stream <prefix>:journal:<shard>,
+//             whose connection blocks, so the shard runs detached on its own thread
 //  receives:  journal_committed (from the journal writers: the fast path, in memory);
-//             grouping_update (hot reload: new in-app and fingerprint rules, explosion bound);
-//             flush_atom and sweep_atom (from itself)
+//             grouping_update (from pipeline::update_grouping on a hot reload: new in-app and
+//             fingerprint rules, explosion bound); flush_atom and sweep_atom (from itself)
 //  sends:     nothing to other actors; writes cluster state and events to Redis
-//  supervised by: the pipeline (spawned detached: hiredis blocks).
+//  supervised by: the supervisor (actors/supervisor.cpp), which re-spawns it with the latest
+//             grouping rules; a new shard's first sweep applies what the old one left.
 //
-// Its stream <prefix>:journal:<shard> holds exactly the entries not applied yet. Entries arrive
-// in memory right after their commit; the shard fingerprints their records (core/fingerprint),
-// sums them per cluster over up to batch_entries entries, and applies the sums with one Lua script
-// that first checks every entry is still in the stream, then updates the clusters and deletes the
-// entries: a record's effect on its cluster and its acknowledgement (the deletion) happen together
-// or not at all, so a SIGKILL at any moment leaves every count exact (docs/CLUSTERING.md).
-// A sweep reads the stream back (XRANGE) at start-up and every second for entries older than the
+// Its stream holds exactly the entries not applied yet. Entries arrive in memory right after
+// their commit; the shard applies a run of up to batch_entries entries in four steps:
+//  aggregate: fingerprints each record (core/fingerprint) and sums the records per cluster
+//             (core/cluster_batch), up to 2048 clusters per run;
+//  encode:    packs each cluster's sum (storage/cluster_apply_args) into the script's arguments;
+//  apply:     shard_store::apply runs storage/lua/cluster_apply.lua, which first checks every
+//             entry is still in the stream, then updates the clusters and deletes the entries;
+//  reply:     drops the applied entries (or the ones applied before, then tries the rest again)
+//             and notes the services over their new-cluster bound.
+// A record's effect on its cluster and its acknowledgement (the deletion) happen together or not
+// at all, so a SIGKILL at any moment leaves every count exact (docs/CLUSTERING.md).
+// A sweep reads the stream back at start-up and every second for entries older than the
 // sweep's own message whose fast-path message never came (an earlier process, a lost message, a
 // failed apply) and applies them the same way; a race with the fast path is settled by the script.
+// The sweep counts attempts per entry and moves one that keeps taking the shard down to the
+// dead-letter stream (shard_store::dead_letter_entry).
 #include <caf/fwd.hpp>
 
 #include <cstdint>
@@ -25,7 +35,7 @@
 #include "core/fingerprint.hpp"
 #include "core/grouping_rules.hpp"
 #include "core/ingest_metrics.hpp"
-#include "storage/redis_client.hpp"
+#include "storage/redis_endpoint.hpp"
 
 namespace luffy {
 

@@ -1,8 +1,12 @@
 #pragma once
 // dedup_actor: answers "which of these record hashes were already accepted?" from Redis.
-//  owns:      one Redis connection (blocking hiredis, so it runs detached on its own thread)
-//  receives:  dedup_check -> dedup_verdict, or an error when Redis cannot answer (-> 503)
-//  supervised by: the pipeline.
+//  owns:      one dedup_store (storage/dedup_store.hpp): a blocking Redis connection, so the
+//             actor runs detached on its own thread
+//  receives:  dedup_check (from the HTTP edge, net/ingest_gateway) -> dedup_verdict, or an error
+//             when Redis cannot answer (-> 503)
+//  sends:     nothing but its replies
+//  supervised by: the supervisor (actors/supervisor.cpp); it holds no state, the window is in
+//             Redis.
 // It only reads. Marking a hash as seen happens in journal_writer, in the same Lua script that
 // appends the record to the journal: a record is never marked seen unless it is durably queued.
 // The window is generational (storage/keys.hpp): generation g and g-1 are consulted.
@@ -10,7 +14,7 @@
 
 #include <string>
 
-#include "storage/redis_client.hpp"
+#include "storage/redis_endpoint.hpp"
 
 namespace luffy {
 

@@ -18,7 +18,7 @@
 #include "actors/stage_directory.hpp"
 #include "core/ingest_metrics.hpp"
 #include "core/journal_codec.hpp"
-#include "storage/redis_client.hpp"
+#include "storage/redis_endpoint.hpp"
 
 namespace luffy {
 

@@ -20,7 +20,7 @@
 #include "actors/stage_directory.hpp"
 #include "core/config.hpp"
 #include "core/ingest_metrics.hpp"
-#include "storage/redis_client.hpp"
+#include "storage/redis_endpoint.hpp"
 
 namespace luffy {
 

@@ -14,20 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/redis_endpoint.hpp"
+
 struct redisContext;
 
 namespace luffy {
-
-struct redis_endpoint {
-  std::string host = "127.0.0.1";
-  uint16_t port = 6379;
-  std::string unix_socket;  // preferred when set
-  int db = 0;
-  std::chrono::milliseconds timeout{2000};
-};
-
-// Parses redis://host:port/db.
-std::optional<redis_endpoint> parse_redis_url(std::string_view url);
 
 struct redis_value {
   enum class kind { nil, integer, string, status, array, error } type = kind::nil;

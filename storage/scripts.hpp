@@ -1,7 +1,8 @@
 #pragma once
 // The Lua scripts the server runs in Redis, one per storage/lua/<name>.lua, embedded verbatim at
 // build time (storage/embed_lua.cmake) as `<name>_lua`. Each file opens with its contract: KEYS,
-// ARGV, the reply, and what it writes. Run them with redis_client::eval and script_sha1(text).
+// ARGV, the reply, and what it writes. The store modules (storage/*_store.hpp) run them with
+// redis_client::eval and script_sha1(text).
 //
 // Why files: a script is code, so it gets a file that editors, luajit -bl (ctest "storage: lua
 // compiles") and tests/storage/*_test.cpp can read, instead of a string inside C++.
@@ -12,13 +13,15 @@
 
 namespace luffy {
 
-// journal_writer: dedup + append one batch to the journal streams (storage/lua/journal_commit.lua).
+// journal_writer, through journal_store::commit: dedup + append one batch to the journal streams
+// (storage/lua/journal_commit.lua).
 extern const std::string journal_commit_lua;
-// cluster_shard: applies journal entries to the clusters and acknowledges them
-// (storage/lua/cluster_apply.lua). Per-cluster arguments: storage/cluster_apply_args.hpp.
+// cluster_shard, through shard_store::apply: applies journal entries to the clusters and
+// acknowledges them (storage/lua/cluster_apply.lua). Per-cluster arguments:
+// storage/cluster_apply_args.hpp.
 extern const std::string cluster_apply_lua;
-// cluster_shard: moves a poison journal entry to the dead-letter stream
-// (storage/lua/dead_letter_entry.lua).
+// cluster_shard, through shard_store::dead_letter_entry: moves a poison journal entry to the
+// dead-letter stream (storage/lua/dead_letter_entry.lua).
 extern const std::string dead_letter_entry_lua;
 // POST /api/v1/clusters/{id}/merge (storage/lua/cluster_merge.lua).
 extern const std::string cluster_merge_lua;
