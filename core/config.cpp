@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "core/hex.hpp"
+
 #include "core/glob.hpp"
 
 #include <algorithm>
@@ -353,7 +355,8 @@ std::vector<std::string> validate(const luffy_config& cfg) {
   for (size_t i = 0; i < cfg.auth.tokens.size(); ++i) {
     const auto& t = cfg.auth.tokens[i];
     const std::string where = "auth.tokens[" + std::to_string(i) + "]";
-    if (t.token_sha256.size() != 64) {
+    if (t.token_sha256.size() != 64 || std::any_of(t.token_sha256.begin(), t.token_sha256.end(),
+                                                   [](char c) { return hex_value(c) < 0; })) {
       problems.push_back(where + ": needs `token` or a 64-hex-digit `token_sha256`");
     }
     if (t.services.empty()) {

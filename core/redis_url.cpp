@@ -2,22 +2,14 @@
 
 #include <charconv>
 
+#include "core/hex.hpp"
+
 namespace luffy {
 
 namespace {
 
 redis_url_result fail(std::string why) {
   return {std::nullopt, std::move(why)};
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 std::optional<std::string> percent_decode(std::string_view s) {
@@ -31,7 +23,7 @@ std::optional<std::string> percent_decode(std::string_view s) {
     if (i + 2 >= s.size()) {
       return std::nullopt;
     }
-    const int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+    const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
     if (hi < 0 || lo < 0) {
       return std::nullopt;
     }
@@ -86,7 +78,7 @@ bool valid_ipv6(std::string_view h) {
     return false;
   }
   for (char c : h) {
-    if (hex_digit(c) < 0 && c != ':' && c != '.') {
+    if (hex_value(c) < 0 && c != ':' && c != '.') {
       return false;
     }
   }

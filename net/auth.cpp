@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "core/hex.hpp"
+
 namespace luffy {
 
 namespace {
@@ -23,15 +25,7 @@ std::array<unsigned char, 32> sha256(const std::string& s) {
 
 std::array<unsigned char, 32> from_hex(const std::string& hex) {
   std::array<unsigned char, 32> out{};
-  auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return 0;
-  };
+  auto val = [](char c) { return std::max(0, hex_value(c)); };  // the loader checked the digits
   for (size_t i = 0; i < 32 && 2 * i + 1 < hex.size(); ++i) {
     out[i] = static_cast<unsigned char>(val(hex[2 * i]) << 4 | val(hex[2 * i + 1]));
   }

@@ -34,20 +34,6 @@ std::optional<std::string> text(const redis_value& v) {
   return v.str;
 }
 
-template <class T>
-redis_result<T> failed(redis_error e) {
-  redis_result<T> r;
-  r.error = std::move(e);
-  return r;
-}
-
-template <class T>
-redis_result<T> done(T value) {
-  redis_result<T> r;
-  r.value = std::move(value);
-  return r;
-}
-
 }  // namespace
 
 redis_result<std::vector<std::pair<double, std::string>>> cluster_store::ranked_ids(
@@ -65,14 +51,14 @@ redis_result<std::vector<std::pair<double, std::string>>> cluster_store::ranked_
   for (const auto& z : zsets) {
     auto r = redis_.command({"ZREVRANGE", z, "0", "9999", "WITHSCORES"});
     if (!r.ok()) {
-      return failed<decltype(ids)>(r.error);
+      return redis_failed<decltype(ids)>(r.error);
     }
     for (size_t i = 0; i + 1 < r.value->elements.size(); i += 2) {
       ids.emplace_back(std::atof(r.value->elements[i + 1].str.c_str()), r.value->elements[i].str);
     }
   }
   std::stable_sort(ids.begin(), ids.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  return done(std::move(ids));
+  return redis_done(std::move(ids));
 }
 
 redis_result<std::vector<cluster_fields>> cluster_store::read_clusters(
@@ -88,14 +74,14 @@ redis_result<std::vector<cluster_fields>> cluster_store::read_clusters(
   }
   auto r = redis_.pipeline(cmds);
   if (!r.ok()) {
-    return failed<std::vector<cluster_fields>>(r.error);
+    return redis_failed<std::vector<cluster_fields>>(r.error);
   }
   std::vector<cluster_fields> out;
   out.reserve(r.value->size());
   for (const auto& v : *r.value) {
     out.push_back(as_map(v));
   }
-  return done(std::move(out));
+  return redis_done(std::move(out));
 }
 
 redis_result<cluster_detail> cluster_store::read_cluster(const std::string& prefix,
@@ -111,7 +97,7 @@ redis_result<cluster_detail> cluster_store::read_cluster(const std::string& pref
                             {"SMEMBERS", envs_key},
                             {"HGETALL", minutes_key}});
   if (!r.ok()) {
-    return failed<cluster_detail>(r.error);
+    return redis_failed<cluster_detail>(r.error);
   }
   const auto& v = *r.value;
   cluster_detail d;
@@ -122,7 +108,7 @@ redis_result<cluster_detail> cluster_store::read_cluster(const std::string& pref
   for (size_t i = 0; i + 1 < v[4].elements.size(); i += 2) {
     d.minutes.emplace_back(v[4].elements[i].str, v[4].elements[i + 1].str);
   }
-  return done(std::move(d));
+  return redis_done(std::move(d));
 }
 
 redis_result<std::pair<std::optional<std::string>, std::optional<std::string>>>
@@ -130,13 +116,13 @@ cluster_store::owner(const std::string& prefix, const std::string& id) {
   using owner_t = std::pair<std::optional<std::string>, std::optional<std::string>>;
   auto r = redis_.command({"HMGET", cluster_key(prefix, id), "service_id", "merged_into"});
   if (!r.ok()) {
-    return failed<owner_t>(r.error);
+    return redis_failed<owner_t>(r.error);
   }
   const auto& f = r.value->elements;
   if (f.size() != 2) {
-    return done(owner_t{});
+    return redis_done(owner_t{});
   }
-  return done(owner_t{text(f[0]), text(f[1])});
+  return redis_done(owner_t{text(f[0]), text(f[1])});
 }
 
 redis_result<std::vector<std::optional<std::string>>> cluster_store::services_of(
@@ -151,13 +137,13 @@ redis_result<std::vector<std::optional<std::string>>> cluster_store::services_of
   }
   auto r = redis_.pipeline(cmds);
   if (!r.ok()) {
-    return failed<std::vector<std::optional<std::string>>>(r.error);
+    return redis_failed<std::vector<std::optional<std::string>>>(r.error);
   }
   std::vector<std::optional<std::string>> out;
   for (const auto& v : *r.value) {
     out.push_back(text(v));
   }
-  return done(std::move(out));
+  return redis_done(std::move(out));
 }
 
 redis_result<bool> cluster_store::mark_resolved(const std::string& prefix, const std::string& id,
@@ -165,9 +151,9 @@ redis_result<bool> cluster_store::mark_resolved(const std::string& prefix, const
   auto r = redis_.command({"HSET", cluster_key(prefix, id), "status", "resolved", "resolved_at_ms",
                            std::to_string(now_ms)});
   if (!r.ok()) {
-    return failed<bool>(r.error);
+    return redis_failed<bool>(r.error);
   }
-  return done(true);
+  return redis_done(true);
 }
 
 redis_result<merge_outcome> cluster_store::merge(const std::string& prefix, const std::string& id,
@@ -180,24 +166,24 @@ redis_result<merge_outcome> cluster_store::merge(const std::string& prefix, cons
   auto r = redis_.eval(cluster_merge_lua, sha1, {events},
                        {prefix, id, into, now_text, keep, cross ? "1" : "0"});
   if (!r.ok()) {
-    return failed<merge_outcome>(r.error);
+    return redis_failed<merge_outcome>(r.error);
   }
   const auto& v = *r.value;
   if (v.type != redis_value::kind::array || v.elements.size() != 4) {
-    return failed<merge_outcome>(redis_error{"unexpected reply from the merge script"});
+    return redis_failed<merge_outcome>(redis_error{"unexpected reply from the merge script"});
   }
   merge_outcome out;
   if (v.elements[0].str != "ok") {
     out.status = std::atoi(v.elements[1].str.c_str());
     out.code = v.elements[2].str;
     out.message = v.elements[3].str;
-    return done(std::move(out));
+    return redis_done(std::move(out));
   }
   out.merged = true;
   out.target = v.elements[1].str;
   out.count = std::atoll(v.elements[2].str.c_str());
   out.moved = std::atoll(v.elements[3].str.c_str());
-  return done(std::move(out));
+  return redis_done(std::move(out));
 }
 
 }  // namespace luffy

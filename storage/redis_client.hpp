@@ -38,6 +38,20 @@ struct redis_result {
   bool ok() const { return value.has_value(); }
 };
 
+// A store's replies: an error, or a value.
+template <class T>
+redis_result<T> redis_failed(redis_error e) {
+  redis_result<T> r;
+  r.error = std::move(e);
+  return r;
+}
+template <class T>
+redis_result<T> redis_done(T value) {
+  redis_result<T> r;
+  r.value = std::move(value);
+  return r;
+}
+
 class redis_client {
  public:
   explicit redis_client(redis_endpoint ep);

@@ -22,13 +22,6 @@ const std::string& renew_sha() {
   return sha;
 }
 
-template <class T>
-redis_result<T> failed(std::string why) {
-  redis_result<T> out;
-  out.error.message = std::move(why);
-  return out;
-}
-
 }  // namespace
 
 shard_lease shard_lease::parse(std::string value) {
@@ -65,13 +58,13 @@ redis_result<deployment_view> shard_lease_store::heartbeat(const std::string& pr
   auto r = redis_.eval(node_heartbeat_lua, heartbeat_sha(),
                        std::vector<std::string_view>(keys.begin(), keys.end()), {node, ttl, how});
   if (!r.ok()) {
-    return failed<deployment_view>(r.error.message);
+    return redis_failed<deployment_view>(r.error);
   }
   const auto& v = *r.value;
   if (v.type != redis_value::kind::array || v.elements.size() != 3 ||
       v.elements[1].type != redis_value::kind::array ||
       v.elements[2].type != redis_value::kind::array || v.elements[2].elements.size() != shards) {
-    return failed<deployment_view>("node_heartbeat: unexpected reply " + v.str);
+    return redis_failed<deployment_view>({"node_heartbeat: unexpected reply " + v.str});
   }
   deployment_view out;
   out.now_ms = v.elements[0].integer;
@@ -93,11 +86,11 @@ redis_result<lease_claim> shard_lease_store::acquire(const std::string& prefix, 
   const std::string ttl = std::to_string(ttl_ms);
   auto r = redis_.eval(shard_lease_acquire_lua, acquire_sha(), {lease, epoch}, {node, ttl});
   if (!r.ok()) {
-    return failed<lease_claim>(r.error.message);
+    return redis_failed<lease_claim>(r.error);
   }
   const auto& v = *r.value;
   if (v.type != redis_value::kind::array || v.elements.size() != 2) {
-    return failed<lease_claim>("shard_lease_acquire: unexpected reply " + v.str);
+    return redis_failed<lease_claim>({"shard_lease_acquire: unexpected reply " + v.str});
   }
   redis_result<lease_claim> out;
   out.value.emplace();
@@ -125,11 +118,11 @@ redis_result<std::vector<bool>> shard_lease_store::renew(
   auto r = redis_.eval(shard_lease_renew_lua, renew_sha(),
                        std::vector<std::string_view>(keys.begin(), keys.end()), args);
   if (!r.ok()) {
-    return failed<std::vector<bool>>(r.error.message);
+    return redis_failed<std::vector<bool>>(r.error);
   }
   const auto& v = *r.value;
   if (v.type != redis_value::kind::array || v.elements.size() != held.size()) {
-    return failed<std::vector<bool>>("shard_lease_renew: unexpected reply " + v.str);
+    return redis_failed<std::vector<bool>>({"shard_lease_renew: unexpected reply " + v.str});
   }
   out.value.emplace();
   for (const auto& e : v.elements) {

@@ -13,22 +13,8 @@ namespace luffy {
 namespace {
 
 template <class T>
-redis_result<T> failed(redis_error e) {
-  redis_result<T> r;
-  r.error = std::move(e);
-  return r;
-}
-
-template <class T>
-redis_result<T> done(T value) {
-  redis_result<T> r;
-  r.value = std::move(value);
-  return r;
-}
-
-template <class T>
 redis_result<T> unexpected(const redis_value& v) {
-  return failed<T>(redis_error{"unexpected reply: " + v.str});
+  return redis_failed<T>(redis_error{"unexpected reply: " + v.str});
 }
 
 }  // namespace
@@ -47,7 +33,7 @@ redis_result<std::vector<saved_template>> shard_store::read_templates(
   using out_t = std::vector<saved_template>;
   auto r = redis_.command({"HGETALL", service_templates_key(prefix_, service_id)});
   if (!r.ok()) {
-    return failed<out_t>(std::move(r.error));
+    return redis_failed<out_t>(std::move(r.error));
   }
   if (r.value->type != redis_value::kind::array) {
     return unexpected<out_t>(*r.value);
@@ -65,7 +51,7 @@ redis_result<std::vector<saved_template>> shard_store::read_templates(
   std::sort(out.begin(), out.end(), [](const saved_template& a, const saved_template& b) {
     return a.ordinal != b.ordinal ? a.ordinal < b.ordinal : a.anchor < b.anchor;
   });
-  return done(std::move(out));
+  return redis_done(std::move(out));
 }
 
 redis_result<int64_t> shard_store::legacy_window_start(int64_t now_ms) {
@@ -73,13 +59,13 @@ redis_result<int64_t> shard_store::legacy_window_start(int64_t now_ms) {
   const std::string now = std::to_string(now_ms);
   auto r = redis_.pipeline({{"SET", key, now, "NX"}, {"GET", key}});
   if (!r.ok()) {
-    return failed<int64_t>(std::move(r.error));
+    return redis_failed<int64_t>(std::move(r.error));
   }
   const redis_value& since = (*r.value)[1];
   if (since.type != redis_value::kind::string) {
     return unexpected<int64_t>(since);
   }
-  return done<int64_t>(std::atoll(since.str.c_str()));
+  return redis_done<int64_t>(std::atoll(since.str.c_str()));
 }
 
 redis_result<cluster_apply_reply> shard_store::apply(const cluster_apply_call& call) {
@@ -103,7 +89,7 @@ redis_result<cluster_apply_reply> shard_store::apply(const cluster_apply_call& c
   }
   auto r = redis_.eval(cluster_apply_lua, apply_sha1_, {stream_, events_}, args);
   if (!r.ok()) {
-    return failed<cluster_apply_reply>(std::move(r.error));
+    return redis_failed<cluster_apply_reply>(std::move(r.error));
   }
   const redis_value& v = *r.value;
   if (v.type != redis_value::kind::array || v.elements.size() < 2) {
@@ -123,7 +109,7 @@ redis_result<cluster_apply_reply> shard_store::apply(const cluster_apply_call& c
       out.gone.push_back(g.str);
     }
   }
-  return done(std::move(out));
+  return redis_done(std::move(out));
 }
 
 redis_result<std::vector<journal_entry>> shard_store::read_entries(uint32_t count) {
@@ -131,7 +117,7 @@ redis_result<std::vector<journal_entry>> shard_store::read_entries(uint32_t coun
   const std::string n = std::to_string(count);
   auto r = redis_.command({"XRANGE", stream_, "-", "+", "COUNT", n});
   if (!r.ok()) {
-    return failed<out_t>(std::move(r.error));
+    return redis_failed<out_t>(std::move(r.error));
   }
   if (r.value->type != redis_value::kind::array) {
     return unexpected<out_t>(*r.value);
@@ -154,48 +140,48 @@ redis_result<std::vector<journal_entry>> shard_store::read_entries(uint32_t coun
     }
     out.push_back(std::move(entry));
   }
-  return done(std::move(out));
+  return redis_done(std::move(out));
 }
 
 redis_result<std::optional<std::string>> shard_store::oldest_entry_id() {
   using out_t = std::optional<std::string>;
   auto r = redis_.command({"XRANGE", stream_, "-", "+", "COUNT", "1"});
   if (!r.ok()) {
-    return failed<out_t>(std::move(r.error));
+    return redis_failed<out_t>(std::move(r.error));
   }
   if (r.value->type != redis_value::kind::array) {
     return unexpected<out_t>(*r.value);
   }
   if (r.value->elements.empty()) {
-    return done<out_t>(std::nullopt);
+    return redis_done<out_t>(std::nullopt);
   }
   const auto& first = r.value->elements[0];
   if (first.elements.empty()) {
     return unexpected<out_t>(first);
   }
-  return done<out_t>(first.elements[0].str);
+  return redis_done<out_t>(first.elements[0].str);
 }
 
 redis_result<int64_t> shard_store::count_attempt(const std::string& id) {
   auto r = redis_.command({"HINCRBY", attempts_, id, "1"});
   if (!r.ok()) {
-    return failed<int64_t>(std::move(r.error));
+    return redis_failed<int64_t>(std::move(r.error));
   }
   if (r.value->type != redis_value::kind::integer) {
     return unexpected<int64_t>(*r.value);
   }
-  return done(r.value->integer);
+  return redis_done(r.value->integer);
 }
 
 redis_result<int64_t> shard_store::uncount_attempt(const std::string& id) {
   auto r = redis_.command({"HINCRBY", attempts_, id, "-1"});
   if (!r.ok()) {
-    return failed<int64_t>(std::move(r.error));
+    return redis_failed<int64_t>(std::move(r.error));
   }
   if (r.value->type != redis_value::kind::integer) {
     return unexpected<int64_t>(*r.value);
   }
-  return done(r.value->integer);
+  return redis_done(r.value->integer);
 }
 
 redis_result<int64_t> shard_store::dead_letter_entry(const std::string& id,
@@ -205,9 +191,9 @@ redis_result<int64_t> shard_store::dead_letter_entry(const std::string& id,
   auto r =
       redis_.eval(dead_letter_entry_lua, dead_letter_sha1_, {stream_, dlq, stats}, {id, error});
   if (!r.ok()) {
-    return failed<int64_t>(std::move(r.error));
+    return redis_failed<int64_t>(std::move(r.error));
   }
-  return done<int64_t>(r.value->type == redis_value::kind::integer ? r.value->integer : 0);
+  return redis_done<int64_t>(r.value->type == redis_value::kind::integer ? r.value->integer : 0);
 }
 
 }  // namespace luffy

@@ -128,3 +128,14 @@ TEST_CASE("a cross-key rule about a value that did not parse is not reported", "
   REQUIRE(r.problems.size() == 1);
   CHECK(r.problems[0] == "auth.tokens: expected a list");
 }
+
+TEST_CASE("a token_sha256 must be 64 hex digits", "[config_loader]") {
+  // 64 characters that are not all hex digits used to pass and decode as zeros.
+  const std::string not_hex(64, 'z');
+  auto r =
+      load("auth: {tokens: [{name: a, token_sha256: \"" + not_hex + "\", services: [\"*\"]}]}\n");
+  CHECK(has(r.problems, "auth.tokens[0]: needs `token` or a 64-hex-digit `token_sha256`"));
+  const std::string hex(64, 'A');
+  r = load("auth: {tokens: [{name: a, token_sha256: \"" + hex + "\", services: [\"*\"]}]}\n");
+  CHECK(r.problems.empty());
+}
