@@ -150,6 +150,95 @@ bool parse_db(std::string_view s, int& db, std::string& err) {
   return true;
 }
 
+// Each part below fills `url` and returns "" or says what is wrong.
+
+// user[:password], percent-decoded.
+std::string parse_userinfo(std::string_view userinfo, redis_url& url) {
+  const auto colon = userinfo.find(':');
+  auto user = percent_decode(userinfo.substr(0, colon));
+  auto password = percent_decode(colon == std::string_view::npos ? std::string_view{}
+                                                                 : userinfo.substr(colon + 1));
+  if (!user || !password) {
+    return "the user or password has a '%' not followed by two hex digits";
+  }
+  if (!user->empty() && password->empty()) {
+    return "a user needs a password (redis://user:password@host)";
+  }
+  url.user = std::move(*user);
+  url.password = std::move(*password);
+  return "";
+}
+
+// redis://host[:port][/db]
+std::string parse_tcp(std::string_view authority, std::string_view path, redis_url& url) {
+  if (path.find('?') != std::string_view::npos || authority.find('?') != std::string_view::npos) {
+    return "redis:// takes no query parameters";
+  }
+  std::string err;
+  auto host = parse_host(authority, 6379, err);
+  if (!host) {
+    return err;
+  }
+  url.hosts.push_back(std::move(*host));
+  if (path.size() > 1 && !parse_db(path.substr(1), url.db, err)) {
+    return err;
+  }
+  return "";
+}
+
+// unix:///path[?db=N]
+std::string parse_unix(std::string_view authority, std::string_view path, redis_url& url) {
+  if (!authority.empty()) {
+    return "unix:// takes a path, not a host: unix:///path/to/redis.sock";
+  }
+  const auto q = path.find('?');
+  url.socket_path = std::string(path.substr(0, q));
+  if (url.socket_path.size() < 2) {
+    return "the socket path is missing: unix:///path/to/redis.sock";
+  }
+  std::string err;
+  if (q != std::string_view::npos) {
+    const auto query = path.substr(q + 1);
+    if (query.substr(0, 3) != "db=" || !parse_db(query.substr(3), url.db, err)) {
+      return err.empty() ? "unix:// takes one query parameter, db=N" : err;
+    }
+  }
+  return "";
+}
+
+// sentinel://host[:port][,host[:port]...]/master[/db]
+std::string parse_sentinel(std::string_view authority, std::string_view path, redis_url& url) {
+  if (path.find('?') != std::string_view::npos || authority.find('?') != std::string_view::npos) {
+    return "sentinel:// takes no query parameters";
+  }
+  std::string err;
+  for (size_t start = 0;;) {
+    const auto comma = authority.find(',', start);
+    auto host = parse_host(authority.substr(start, comma - start), 26379, err);
+    if (!host) {
+      return "sentinel " + std::to_string(url.hosts.size() + 1) + ": " + err;
+    }
+    url.hosts.push_back(std::move(*host));
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  const auto name_end = path.size() < 2 ? std::string_view::npos : path.find('/', 1);
+  if (path.size() >= 2) {
+    url.master = std::string(
+        path.substr(1, name_end == std::string_view::npos ? std::string_view::npos : name_end - 1));
+  }
+  if (url.master.empty()) {
+    return "the master name is missing: sentinel://host:26379,.../mymaster";
+  }
+  if (name_end != std::string_view::npos && name_end + 1 < path.size() &&
+      !parse_db(path.substr(name_end + 1), url.db, err)) {
+    return err;
+  }
+  return "";
+}
+
 }  // namespace
 
 redis_url_result parse_redis_url_text(std::string_view text) {
@@ -176,96 +265,32 @@ redis_url_result parse_redis_url_text(std::string_view text) {
         "expected redis://host:port/db, unix:///path/to.sock or "
         "sentinel://host:port,.../master");
   }
-
-  // The authority ends at the first '/' (a Unix socket's path starts there).
+  // The authority ends at the first '/' (a Unix socket's path starts there); the user info ends
+  // at its last '@' (an unencoded '@' in a password stays in the password).
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  const auto at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    const auto userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
-    const auto colon = userinfo.find(':');
-    auto user = percent_decode(userinfo.substr(0, colon));
-    auto password = percent_decode(colon == std::string_view::npos ? std::string_view{}
-                                                                   : userinfo.substr(colon + 1));
-    if (!user || !password) {
-      return fail("the user or password has a '%' not followed by two hex digits");
-    }
-    if (!user->empty() && password->empty()) {
-      return fail("a user needs a password (redis://user:password@host)");
-    }
-    url.user = std::move(*user);
-    url.password = std::move(*password);
-  }
-
+  const std::string_view path =
+      slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
   std::string err;
-  switch (url.type) {
-    case redis_url::kind::tcp: {
-      if (path.find('?') != std::string_view::npos ||
-          authority.find('?') != std::string_view::npos) {
-        return fail("redis:// takes no query parameters");
-      }
-      auto host = parse_host(authority, 6379, err);
-      if (!host) {
-        return fail(err);
-      }
-      url.hosts.push_back(std::move(*host));
-      if (path.size() > 1 && !parse_db(path.substr(1), url.db, err)) {
-        return fail(err);
-      }
-      break;
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    err = parse_userinfo(authority.substr(0, at), url);
+    authority = authority.substr(at + 1);
+  }
+  if (err.empty()) {
+    switch (url.type) {
+      case redis_url::kind::tcp:
+        err = parse_tcp(authority, path, url);
+        break;
+      case redis_url::kind::unix_socket:
+        err = parse_unix(authority, path, url);
+        break;
+      case redis_url::kind::sentinel:
+        err = parse_sentinel(authority, path, url);
+        break;
     }
-    case redis_url::kind::unix_socket: {
-      if (!authority.empty()) {
-        return fail("unix:// takes a path, not a host: unix:///path/to/redis.sock");
-      }
-      const auto q = path.find('?');
-      url.socket_path = std::string(path.substr(0, q));
-      if (url.socket_path.size() < 2) {
-        return fail("the socket path is missing: unix:///path/to/redis.sock");
-      }
-      if (q != std::string_view::npos) {
-        const auto query = path.substr(q + 1);
-        if (query.substr(0, 3) != "db=" || !parse_db(query.substr(3), url.db, err)) {
-          return fail(err.empty() ? "unix:// takes one query parameter, db=N" : err);
-        }
-      }
-      break;
-    }
-    case redis_url::kind::sentinel: {
-      if (path.find('?') != std::string_view::npos ||
-          authority.find('?') != std::string_view::npos) {
-        return fail("sentinel:// takes no query parameters");
-      }
-      size_t start = 0;
-      while (true) {
-        const auto comma = authority.find(',', start);
-        auto host = parse_host(authority.substr(start, comma - start), 26379, err);
-        if (!host) {
-          return fail("sentinel " + std::to_string(url.hosts.size() + 1) + ": " + err);
-        }
-        url.hosts.push_back(std::move(*host));
-        if (comma == std::string_view::npos) {
-          break;
-        }
-        start = comma + 1;
-      }
-      if (path.size() < 2) {
-        return fail("the master name is missing: sentinel://host:26379,.../mymaster");
-      }
-      const auto name_end = path.find('/', 1);
-      url.master = std::string(path.substr(
-          1, name_end == std::string_view::npos ? std::string_view::npos : name_end - 1));
-      if (url.master.empty()) {
-        return fail("the master name is missing: sentinel://host:26379,.../mymaster");
-      }
-      if (name_end != std::string_view::npos && name_end + 1 < path.size() &&
-          !parse_db(path.substr(name_end + 1), url.db, err)) {
-        return fail(err);
-      }
-      break;
-    }
+  }
+  if (!err.empty()) {
+    return fail(err);
   }
   return {std::move(url), {}};
 }
