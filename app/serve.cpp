@@ -65,14 +65,23 @@ std::optional<redis_endpoint> open_redis(const luffy_config& cfg, embedded_redis
     spdlog::info("embedded redis-server pid {} on 127.0.0.1:{} (data in {}, appendfsync {})",
                  embedded.pid(), redis.port, cfg.storage.data_dir, cfg.storage.fsync);
   } else {
-    auto ep = parse_redis_url(cfg.storage.redis);
-    if (!ep) {
-      spdlog::critical("storage.redis: cannot parse {}", cfg.storage.redis);
+    // check-config refused an invalid URL already; the message never quotes it (a password).
+    auto url = parse_redis_url_text(cfg.storage.redis);
+    if (!url.url) {
+      spdlog::critical("storage.redis: {}", url.error);
       return std::nullopt;
     }
-    redis = *ep;
+    redis = endpoint_of(*url.url, cfg.storage.redis_password);
   }
   redis.timeout = std::chrono::milliseconds(cfg.storage.timeout_ms);
+  if (const auto problem = credentials_problem(redis); !problem.empty()) {
+    spdlog::critical(
+        "storage.redis {}: {} (check the password in storage.redis or "
+        "LUFFY_STORAGE_REDIS_PASSWORD)",
+        redis.describe(), problem);
+    return std::nullopt;
+  }
+  spdlog::info("redis: {}", redis.describe());
   return redis;
 }
 

@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include "core/hex.hpp"
+#include "core/redis_url.hpp"
 
 #include "core/glob.hpp"
 
@@ -371,9 +372,11 @@ std::vector<std::string> validate(const luffy_config& cfg) {
   if (cfg.ingest.date_key.empty()) {
     problems.push_back("ingest.date_key: must not be empty");
   }
-  if (cfg.storage.redis != "embedded" && cfg.storage.redis.rfind("redis://", 0) != 0) {
-    problems.push_back("storage.redis: expected `embedded` or redis://host:port/db, got \"" +
-                       cfg.storage.redis + "\"");
+  if (cfg.storage.redis != "embedded") {
+    // The parser's sentences never quote the URL (it may hold a password).
+    if (auto url = parse_redis_url_text(cfg.storage.redis); !url.url) {
+      problems.push_back("storage.redis: " + url.error);
+    }
   }
   if (cfg.storage.key_prefix.empty()) {
     problems.push_back("storage.key_prefix: must not be empty");

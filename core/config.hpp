@@ -132,6 +132,7 @@ struct luffy_config {
   } clustering;
   struct {
     std::string redis;
+    std::string redis_password;  // AUTH password when the URL has none (never logged)
     std::string data_dir;
     std::string redis_server_bin;
     int64_t embedded_port;  // 0 = pick a free loopback port

@@ -215,7 +215,16 @@ std::vector<config_key> make_keys() {
        "service_id, level, logger, message, exception_type, exception_message, environment, "
        "hostname, file_path. First matching rule wins. Reloadable."},
       {"storage.redis", k::string, "embedded", 0, 0, "", r::restart, LUFFY_MEMBER(storage.redis),
-       "`embedded` (start a private redis-server child on loopback) or redis://host:port/db."},
+       "`embedded` (start a private redis-server child on loopback), "
+       "redis://[user:password@]host:port/db, unix:///path/to/redis.sock?db=N, or "
+       "sentinel://[user:password@]host:26379,host:26379/master/db (Redis Sentinel: the primary is "
+       "discovered, and discovered again after an I/O error or a -READONLY reply; 503 in "
+       "between). The password is never logged."},
+      {"storage.redis_password", k::string, "", 0, 0, "", r::restart,
+       LUFFY_MEMBER(storage.redis_password),
+       "Redis AUTH password used when storage.redis has none; set it through the environment "
+       "(LUFFY_STORAGE_REDIS_PASSWORD) rather than the file. A wrong password stops start-up with "
+       "the server's error. Never logged."},
       {"storage.data_dir", k::string, "./var/data", 0, 0, "", r::restart,
        LUFFY_MEMBER(storage.data_dir), "Data directory of the embedded Redis (AOF files)."},
       {"storage.redis_server_bin", k::string, "redis-server", 0, 0, "", r::restart,

@@ -4,6 +4,8 @@
 #include <Poco/SHA1Engine.h>
 #include <hiredis/hiredis.h>
 
+#include "storage/sentinel.hpp"
+
 namespace luffy {
 
 namespace {
@@ -77,18 +79,34 @@ bool redis_client::ensure_connected(redis_error& err) {
     err.message = "redis unavailable (reconnect backoff)";
     return false;
   }
+  auto back_off = [&] {
+    backoff_ = backoff_.count() == 0 ? std::chrono::milliseconds(100)
+                                     : std::min(backoff_ * 2, std::chrono::milliseconds(2000));
+    next_attempt_ = now + backoff_;
+  };
+  std::string host = ep_.host;
+  uint16_t port = ep_.port;
+  if (!ep_.sentinels.empty()) {
+    // Every connect asks the sentinels again: after a failover the old address is a replica.
+    auto primary = discover_primary(ep_);
+    if (!primary.ok()) {
+      err.message = "redis sentinel: " + primary.error.message;
+      back_off();
+      return false;
+    }
+    host = primary.value->host;
+    port = primary.value->port;
+  }
   const timeval tv = to_timeval(ep_.timeout);
   redisContext* c = ep_.unix_socket.empty()
-                        ? redisConnectWithTimeout(ep_.host.c_str(), ep_.port, tv)
+                        ? redisConnectWithTimeout(host.c_str(), port, tv)
                         : redisConnectUnixWithTimeout(ep_.unix_socket.c_str(), tv);
   if (c == nullptr || c->err != 0) {
     err.message = std::string("redis connect failed: ") + (c ? c->errstr : "out of memory");
     if (c != nullptr) {
       redisFree(c);
     }
-    backoff_ = backoff_.count() == 0 ? std::chrono::milliseconds(100)
-                                     : std::min(backoff_ * 2, std::chrono::milliseconds(2000));
-    next_attempt_ = now + backoff_;
+    back_off();
     return false;
   }
   redisSetTimeout(c, tv);
@@ -97,6 +115,17 @@ bool redis_client::ensure_connected(redis_error& err) {
   }
   ctx_ = c;
   backoff_ = std::chrono::milliseconds(0);
+  if (!ep_.password.empty()) {
+    auto r = ep_.user.empty() ? command({"AUTH", ep_.password})
+                              : command({"AUTH", ep_.user, ep_.password});
+    if (!r.ok() || r.value->type == redis_value::kind::error) {
+      // Redis's own words (WRONGPASS ...) never echo the password.
+      err.message = r.ok() ? "redis AUTH failed: " + r.value->str : r.error.message;
+      drop();
+      back_off();
+      return false;
+    }
+  }
   if (ep_.db != 0) {
     auto r = command({"SELECT", std::to_string(ep_.db)});
     if (!r.ok()) {
@@ -153,6 +182,14 @@ redis_result<std::vector<redis_value>> redis_client::pipeline(
     auto* reply = static_cast<redisReply*>(raw);
     replies.push_back(convert(reply));
     freeReplyObject(reply);
+  }
+  for (const auto& r : replies) {
+    if (r.type == redis_value::kind::error && r.str.rfind("READONLY", 0) == 0) {
+      // A primary demoted by a failover: the caller gets this reply (an error: 503), and the
+      // next call connects again, to the new primary when Sentinel is used.
+      drop();
+      break;
+    }
   }
   out.value = std::move(replies);
   return out;

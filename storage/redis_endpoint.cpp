@@ -1,42 +1,56 @@
 #include "storage/redis_endpoint.hpp"
 
-#include <charconv>
-
 namespace luffy {
 
-std::optional<redis_endpoint> parse_redis_url(std::string_view url) {
-  constexpr std::string_view scheme = "redis://";
-  if (url.substr(0, scheme.size()) != scheme) {
-    return std::nullopt;
-  }
-  url.remove_prefix(scheme.size());
+redis_endpoint endpoint_of(const redis_url& url, const std::string& password) {
   redis_endpoint ep;
-  const auto slash = url.find('/');
-  std::string_view hostport = url.substr(0, slash);
-  if (slash != std::string_view::npos) {
-    const auto dbs = url.substr(slash + 1);
-    if (!dbs.empty()) {
-      auto r = std::from_chars(dbs.data(), dbs.data() + dbs.size(), ep.db);
-      if (r.ec != std::errc() || r.ptr != dbs.data() + dbs.size()) {
-        return std::nullopt;
-      }
-    }
-  }
-  const auto colon = hostport.rfind(':');
-  if (colon == std::string_view::npos) {
-    ep.host = std::string(hostport);
-  } else {
-    ep.host = std::string(hostport.substr(0, colon));
-    const auto ps = hostport.substr(colon + 1);
-    auto r = std::from_chars(ps.data(), ps.data() + ps.size(), ep.port);
-    if (r.ec != std::errc() || r.ptr != ps.data() + ps.size()) {
-      return std::nullopt;
-    }
-  }
-  if (ep.host.empty()) {
-    return std::nullopt;
+  ep.db = url.db;
+  ep.user = url.user;
+  ep.password = url.password.empty() ? password : url.password;
+  switch (url.type) {
+    case redis_url::kind::tcp:
+      ep.host = url.hosts.at(0).host;
+      ep.port = url.hosts.at(0).port;
+      break;
+    case redis_url::kind::unix_socket:
+      ep.unix_socket = url.socket_path;
+      break;
+    case redis_url::kind::sentinel:
+      ep.sentinels = url.hosts;
+      ep.master = url.master;
+      ep.host.clear();
+      ep.port = 0;
+      break;
   }
   return ep;
+}
+
+std::optional<redis_endpoint> parse_redis_url(std::string_view url) {
+  auto parsed = parse_redis_url_text(url);
+  if (!parsed.url) {
+    return std::nullopt;
+  }
+  return endpoint_of(*parsed.url);
+}
+
+std::string redis_endpoint::describe() const {
+  std::string out;
+  if (!sentinels.empty()) {
+    out = "sentinel://";
+    for (size_t i = 0; i < sentinels.size(); ++i) {
+      out += (i ? "," : "") + sentinels[i].host + ":" + std::to_string(sentinels[i].port);
+    }
+    out += "/" + master;
+  } else if (!unix_socket.empty()) {
+    out = "unix://" + unix_socket;
+  } else {
+    out = "redis://" + host + ":" + std::to_string(port);
+  }
+  out += "/" + std::to_string(db);
+  if (!password.empty()) {
+    out += user.empty() ? " (AUTH)" : " (AUTH as " + user + ")";
+  }
+  return out;
 }
 
 }  // namespace luffy

@@ -67,4 +67,16 @@ void redis_probe::run(redis_endpoint ep, ingest_metrics& m) {
   }
 }
 
+std::string credentials_problem(const redis_endpoint& ep) {
+  redis_client client(ep);
+  auto r = client.command({"PING"});
+  if (!r.ok()) {
+    return r.error.message.rfind("redis AUTH failed", 0) == 0 ? r.error.message : "";
+  }
+  if (r.value->type == redis_value::kind::error && r.value->str.rfind("NOAUTH", 0) == 0) {
+    return "Redis requires a password: " + r.value->str;
+  }
+  return "";
+}
+
 }  // namespace luffy

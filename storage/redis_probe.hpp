@@ -9,12 +9,18 @@
 // The destructor stops the thread within about 100 ms plus one round trip. `m` must outlive the
 // probe. Not copyable or movable (the thread holds `this`).
 #include <atomic>
+#include <string>
 #include <thread>
 
 #include "core/ingest_metrics.hpp"
 #include "storage/redis_client.hpp"
 
 namespace luffy {
+
+// "" unless Redis refuses the endpoint's credentials (a wrong password, or none where one is
+// required): then what Redis said, for a start-up error. Redis being down is not a credentials
+// problem: the server starts, and /ready answers 503 until Redis is back.
+std::string credentials_problem(const redis_endpoint& ep);
 
 class redis_probe {
  public:

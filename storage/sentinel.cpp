@@ -6,7 +6,7 @@ namespace luffy {
 
 namespace {
 
-redis_endpoint endpoint_of(const redis_host& h, std::chrono::milliseconds timeout) {
+redis_endpoint plain_endpoint(const redis_host& h, std::chrono::milliseconds timeout) {
   redis_endpoint ep;
   ep.host = h.host;
   ep.port = h.port;
@@ -19,15 +19,14 @@ std::string where(const redis_host& h) {
 }
 
 // "" when `primary` is a reachable primary we may use, else why not.
-std::string confirm_primary(const redis_url& url, const redis_host& primary,
-                            std::chrono::milliseconds timeout) {
-  redis_client c(endpoint_of(primary, timeout));
+std::string confirm_primary(const redis_endpoint& ep, const redis_host& primary) {
+  redis_client c(plain_endpoint(primary, ep.timeout));
   std::vector<std::vector<std::string_view>> cmds;
-  if (!url.password.empty()) {
-    if (url.user.empty()) {
-      cmds.push_back({"AUTH", url.password});
+  if (!ep.password.empty()) {
+    if (ep.user.empty()) {
+      cmds.push_back({"AUTH", ep.password});
     } else {
-      cmds.push_back({"AUTH", url.user, url.password});
+      cmds.push_back({"AUTH", ep.user, ep.password});
     }
   }
   cmds.push_back({"ROLE"});
@@ -53,23 +52,23 @@ std::string confirm_primary(const redis_url& url, const redis_host& primary,
 
 }  // namespace
 
-redis_result<redis_host> discover_primary(const redis_url& url, std::chrono::milliseconds timeout) {
+redis_result<redis_host> discover_primary(const redis_endpoint& ep) {
   redis_result<redis_host> out;
   std::string errors;
   auto note = [&](const redis_host& sentinel, const std::string& what) {
     errors +=
         (errors.empty() ? "" : "; ") + std::string("sentinel ") + where(sentinel) + ": " + what;
   };
-  for (const auto& sentinel : url.hosts) {
-    redis_client c(endpoint_of(sentinel, timeout));
-    auto r = c.command({"SENTINEL", "get-master-addr-by-name", url.master});
+  for (const auto& sentinel : ep.sentinels) {
+    redis_client c(plain_endpoint(sentinel, ep.timeout));
+    auto r = c.command({"SENTINEL", "get-master-addr-by-name", ep.master});
     if (!r.ok()) {
       note(sentinel, r.error.message);
       continue;
     }
     const auto& v = *r.value;
     if (v.type == redis_value::kind::nil) {
-      note(sentinel, "does not monitor a master named '" + url.master + "'");
+      note(sentinel, "does not monitor a master named '" + ep.master + "'");
       continue;
     }
     if (v.type != redis_value::kind::array || v.elements.size() != 2) {
@@ -86,7 +85,7 @@ redis_result<redis_host> discover_primary(const redis_url& url, std::chrono::mil
       continue;
     }
     primary.port = static_cast<uint16_t>(port);
-    const auto why = confirm_primary(url, primary, timeout);
+    const auto why = confirm_primary(ep, primary);
     if (!why.empty()) {
       note(sentinel, "primary " + where(primary) + ": " + why);
       continue;
@@ -94,7 +93,7 @@ redis_result<redis_host> discover_primary(const redis_url& url, std::chrono::mil
     out.value = std::move(primary);
     return out;
   }
-  out.error.message = "no primary for '" + url.master + "' (" + errors + ")";
+  out.error.message = "no primary for '" + ep.master + "' (" + errors + ")";
   return out;
 }
 

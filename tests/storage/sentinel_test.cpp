@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "sentinel_deployment.hpp"
 
 using namespace luffy;
 using namespace luffy::test;
@@ -17,20 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string password = "s3cr3t-pw";
-
-// One command on a password-protected server; nullopt when it did not answer.
-std::optional<redis_value> authed(int port, const std::vector<std::string_view>& cmd) {
-  redis_endpoint ep;
-  ep.port = static_cast<uint16_t>(port);
-  ep.timeout = 2s;
-  redis_client c(ep);
-  auto r = c.pipeline({{"AUTH", password}, cmd});
-  if (!r.ok() || r.value->size() != 2) {
-    return std::nullopt;
-  }
-  return r.value->back();
-}
+const std::string& password = sentinel_password;
 
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds limit) {
@@ -44,106 +32,11 @@ bool eventually(Pred pred, std::chrono::milliseconds limit) {
   return pred();
 }
 
-class sentinel_process {
- public:
-  explicit sentinel_process(int primary_port)
-      : dir_(make_temp_dir("sentinel")), port_(free_port()) {
-    std::ofstream(dir_ / "sentinel.conf")
-        << "port " << port_ << "\nbind 127.0.0.1\ndaemonize no\ndir " << dir_.string()
-        << "\nsentinel monitor mymaster 127.0.0.1 " << primary_port << " 2\n"
-        << "sentinel auth-pass mymaster " << password << "\n"
-        << "sentinel down-after-milliseconds mymaster 1000\n"
-        << "sentinel failover-timeout mymaster 5000\n";
-    pid_ = spawn_process({"redis-server", (dir_ / "sentinel.conf").string(), "--sentinel"},
-                         dir_ / "sentinel.log");
-    redis_endpoint ep;
-    ep.port = static_cast<uint16_t>(port_);
-    REQUIRE(eventually(
-        [&] {
-          redis_client c(ep);
-          auto r = c.command({"PING"});
-          return r.ok() && r.value->str == "PONG";
-        },
-        5s));
-  }
-  ~sentinel_process() {
-    stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  void stop() {
-    if (pid_ > 0) {
-      stop_process(pid_);
-      pid_ = -1;
-    }
-  }
-  int port() const { return port_; }
-  std::string log() const { return read_text(dir_ / "sentinel.log"); }
-
- private:
-  std::filesystem::path dir_;
-  int port_;
-  pid_t pid_ = -1;
-};
-
-// A primary and a replica that both require `password`, watched by three sentinels.
-struct sentinel_deployment {
-  redis_process primary;
-  std::unique_ptr<redis_process> replica;
-  std::vector<std::unique_ptr<sentinel_process>> sentinels;
-
-  sentinel_deployment() {
-    primary.cmd({"CONFIG", "SET", "masterauth", password});
-    primary.cmd({"CONFIG", "SET", "requirepass", password});
-    replica = std::make_unique<redis_process>(std::vector<std::string>{
-        "--replicaof", "127.0.0.1", std::to_string(primary.port()), "--masterauth", password});
-    replica->cmd({"CONFIG", "SET", "requirepass", password});
-    REQUIRE(eventually(
-        [&] {
-          auto r = authed(replica->port(), {"INFO", "replication"});
-          return r && r->str.find("master_link_status:up") != std::string::npos;
-        },
-        10s));
-    for (int i = 0; i < 3; ++i) {
-      sentinels.push_back(std::make_unique<sentinel_process>(primary.port()));
-    }
-    // Every sentinel knows the replica and the two other sentinels before a failover can work.
-    REQUIRE(eventually(
-        [&] {
-          for (const auto& s : sentinels) {
-            redis_endpoint ep;
-            ep.port = static_cast<uint16_t>(s->port());
-            redis_client c(ep);
-            auto r = c.command({"SENTINEL", "master", "mymaster"});
-            if (!r.ok() || r.value->type != redis_value::kind::array) {
-              return false;
-            }
-            const auto& kv = r.value->elements;
-            long replicas = 0, others = 0;
-            for (size_t i = 0; i + 1 < kv.size(); i += 2) {
-              if (kv[i].str == "num-slaves")
-                replicas = std::stol(kv[i + 1].str);
-              if (kv[i].str == "num-other-sentinels")
-                others = std::stol(kv[i + 1].str);
-            }
-            if (replicas < 1 || others < 2) {
-              return false;
-            }
-          }
-          return true;
-        },
-        20s));
-  }
-
-  std::string url(const std::string& credentials = ":" + password + "@",
-                  const std::string& master = "mymaster") const {
-    std::string u = "sentinel://" + credentials;
-    for (size_t i = 0; i < sentinels.size(); ++i) {
-      u += (i ? ",127.0.0.1:" : "127.0.0.1:") + std::to_string(sentinels[i]->port());
-    }
-    return u + "/" + master;
-  }
-};
+redis_result<redis_host> discover_primary(const redis_url& url, std::chrono::milliseconds timeout) {
+  auto ep = endpoint_of(url);
+  ep.timeout = timeout;
+  return luffy::discover_primary(ep);
+}
 
 redis_url parsed(const std::string& text) {
   auto r = parse_redis_url_text(text);
