@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "app/allocator.hpp"
+#include "app/serve.hpp"
 #include "config/config_loader.hpp"
 #include "core/cluster_preview.hpp"
-#include "app/allocator.hpp"
 #include "net/routes.hpp"
-#include "app/serve.hpp"
 
 #ifndef LUFFY_VERSION
 #define LUFFY_VERSION "0.0.0"

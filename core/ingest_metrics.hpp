@@ -57,7 +57,7 @@ struct ingest_metrics {
   std::array<std::atomic<int64_t>, max_shards> shard_lag_ms{};
   std::array<std::atomic<int64_t>, max_shards> shard_backlog{};
   std::array<std::atomic<uint64_t>, max_shards> shard_processed{};  // records applied
-  std::atomic<uint64_t> dead_lettered{0};  // records sent to <prefix>:dlq
+  std::atomic<uint64_t> dead_lettered{0};                           // records sent to <prefix>:dlq
   int64_t processing_lag_ms(size_t shards) const {
     int64_t worst = 0;
     for (size_t i = 0; i < shards && i < max_shards; ++i) {
