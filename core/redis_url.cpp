@@ -33,23 +33,6 @@ std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
-std::string percent_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '-' || c == '.' || c == '_' || c == '~';
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 template <class Int>
 bool parse_number(std::string_view s, Int& out) {
   if (s.empty() || s.size() > 10) {
@@ -293,37 +276,6 @@ redis_url_result parse_redis_url_text(std::string_view text) {
     return fail(err);
   }
   return {std::move(url), {}};
-}
-
-std::string redis_url::redacted() const {
-  std::string out = type == kind::tcp           ? "redis://"
-                    : type == kind::unix_socket ? "unix://"
-                                                : "sentinel://";
-  if (!password.empty()) {
-    out += percent_encode(user);
-    out += ":***@";
-  }
-  auto host_text = [](const redis_host& h) {
-    const bool v6 = h.host.find(':') != std::string::npos;
-    return (v6 ? "[" + h.host + "]" : h.host) + ":" + std::to_string(h.port);
-  };
-  switch (type) {
-    case kind::tcp:
-      out += host_text(hosts.at(0));
-      out += "/" + std::to_string(db);
-      break;
-    case kind::unix_socket:
-      out += socket_path;
-      out += "?db=" + std::to_string(db);
-      break;
-    case kind::sentinel:
-      for (size_t i = 0; i < hosts.size(); ++i) {
-        out += (i ? "," : "") + host_text(hosts[i]);
-      }
-      out += "/" + master + "/" + std::to_string(db);
-      break;
-  }
-  return out;
 }
 
 }  // namespace luffy

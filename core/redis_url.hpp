@@ -1,5 +1,5 @@
 #pragma once
-// redis_url: the text of `storage.redis` parsed, checked and redacted, without connecting.
+// redis_url: the text of `storage.redis` parsed and checked, without connecting.
 //
 //   redis://[[user]:password@]host[:port][/db]      one server (port 6379); host a name, an IPv4
 //                                                   address or [an IPv6 address]
@@ -11,7 +11,7 @@
 // The user and password (percent-encoded, RFC 3986) are those of the Redis servers (AUTH, or
 // AUTH user password with ACLs); a user needs a password. `rediss://` (TLS) is refused by name.
 // Contract: pure; every refusal is one sentence naming what is wrong, never quoting the password.
-// `redacted()` is the only form of a URL to log.
+// Never log the URL text: log storage/redis_endpoint.hpp's describe() of the endpoint it yields.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,9 +34,6 @@ struct redis_url {
   std::string master;             // sentinel: the monitored master's name
   int db = 0;
   std::string user, password;  // both empty: no AUTH
-
-  // The URL with the password replaced by "***" (and nothing else changed but percent-encoding).
-  std::string redacted() const;
 };
 
 struct redis_url_result {

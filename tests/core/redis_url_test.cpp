@@ -36,23 +36,18 @@ TEST_CASE("redis_url: one server over TCP", "[redis_url]") {
   auto v6 = ok("redis://[::1]:7000/1");
   CHECK(v6.hosts[0].host == "::1");
   CHECK(v6.hosts[0].port == 7000);
-  CHECK(v6.redacted() == "redis://[::1]:7000/1");
 }
 
-TEST_CASE("redis_url: the password, with or without an ACL user, never in the redacted form",
-          "[redis_url]") {
+TEST_CASE("redis_url: the password, with or without an ACL user", "[redis_url]") {
   // The issue's example: this used to pass check-config and fail later with "Name or service
   // not known" (the host parsed as ":secret@host").
   auto u = ok("redis://:secret@host:6379/0");
   CHECK(u.hosts[0].host == "host");
   CHECK(u.user.empty());
   CHECK(u.password == "secret");
-  CHECK(u.redacted() == "redis://:***@host:6379/0");
-  CHECK(u.redacted().find("secret") == std::string::npos);
   auto acl = ok("redis://luffy:p%40ss%3Aw%2Fd@host/3");
   CHECK(acl.user == "luffy");
   CHECK(acl.password == "p@ss:w/d");
-  CHECK(acl.redacted() == "redis://luffy:***@host:6379/3");
   // '@' inside the password, unencoded: the last '@' before the path ends the user info.
   CHECK(ok("redis://:a@b@host").password == "a@b");
 }
@@ -68,9 +63,9 @@ TEST_CASE("redis_url: Unix sockets and Sentinel", "[redis_url]") {
   CHECK(st.hosts == std::vector<redis_host>{{"s1", 26379}, {"s2", 26379}, {"fd00::3", 26380}});
   CHECK(st.master == "mymaster");
   CHECK(st.db == 1);
-  CHECK(st.redacted() == "sentinel://s1:26379,s2:26379,[fd00::3]:26380/mymaster/1");
-  CHECK(ok("sentinel://:pw@10.0.0.1/primary").redacted() ==
-        "sentinel://:***@10.0.0.1:26379/primary/0");
+  auto with_pw = ok("sentinel://:pw@10.0.0.1/primary");
+  CHECK(with_pw.password == "pw");
+  CHECK(with_pw.hosts == std::vector<redis_host>{{"10.0.0.1", 26379}});
 }
 
 TEST_CASE("redis_url: every broken form is refused with a sentence that names it", "[redis_url]") {

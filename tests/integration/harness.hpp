@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -134,6 +135,20 @@ long stats_field(const redis_process& redis, const std::string& field,
                  const std::string& prefix = "luffy");
 // Waits (up to `seconds`) until `processed` reaches `expected`; true when it is exactly that.
 bool wait_processed(const redis_process& redis, long expected, int seconds = 30);
+
+// Polls `pred` every `poll` until it holds or `limit` passes; returns its last answer.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(20),
+                std::chrono::milliseconds poll = std::chrono::milliseconds(50)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) {
+      return true;
+    }
+    std::this_thread::sleep_for(poll);
+  }
+  return pred();
+}
 // The sum of the counts of every listed cluster (<prefix>:clusters:by_count).
 long sum_of_cluster_counts(const redis_process& redis, const std::string& prefix = "luffy");
 // Every entry of a stream, oldest first, as field -> value.

@@ -39,18 +39,6 @@ long processed(int port, const std::string& password = pw) {
   return r.ok() && r.value->type == redis_value::kind::string ? std::stol(r.value->str) : -1;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
-
 }  // namespace
 
 TEST_CASE("Redis AUTH: the password from the URL or the environment, never in the log",

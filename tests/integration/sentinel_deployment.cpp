@@ -6,23 +6,7 @@
 
 namespace luffy::test {
 
-namespace {
-
 using namespace std::chrono_literals;
-
-template <class Pred>
-bool within(std::chrono::milliseconds limit, Pred pred) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
-
-}  // namespace
 
 std::optional<redis_value> authed(int port, const std::vector<std::string_view>& cmd) {
   redis_endpoint ep;
@@ -48,11 +32,13 @@ sentinel_process::sentinel_process(int primary_port)
                        dir_ / "sentinel.log");
   redis_endpoint ep;
   ep.port = static_cast<uint16_t>(port_);
-  REQUIRE(within(5s, [&] {
-    redis_client c(ep);
-    auto r = c.command({"PING"});
-    return r.ok() && r.value->str == "PONG";
-  }));
+  REQUIRE(eventually(
+      [&] {
+        redis_client c(ep);
+        auto r = c.command({"PING"});
+        return r.ok() && r.value->str == "PONG";
+      },
+      5s));
 }
 
 sentinel_process::~sentinel_process() {
@@ -79,37 +65,41 @@ sentinel_deployment::sentinel_deployment() {
       std::vector<std::string>{"--replicaof", "127.0.0.1", std::to_string(primary.port()),
                                "--masterauth", sentinel_password});
   replica->cmd({"CONFIG", "SET", "requirepass", sentinel_password});
-  REQUIRE(within(10s, [&] {
-    auto r = authed(replica->port(), {"INFO", "replication"});
-    return r && r->str.find("master_link_status:up") != std::string::npos;
-  }));
+  REQUIRE(eventually(
+      [&] {
+        auto r = authed(replica->port(), {"INFO", "replication"});
+        return r && r->str.find("master_link_status:up") != std::string::npos;
+      },
+      10s));
   for (int i = 0; i < 3; ++i) {
     sentinels.push_back(std::make_unique<sentinel_process>(primary.port()));
   }
   // Every sentinel knows the replica and the two other sentinels before a failover can work.
-  REQUIRE(within(20s, [&] {
-    for (const auto& s : sentinels) {
-      redis_endpoint ep;
-      ep.port = static_cast<uint16_t>(s->port());
-      redis_client c(ep);
-      auto r = c.command({"SENTINEL", "master", "mymaster"});
-      if (!r.ok() || r.value->type != redis_value::kind::array) {
-        return false;
-      }
-      const auto& kv = r.value->elements;
-      long replicas = 0, others = 0;
-      for (size_t i = 0; i + 1 < kv.size(); i += 2) {
-        if (kv[i].str == "num-slaves")
-          replicas = std::stol(kv[i + 1].str);
-        if (kv[i].str == "num-other-sentinels")
-          others = std::stol(kv[i + 1].str);
-      }
-      if (replicas < 1 || others < 2) {
-        return false;
-      }
-    }
-    return true;
-  }));
+  REQUIRE(eventually(
+      [&] {
+        for (const auto& s : sentinels) {
+          redis_endpoint ep;
+          ep.port = static_cast<uint16_t>(s->port());
+          redis_client c(ep);
+          auto r = c.command({"SENTINEL", "master", "mymaster"});
+          if (!r.ok() || r.value->type != redis_value::kind::array) {
+            return false;
+          }
+          const auto& kv = r.value->elements;
+          long replicas = 0, others = 0;
+          for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+            if (kv[i].str == "num-slaves")
+              replicas = std::stol(kv[i + 1].str);
+            if (kv[i].str == "num-other-sentinels")
+              others = std::stol(kv[i + 1].str);
+          }
+          if (replicas < 1 || others < 2) {
+            return false;
+          }
+        }
+        return true;
+      },
+      20s));
 }
 
 std::string sentinel_deployment::url(const std::string& credentials,

@@ -36,18 +36,6 @@ std::string record(int seq, const std::string& message, const std::string& servi
          R"j(","stack_trace":"java.lang.IllegalStateException: boom\n\tat com.acme.Repo.load(Repo.java:1)"})j";
 }
 
-// Waits until `pred` holds (polling every 50 ms) or `seconds` pass.
-template <class Pred>
-bool eventually(Pred pred, int seconds = 20) {
-  const auto until = steady_clock::now() + std::chrono::seconds(seconds);
-  while (steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return pred();
-}
-
 struct dlq_entry {
   std::map<std::string, std::string> fields;
 };
@@ -130,7 +118,7 @@ TEST_CASE(
     REQUIRE(server.call(ingest_post("[" + record(10 + i, "fine") + "]")).status == 202);
   }
   // Crash on the fast path, then twice more through the sweep (attempts 1 and 2), then moved.
-  REQUIRE(eventually([&] { return dead_letters(redis).size() == 1; }, 30));
+  REQUIRE(eventually([&] { return dead_letters(redis).size() == 1; }, std::chrono::seconds(30)));
   const auto dlq = dead_letters(redis);
   CHECK(dlq[0].fields.at("source") == "cluster_shard");
   CHECK(dlq[0].fields.at("error").find("down 2 times") != std::string::npos);
@@ -166,7 +154,7 @@ TEST_CASE("restarts beyond the intensity limit make /ready and ingest answer 503
     CHECK(r.headers.count("retry-after") == 1);
     CHECK(steady_clock::now() - t0 < std::chrono::seconds(5));
   }
-  CHECK(eventually([&] { return restarts(server, "parsers") == 3; }, 5));
+  CHECK(eventually([&] { return restarts(server, "parsers") == 3; }, std::chrono::seconds(5)));
   // Three restarts within the 20 s window: degraded.
   const auto ready = server.get("/ready");
   CHECK(ready.status == 503);
@@ -175,7 +163,7 @@ TEST_CASE("restarts beyond the intensity limit make /ready and ingest answer 503
   CHECK(refused.status == 503);
   CHECK(refused.body.find("restarting actors too often") != std::string::npos);
   // A calm window later it is ready again and nothing was lost: the refused record is accepted.
-  REQUIRE(eventually([&] { return server.get("/ready").status == 200; }, 45));
+  REQUIRE(eventually([&] { return server.get("/ready").status == 200; }, std::chrono::seconds(45)));
   const auto again = server.call(ingest_post("[" + record(100, "fine") + "]"));
   CHECK(again.status == 202);
   CHECK(json_int(again.body, "accepted_count") == 1);
@@ -206,7 +194,7 @@ TEST_CASE(
         accepted = server.call(ingest_post("[" + record(1000, "more") + "]"));
         return accepted.status == 202;
       },
-      15));
+      std::chrono::seconds(15)));
   CHECK(json_int(accepted.body, "accepted_count") == 1);
   CHECK(eventually([&] { return stats_field(redis, "processed") == 302; }));
   CHECK(sum_of_cluster_counts(redis) == 302);
@@ -264,7 +252,8 @@ TEST_CASE(
                            << unexpected);
   CHECK(other == 0);
   CHECK(accepted > 0);
-  REQUIRE(eventually([&] { return stats_field(redis, "processed") == accepted; }, 60));
+  REQUIRE(eventually([&] { return stats_field(redis, "processed") == accepted; },
+                     std::chrono::seconds(60)));
   CHECK(sum_of_cluster_counts(redis) == accepted);
   CHECK(server.get("/ready").status == 200);
 }

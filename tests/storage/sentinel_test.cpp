@@ -20,18 +20,6 @@ namespace {
 
 const std::string& password = sentinel_password;
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
-
 redis_result<redis_host> discover_primary(const redis_url& url, std::chrono::milliseconds timeout) {
   auto ep = endpoint_of(url);
   ep.timeout = timeout;
