@@ -19,12 +19,14 @@ redis_result<T> unexpected(const redis_value& v) {
 
 }  // namespace
 
-shard_store::shard_store(redis_endpoint ep, std::string prefix, uint32_t shard)
+shard_store::shard_store(redis_endpoint ep, std::string prefix, uint32_t shard, std::string fence)
     : redis_(std::move(ep)),
       prefix_(std::move(prefix)),
       stream_(journal_stream_key(prefix_, shard)),
       events_(events_stream_key(prefix_)),
       attempts_(journal_attempts_key(stream_)),
+      lease_(shard_lease_key(prefix_, shard)),
+      fence_(std::move(fence)),
       apply_sha1_(script_sha1(cluster_apply_lua)),
       dead_letter_sha1_(script_sha1(dead_letter_entry_lua)) {}
 
@@ -76,6 +78,7 @@ redis_result<cluster_apply_reply> shard_store::apply(const cluster_apply_call& c
                                 std::to_string(call.spike_multiplier),
                                 std::to_string(call.spike_minimum),
                                 std::to_string(call.records),
+                                fence_,
                                 std::to_string(call.entry_ids.size())};
   const std::string clusters = std::to_string(call.clusters.size());
   const std::string dead = std::to_string(call.dead.size());
@@ -87,7 +90,7 @@ redis_result<cluster_apply_reply> shard_store::apply(const cluster_apply_call& c
   for (const auto& d : call.dead) {
     args.insert(args.end(), {d.entry, d.error, d.record});
   }
-  auto r = redis_.eval(cluster_apply_lua, apply_sha1_, {stream_, events_}, args);
+  auto r = redis_.eval(cluster_apply_lua, apply_sha1_, {stream_, events_, lease_}, args);
   if (!r.ok()) {
     return redis_failed<cluster_apply_reply>(std::move(r.error));
   }
@@ -96,7 +99,10 @@ redis_result<cluster_apply_reply> shard_store::apply(const cluster_apply_call& c
     return unexpected<cluster_apply_reply>(v);
   }
   cluster_apply_reply out;
-  if (v.elements[0].integer == 1) {
+  if (v.elements[0].integer == -1) {
+    out.fenced = true;
+    out.holder = v.elements[1].str;
+  } else if (v.elements[0].integer == 1) {
     out.applied = true;
     out.new_clusters = v.elements[1].integer;
     if (v.elements.size() > 2) {
@@ -188,12 +194,33 @@ redis_result<int64_t> shard_store::dead_letter_entry(const std::string& id,
                                                      const std::string& error) {
   const std::string dlq = dead_letter_stream_key(prefix_);
   const std::string stats = stats_key(prefix_);
-  auto r =
-      redis_.eval(dead_letter_entry_lua, dead_letter_sha1_, {stream_, dlq, stats}, {id, error});
+  auto r = redis_.eval(dead_letter_entry_lua, dead_letter_sha1_, {stream_, dlq, stats, lease_},
+                       {id, error, fence_});
   if (!r.ok()) {
     return redis_failed<int64_t>(std::move(r.error));
   }
-  return redis_done<int64_t>(r.value->type == redis_value::kind::integer ? r.value->integer : 0);
+  if (r.value->type != redis_value::kind::integer) {
+    return redis_done<int64_t>(0);
+  }
+  // Only the fence check answers a negative number; keep that exact for the caller.
+  return redis_done<int64_t>(r.value->integer < 0 ? fenced_out : r.value->integer);
+}
+
+redis_result<bool> shard_store::still_holds() {
+  if (fence_.empty()) {
+    return redis_done(true);
+  }
+  auto r = redis_.command({"GET", lease_});
+  if (!r.ok()) {
+    return redis_failed<bool>(std::move(r.error));
+  }
+  if (r.value->type == redis_value::kind::nil) {
+    return redis_done(false);
+  }
+  if (r.value->type != redis_value::kind::string) {
+    return unexpected<bool>(*r.value);
+  }
+  return redis_done(r.value->str == fence_);
 }
 
 }  // namespace luffy

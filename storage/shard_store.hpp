@@ -12,6 +12,16 @@
 // journal for a later sweep. Key names come from storage/keys.hpp. The prefix and the shard are
 // fixed at construction: storage.key_prefix needs a restart (core/config_keys.cpp), and a shard
 // owns one stream for its whole life. Not thread-safe: one per actor.
+//
+// Fencing (docs/SCALING.md): a store made with a fence, the value of the shard's lease
+// "<epoch>:<since_ms>:<node>" (storage/shard_lease_store.hpp) its owner holds, makes its two
+// counting writes, apply() and dead_letter_entry(), check inside their scripts that
+// <prefix>:shard:<shard>:lease still holds exactly that value, and write nothing when it does
+// not (the lease expired, or a newer epoch holds it). A fenced answer is final for this store:
+// the lease is not ours any more, so the owner stops the shard and drops the store; a new lease
+// means a new store. The fence is fixed for the store's life. An empty fence (the default) checks
+// nothing: a single-process deployment and the tools, which hold no leases. The other calls
+// (reads, attempt counts) are not fenced: they decide nothing about counts.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,16 +65,25 @@ struct cluster_apply_call {
 
 struct cluster_apply_reply {
   bool applied = false;
+  // not applied because the store's fence no longer holds the shard (nothing was written); then
+  // `holder` is the lease's current value ("" when it expired) and `gone` is empty.
+  bool fenced = false;
+  std::string holder;
   // applied: clusters created, and the services that went over their new-cluster bound.
   int64_t new_clusters = 0;
   std::vector<std::string> overflowed;
-  // not applied (nothing was written): the entries no longer in the stream (applied before).
+  // not applied and not fenced (nothing was written): the entries no longer in the stream
+  // (applied before).
   std::vector<std::string> gone;
 };
 
 class shard_store {
  public:
-  shard_store(redis_endpoint ep, std::string prefix, uint32_t shard);
+  // What dead_letter_entry() returns when the fence did not hold: nothing was written.
+  static constexpr int64_t fenced_out = -1;
+
+  // `fence`: the lease value the owner holds for `shard`, "" for none (see the top of this file).
+  shard_store(redis_endpoint ep, std::string prefix, uint32_t shard, std::string fence = {});
   shard_store(const shard_store&) = delete;
   shard_store& operator=(const shard_store&) = delete;
 
@@ -74,7 +93,8 @@ class shard_store {
   // The start (wall clock, ms) of the legacy grouping window: recorded as `now_ms` by the first
   // call against this Redis (SET NX), read back by every call.
   redis_result<int64_t> legacy_window_start(int64_t now_ms);
-  // Runs cluster_apply over the shard's stream and the events stream. A Lua error is an error.
+  // Runs cluster_apply over the shard's stream and the events stream, fenced by the store's
+  // fence. A Lua error is an error. Exactly one of: applied, fenced (holder set), or gone named.
   redis_result<cluster_apply_reply> apply(const cluster_apply_call& call);
   // Up to `count` entries from the start of the stream (oldest first). Stops before the first
   // entry that is not an (id, fields) pair.
@@ -86,16 +106,23 @@ class shard_store {
   // Takes one attempt back (a sweep that failed because Redis did, not because the shard died).
   redis_result<int64_t> uncount_attempt(const std::string& id);
   // Moves entry `id` whole to the dead-letter stream with `error`, drops its attempts and adds
-  // its records to dead_lettered in the stats hash. Returns its record count: 0 when it was gone
-  // already, and also when the script answered with a Redis error (then the shard moves on as it
-  // did before this module existed; the entry stays and the next sweep tries again).
+  // its records to dead_lettered in the stats hash, fenced by the store's fence. Returns its
+  // record count (>= 0): 0 when it was gone already, and also when the script answered with a
+  // Redis error (then the shard moves on as it did before this module existed; the entry stays
+  // and the next sweep tries again). Returns fenced_out (-1), having written nothing, when the
+  // fence did not hold; only a store with a fence gets it, so a caller that passes one must test
+  // for it before using the value as a count.
   redis_result<int64_t> dead_letter_entry(const std::string& id, const std::string& error);
+  // Whether the lease key still holds the fence (always true for an empty fence, without asking
+  // Redis). Advisory only: the answer can be stale on arrival; the scripts' own check is the fence.
+  redis_result<bool> still_holds();
 
   const std::string& stream() const { return stream_; }
+  const std::string& fence() const { return fence_; }
 
  private:
   redis_client redis_;
-  std::string prefix_, stream_, events_, attempts_;
+  std::string prefix_, stream_, events_, attempts_, lease_, fence_;
   std::string apply_sha1_, dead_letter_sha1_;
 };
 

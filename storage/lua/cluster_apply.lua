@@ -1,9 +1,11 @@
 -- cluster_apply: applies a run of journal entries to the clusters and acknowledges them
 -- (actors/cluster_shard.cpp runs it; storage/cluster_apply_args.hpp packs the per-cluster argument).
--- KEYS: [1] journal stream, [2] events stream
+-- KEYS: [1] journal stream, [2] events stream, [3] the shard's lease (storage/keys.hpp
+--       shard_lease_key; only read, and only when ARGV[8] is not empty)
 -- ARGV: [1] new clusters per service and minute (0: no bound), [2] now (ms), [3] key prefix,
 --       [4] samples kept, [5] spike multiplier, [6] spike minimum, [7] records in the entries,
---       [8] entry count E, [9 .. 8+E] entry ids, [9+E] clusters n, then ONE argument per
+--       [8] fence: the lease value "<epoch>:<since_ms>:<node>" the caller holds, "" for none,
+--       [9] entry count E, [10 .. 9+E] entry ids, [10+E] clusters n, then ONE argument per
 --       cluster: a msgpack map (decoded with cmsgpack.unpack) with
 --         id, svc, level ("0".."3"), severity, etype, title, template, culprit, language,
 --         count, first, last (event time, us; msgpack integers, as exact as the decimal strings
@@ -13,23 +15,36 @@
 --         anchor (the level-3 template anchor, "" otherwise), ordinal ("" unless level 3),
 --         overflow_id (the service's overflow cluster id), legacy (the cluster's id under
 --         core/grouping_v1, "" when not looked up);
---       then D dead letters, 3 each: entry id, error, record JSON.
--- Returns {1, new clusters, services that overflowed} when applied, or {0, ids} naming entries
+--       then [11+E+n] dead letter count D, and D dead letters, 3 each: entry id, error, record
+--       JSON.
+-- Returns {1, new clusters, services that overflowed} when applied; {0, ids} naming entries
 -- that are no longer in the stream (already applied): then nothing was written and the caller
--- retries without them. All of the entries' effects and their deletion from the journal (the
--- acknowledgement) happen in this one script, so the journal holds exactly the entries not
--- applied yet: applying the same entries twice counts them once.
+-- retries without them; {-1, holder} when the fence is not empty and KEYS[3] does not hold
+-- exactly it (holder: its current value, "" when the lease expired): then nothing was written
+-- and the caller has lost the shard. The fence is checked first, inside the script, because only
+-- there does it stop a write that a paused or cut-off former owner had queued and Redis runs
+-- late (docs/SCALING.md). An empty fence skips the check (single-process deployments, tools).
+-- All of the entries' effects and their deletion from the journal (the acknowledgement) happen
+-- in this one script, so the journal holds exactly the entries not applied yet: applying the
+-- same entries twice counts them once.
 -- Keys derived from the prefix: storage/keys.hpp (cluster_*_key, clusters_index_key,
 -- service_*_key, dead_letter_stream_key, stats_key, journal_attempts_key).
+local fence = ARGV[8]
+if fence ~= '' then
+  local holder = redis.call('GET', KEYS[3]) or ''
+  if holder ~= fence then
+    return {-1, holder}
+  end
+end
 local stream, events = KEYS[1], KEYS[2]
 local cap = tonumber(ARGV[1]) or 0
 local now_ms, prefix = tonumber(ARGV[2]), ARGV[3]
 local keep, mult, minimum = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local records, e = tonumber(ARGV[7]), tonumber(ARGV[8])
+local records, e = tonumber(ARGV[7]), tonumber(ARGV[9])
 local ids = {}
 local gone = {}
 for i = 1, e do
-  ids[i] = ARGV[8 + i]
+  ids[i] = ARGV[9 + i]
   if #redis.call('XRANGE', stream, ids[i], ids[i]) == 0 then
     gone[#gone + 1] = ids[i]
   end
@@ -37,7 +52,7 @@ end
 if #gone > 0 then
   return {0, gone}
 end
-local n = tonumber(ARGV[9 + e])
+local n = tonumber(ARGV[10 + e])
 local created = 0
 local max_hops = 8
 local minute_now = math.floor(now_ms / 60000)
@@ -162,7 +177,7 @@ end
 -- this script's memory, into one sum per service and added once to its overflow cluster.
 local budget, overflow, overflowed = {}, {}, {}
 for c = 1, n do
-  local a = cmsgpack.unpack(ARGV[9 + e + c])
+  local a = cmsgpack.unpack(ARGV[10 + e + c])
   local svc = a.svc
   local id, key, cur, redirected = resolve(a.id)
   local legacy = a.legacy
@@ -268,9 +283,9 @@ for _, svc in ipairs(overflowed) do
   end
 end
 -- records whose fingerprinting threw: to the dead-letter stream, with their entry and the error
-local d = tonumber(ARGV[10 + e + n])
+local d = tonumber(ARGV[11 + e + n])
 for i = 0, d - 1 do
-  local b = 10 + e + n + i * 3
+  local b = 11 + e + n + i * 3
   redis.call('XADD', prefix .. ':dlq', 'MAXLEN', '~', 100000, '*', 'source', 'cluster_shard',
     'entry', ARGV[b + 1], 'error', ARGV[b + 2], 'record', ARGV[b + 3])
 end

@@ -1,9 +1,19 @@
 -- dead_letter_entry: moves one journal entry that keeps taking its shard down to the dead-letter
 -- stream (actors/cluster_shard.cpp runs it from a sweep).
--- KEYS: [1] journal stream, [2] dead-letter stream, [3] stats hash. ARGV: [1] entry id, [2] error.
+-- KEYS: [1] journal stream, [2] dead-letter stream, [3] stats hash, [4] the shard's lease
+--       (storage/keys.hpp shard_lease_key; only read, and only when ARGV[3] is not empty).
+-- ARGV: [1] entry id, [2] error, [3] fence: the lease value "<epoch>:<since_ms>:<node>" the
+--       caller holds, "" for none.
 -- Writes: the entry's fields to KEYS[2] (source, entry, error first), deletes it from KEYS[1] and
 -- its count from KEYS[1]:attempts, adds its record count to dead_lettered in KEYS[3].
--- Returns the entry's record count (0 when it was gone already: then nothing is written).
+-- Returns the entry's record count (0 when it was gone already: then nothing is written), or -1
+-- when the fence is not empty and KEYS[4] does not hold exactly it (the lease expired or a newer
+-- epoch holds it): then nothing is written. The fence is checked first and inside the script:
+-- see cluster_apply.lua.
+local fence = ARGV[3]
+if fence ~= '' and (redis.call('GET', KEYS[4]) or '') ~= fence then
+  return -1
+end
 local found = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #found == 0 then
   return 0

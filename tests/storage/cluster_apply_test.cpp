@@ -2,6 +2,7 @@
 // exactly what the positional script it replaced wrote (tests/storage/fixtures), so a Redis
 // written by the previous binary reads the same with this one.
 #include <catch2/catch.hpp>
+#include <optional>
 
 #include "script_fixture.hpp"
 #include "storage/cluster_apply_args.hpp"
@@ -16,6 +17,7 @@ namespace {
 const std::string prefix = "t";
 const std::string stream = journal_stream_key(prefix, 0);
 const std::string events = events_stream_key(prefix);
+const std::string lease = shard_lease_key(prefix, 0);
 constexpr int64_t now_ms = 1700000000000;  // minute 28333333
 
 struct dead_letter {
@@ -30,15 +32,16 @@ struct apply_call {
   std::vector<dead_letter> dead;
 };
 
-std::vector<std::string> head_args(const apply_call& c) {
-  std::vector<std::string> args{std::to_string(c.cap),
-                                std::to_string(now_ms),
-                                prefix,
-                                "3",
-                                std::to_string(10.0),
-                                std::to_string(5),
-                                std::to_string(c.records),
-                                std::to_string(c.entry_ids.size())};
+// `fence`: the lease value ARGV[8] of the current script; nullopt for the positional script,
+// which has no such argument.
+std::vector<std::string> head_args(const apply_call& c, std::optional<std::string> fence) {
+  std::vector<std::string> args{
+      std::to_string(c.cap), std::to_string(now_ms),   prefix, "3", std::to_string(10.0),
+      std::to_string(5),     std::to_string(c.records)};
+  if (fence) {
+    args.push_back(*fence);
+  }
+  args.push_back(std::to_string(c.entry_ids.size()));
   args.insert(args.end(), c.entry_ids.begin(), c.entry_ids.end());
   args.push_back(std::to_string(c.sums.size()));
   return args;
@@ -53,7 +56,7 @@ void tail_args(const apply_call& c, std::vector<std::string>& args) {
 
 // The arguments as actors/cluster_shard.cpp built them for the positional script (0721043).
 std::vector<std::string> positional_args(const apply_call& c) {
-  auto args = head_args(c);
+  auto args = head_args(c, std::nullopt);
   for (const auto& s : c.sums) {
     std::string minutes, hosts, envs, samples;
     for (const auto& [m, n] : s.minutes) {
@@ -93,8 +96,8 @@ std::vector<std::string> positional_args(const apply_call& c) {
   return args;
 }
 
-std::vector<std::string> packed_args(const apply_call& c) {
-  auto args = head_args(c);
+std::vector<std::string> packed_args(const apply_call& c, const std::string& fence = "") {
+  auto args = head_args(c, fence);
   for (const auto& s : c.sums) {
     args.push_back(pack_cluster_apply_sum(s));
   }
@@ -147,9 +150,12 @@ struct twin {
       both({"XADD", stream, id, "task", "t", "n", "1", "enc", "json", "records", "{}"});
     }
   }
-  // Applies `c` to both databases; REQUIREs the same reply and the same keyspace after.
-  redis_value apply(const apply_call& c) {
-    auto got = run_script(now_ep, cluster_apply_lua, {stream, events}, packed_args(c));
+  // Applies `c` to both databases, the current script with `fence` (its lease key is not
+  // written by the positional one: a test that sets it sets it in both); REQUIREs the same reply
+  // and the same keyspace after.
+  redis_value apply(const apply_call& c, const std::string& fence = "") {
+    auto got =
+        run_script(now_ep, cluster_apply_lua, {stream, events, lease}, packed_args(c, fence));
     auto want = run_script(ref_ep, reference, {stream, events}, positional_args(c));
     REQUIRE(got.elements.size() == want.elements.size());
     REQUIRE(got.elements.at(0).integer == want.elements.at(0).integer);
@@ -304,3 +310,4 @@ TEST_CASE("cluster_apply: counts stay exact up to 2^52 and redirects are followe
   CHECK(t.hget(cluster_key(prefix, "new-id"), "merged_into") == "big");
   CHECK(t.hget(cluster_key(prefix, "big"), "count") == "4503599627370499");
 }
+

@@ -14,7 +14,7 @@ const std::string prefix = "d";
 const std::string stream = journal_stream_key(prefix, 1);
 
 std::vector<std::string> keys() {
-  return {stream, dead_letter_stream_key(prefix), stats_key(prefix)};
+  return {stream, dead_letter_stream_key(prefix), stats_key(prefix), shard_lease_key(prefix, 1)};
 }
 
 }  // namespace
@@ -25,7 +25,7 @@ TEST_CASE("dead_letter_entry: moves the whole entry and counts its records", "[s
   redis.cmd({"XADD", stream, "10-1", "task", "t1", "n", "3", "enc", "json", "records", "r"});
   redis.cmd({"XADD", stream, "11-1", "task", "t2", "n", "1", "enc", "json", "records", "s"});
   redis.cmd({"HSET", journal_attempts_key(stream), "10-1", "4", "11-1", "1"});
-  auto r = run_script(ep, dead_letter_entry_lua, keys(), {"10-1", "took it down"});
+  auto r = run_script(ep, dead_letter_entry_lua, keys(), {"10-1", "took it down", ""});
   CHECK(r.integer == 3);
   CHECK(stream_fields(ep, dead_letter_stream_key(prefix)) ==
         std::vector<std::string>{
@@ -37,7 +37,8 @@ TEST_CASE("dead_letter_entry: moves the whole entry and counts its records", "[s
 
   SECTION("an entry already gone writes nothing") {
     const auto before = dump_keyspace(ep);
-    CHECK(run_script(ep, dead_letter_entry_lua, keys(), {"10-1", "again"}).integer == 0);
+    CHECK(run_script(ep, dead_letter_entry_lua, keys(), {"10-1", "again", ""}).integer == 0);
     CHECK(dump_keyspace(ep) == before);
   }
 }
+

@@ -54,7 +54,8 @@ cluster_apply_call make_call(std::vector<std::string> entry_ids) {
 }
 
 // The arguments as actors/cluster_shard.cpp built them itself before shard_store existed
-// (commit 2c2829e): settings through std::to_string, then ids, clusters, dead letters.
+// (commit 2c2829e): settings through std::to_string, then ids, clusters, dead letters; with the
+// fence that came later (ARGV[8], "": unfenced) before the ids.
 std::vector<std::string> args_as_the_shard_built_them(const cluster_apply_call& c) {
   std::vector<std::string> args{std::to_string(c.max_new_clusters_per_minute),
                                 std::to_string(c.now_ms),
@@ -63,6 +64,7 @@ std::vector<std::string> args_as_the_shard_built_them(const cluster_apply_call& 
                                 std::to_string(c.spike_multiplier),
                                 std::to_string(c.spike_minimum),
                                 std::to_string(c.records),
+                                "",
                                 std::to_string(c.entry_ids.size())};
   args.insert(args.end(), c.entry_ids.begin(), c.entry_ids.end());
   args.push_back(std::to_string(c.clusters.size()));
@@ -137,7 +139,8 @@ TEST_CASE("shard_store: apply writes what the shard's own arguments wrote", "[st
   CHECK(r.value->overflowed.empty());
   CHECK(r.value->gone.empty());
 
-  auto want = run_script(ref_ep, cluster_apply_lua, {stream, events_stream_key(prefix)},
+  auto want = run_script(ref_ep, cluster_apply_lua,
+                         {stream, events_stream_key(prefix), shard_lease_key(prefix, 2)},
                          args_as_the_shard_built_them(call));
   CHECK(want.elements.at(0).integer == 1);
   CHECK(dump_keyspace(now_ep) == dump_keyspace(ref_ep));
