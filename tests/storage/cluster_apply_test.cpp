@@ -311,3 +311,73 @@ TEST_CASE("cluster_apply: counts stay exact up to 2^52 and redirects are followe
   CHECK(t.hget(cluster_key(prefix, "big"), "count") == "4503599627370499");
 }
 
+// The fence (docs/SCALING.md): ARGV[8] is the lease value the caller holds; the script writes
+// only while KEYS[3] holds exactly it. shard_fence_test.cpp runs the same through shard_store
+// with real leases.
+TEST_CASE("cluster_apply: a fence that still holds writes what the unfenced script writes",
+          "[storage][fence]") {
+  twin t;
+  const std::string held = "3:1700000000000:node-a";
+  t.both({"SET", lease, held, "PX", "60000"});
+  t.add_entries({"600-1"});
+  apply_call c;
+  c.entry_ids = {"600-1"};
+  c.records = 2;
+  c.sums.push_back(make_sum("k1", "svc1", 2, 2, t0, t0));
+  auto r = t.apply(c, held);
+  REQUIRE(r.elements.at(0).integer == 1);
+  CHECK(t.hget(cluster_key(prefix, "k1"), "count") == "2");
+  redis_client rc(t.now_ep);
+  CHECK(rc.command({"XLEN", stream}).value->integer == 0);
+}
+
+TEST_CASE("cluster_apply: a fence that no longer holds writes nothing", "[storage][fence]") {
+  redis_process redis;
+  const auto ep = redis.endpoint();
+  for (const std::string id : {"700-1", "700-2"}) {
+    redis.cmd({"XADD", stream, id, "task", "t", "n", "1", "enc", "json", "records", "{}"});
+  }
+  redis.cmd({"HSET", journal_attempts_key(stream), "700-1", "2"});
+  apply_call c;
+  c.entry_ids = {"700-1", "700-2"};
+  c.records = 2;
+  c.sums.push_back(make_sum("k2", "svc1", 2, 2, t0, t0));
+  c.dead.push_back({"700-2", "boom", "{}"});
+  const std::string mine = "1:1700000000000:node-a";
+
+  SECTION("a newer epoch holds the lease") {
+    const std::string theirs = "2:1700000005000:node-b";
+    redis.cmd({"SET", lease, theirs, "PX", "60000"});
+    const auto before = snapshot_keyspace(ep);
+    auto r = run_script(ep, cluster_apply_lua, {stream, events, lease}, packed_args(c, mine));
+    CHECK(r.elements.at(0).integer == -1);
+    CHECK(r.elements.at(1).str == theirs);
+    CHECK(snapshot_keyspace(ep) == before);
+    CHECK(redis.cmd({"XLEN", stream}).integer == 2);
+  }
+  SECTION("the lease expired") {
+    const auto before = snapshot_keyspace(ep);
+    auto r = run_script(ep, cluster_apply_lua, {stream, events, lease}, packed_args(c, mine));
+    CHECK(r.elements.at(0).integer == -1);
+    CHECK(r.elements.at(1).str.empty());
+    CHECK(snapshot_keyspace(ep) == before);
+  }
+  SECTION("only the exact value matches, not one that starts with it") {
+    redis.cmd({"SET", lease, "1:1700000000000:node-a-2", "PX", "60000"});  // a prefix of mine
+    const auto before = snapshot_keyspace(ep);
+    auto r = run_script(ep, cluster_apply_lua, {stream, events, lease}, packed_args(c, mine));
+    CHECK(r.elements.at(0).integer == -1);
+    CHECK(snapshot_keyspace(ep) == before);
+  }
+  SECTION("it is checked before the entries: gone entries are not named to a fenced caller") {
+    c.entry_ids = {"9-9"};
+    auto r = run_script(ep, cluster_apply_lua, {stream, events, lease}, packed_args(c, mine));
+    CHECK(r.elements.at(0).integer == -1);
+  }
+  SECTION("an empty fence checks nothing") {
+    redis.cmd({"SET", lease, "2:1700000005000:node-b", "PX", "60000"});
+    auto r = run_script(ep, cluster_apply_lua, {stream, events, lease}, packed_args(c, ""));
+    CHECK(r.elements.at(0).integer == 1);
+    CHECK(redis.cmd({"XLEN", stream}).integer == 0);
+  }
+}

@@ -42,3 +42,32 @@ TEST_CASE("dead_letter_entry: moves the whole entry and counts its records", "[s
   }
 }
 
+// The fence (ARGV[3], the lease value the caller holds): checked against KEYS[4] before anything.
+TEST_CASE("dead_letter_entry: writes only while the fence holds", "[storage][fence]") {
+  redis_process redis;
+  const auto ep = redis.endpoint();
+  const std::string lease = shard_lease_key(prefix, 1);
+  const std::string mine = "4:1700000000000:node-a";
+  redis.cmd({"XADD", stream, "10-1", "task", "t1", "n", "3", "enc", "json", "records", "r"});
+  redis.cmd({"HSET", journal_attempts_key(stream), "10-1", "4"});
+
+  SECTION("held: moved") {
+    redis.cmd({"SET", lease, mine, "PX", "60000"});
+    CHECK(run_script(ep, dead_letter_entry_lua, keys(), {"10-1", "e", mine}).integer == 3);
+    CHECK(redis.cmd({"XLEN", stream}).integer == 0);
+  }
+  SECTION("a newer epoch holds it: -1, nothing written") {
+    redis.cmd({"SET", lease, "5:1700000009000:node-b", "PX", "60000"});
+    const auto before = snapshot_keyspace(ep);
+    CHECK(run_script(ep, dead_letter_entry_lua, keys(), {"10-1", "e", mine}).integer == -1);
+    CHECK(snapshot_keyspace(ep) == before);
+  }
+  SECTION("expired: -1, nothing written") {
+    const auto before = snapshot_keyspace(ep);
+    CHECK(run_script(ep, dead_letter_entry_lua, keys(), {"10-1", "e", mine}).integer == -1);
+    CHECK(snapshot_keyspace(ep) == before);
+  }
+  SECTION("fenced before the entry is looked up") {
+    CHECK(run_script(ep, dead_letter_entry_lua, keys(), {"99-9", "e", mine}).integer == -1);
+  }
+}

@@ -90,6 +90,25 @@ std::map<std::string, std::string> dump_keyspace(const redis_endpoint& ep) {
   return out;
 }
 
+std::map<std::string, std::string> snapshot_keyspace(const redis_endpoint& ep) {
+  redis_client c(ep);
+  std::map<std::string, std::string> out;
+  std::string cursor = "0";
+  do {
+    auto page = c.command({"SCAN", cursor, "COUNT", "1000"});
+    REQUIRE(page.ok());
+    REQUIRE(page.value->elements.size() == 2);
+    cursor = page.value->elements[0].str;
+    for (const auto& k : page.value->elements[1].elements) {
+      auto dump = c.command({"DUMP", k.str});
+      REQUIRE(dump.ok());
+      const bool expires = c.command({"PTTL", k.str}).value->integer > 0;
+      out[k.str] = (expires ? "ttl " : "") + dump.value->str;
+    }
+  } while (cursor != "0");
+  return out;
+}
+
 std::string source_file(const std::string& relative) {
   return read_text(std::filesystem::path(LUFFY_SOURCE_DIR) / relative);
 }

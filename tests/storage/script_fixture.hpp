@@ -19,6 +19,11 @@ redis_value run_script(const redis_endpoint& ep, const std::string& script,
 // ids (they hold the time of the write). Keys with a TTL say so.
 std::map<std::string, std::string> dump_keyspace(const redis_endpoint& ep);
 
+// Every key of the database with its exact serialized value: SCAN, then DUMP (which includes
+// stream entry ids and every byte of every value) and whether it has a TTL. Two equal snapshots
+// mean nothing was written in between, byte for byte (a TTL re-set to a similar value aside).
+std::map<std::string, std::string> snapshot_keyspace(const redis_endpoint& ep);
+
 // The fields of every entry of a stream, in order, as "k=v k=v".
 std::vector<std::string> stream_fields(const redis_endpoint& ep, const std::string& key);
 
