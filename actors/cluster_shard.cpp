@@ -28,6 +28,7 @@ namespace {
 
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using catch_up_atom = caf::atom_constant<caf::atom("catchup")>;
 
 // An entry whose id (its creation time) is older than the sweep's send time minus this slack has
 // had its fast-path message delivered before the sweep, unless that message was lost.
@@ -83,6 +84,9 @@ struct shard_state {
   std::vector<shard_entry> buffer;  // fast-path entries not applied yet
   bool flush_scheduled = false;
   int64_t redis_failures = 0;  // consecutive failed applies (backs off the next sweep)
+  bool fenced = false;         // Redis refused this shard's fence: it stops
+  bool behind = false;         // an apply found older entries first: catch up from the stream
+  bool catching_up = false;    // a catch_up_atom is on its way
   static inline const char* name = "cluster_shard";
 };
 
@@ -94,6 +98,16 @@ int64_t now_ms() {
 
 int64_t entry_ms(const std::string& id) {
   return std::strtoll(id.c_str(), nullptr, 10);
+}
+
+// Stream ids "<ms>-<seq>" in stream order.
+bool stream_id_before(const std::string& a, const std::string& b) {
+  auto seq = [](const std::string& id) {
+    const auto dash = id.find('-');
+    return dash == std::string::npos ? 0ULL : std::strtoull(id.c_str() + dash + 1, nullptr, 10);
+  };
+  const int64_t ma = entry_ms(a), mb = entry_ms(b);
+  return ma < mb || (ma == mb && seq(a) < seq(b));
 }
 
 void count_backlog(shard_state& st, int64_t records) {
@@ -344,6 +358,9 @@ cluster_apply_call encode(shard_state& st, const std::vector<shard_entry>& entri
 // were applied before, drops those so that the rest is tried again.
 void handle_reply(shard_state& st, std::vector<shard_entry>& entries, const aggregated& run,
                   size_t dead, bool legacy_open, const cluster_apply_reply& reply) {
+  if (reply.fenced) {
+    return;  // apply_entries stops: this shard's lease is gone
+  }
   if (!reply.applied) {
     // Some entries were applied already (by a sweep racing the fast path, or a reply lost before
     // a crash): drop them and retry. The miners saw their records again; that only affects
@@ -393,6 +410,20 @@ void handle_reply(shard_state& st, std::vector<shard_entry>& entries, const aggr
   entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(run.end));
 }
 
+// Redis refused a write: this shard's lease is no longer `settings.fence` (it expired while this
+// node was paused or cut off, or another node holds it now). Nothing was written; the shard stops
+// (the actor quits normally, which the supervisor does not restart) and the holder applies.
+void fenced_off(shard_state& st, const std::string& holder) {
+  if (!st.fenced) {
+    spdlog::warn("cluster_shard {}: lease {} is gone (now {}); Redis refused the write, stopping",
+                 st.settings.shard, st.settings.fence, holder.empty() ? "free" : holder);
+  }
+  st.fenced = true;
+  if (st.metrics != nullptr) {
+    st.metrics->fenced_writes.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 // Applies a run of entries with one script: aggregate -> encode -> apply (shard_store) -> handle
 // the reply, until every entry is applied or found applied before. Returns false when Redis
 // failed: then nothing of them was applied, and they stay in the journal for a later sweep.
@@ -413,6 +444,16 @@ bool apply_entries(shard_state& st, std::vector<shard_entry>& entries) {
     if (!r.ok()) {
       return false;
     }
+    if (r.value->fenced) {
+      fenced_off(st, r.value->holder);
+      return false;
+    }
+    if (r.value->behind) {
+      // Older entries wait in the stream (journaled by another node): apply from the head first.
+      // These entries are in the stream too; the catch-up sweep reads them back in order.
+      st.behind = true;
+      return true;
+    }
     handle_reply(st, entries, *run, dead, *legacy_open, *r.value);
   }
   return true;
@@ -430,7 +471,10 @@ bool apply_all(shard_state& st, std::vector<shard_entry>& entries) {
     int64_t counted = 0;
     for (const auto& e : part)
       counted += e.counted;
-    ok = ok && apply_entries(st, part);  // after one failure, leave the rest to the sweep
+    // After one failure, or once an apply found older entries first, leave the rest to a sweep.
+    if (ok && !st.behind) {
+      ok = apply_entries(st, part);
+    }
     count_backlog(st, -counted);
   }
   entries.clear();
@@ -492,6 +536,10 @@ bool sweep(shard_state& st, int64_t before_ms) {
       ++st.redis_failures;
       return false;
     }
+    if (*moved.value == shard_store::fenced_out) {
+      fenced_off(st, {});
+      return false;
+    }
     spdlog::error("cluster shard {}: journal entry {} {}; moved to {}", st.settings.shard, first_id,
                   error, dead_letter_stream_key(st.settings.key_prefix));
     if (st.metrics != nullptr) {
@@ -525,6 +573,61 @@ bool sweep(shard_state& st, int64_t before_ms) {
   return false;
 }
 
+// A fenced shard quits normally: the supervisor does not restart it (actors/supervisor.cpp).
+bool quit_if_fenced(caf::stateful_actor<shard_state>* self) {
+  if (self->state.fenced) {
+    self->quit(caf::exit_reason::normal);
+    return true;
+  }
+  return false;
+}
+
+// Forgets the fast-path entries buffered (they are in the stream: a sweep reads them back).
+void discard_buffer(shard_state& st) {
+  int64_t counted = 0;
+  for (const auto& e : st.buffer) {
+    counted += e.counted;
+  }
+  count_backlog(st, -counted);
+  st.buffer.clear();
+}
+
+// After an apply found older entries first: sweeps from the head of the stream until it is
+// caught up, then the fast path resumes.
+void start_catch_up(caf::stateful_actor<shard_state>* self) {
+  auto& st = self->state;
+  if (st.behind && !st.catching_up) {
+    st.catching_up = true;
+    self->send(self, catch_up_atom::value);
+  }
+  st.behind = false;
+}
+
+// Applies the fast-path entries buffered, if they are the head of the stream. When an older entry
+// waits (journaled by another node, for this shard's sweep) they are not even fingerprinted: the
+// template miners must meet a service's records in journal order (level-3 ids depend on it), so
+// the shard catches up from the stream instead. One XRANGE per flush: flushes are batched.
+void apply_buffer(caf::stateful_actor<shard_state>* self) {
+  auto& st = self->state;
+  if (st.buffer.empty()) {
+    return;
+  }
+  if (st.catching_up) {
+    discard_buffer(st);  // the catch-up sweep reads them from the stream, in order
+    return;
+  }
+  auto head = st.store->oldest_entry_id();
+  if (head.ok() && *head.value && stream_id_before(**head.value, st.buffer.front().id)) {
+    st.behind = true;
+    discard_buffer(st);
+  } else {
+    apply_all(st, st.buffer);
+  }
+  if (!quit_if_fenced(self)) {
+    start_catch_up(self);
+  }
+}
+
 caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_settings settings,
                             ingest_metrics* metrics) {
   auto& st = self->state;
@@ -534,8 +637,8 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
   st.rules = grouping_rules(st.settings.fingerprint_rules);
   set_legacy_lists(st);
   st.metrics = metrics;
-  st.store =
-      std::make_unique<shard_store>(st.settings.redis, st.settings.key_prefix, st.settings.shard);
+  st.store = std::make_unique<shard_store>(st.settings.redis, st.settings.key_prefix,
+                                           st.settings.shard, st.settings.fence);
   // The first sweep applies whatever an earlier process journaled and did not apply.
   self->send(self, sweep_atom::value, now_ms());
   return {
@@ -556,7 +659,10 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
       [=](grouping_update& update) {
         auto& s = self->state;
         // Entries already buffered were committed under the old rules: apply them with those.
-        apply_all(s, s.buffer);
+        apply_buffer(self);
+        if (s.fenced) {
+          return;
+        }
         apply_grouping(s.settings, update);
         s.traces = std::make_unique<trace_cache>(s.settings.clustering.rules,
                                                  s.settings.clustering.trace_cache_entries);
@@ -565,16 +671,35 @@ caf::behavior cluster_shard(caf::stateful_actor<shard_state>* self, cluster_sett
         s.capped_until_ms.clear();  // the bound may have changed: the script decides again
         spdlog::info("cluster_shard {}: grouping rules reloaded ({} fingerprint rules)",
                      s.settings.shard, s.rules.size());
+        if (!quit_if_fenced(self)) {
+          start_catch_up(self);
+        }
       },
       [=](flush_atom) {
+        self->state.flush_scheduled = false;
+        apply_buffer(self);
+      },
+      [=](catch_up_atom) {
         auto& s = self->state;
-        s.flush_scheduled = false;
-        apply_all(s, s.buffer);
+        s.catching_up = false;
+        discard_buffer(s);
+        const bool more = sweep(s, now_ms() + 1);
+        if (quit_if_fenced(self)) {
+          return;
+        }
+        if (more || s.behind) {
+          s.behind = true;
+          start_catch_up(self);
+        }
       },
       [=](sweep_atom, int64_t sent_ms) {
         auto& s = self->state;
-        apply_all(s, s.buffer);
-        const bool more = sweep(s, sent_ms - sweep_slack_ms);
+        apply_buffer(self);
+        const bool more = !s.fenced && sweep(s, sent_ms - sweep_slack_ms);
+        if (quit_if_fenced(self)) {
+          return;
+        }
+        start_catch_up(self);
         update_lag(s);
         if (more) {
           self->send(self, sweep_atom::value, now_ms());

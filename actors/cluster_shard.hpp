@@ -43,7 +43,8 @@ struct cluster_settings {
   redis_endpoint redis;
   std::string key_prefix = "luffy";
   uint32_t shard = 0;
-  uint32_t samples = 5;           // samples kept per cluster
+  std::string fence;     // the lease value Redis checks before each counting write ("" = none)
+  uint32_t samples = 5;  // samples kept per cluster
   double spike_multiplier = 5.0;  // minute count > multiplier x baseline ...
   int64_t spike_minimum = 50;     // ... and >= minimum
   uint32_t batch_entries = 16;    // entries applied per script

@@ -99,6 +99,13 @@ void hand_to_shards(caf::event_based_actor* self, journal_state& st, journal_app
     if (next_id >= receipt.entry_ids.size()) {
       break;  // cannot happen: one entry per non-empty shard; the sweep covers it anyway
     }
+    auto target = st.dir->shard(shard);
+    if (!target) {
+      // Another node holds this shard (or nobody, for a moment): its owner's sweep reads the
+      // entry from the stream within a second. Its backlog is counted there.
+      ++next_id;
+      continue;
+    }
     journal_committed msg;
     msg.shard = shard;
     msg.entry_id = receipt.entry_ids[next_id++];
@@ -112,7 +119,7 @@ void hand_to_shards(caf::event_based_actor* self, journal_state& st, journal_app
       st.metrics->shard_backlog[shard].fetch_add(static_cast<int64_t>(idx.size()),
                                                  std::memory_order_relaxed);
     }
-    self->send(st.dir->shard(shard), std::move(msg));
+    self->send(target, std::move(msg));
   }
 }
 

@@ -253,6 +253,19 @@ typename Inspector::result_type inspect(Inspector& f, journal_committed& x) {
   return f(caf::meta::type_name("journal_committed"), x.shard, x.entry_id, x.records, x.hashes);
 }
 
+// From the shard_owner to the supervisor: run (hold) or stop (!hold) the cluster shard actor of
+// `shard`; its writes carry `fence`, the lease value Redis checks before every counting write.
+struct shard_assignment {
+  uint32_t shard = 0;
+  std::string fence;
+  bool hold = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shard_assignment& x) {
+  return f(caf::meta::type_name("shard_assignment"), x.shard, x.fence, x.hold);
+}
+
 }  // namespace luffy
 
 CAF_BEGIN_TYPE_ID_BLOCK(luffy, caf::first_custom_type_id)
@@ -276,4 +289,5 @@ CAF_ADD_TYPE_ID(luffy, (luffy::parsed_batch))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_error))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_hash))
 CAF_ADD_TYPE_ID(luffy, (luffy::resize_pool_request))
+CAF_ADD_TYPE_ID(luffy, (luffy::shard_assignment))
 CAF_END_TYPE_ID_BLOCK(luffy)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
 #include "actors/cluster_shard.hpp"
@@ -11,6 +12,7 @@
 #include "actors/messages.hpp"
 #include "actors/parser_actor.hpp"
 #include "actors/service_limiter.hpp"
+#include "actors/shard_owner.hpp"
 #include "actors/supervisor.hpp"
 #include "core/grouping_rules.hpp"
 
@@ -101,6 +103,16 @@ cluster_settings cluster_settings_from(const luffy_config& cfg, const redis_endp
   return cs;
 }
 
+ownership_settings ownership_settings_from(const luffy_config& cfg, const redis_endpoint& redis) {
+  ownership_settings os;
+  os.redis = redis;
+  os.key_prefix = cfg.storage.key_prefix;
+  os.node = cfg.node.name;
+  os.shards = static_cast<uint32_t>(cfg.actors.cluster_shards);
+  os.timing.min_hold_ms = cfg.node.min_hold_seconds * 1000;
+  return os;
+}
+
 supervision_settings supervision_settings_from(const luffy_config& cfg) {
   supervision_settings sup;
   sup.max_restarts = cfg.supervision.max_restarts;
@@ -113,6 +125,7 @@ supervision_settings supervision_settings_from(const luffy_config& cfg) {
 pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
                          const redis_endpoint& redis, ingest_metrics* metrics) {
   pipeline p;
+  p.system = &sys;
   p.metrics = metrics;
   const size_t shards =
       cfg.clustering.enabled ? static_cast<size_t>(cfg.actors.cluster_shards) : size_t{0};
@@ -139,9 +152,10 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
 
   const cluster_settings cs = cluster_settings_from(cfg, redis);
   auto latest = p.grouping;
-  make.shard = [&sys, cs, metrics, latest](size_t shard) {
+  make.shard = [&sys, cs, metrics, latest](uint32_t shard, std::string fence) {
     auto s = cs;
-    s.shard = static_cast<uint32_t>(shard);
+    s.shard = shard;
+    s.fence = std::move(fence);
     std::shared_ptr<const grouping_update> update;
     {
       std::lock_guard lock(latest->mutex);
@@ -152,7 +166,12 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
     }
     return spawn_cluster_shard(sys, std::move(s), metrics);
   };
-  make.shards = shards;
+  if (shards > 0 && cfg.node.role != "ingest") {
+    const ownership_settings os = ownership_settings_from(cfg, redis);
+    make.owner = [&sys, os, metrics](caf::actor supervisor) {
+      return spawn_shard_owner(sys, os, std::move(supervisor), metrics);
+    };
+  }
 
   p.supervisor =
       spawn_supervisor(sys, std::move(make), supervision_settings_from(cfg), p.directory, metrics);
@@ -203,7 +222,13 @@ std::vector<actor_group_stats> pipeline::group_stats() const {
 }
 
 void pipeline::stop() {
-  // The supervisor first: a child stopping must not be restarted.
+  // Hand the shards over first (SIGTERM): their new owners start within a heartbeat instead of
+  // a lease TTL. Then the supervisor: a child stopping must not be restarted.
+  if (auto owner = directory->owner(); owner && system != nullptr) {
+    if (!shard_owner_leave(*system, owner, 3000)) {
+      spdlog::warn("shard owner did not hand over in 3 s; its leases expire by themselves");
+    }
+  }
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   for (auto s : {stage::parsers, stage::limiters, stage::dedup, stage::journal}) {
     if (auto a = directory->get(s)) {
@@ -214,6 +239,9 @@ void pipeline::stop() {
     if (auto a = directory->shard(i)) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }
+  }
+  if (auto owner = directory->owner()) {
+    caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);  // when leave timed out
   }
 }
 

@@ -47,6 +47,7 @@ struct pipeline {
   std::shared_ptr<latest_grouping> grouping = std::make_shared<latest_grouping>();
   caf::actor supervisor;
   ingest_metrics* metrics = nullptr;
+  caf::actor_system* system = nullptr;
 
   static pipeline start(caf::actor_system& sys, const luffy_config& cfg,
                         const redis_endpoint& redis, ingest_metrics* metrics);
@@ -63,7 +64,8 @@ struct pipeline {
   // the shards the supervisor re-spawns later.
   void update_grouping(const luffy_config& next);
 
-  // A snapshot of every actor group (thread-safe; reads atomics only).
+  // A snapshot of every actor group (thread-safe; reads atomics only). Shards this node does not
+  // hold show size 0.
   std::vector<actor_group_stats> group_stats() const;
 
   // True while the supervisor sees more restarts than its intensity limit allows.

@@ -52,6 +52,16 @@ class stage_directory {
     }
   }
 
+  // The shard_owner (null on nodes that run no shards): pipeline::stop asks it to hand over.
+  caf::actor owner() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return owner_;
+  }
+  void set_owner(caf::actor a) {
+    std::lock_guard<std::mutex> lock(mu_);
+    owner_ = std::move(a);
+  }
+
   group_counters& counters(stage s) { return counters_[static_cast<size_t>(s)]; }
   const group_counters& counters(stage s) const { return counters_[static_cast<size_t>(s)]; }
   group_counters& shard_counters(size_t i) { return shard_counters_.at(i); }
@@ -72,7 +82,8 @@ class stage_directory {
  private:
   mutable std::mutex mu_;
   caf::actor stages_[stage_count];
-  std::deque<caf::actor> shards_;
+  std::deque<caf::actor> shards_;  // null where another node (or nobody) holds the shard
+  caf::actor owner_;
   group_counters counters_[stage_count];
   std::deque<group_counters> shard_counters_;
   std::atomic<bool> degraded_{false};

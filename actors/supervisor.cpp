@@ -26,7 +26,8 @@ enum class child_kind : uint8_t {
   dedup,
   journal_worker,
   journal_pool,
-  shard
+  shard,
+  owner
 };
 
 const char* kind_name(child_kind k) {
@@ -45,6 +46,8 @@ const char* kind_name(child_kind k) {
       return "journal pool";
     case child_kind::shard:
       return "cluster shard";
+    case child_kind::owner:
+      return "shard owner";
   }
   return "actor";
 }
@@ -66,6 +69,10 @@ struct supervisor_state {
   std::shared_ptr<stage_directory> dir;
   ingest_metrics* metrics = nullptr;
   pool_group parsers, journal;
+  // The cluster shards this node runs now (the shard_owner holds their leases): shard -> actor
+  // and the fence it was spawned with.
+  std::map<uint32_t, std::pair<caf::actor, std::string>> shards;
+  caf::actor owner;
   std::map<caf::actor_addr, child_ref> children;
   std::set<caf::actor_addr> retiring;  // workers removed on purpose (pool shrink)
   std::deque<int64_t> restarts_ms;     // within the intensity window
@@ -91,7 +98,6 @@ void put_worker(const caf::actor& pool, const caf::actor& worker) {
 struct initial_children {
   pool_group parsers, journal;
   caf::actor limiters, dedup;
-  std::vector<caf::actor> shards;
 };
 
 pool_group build_pool(caf::actor_system& sys, const std::function<caf::actor()>& make, size_t n) {
@@ -141,9 +147,17 @@ group_counters& counters_of(supervisor_state& st, const child_ref& ref) {
     case child_kind::journal_pool:
       return st.dir->counters(stage::journal);
     case child_kind::shard:
+    case child_kind::owner:
       break;
   }
-  return st.dir->shard_counters(ref.index);
+  return st.dir->shard_counters(ref.kind == child_kind::owner ? 0 : ref.index);
+}
+
+void reset_shard_gauges(supervisor_state& st, size_t shard) {
+  if (st.metrics != nullptr && shard < ingest_metrics::max_shards) {
+    st.metrics->shard_backlog[shard].store(0, std::memory_order_relaxed);
+    st.metrics->shard_lag_ms[shard].store(0, std::memory_order_relaxed);
+  }
 }
 
 // Spawns the successor of a dead child and puts it where its users find it.
@@ -192,15 +206,51 @@ void respawn(caf::stateful_actor<supervisor_state>* self, child_ref ref) {
     }
     case child_kind::shard: {
       // Its buffered fast-path entries died with it; they are still in its stream, and the new
-      // shard's first sweep counts and applies them.
-      if (st.metrics != nullptr && ref.index < ingest_metrics::max_shards) {
-        st.metrics->shard_backlog[ref.index].store(0, std::memory_order_relaxed);
+      // shard's first sweep counts and applies them. Only while this node still holds the shard.
+      auto it = st.shards.find(static_cast<uint32_t>(ref.index));
+      if (it == st.shards.end()) {
+        break;
       }
-      auto a = st.make.shard(ref.index);
-      watch(self, a, ref);
-      st.dir->set_shard(ref.index, a);
+      reset_shard_gauges(st, ref.index);
+      it->second.first = st.make.shard(it->first, it->second.second);
+      watch(self, it->second.first, ref);
+      st.dir->set_shard(ref.index, it->second.first);
       break;
     }
+    case child_kind::owner: {
+      st.owner = st.make.owner(caf::actor_cast<caf::actor>(self));
+      watch(self, st.owner, ref);
+      st.dir->set_owner(st.owner);
+      break;
+    }
+  }
+}
+
+// Starts (hold) or stops the cluster shard of `a.shard`, as the shard_owner says.
+void assign_shard(caf::stateful_actor<supervisor_state>* self, const shard_assignment& a) {
+  auto& st = self->state;
+  if (a.shard >= st.dir->shard_count()) {
+    return;
+  }
+  auto it = st.shards.find(a.shard);
+  if (it != st.shards.end()) {
+    if (a.hold && it->second.second == a.fence) {
+      return;
+    }
+    // Stopped on purpose: a lease handed over or lost, or re-taken with a new fence.
+    st.retiring.insert(it->second.first.address());
+    caf::anon_send_exit(it->second.first, caf::exit_reason::user_shutdown);
+    st.shards.erase(it);
+    st.dir->set_shard(a.shard, {});
+    st.dir->shard_counters(a.shard).size = 0;
+    reset_shard_gauges(st, a.shard);
+  }
+  if (a.hold) {
+    auto shard = st.make.shard(a.shard, a.fence);
+    st.shards[a.shard] = {shard, a.fence};
+    watch(self, shard, {child_kind::shard, a.shard});
+    st.dir->set_shard(a.shard, shard);
+    st.dir->shard_counters(a.shard).size = 1;
   }
 }
 
@@ -240,8 +290,9 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, child_fact
   watch_pool(self, st.journal, child_kind::journal_pool, child_kind::journal_worker);
   watch(self, kids.limiters, {child_kind::limiters, 0});
   watch(self, kids.dedup, {child_kind::dedup, 0});
-  for (size_t i = 0; i < kids.shards.size(); ++i) {
-    watch(self, kids.shards[i], {child_kind::shard, i});
+  if (st.make.owner) {
+    // The owner reports to this supervisor, so it is spawned here, where the handle exists.
+    respawn(self, {child_kind::owner, 0});
   }
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& s = self->state;
@@ -253,6 +304,18 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, child_fact
     s.children.erase(it);
     if (s.retiring.erase(dm.source) > 0) {
       return;  // removed on purpose
+    }
+    if (ref.kind == child_kind::owner && dm.reason == caf::exit_reason::normal) {
+      return;  // it handed its shards over and left (pipeline::stop): the node is stopping
+    }
+    if (ref.kind == child_kind::shard && dm.reason == caf::exit_reason::normal) {
+      // A shard quits normally only when Redis refused its fence: its lease is gone. The owner
+      // sees that at its next heartbeat; nothing to restart.
+      s.shards.erase(static_cast<uint32_t>(ref.index));
+      s.dir->set_shard(ref.index, {});
+      s.dir->shard_counters(ref.index).size = 0;
+      reset_shard_gauges(s, ref.index);
+      return;
     }
     if (ref.kind == child_kind::parser_worker || ref.kind == child_kind::journal_worker) {
       auto& g = ref.kind == child_kind::parser_worker ? s.parsers : s.journal;
@@ -298,6 +361,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, child_fact
           s.dir->set_degraded(false, {});
         }
       },
+      [=](shard_assignment& a) { assign_shard(self, a); },
       [=](resize_pool_request& r) {
         auto& s = self->state;
         if (r.group == "parsers") {
@@ -318,10 +382,6 @@ caf::actor spawn_supervisor(caf::actor_system& sys, child_factories make,
   kids.journal = build_pool(sys, make.journal_writer, std::max<size_t>(1, make.journal_writers));
   kids.limiters = make.limiters();
   kids.dedup = make.dedup();
-  for (size_t i = 0; i < make.shards; ++i) {
-    kids.shards.push_back(make.shard(i));
-    dir->set_shard(i, kids.shards.back());
-  }
   dir->set(stage::parsers, kids.parsers.pool);
   dir->set(stage::journal, kids.journal.pool);
   dir->set(stage::limiters, kids.limiters);
@@ -330,9 +390,6 @@ caf::actor spawn_supervisor(caf::actor_system& sys, child_factories make,
   dir->counters(stage::journal).size = static_cast<int64_t>(kids.journal.workers.size());
   dir->counters(stage::limiters).size = 1;
   dir->counters(stage::dedup).size = 1;
-  for (size_t i = 0; i < make.shards; ++i) {
-    dir->shard_counters(i).size = 1;
-  }
   return sys.spawn(supervisor, std::move(make), settings, std::move(dir), metrics, std::move(kids));
 }
 

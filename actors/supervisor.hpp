@@ -1,9 +1,11 @@
 #pragma once
 // supervisor: keeps the pipeline's actors alive, like an Erlang/OTP one_for_one supervisor.
 //  owns:      every pipeline actor it spawned: the parser pool and its workers, the limiter
-//             registry, the dedup actor, the journal pool and its writers, the cluster shards
+//             registry, the dedup actor, the journal pool and its writers, the shard_owner and
+//             the cluster shards of the shards this node holds
 //  receives:  down_msg (a child died) -> spawns its successor and records it in the
 //             stage_directory; resize_parsers (hot reload) -> grows or shrinks the parser pool;
+//             shard_assignment (from the shard_owner) -> spawns or stops a shard's cluster_shard;
 //             from itself: respawn and calm-down checks
 //  sends:     ('SYS','PUT'|'DELETE', worker) to its pools; exit to workers it removes
 //  supervised by: nobody; pipeline::stop() stops it first, then its children.
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "actors/stage_directory.hpp"
 #include "core/ingest_metrics.hpp"
@@ -40,10 +43,13 @@ struct child_factories {
   std::function<caf::actor()> limiters;
   std::function<caf::actor()> dedup;
   std::function<caf::actor()> journal_writer;
-  std::function<caf::actor(size_t)> shard;  // by shard index
+  // A cluster shard for (shard, fence): spawned when the shard_owner takes the shard's lease.
+  std::function<caf::actor(uint32_t, std::string)> shard;
+  // The shard_owner, reporting to the given supervisor; empty on nodes that run no shards
+  // (node.role ingest, clustering off).
+  std::function<caf::actor(caf::actor)> owner;
   size_t parsers = 1;
   size_t journal_writers = 1;
-  size_t shards = 0;
 };
 
 // Spawns every child, records it in `directory`, and returns the supervisor. The directory is

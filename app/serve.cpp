@@ -2,8 +2,10 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -17,7 +19,9 @@
 #include "net/http_server.hpp"
 #include "net/server_context.hpp"
 #include "storage/embedded_redis.hpp"
+#include "storage/keys.hpp"
 #include "storage/redis_probe.hpp"
+#include "storage/shard_lease_store.hpp"
 
 namespace luffy {
 
@@ -85,6 +89,68 @@ std::optional<redis_endpoint> open_redis(const luffy_config& cfg, embedded_redis
   return redis;
 }
 
+// node.name, or the host name when it is empty (the pod name in Kubernetes).
+luffy_config with_node_name(const luffy_config& given) {
+  luffy_config cfg = given;
+  if (cfg.node.name.empty()) {
+    char host[256] = {};
+    cfg.node.name = gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' ? host : "luffy";
+  }
+  return cfg;
+}
+
+// Checks this node against the deployment it joins: every node routes records to the same
+// virtual shards (actors.cluster_shards, recorded in Redis by the first node), and no live node
+// already uses this node's name (its leases would be this node's). A restart right after a crash
+// waits until the old life's heartbeat is older than the node TTL. False after logging why.
+bool join_deployment(const luffy_config& cfg, const redis_endpoint& redis) {
+  if (!cfg.clustering.enabled) {
+    return true;
+  }
+  shard_lease_store store(redis);
+  const auto& prefix = cfg.storage.key_prefix;
+  auto claim = store.claim_shard_count(prefix, cfg.actors.cluster_shards);
+  if (!claim.ok()) {
+    spdlog::critical("redis {}: cannot read the deployment's shard count: {}", redis.describe(),
+                     claim.error.message);
+    return false;
+  }
+  if (!claim.value->agreed) {
+    spdlog::critical(
+        "actors.cluster_shards is {} here, but this deployment uses {} (recorded in {} by its "
+        "first node): every node must use the same value. To change it, see docs/"
+        "CONFIGURATION.md \"Changing actors.cluster_shards\"",
+        cfg.actors.cluster_shards, claim.value->recorded, shard_count_key(prefix));
+    return false;
+  }
+  if (cfg.node.role == "ingest") {
+    return true;
+  }
+  constexpr int64_t node_ttl_ms = 3000;  // ownership_settings::node_ttl_ms
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(node_ttl_ms + 1000);
+  for (;;) {
+    auto view = store.heartbeat(prefix, cfg.node.name, heartbeat_mode::observe, node_ttl_ms, 0);
+    if (!view.ok()) {
+      spdlog::critical("redis {}: cannot read the live nodes: {}", redis.describe(),
+                       view.error.message);
+      return false;
+    }
+    const auto& live = view.value->live;
+    if (std::find(live.begin(), live.end(), cfg.node.name) == live.end()) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::critical(
+          "node.name \"{}\" is in use by a live node of this deployment (it heartbeats in {}); "
+          "give every node its own name",
+          cfg.node.name, nodes_key(prefix));
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
 void configure_actor_system(caf::actor_system_config& caf_cfg, const luffy_config& cfg) {
   caf_cfg.add_message_types<caf::id_block::luffy>();
   // Work sharing (a condition variable) instead of CAF's default work stealing, whose idle
@@ -129,7 +195,8 @@ void wait_for_stop(server_context& ctx, const sigset_t& signals) {
 // stopped explicitly: leaving this function, by any return, stops the HTTP server (refusing new
 // work, letting requests in flight finish), then the pipeline, then the actor system (its
 // destructor waits for the actors), then the embedded redis-server (its destructor).
-int serve(const luffy_config& cfg, const std::string& version, const config_source& source) {
+int serve(const luffy_config& given, const std::string& version, const config_source& source) {
+  const luffy_config cfg = with_node_name(given);
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
   const sigset_t signals = block_stop_signals();
   if (cfg.auth.disabled) {
@@ -139,7 +206,7 @@ int serve(const luffy_config& cfg, const std::string& version, const config_sour
   stop_guard log_stopped([] { spdlog::info("stopped"); });  // declared first: runs last
   embedded_redis embedded;
   const auto redis = open_redis(cfg, embedded);
-  if (!redis) {
+  if (!redis || !join_deployment(cfg, *redis)) {
     return 1;
   }
 
@@ -176,9 +243,11 @@ int serve(const luffy_config& cfg, const std::string& version, const config_sour
     ctx.stopping = true;
     http.stop();
   });
-  spdlog::info("luffy-ingest {} listening on {} (parsers {}, journal writers {}, shards {})",
-               version, cfg.server.listen, cfg.actors.parsers, cfg.actors.journal_writers,
-               cfg.actors.cluster_shards);
+  spdlog::info(
+      "luffy-ingest {} node {} (role {}) listening on {} (parsers {}, journal writers {}, virtual "
+      "shards {})",
+      version, cfg.node.name, cfg.node.role, cfg.server.listen, cfg.actors.parsers,
+      cfg.actors.journal_writers, cfg.actors.cluster_shards);
 
   wait_for_stop(ctx, signals);
   return 0;

@@ -381,6 +381,18 @@ std::vector<std::string> validate(const luffy_config& cfg) {
   if (cfg.storage.key_prefix.empty()) {
     problems.push_back("storage.key_prefix: must not be empty");
   }
+  // A node name ends every lease value ("<epoch>:<since>:<node>") and names a metric label: 1 to
+  // 128 printable ASCII characters without spaces or quotes.
+  if (!cfg.node.name.empty()) {
+    const bool printable = std::all_of(cfg.node.name.begin(), cfg.node.name.end(), [](char c) {
+      return c > ' ' && c < 127 && c != '"' && c != '\\';
+    });
+    if (!printable || cfg.node.name.size() > 128) {
+      problems.push_back(
+          "node.name: use 1 to 128 printable ASCII characters without spaces, quotes or "
+          "backslashes");
+    }
+  }
   for (const char* key : {"clustering.in_app_prefixes", "clustering.not_in_app_prefixes"}) {
     const auto items = split_list(std::string_view(key) == "clustering.in_app_prefixes"
                                       ? cfg.clustering.in_app_prefixes

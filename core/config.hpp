@@ -142,6 +142,11 @@ struct luffy_config {
     std::string journal_encoding;
   } storage;
   struct {
+    std::string role;          // all | ingest | shard
+    std::string name;          // "" = the host name (resolved at start-up, not here)
+    int64_t min_hold_seconds;  // a shard is handed to its desired owner no sooner
+  } node;
+  struct {
     std::string level;
   } log;
 };

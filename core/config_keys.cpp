@@ -119,7 +119,9 @@ std::vector<config_key> make_keys() {
        "Parser actors decoding bodies in parallel."},
       {"actors.cluster_shards", k::integer, "4", 1, 1024, "", r::restart,
        LUFFY_MEMBER(actors.cluster_shards),
-       "Journal streams and cluster shard actors (luffy:journal:<n>)."},
+       "Virtual shards: journal streams (luffy:journal:<n>), each applied by one cluster shard "
+       "actor on the node holding its lease. Fixed per deployment: every node must use the same "
+       "value (recorded in Redis at the first start)."},
       {"actors.journal_writers", k::integer, "4", 1, 64, "", r::restart,
        LUFFY_MEMBER(actors.journal_writers),
        "Redis connections writing the journal (detached actors)."},
@@ -244,6 +246,19 @@ std::vector<config_key> make_keys() {
        "JSON lines."},
       {"storage.key_prefix", k::string, "luffy", 0, 0, "", r::restart,
        LUFFY_MEMBER(storage.key_prefix), "Prefix of every Redis key."},
+      {"node.role", k::enumeration, "all", 0, 0, "all|ingest|shard", r::restart,
+       LUFFY_MEMBER(node.role),
+       "What this node runs. all: everything (one process is a whole deployment). ingest: the "
+       "HTTP edge, parsers, limiters, dedup and journal writers (stateless; any number behind a "
+       "load balancer). shard: the cluster shards it holds by lease (no ingest route). Every node "
+       "of a deployment shares one Redis and one actors.cluster_shards."},
+      {"node.name", k::string, "", 0, 0, "", r::restart, LUFFY_MEMBER(node.name),
+       "This node's name in leases, logs, metrics and the admin API; empty = the host name (the "
+       "pod name in Kubernetes). Two live nodes must not share a name."},
+      {"node.min_hold_seconds", k::integer, "30", 0, 86400, "", r::restart,
+       LUFFY_MEMBER(node.min_hold_seconds),
+       "A node keeps a shard at least this long before handing it to a node that joined later, "
+       "so ownership does not flap; POST /api/v1/admin/shards/rebalance skips the wait once."},
       {"log.level", k::enumeration, "info", 0, 0, "trace|debug|info|warn|error|off", r::log_level,
        LUFFY_MEMBER(log.level), "Log level. debug logs one line per request."},
   };

@@ -58,6 +58,11 @@ struct ingest_metrics {
   std::array<std::atomic<int64_t>, max_shards> shard_backlog{};
   std::array<std::atomic<uint64_t>, max_shards> shard_processed{};  // records applied
   std::atomic<uint64_t> dead_lettered{0};                           // records sent to <prefix>:dlq
+  // Shard ownership (actors/shard_owner): shards this node holds now, leases it took, handed
+  // over and lost, and counting writes Redis refused because the writer's lease was gone.
+  std::atomic<int64_t> shards_held{0};
+  std::atomic<uint64_t> shard_leases_taken{0}, shard_leases_released{0}, shard_leases_lost{0},
+      fenced_writes{0};
   int64_t processing_lag_ms(size_t shards) const {
     int64_t worst = 0;
     for (size_t i = 0; i < shards && i < max_shards; ++i) {

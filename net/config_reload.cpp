@@ -122,6 +122,10 @@ reload_result reload_config(server_context& ctx, std::string_view trigger) {
     return refuse(r);
   }
   const auto running = ctx.config.load();
+  if (loaded.config.node.name.empty()) {
+    // The running name was resolved from the host name at start-up (app/serve.cpp): the same.
+    loaded.config.node.name = running->node.name;
+  }
   auto changed = changed_keys(*running, loaded.config);
   // What the changed keys need, from their rows (each key changed is in the table).
   std::set<reload_effect> effects;

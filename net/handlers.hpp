@@ -31,6 +31,8 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
 // Admin token only (401 without a valid token, 403 for a non-admin one).
 void handle_admin_reload(server_context& ctx, http_request& req, http_response& res);
 void handle_admin_actors(server_context& ctx, http_request& req, http_response& res);
+void handle_admin_shards(server_context& ctx, http_request& req, http_response& res);
+void handle_admin_rebalance(server_context& ctx, http_request& req, http_response& res);
 
 // Sends a JSON body with the status; adds Retry-After when retry_after > 0.
 void send_json(http_response& res, int status, const std::string& body, uint32_t retry_after = 0);

@@ -2,7 +2,8 @@
 //
 // The steps, in order, each with the checks it makes, cheapest first, and their statuses
 // (Fluent Bit drops a chunk on any 4xx but 408/429, and retries 429/5xx):
-//   1. admit the caller: feature flag (503 ingest_disabled), credentials (401)
+//   1. admit the caller: feature flag (503 ingest_disabled), role (503 not_an_ingest_node),
+//      credentials (401)
 //   2. admit the load: requests in flight (503 overloaded, paced), shutting down (503
 //      overloaded), backpressure gates (503 backpressure, paced)
 //   3. check the body's form: Content-Encoding (415), Content-Type (415), a body at all (411),
@@ -150,6 +151,17 @@ std::optional<auth_scope> admit_caller(ingest_call& call) {
                 error_body("ingest_disabled",
                            "ingestion is switched off on this server (ingest.enabled: false); "
                            "keep the logs buffered and retry later"),
+                60);
+    return std::nullopt;
+  }
+  if (call.cfg.node.role == "shard") {
+    // A misrouted agent: 503 keeps its logs in its buffer (a 4xx would make Fluent Bit drop
+    // them) while the operator points it at an ingest node.
+    call.refuse(503,
+                error_body("not_an_ingest_node",
+                           "node \"" + call.cfg.node.name +
+                               "\" runs cluster shards only (node.role: shard); send logs to "
+                               "an ingest node (node.role: ingest or all)"),
                 60);
     return std::nullopt;
   }

@@ -54,6 +54,10 @@ void run_handler(server_context& ctx, const route& r, const std::string& param, 
       return handle_admin_reload(ctx, req, res);
     case route_id::admin_actors:
       return handle_admin_actors(ctx, req, res);
+    case route_id::admin_shards:
+      return handle_admin_shards(ctx, req, res);
+    case route_id::admin_rebalance:
+      return handle_admin_rebalance(ctx, req, res);
   }
 }
 

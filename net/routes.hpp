@@ -19,6 +19,8 @@ enum class route_id {
   cluster_merge,
   admin_reload,
   admin_actors,
+  admin_shards,
+  admin_rebalance,
 };
 
 struct route {
@@ -45,6 +47,8 @@ inline constexpr route routes[] = {
     {"POST", "/api/v1/clusters/{id}/merge", route_id::cluster_merge, true, true},
     {"POST", "/api/v1/admin/reload", route_id::admin_reload, true},
     {"GET", "/api/v1/admin/actors", route_id::admin_actors, true},
+    {"GET", "/api/v1/admin/shards", route_id::admin_shards, true},
+    {"POST", "/api/v1/admin/shards/rebalance", route_id::admin_rebalance, true},
 };
 
 }  // namespace luffy

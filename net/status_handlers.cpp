@@ -132,6 +132,11 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .number("processing_lag_seconds", static_cast<double>(m.processing_lag_ms(shards)) / 1000.0)
       .number("processing_lag_p50_seconds", m.processing_lag.quantile(0.5))
       .number("processing_lag_p99_seconds", m.processing_lag.quantile(0.99));
+  o.integer("shards_held", m.shards_held.load())
+      .uinteger("shard_leases_taken", load(m.shard_leases_taken))
+      .uinteger("shard_leases_released", load(m.shard_leases_released))
+      .uinteger("shard_leases_lost", load(m.shard_leases_lost))
+      .uinteger("fenced_writes", load(m.fenced_writes));
   json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     backlog.integer(m.shard_backlog[i].load(std::memory_order_relaxed));
@@ -219,6 +224,18 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
         static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
   counter("luffy_ingest_clusters_created_total", "Clusters created by this process.",
           load(m.clusters));
+  gauge("luffy_ingest_shards_held", "Virtual shards whose lease this node holds now.",
+        static_cast<double>(m.shards_held.load()));
+  counter("luffy_ingest_shard_leases_taken_total", "Shard leases this node took.",
+          load(m.shard_leases_taken));
+  counter("luffy_ingest_shard_leases_released_total", "Shard leases this node handed over.",
+          load(m.shard_leases_released));
+  counter("luffy_ingest_shard_leases_lost_total",
+          "Shard leases this node lost (expired or taken while it could not renew).",
+          load(m.shard_leases_lost));
+  counter("luffy_ingest_fenced_writes_total",
+          "Counting writes Redis refused because this node's shard lease was gone.",
+          load(m.fenced_writes));
   describe("luffy_ingest_shard_queue_depth", "Journal entries waiting per cluster shard.", "gauge");
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     sample("luffy_ingest_shard_queue_depth{shard=\"" + std::to_string(i) + "\"}",

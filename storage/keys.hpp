@@ -29,6 +29,8 @@
 //   <prefix>:nodes                        zset: node name -> last heartbeat (Redis time, ms)
 //   <prefix>:shard:<shard>:lease          string "<epoch>:<since_ms>:<node>", PX: who owns a shard
 //   <prefix>:shard:<shard>:epoch          counter: the shard's last fencing epoch (never expires)
+//   <prefix>:shards:count                 the deployment's virtual shard count (set by the first
+//   node) <prefix>:shards:rebalance             Redis time (ms) of the last rebalance request
 //
 // Dedup generations: generation g = floor(unix_seconds / window). A record is a duplicate when
 // its hash is in generation g or g-1, so the effective window is between `window` and twice it,
@@ -139,6 +141,12 @@ inline std::string shard_lease_key(std::string_view prefix, uint32_t shard) {
 }
 inline std::string shard_epoch_key(std::string_view prefix, uint32_t shard) {
   return std::string(prefix) + ":shard:" + std::to_string(shard) + ":epoch";
+}
+inline std::string shard_count_key(std::string_view prefix) {
+  return std::string(prefix) + ":shards:count";
+}
+inline std::string rebalance_key(std::string_view prefix) {
+  return std::string(prefix) + ":shards:rebalance";
 }
 
 }  // namespace luffy

@@ -38,6 +38,21 @@ struct deployment_view {
   int64_t now_ms = 0;               // Redis time of this heartbeat
   std::vector<std::string> live;    // nodes whose last heartbeat is younger than the TTL
   std::vector<shard_lease> leases;  // one per shard, in shard order
+  int64_t rebalance_ms = 0;         // Redis time of the last rebalance request (0: none)
+};
+
+// What GET /api/v1/admin/shards shows: every node seen lately and every shard.
+struct deployment_overview {
+  int64_t now_ms = 0;
+  std::vector<std::pair<std::string, int64_t>> nodes;  // name -> last heartbeat (ms), oldest first
+  std::vector<shard_lease> leases;                     // per shard
+  std::vector<int64_t> journal_entries;                // per shard: XLEN of its journal stream
+};
+
+// The outcome of recording the deployment's shard count.
+struct shard_count_claim {
+  bool agreed = false;   // Redis holds (now) the caller's count
+  int64_t recorded = 0;  // the count Redis holds
 };
 
 struct lease_claim {
@@ -59,9 +74,11 @@ class shard_lease_store {
   redis_result<deployment_view> heartbeat(const std::string& prefix, const std::string& node,
                                           heartbeat_mode mode, int64_t node_ttl_ms,
                                           uint32_t shards);
-  // Takes `shard` when nobody holds it.
+  // Takes `shard` when nobody holds it, or, with `adopt`, when a lease under `node`'s own name
+  // holds it (a previous life of this node: the caller must have made sure that no live process
+  // heartbeats under the name).
   redis_result<lease_claim> acquire(const std::string& prefix, uint32_t shard,
-                                    const std::string& node, int64_t ttl_ms);
+                                    const std::string& node, int64_t ttl_ms, bool adopt = false);
   // Extends each held lease by `ttl_ms` (0: releases them). Returns, per lease in order, whether
   // it was still ours.
   redis_result<std::vector<bool>> renew(const std::string& prefix,
@@ -71,6 +88,15 @@ class shard_lease_store {
       const std::string& prefix, const std::vector<std::pair<uint32_t, std::string>>& held) {
     return renew(prefix, held, 0);
   }
+
+  // Asks every node to skip the minimum hold once: leases taken before now (Redis time) may be
+  // handed to their desired owners at the next heartbeat. Returns the marker's time.
+  redis_result<int64_t> request_rebalance(const std::string& prefix);
+  // The deployment as GET /api/v1/admin/shards shows it (nodes heartbeating within 100 TTLs).
+  redis_result<deployment_overview> overview(const std::string& prefix, uint32_t shards);
+  // Records `shards` as the deployment's virtual shard count unless one is recorded already
+  // (SET NX), and says whether Redis holds the caller's count.
+  redis_result<shard_count_claim> claim_shard_count(const std::string& prefix, int64_t shards);
 
  private:
   redis_client redis_;

@@ -102,6 +102,8 @@ redis_result<cluster_apply_reply> shard_store::apply(const cluster_apply_call& c
   if (v.elements[0].integer == -1) {
     out.fenced = true;
     out.holder = v.elements[1].str;
+  } else if (v.elements[0].integer == -2) {
+    out.behind = true;
   } else if (v.elements[0].integer == 1) {
     out.applied = true;
     out.new_clusters = v.elements[1].integer;

@@ -69,6 +69,9 @@ struct cluster_apply_reply {
   // `holder` is the lease's current value ("" when it expired) and `gone` is empty.
   bool fenced = false;
   std::string holder;
+  // not applied because an older entry precedes them in the stream (nothing was written): the
+  // caller applies the stream from its head first (cluster_apply.lua keeps journal order).
+  bool behind = false;
   // applied: clusters created, and the services that went over their new-cluster bound.
   int64_t new_clusters = 0;
   std::vector<std::string> overflowed;

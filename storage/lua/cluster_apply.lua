@@ -21,7 +21,9 @@
 -- that are no longer in the stream (already applied): then nothing was written and the caller
 -- retries without them; {-1, holder} when the fence is not empty and KEYS[3] does not hold
 -- exactly it (holder: its current value, "" when the lease expired): then nothing was written
--- and the caller has lost the shard. The fence is checked first, inside the script, because only
+-- and the caller has lost the shard; {-2, oldest id} when the entries are not the head of the
+-- stream (an older entry waits): then nothing was written and the caller applies the stream from
+-- its head first. The fence is checked first, inside the script, because only
 -- there does it stop a write that a paused or cut-off former owner had queued and Redis runs
 -- late (docs/SCALING.md). An empty fence skips the check (single-process deployments, tools).
 -- All of the entries' effects and their deletion from the journal (the acknowledgement) happen
@@ -51,6 +53,15 @@ for i = 1, e do
 end
 if #gone > 0 then
   return {0, gone}
+end
+-- The run must be the head of the stream: an older entry still waiting (one journaled by another
+-- node, which reaches this shard through its sweep rather than the fast path) is applied first,
+-- so a service's records meet its template miner in journal order whatever the node count.
+local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', e)
+for i = 1, e do
+  if head[i][1] ~= ids[i] then
+    return {-2, head[1][1]}
+  end
 end
 local n = tonumber(ARGV[10 + e])
 local created = 0

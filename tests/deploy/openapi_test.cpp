@@ -50,7 +50,9 @@ TEST_CASE("openapi: 3.0 spec with exactly the contract's routes", "[openapi]") {
                                           "POST /api/v1/clusters/{id}/resolve",
                                           "POST /api/v1/clusters/{id}/merge",
                                           "POST /api/v1/admin/reload",
-                                          "GET /api/v1/admin/actors"};
+                                          "GET /api/v1/admin/actors",
+                                          "GET /api/v1/admin/shards",
+                                          "POST /api/v1/admin/shards/rebalance"};
   CHECK(spec_routes() == contract);
 
   const auto ingest = spec["paths"]["/api/v1/ingest/logs"]["post"];
