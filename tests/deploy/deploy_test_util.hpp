@@ -60,6 +60,17 @@ inline std::vector<fs::path> yaml_files(const std::string& rel) {
   return out;
 }
 
+// The *.yaml / *.yml directly in `rel` (not below it), sorted.
+inline std::vector<fs::path> yaml_files_in(const std::string& rel) {
+  std::vector<fs::path> out;
+  for (const auto& f : yaml_files(rel)) {
+    if (f.parent_path() == source_dir() / rel) {
+      out.push_back(f);
+    }
+  }
+  return out;
+}
+
 // All documents of a (multi-document) YAML file; throws YAML::Exception on a syntax error.
 inline std::vector<YAML::Node> load_all(const fs::path& p) {
   auto docs = YAML::LoadAllFromFile(p.string());
@@ -72,10 +83,11 @@ inline std::vector<YAML::Node> load_all(const fs::path& p) {
   return out;
 }
 
-// Every Kubernetes object under deploy/k8s.
-inline std::vector<YAML::Node> k8s_objects() {
+// Every Kubernetes object in one kustomize directory: deploy/k8s (the single-node set) by
+// default, not the sets in its subdirectories (deploy/k8s/distributed).
+inline std::vector<YAML::Node> k8s_objects(const std::string& dir = "deploy/k8s") {
   std::vector<YAML::Node> out;
-  for (const auto& f : yaml_files("deploy/k8s")) {
+  for (const auto& f : yaml_files_in(dir)) {
     for (auto& d : load_all(f)) {
       if (d["kind"]) {
         out.push_back(d);
@@ -85,9 +97,10 @@ inline std::vector<YAML::Node> k8s_objects() {
   return out;
 }
 
-inline std::vector<YAML::Node> k8s_of_kind(const std::string& kind) {
+inline std::vector<YAML::Node> k8s_of_kind(const std::string& kind,
+                                           const std::string& dir = "deploy/k8s") {
   std::vector<YAML::Node> out;
-  for (auto& o : k8s_objects()) {
+  for (auto& o : k8s_objects(dir)) {
     if (o["kind"].as<std::string>() == kind) {
       out.push_back(o);
     }

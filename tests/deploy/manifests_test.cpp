@@ -2,6 +2,8 @@
 // and that every YAML file under deploy/ and fluent-bit/ parses.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <regex>
 #include <set>
 
@@ -54,7 +56,7 @@ YAML::Node named(const std::string& kind, const std::string& name) {
       return o;
     }
   }
-  return YAML::Node();
+  return YAML::Node(YAML::NodeType::Undefined);  // false, unlike YAML::Node()
 }
 
 bool labels_match(const YAML::Node& selector, const YAML::Node& labels) {
@@ -369,5 +371,602 @@ TEST_CASE("alerts: rules parse and use only exported metric names", "[alerts]") 
                         "LuffyIngestQueueDepthHigh", "LuffyIngestProcessingLagHigh"}) {
     INFO(a);
     CHECK(alerts.count(a) == 1);
+  }
+}
+
+// ---- deploy/k8s/distributed: split roles across hosts (issue 13) ----------------------------
+
+namespace {
+
+const std::string kDist = "deploy/k8s/distributed";
+
+std::vector<YAML::Node> dist_workloads() {
+  std::vector<YAML::Node> out;
+  for (const char* kind : {"Deployment", "StatefulSet", "DaemonSet"}) {
+    for (auto& w : k8s_of_kind(kind, kDist)) {
+      out.push_back(w);
+    }
+  }
+  return out;
+}
+
+YAML::Node dist_named(const std::string& kind, const std::string& name) {
+  for (auto& o : k8s_of_kind(kind, kDist)) {
+    if (o["metadata"]["name"].as<std::string>() == name) {
+      return o;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Undefined);  // false, unlike YAML::Node()
+}
+
+std::string name_of(const YAML::Node& o) {
+  return o["metadata"]["name"].as<std::string>();
+}
+
+YAML::Node pod_labels(const YAML::Node& workload) {
+  return workload["spec"]["template"]["metadata"]["labels"];
+}
+
+// The env entry `name` of container `c` (null when absent).
+YAML::Node env_of(const YAML::Node& c, const std::string& name) {
+  if (c["env"]) {
+    for (const auto& e : c["env"]) {
+      if (e["name"].as<std::string>() == name) {
+        return e;
+      }
+    }
+  }
+  return YAML::Node(YAML::NodeType::Undefined);  // false, unlike YAML::Node()
+}
+
+std::string env_value(const YAML::Node& c, const std::string& name) {
+  const auto e = env_of(c, name);
+  return e && e["value"] ? e["value"].as<std::string>() : std::string();
+}
+
+bool env_from_field(const YAML::Node& c, const std::string& name, const std::string& field) {
+  const auto e = env_of(c, name);
+  return e && !e["value"] && e["valueFrom"]["fieldRef"]["fieldPath"] &&
+         e["valueFrom"]["fieldRef"]["fieldPath"].as<std::string>() == field;
+}
+
+// Workloads whose pods run luffy-ingest (either role).
+std::vector<YAML::Node> luffy_workloads() {
+  std::vector<YAML::Node> out;
+  for (const auto& w : dist_workloads()) {
+    const auto cs = pod_containers(w);
+    if (!cs.empty() && cs[0]["image"].as<std::string>().rfind("luffy-ingest:", 0) == 0) {
+      out.push_back(w);
+    }
+  }
+  return out;
+}
+
+// The luffy.yaml a luffy pod reads: the ConfigMap key mounted at the --config path.
+YAML::Node mounted_luffy_config(const YAML::Node& w) {
+  const auto c = pod_containers(w)[0];
+  std::string config_path;
+  const auto& args = c["args"];
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i].as<std::string>() == "--config") {
+      config_path = args[i + 1].as<std::string>();
+    }
+  }
+  REQUIRE_FALSE(config_path.empty());
+  const auto dir = fs::path(config_path).parent_path().string();
+  const auto file = fs::path(config_path).filename().string();
+  std::string volume;
+  for (const auto& m : c["volumeMounts"]) {
+    if (m["mountPath"].as<std::string>() == dir) {
+      volume = m["name"].as<std::string>();
+    }
+  }
+  REQUIRE_FALSE(volume.empty());
+  std::string cm_name;
+  for (const auto& v : w["spec"]["template"]["spec"]["volumes"]) {
+    if (v["name"].as<std::string>() == volume && v["configMap"]) {
+      cm_name = v["configMap"]["name"].as<std::string>();
+    }
+  }
+  const auto cm = dist_named("ConfigMap", cm_name);
+  REQUIRE(cm);
+  REQUIRE(cm["data"][file]);
+  return YAML::Load(cm["data"][file].as<std::string>());
+}
+
+// Non-comment lines of a redis.conf / sentinel.conf, split on blanks.
+std::vector<std::vector<std::string>> conf_lines(const std::string& text) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto t = trim(line);
+    if (t.empty() || t[0] == '#') {
+      continue;
+    }
+    std::istringstream w(t);
+    std::vector<std::string> words;
+    for (std::string x; w >> x;) {
+      words.push_back(x);
+    }
+    out.push_back(words);
+  }
+  return out;
+}
+
+// The first line of `conf` whose first words are `prefix`.
+std::vector<std::string> conf_get(const std::string& conf, const std::vector<std::string>& prefix) {
+  for (const auto& l : conf_lines(conf)) {
+    if (l.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), l.begin())) {
+      return l;
+    }
+  }
+  return {};
+}
+
+std::string redis_config(const std::string& key) {
+  const auto cm = dist_named("ConfigMap", "luffy-redis-config");
+  REQUIRE(cm);
+  REQUIRE(cm["data"][key]);
+  return cm["data"][key].as<std::string>();
+}
+
+// "1gb", "1536mb", "2Gi", "512Mi" -> bytes (Redis units are 1024-based with a "b").
+std::uint64_t size_bytes(const std::string& s) {
+  std::size_t n = 0;
+  const auto v = std::stoull(s, &n);
+  const auto unit = lower(s.substr(n));
+  if (unit == "gb" || unit == "gi") {
+    return v << 30;
+  }
+  if (unit == "mb" || unit == "mi") {
+    return v << 20;
+  }
+  if (unit == "kb" || unit == "ki") {
+    return v << 10;
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("k8s: each kustomization lists exactly the YAML files of its directory", "[k8s]") {
+  for (const auto& dir : {std::string("deploy/k8s"), kDist}) {
+    INFO(dir);
+    const auto k = YAML::LoadFile((source_dir() / dir / "kustomization.yaml").string());
+    CHECK(k["namespace"].as<std::string>() == "luffy");
+    std::set<std::string> listed;
+    for (const auto& r : k["resources"]) {
+      INFO(r.as<std::string>());
+      CHECK(listed.insert(r.as<std::string>()).second);  // no duplicates
+    }
+    std::set<std::string> present;
+    for (const auto& f : yaml_files_in(dir)) {
+      if (f.filename() != "kustomization.yaml") {
+        present.insert(f.filename().string());
+      }
+    }
+    CHECK(listed == present);
+    for (const auto& o : k8s_objects(dir)) {
+      const auto kind = o["kind"].as<std::string>();
+      if (kind == "Kustomization" || kind == "Namespace" || kind.rfind("Cluster", 0) == 0) {
+        continue;
+      }
+      INFO(kind << " " << name_of(o));
+      CHECK(o["metadata"]["namespace"].as<std::string>() == "luffy");
+    }
+  }
+}
+
+TEST_CASE("k8s distributed: images pinned, selectors match, pods hardened", "[k8s][distributed]") {
+  const auto ws = dist_workloads();
+  std::set<std::string> names;
+  for (const auto& w : ws) {
+    names.insert(w["kind"].as<std::string>() + "/" + name_of(w));
+  }
+  CHECK(names == std::set<std::string>{"Deployment/luffy-ingest", "StatefulSet/luffy-shard",
+                                       "StatefulSet/luffy-redis",
+                                       "StatefulSet/luffy-redis-sentinel"});
+  for (const auto& w : ws) {
+    INFO(name_of(w));
+    CHECK(labels_match(w["spec"]["selector"]["matchLabels"], pod_labels(w)));
+    const auto pod = w["spec"]["template"]["spec"];
+    CHECK(pod["securityContext"]["runAsNonRoot"].as<bool>());
+    CHECK(pod["securityContext"]["runAsUser"].as<int>() > 0);
+    CHECK(pod["securityContext"]["seccompProfile"]["type"].as<std::string>() == "RuntimeDefault");
+    // spread over hosts, preferred (never blocks scheduling), selecting the workload's own pods
+    const auto anti =
+        pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"];
+    REQUIRE(anti);
+    CHECK(anti[0]["podAffinityTerm"]["topologyKey"].as<std::string>() == "kubernetes.io/hostname");
+    CHECK(labels_match(anti[0]["podAffinityTerm"]["labelSelector"]["matchLabels"], pod_labels(w)));
+    CHECK_FALSE(
+        pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]);
+    for (const auto& c : pod_containers(w)) {
+      const auto image = c["image"].as<std::string>();
+      INFO(image);
+      CHECK(image_pinned(image));
+      CHECK(c["resources"]["requests"]["cpu"]);
+      CHECK(c["resources"]["requests"]["memory"]);
+      CHECK(c["resources"]["limits"]["memory"]);
+      CHECK(c["livenessProbe"]);
+      CHECK(c["readinessProbe"]);
+      CHECK_FALSE(c["securityContext"]["allowPrivilegeEscalation"].as<bool>());
+      CHECK(c["securityContext"]["readOnlyRootFilesystem"].as<bool>());
+      CHECK(c["securityContext"]["capabilities"]["drop"][0].as<std::string>() == "ALL");
+    }
+    if (w["kind"].as<std::string>() == "StatefulSet") {
+      const auto svc = dist_named("Service", w["spec"]["serviceName"].as<std::string>());
+      REQUIRE(svc);
+      CHECK(svc["spec"]["clusterIP"].as<std::string>() == "None");
+      CHECK(labels_match(svc["spec"]["selector"], pod_labels(w)));
+    }
+  }
+  // the Redis image is the one the single-node set runs
+  const auto single = named("StatefulSet", "redis");
+  REQUIRE(single);
+  for (const char* sts : {"luffy-redis", "luffy-redis-sentinel"}) {
+    INFO(sts);
+    CHECK(pod_containers(dist_named("StatefulSet", sts))[0]["image"].as<std::string>() ==
+          pod_containers(single)[0]["image"].as<std::string>());
+  }
+}
+
+TEST_CASE("k8s distributed: every Service and PDB selects the pods of exactly one workload",
+          "[k8s][distributed]") {
+  const auto ws = dist_workloads();
+  auto selected = [&](const YAML::Node& selector) {
+    std::vector<std::string> out;
+    for (const auto& w : ws) {
+      if (labels_match(selector, pod_labels(w))) {
+        out.push_back(name_of(w));
+      }
+    }
+    return out;
+  };
+  const auto services = k8s_of_kind("Service", kDist);
+  CHECK(services.size() == 4);
+  for (const auto& svc : services) {
+    INFO("Service " << name_of(svc));
+    const auto hit = selected(svc["spec"]["selector"]);
+    REQUIRE(hit.size() == 1);
+    // every targetPort names a port of that workload's container
+    const auto c = pod_containers(
+        dist_named(hit[0] == "luffy-ingest" ? "Deployment" : "StatefulSet", hit[0]))[0];
+    for (const auto& p : svc["spec"]["ports"]) {
+      bool found = false;
+      for (const auto& cp : c["ports"]) {
+        found = found || cp["name"].as<std::string>() == p["targetPort"].as<std::string>();
+      }
+      CHECK(found);
+    }
+  }
+  const auto pdbs = k8s_of_kind("PodDisruptionBudget", kDist);
+  CHECK(pdbs.size() == 4);
+  std::set<std::string> covered;
+  for (const auto& pdb : pdbs) {
+    INFO("PodDisruptionBudget " << name_of(pdb));
+    const auto hit = selected(pdb["spec"]["selector"]["matchLabels"]);
+    REQUIRE(hit.size() == 1);
+    covered.insert(hit[0]);
+    CHECK(pdb["spec"]["maxUnavailable"].as<int>() == 1);
+    CHECK_FALSE(pdb["spec"]["minAvailable"]);
+  }
+  CHECK(covered.size() == ws.size());
+}
+
+TEST_CASE("k8s distributed: ingest nodes: role, probes, Service, HPA", "[k8s][distributed]") {
+  const auto dep = dist_named("Deployment", "luffy-ingest");
+  REQUIRE(dep);
+  const auto cs = pod_containers(dep);
+  REQUIRE(cs.size() == 1);
+  CHECK(env_value(cs[0], "LUFFY_NODE_ROLE") == "ingest");
+  CHECK(env_from_field(cs[0], "LUFFY_NODE_NAME", "metadata.name"));
+  // the same probe paths as the single-node Deployment
+  const auto single = pod_containers(named("Deployment", "luffy-ingest"))[0];
+  for (const char* probe : {"livenessProbe", "readinessProbe"}) {
+    INFO(probe);
+    CHECK(cs[0][probe]["httpGet"]["path"].as<std::string>() ==
+          single[probe]["httpGet"]["path"].as<std::string>());
+    CHECK(cs[0][probe]["httpGet"]["port"].as<std::string>() == "http");
+  }
+  CHECK(cs[0]["livenessProbe"]["httpGet"]["path"].as<std::string>() == "/health");
+  CHECK(cs[0]["readinessProbe"]["httpGet"]["path"].as<std::string>() == "/ready");
+  CHECK(cs[0]["resources"]["requests"]["cpu"]);  // the HPA's utilisation is relative to it
+
+  const auto svc = dist_named("Service", "luffy-ingest");
+  REQUIRE(svc);
+  CHECK_FALSE(svc["spec"]["clusterIP"]);
+  CHECK(labels_match(svc["spec"]["selector"], pod_labels(dep)));
+  CHECK_FALSE(
+      labels_match(svc["spec"]["selector"], pod_labels(dist_named("StatefulSet", "luffy-shard"))));
+
+  const auto hpas = k8s_of_kind("HorizontalPodAutoscaler", kDist);
+  REQUIRE(hpas.size() == 1);
+  const auto& hpa = hpas[0];
+  CHECK(hpa["apiVersion"].as<std::string>() == "autoscaling/v2");
+  CHECK(hpa["spec"]["scaleTargetRef"]["apiVersion"].as<std::string>() == "apps/v1");
+  CHECK(hpa["spec"]["scaleTargetRef"]["kind"].as<std::string>() == "Deployment");
+  CHECK(hpa["spec"]["scaleTargetRef"]["name"].as<std::string>() == name_of(dep));
+  const auto min = hpa["spec"]["minReplicas"].as<int>();
+  CHECK(min >= 2);
+  CHECK(hpa["spec"]["maxReplicas"].as<int>() > min);
+  bool cpu = false;
+  for (const auto& m : hpa["spec"]["metrics"]) {
+    cpu = cpu || (m["type"].as<std::string>() == "Resource" &&
+                  m["resource"]["name"].as<std::string>() == "cpu" &&
+                  m["resource"]["target"]["type"].as<std::string>() == "Utilization" &&
+                  m["resource"]["target"]["averageUtilization"].as<int>() > 0);
+  }
+  CHECK(cpu);
+  // the HPA owns the count: a replicas field would be reset by every apply; if one is set
+  // anyway it must not be below the HPA's minimum
+  if (dep["spec"]["replicas"]) {
+    CHECK(dep["spec"]["replicas"].as<int>() >= min);
+  }
+}
+
+TEST_CASE("k8s distributed: shard nodes: role, name from the pod, graceful handoff",
+          "[k8s][distributed]") {
+  const auto sts = dist_named("StatefulSet", "luffy-shard");
+  REQUIRE(sts);
+  CHECK(sts["spec"]["replicas"].as<int>() == 3);
+  const auto cs = pod_containers(sts);
+  REQUIRE(cs.size() == 1);
+  CHECK(env_value(cs[0], "LUFFY_NODE_ROLE") == "shard");
+  CHECK(env_from_field(cs[0], "LUFFY_NODE_NAME", "metadata.name"));
+  CHECK(cs[0]["livenessProbe"]["httpGet"]["path"].as<std::string>() == "/health");
+  CHECK(cs[0]["readinessProbe"]["httpGet"]["path"].as<std::string>() == "/ready");
+  const auto pod = sts["spec"]["template"]["spec"];
+  CHECK(pod["terminationGracePeriodSeconds"].as<int>() >= 30);
+  CHECK_FALSE(cs[0]["lifecycle"]);  // the server hands its shards over on SIGTERM
+  // the role is the only difference between the two luffy workloads' settings
+  const auto ingest = pod_containers(dist_named("Deployment", "luffy-ingest"))[0];
+  CHECK(cs[0]["image"].as<std::string>() == ingest["image"].as<std::string>());
+  CHECK(all_args(cs[0]) == all_args(ingest));
+}
+
+TEST_CASE("k8s distributed: every luffy pod reaches Redis through the sentinels",
+          "[k8s][distributed]") {
+  const auto sentinels = dist_named("StatefulSet", "luffy-redis-sentinel");
+  REQUIRE(sentinels);
+  const auto svc = dist_named("Service", sentinels["spec"]["serviceName"].as<std::string>());
+  REQUIRE(svc);
+  const auto port = std::to_string(svc["spec"]["ports"][0]["port"].as<int>());
+  const auto monitor = conf_get(redis_config("sentinel.conf"), {"sentinel", "monitor"});
+  REQUIRE(monitor.size() == 6);
+  const auto replicas = sentinels["spec"]["replicas"].as<int>();
+  CHECK(replicas == 3);
+
+  const auto luffy = luffy_workloads();
+  REQUIRE(luffy.size() == 2);
+  std::set<std::string> shard_counts;
+  for (const auto& w : luffy) {
+    INFO(name_of(w));
+    const auto c = pod_containers(w)[0];
+    const auto cfg = mounted_luffy_config(w);
+    auto url = cfg["storage"]["redis"].as<std::string>();
+    if (env_of(c, "LUFFY_STORAGE_REDIS")) {
+      url = env_value(c, "LUFFY_STORAGE_REDIS");
+    }
+    INFO(url);
+    const std::string scheme = "sentinel://";
+    REQUIRE(url.rfind(scheme, 0) == 0);
+    CHECK(url.find('@') == std::string::npos);  // no password in the URL
+    const auto rest = url.substr(scheme.size());
+    const auto slash = rest.find('/');
+    REQUIRE(slash != std::string::npos);
+    const auto hosts = split_csv(rest.substr(0, slash));
+    const auto path = rest.substr(slash + 1);  // master/db
+    CHECK(path.substr(0, path.find('/')) == monitor[2]);
+    // one entry per sentinel pod: <sts>-<i>.<headless service>.luffy.svc.cluster.local:<port>
+    REQUIRE(static_cast<int>(hosts.size()) == replicas);
+    for (int i = 0; i < replicas; ++i) {
+      CHECK(hosts[i] == name_of(sentinels) + "-" + std::to_string(i) + "." + name_of(svc) +
+                            ".luffy.svc.cluster.local:" + port);
+    }
+    CHECK_FALSE(cfg["storage"]["redis_password"]);  // from the Secret, below
+    // actors.cluster_shards: set explicitly, the same for every node
+    REQUIRE(cfg["actors"]["cluster_shards"]);
+    CHECK_FALSE(env_of(c, "LUFFY_ACTORS_CLUSTER_SHARDS"));
+    shard_counts.insert(cfg["actors"]["cluster_shards"].as<std::string>());
+    CHECK_FALSE(cfg["node"]);  // role and name come from each workload's environment
+  }
+  CHECK(shard_counts.size() == 1);
+}
+
+TEST_CASE("k8s distributed: the Redis password comes from a Secret, never inline",
+          "[k8s][distributed]") {
+  std::map<std::string, std::set<std::string>> secret_keys;
+  for (const auto& s : k8s_of_kind("Secret", kDist)) {
+    for (const char* key : {"stringData", "data"}) {
+      if (s[key]) {
+        for (const auto& kv : s[key]) {
+          const auto v = kv.second.as<std::string>();
+          INFO(name_of(s) << " " << v);
+          CHECK((v.empty() || v.find("REPLACE_ME") != std::string::npos));
+          secret_keys[name_of(s)].insert(kv.first.as<std::string>());
+        }
+      }
+    }
+  }
+  // the token Secret is the single-node set's one
+  const auto token = named("Secret", "luffy-ingest-token");
+  REQUIRE(token);
+  CHECK(secret_keys["luffy-ingest-token"] == std::set<std::string>{"token"});
+
+  const std::regex sensitive(".*(token|secret|password|passwd|auth).*", std::regex::icase);
+  std::set<std::string> redis_password_refs;
+  for (const auto& w : dist_workloads()) {
+    for (const auto& c : pod_containers(w)) {
+      if (!c["env"]) {
+        continue;
+      }
+      for (const auto& e : c["env"]) {
+        const auto name = e["name"].as<std::string>();
+        if (!std::regex_match(name, sensitive)) {
+          continue;
+        }
+        INFO(name_of(w) << " " << name);
+        CHECK_FALSE(e["value"]);
+        const auto ref = e["valueFrom"]["secretKeyRef"];
+        REQUIRE(ref);
+        const auto secret = ref["name"].as<std::string>();
+        CHECK(secret_keys[secret].count(ref["key"].as<std::string>()) == 1);
+        if (name != "LUFFY_TOKEN") {
+          redis_password_refs.insert(secret + "/" + ref["key"].as<std::string>());
+        }
+      }
+    }
+  }
+  // luffy's LUFFY_STORAGE_REDIS_PASSWORD and Redis' own password are the same Secret key
+  CHECK(redis_password_refs == std::set<std::string>{"luffy-redis-auth/password"});
+  for (const auto& w : luffy_workloads()) {
+    INFO(name_of(w));
+    CHECK(env_of(pod_containers(w)[0], "LUFFY_STORAGE_REDIS_PASSWORD"));
+    CHECK(env_of(pod_containers(w)[0], "LUFFY_TOKEN"));
+  }
+  for (const char* sts : {"luffy-redis", "luffy-redis-sentinel"}) {
+    INFO(sts);
+    CHECK(env_of(pod_containers(dist_named("StatefulSet", sts))[0], "REDIS_PASSWORD"));
+  }
+  // the config files hold no password: the start scripts add it from $REDIS_PASSWORD
+  for (const char* key : {"redis.conf", "sentinel.conf"}) {
+    const auto conf = redis_config(key);
+    INFO(key);
+    CHECK(conf_get(conf, {"requirepass"}).empty());
+    CHECK(conf_get(conf, {"masterauth"}).empty());
+    CHECK(conf_get(conf, {"sentinel", "auth-pass"}).empty());
+  }
+  const auto redis_start = redis_config("redis-start.sh");
+  CHECK(redis_start.find("requirepass \"%s\"\\nmasterauth \"%s\"") != std::string::npos);
+  CHECK(redis_start.find("\"$REDIS_PASSWORD\" \"$REDIS_PASSWORD\"") != std::string::npos);
+  const auto sentinel_start = redis_config("sentinel-start.sh");
+  CHECK(sentinel_start.find("sentinel auth-pass %s \"%s\"") != std::string::npos);
+  CHECK(sentinel_start.find("\"$REDIS_PASSWORD\"") != std::string::npos);
+}
+
+TEST_CASE("k8s distributed: Redis is durable, bounded, and watched by three sentinels",
+          "[k8s][distributed]") {
+  const auto redis = redis_config("redis.conf");
+  CHECK(conf_get(redis, {"appendonly"}) == std::vector<std::string>{"appendonly", "yes"});
+  CHECK(conf_get(redis, {"appendfsync"}) == std::vector<std::string>{"appendfsync", "always"});
+  CHECK(conf_get(redis, {"maxmemory-policy"}) ==
+        std::vector<std::string>{"maxmemory-policy", "noeviction"});
+  const auto maxmemory = conf_get(redis, {"maxmemory"});
+  REQUIRE(maxmemory.size() == 2);
+  // the option is documented, not switched on (a single replica's outage would stop ingest)
+  CHECK(redis.find("# min-replicas-to-write 1") != std::string::npos);
+  CHECK(redis.find("# min-replicas-max-lag") != std::string::npos);
+
+  const auto sts = dist_named("StatefulSet", "luffy-redis");
+  REQUIRE(sts);
+  CHECK(sts["spec"]["replicas"].as<int>() == 2);  // primary + replica
+  const auto c = pod_containers(sts)[0];
+  // maxmemory leaves room below the container limit (fork for AOF rewrite, buffers)
+  CHECK(size_bytes(maxmemory[1]) * 3 / 2 <=
+        size_bytes(c["resources"]["limits"]["memory"].as<std::string>()));
+  // AOF lands on the PVC
+  const auto dir = conf_get(redis, {"dir"});
+  REQUIRE(dir.size() == 2);
+  const auto claim = sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"].as<std::string>();
+  bool on_claim = false;
+  for (const auto& m : c["volumeMounts"]) {
+    on_claim = on_claim ||
+               (m["name"].as<std::string>() == claim && m["mountPath"].as<std::string>() == dir[1]);
+  }
+  CHECK(on_claim);
+
+  const auto sentinels = dist_named("StatefulSet", "luffy-redis-sentinel");
+  REQUIRE(sentinels);
+  const auto n = sentinels["spec"]["replicas"].as<int>();
+  CHECK(n == 3);
+  const auto conf = redis_config("sentinel.conf");
+  const auto monitor = conf_get(conf, {"sentinel", "monitor"});
+  REQUIRE(monitor.size() == 6);  // sentinel monitor <master> <host> <port> <quorum>
+  CHECK(monitor[4] == "6379");
+  const auto quorum = std::stoi(monitor[5]);
+  CHECK(quorum > n / 2);
+  CHECK(quorum <= n);
+  const auto down = conf_get(conf, {"sentinel", "down-after-milliseconds", monitor[2]});
+  REQUIRE(down.size() == 4);
+  CHECK(std::stoi(down[3]) >= 1000);
+  CHECK(std::stoi(down[3]) <= 10000);
+  CHECK(conf_get(conf, {"sentinel", "failover-timeout", monitor[2]}).size() == 4);
+  // pod IPs change: sentinels work with names
+  CHECK(conf_get(conf, {"sentinel", "resolve-hostnames"}) ==
+        std::vector<std::string>{"sentinel", "resolve-hostnames", "yes"});
+  CHECK(conf_get(conf, {"sentinel", "announce-hostnames"}) ==
+        std::vector<std::string>{"sentinel", "announce-hostnames", "yes"});
+  // the start scripts ask for the same master name the sentinels monitor
+  CHECK(redis_config("common.sh").find("master=" + monitor[2] + "\n") != std::string::npos);
+
+  // both run a start script from the ConfigMap they mount
+  for (const auto& w : {sts, sentinels}) {
+    INFO(name_of(w));
+    const auto wc = pod_containers(w)[0];
+    const auto cmd = all_args(wc);
+    std::string mount;
+    for (const auto& m : wc["volumeMounts"]) {
+      if (m["name"].as<std::string>() == "config") {
+        mount = m["mountPath"].as<std::string>();
+      }
+    }
+    REQUIRE_FALSE(mount.empty());
+    const auto script = name_of(w) == "luffy-redis" ? "redis-start.sh" : "sentinel-start.sh";
+    CHECK(cmd == "sh " + mount + "/" + script + " ");
+    bool from_cm = false;
+    for (const auto& v : w["spec"]["template"]["spec"]["volumes"]) {
+      from_cm = from_cm || (v["name"].as<std::string>() == "config" &&
+                            v["configMap"]["name"].as<std::string>() == "luffy-redis-config");
+    }
+    CHECK(from_cm);
+    CHECK(redis_config(script).find(". " + mount + "/common.sh") != std::string::npos);
+  }
+}
+
+TEST_CASE("k8s distributed: the Fluent Bit DaemonSet of deploy/k8s reaches the ingest nodes",
+          "[k8s][distributed]") {
+  const auto cm = named("ConfigMap", "fluent-bit-config");
+  REQUIRE(cm);
+  std::string host;
+  std::string port;
+  for (const auto& s : parse_classic(cm["data"]["fluent-bit.conf"].as<std::string>())) {
+    if (s.name == "OUTPUT" && s.get("name") == "http") {
+      host = s.get("host");
+      port = s.get("port");
+    }
+  }
+  const auto svc = dist_named("Service", "luffy-ingest");
+  REQUIRE(svc);
+  CHECK(host == name_of(svc) + ".luffy.svc.cluster.local");
+  CHECK(port == std::to_string(svc["spec"]["ports"][0]["port"].as<int>()));
+}
+
+TEST_CASE("k8s: kustomize builds both sets (when kubectl is installed)", "[k8s][distributed]") {
+  if (std::system("command -v kubectl > /dev/null 2>&1") != 0) {
+    WARN(
+        "kubectl not on PATH: `kubectl kustomize` not checked (the static checks above still ran)");
+    SUCCEED();
+    return;
+  }
+  for (const auto& dir : {std::string("deploy/k8s"), kDist}) {
+    INFO(dir);
+    const auto cmd = "kubectl kustomize '" + (source_dir() / dir).string() + "' 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    std::string out;
+    char buf[4096];
+    for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) {
+      out.append(buf, n);
+    }
+    INFO(out.substr(0, 2000));
+    REQUIRE(pclose(p) == 0);
+    const auto built = YAML::LoadAll(out);
+    std::size_t expected = 0;
+    for (const auto& o : k8s_objects(dir)) {
+      expected += o["kind"].as<std::string>() == "Kustomization" ? 0 : 1;
+    }
+    CHECK(built.size() == expected);
   }
 }
