@@ -182,6 +182,9 @@ void pipeline::reconfigure(const luffy_config& next) {
   caf::anon_send(directory->get(stage::limiters), limit_message(rate_settings_from(next)));
   caf::anon_send(supervisor,
                  resize_pool_request{"parsers", static_cast<uint32_t>(next.actors.parsers)});
+  caf::anon_send(
+      supervisor,
+      resize_pool_request{"journal_writers", static_cast<uint32_t>(next.actors.journal_writers)});
 }
 
 void pipeline::update_grouping(const luffy_config& next) {

@@ -54,7 +54,8 @@ struct pipeline {
   void stop();
 
   // Hot reload (SIGHUP, POST /api/v1/admin/reload) of what can change live: rate limits (sent to
-  // the limiter registry) and the parser pool size (the supervisor grows or shrinks it). Everything
+  // the limiter registry) and the parser and journal pool sizes (the supervisor grows or shrinks
+  // them). Everything
   // else in `next` is ignored here; the caller has validated it and refused changes that need a
   // restart.
   void reconfigure(const luffy_config& next);

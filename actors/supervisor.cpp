@@ -367,6 +367,10 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, child_fact
         if (r.group == "parsers") {
           resize_pool(self, s.parsers, s.make.parser, child_kind::parser_worker, r.size,
                       s.dir->counters(stage::parsers));
+        } else if (r.group == "journal_writers") {
+          // A writer removed finishes the commit it holds (the pool sends it nothing new).
+          resize_pool(self, s.journal, s.make.journal_writer, child_kind::journal_worker, r.size,
+                      s.dir->counters(stage::journal));
         }
       },
   };

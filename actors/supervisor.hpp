@@ -4,7 +4,8 @@
 //             registry, the dedup actor, the journal pool and its writers, the shard_owner and
 //             the cluster shards of the shards this node holds
 //  receives:  down_msg (a child died) -> spawns its successor and records it in the
-//             stage_directory; resize_parsers (hot reload) -> grows or shrinks the parser pool;
+//             stage_directory; resize_pool_request (hot reload) -> grows or shrinks the parser
+//             or journal pool;
 //             shard_assignment (from the shard_owner) -> spawns or stops a shard's cluster_shard;
 //             from itself: respawn and calm-down checks
 //  sends:     ('SYS','PUT'|'DELETE', worker) to its pools; exit to workers it removes

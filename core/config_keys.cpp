@@ -122,9 +122,10 @@ std::vector<config_key> make_keys() {
        "Virtual shards: journal streams (luffy:journal:<n>), each applied by one cluster shard "
        "actor on the node holding its lease. Fixed per deployment: every node must use the same "
        "value (recorded in Redis at the first start)."},
-      {"actors.journal_writers", k::integer, "4", 1, 64, "", r::restart,
+      {"actors.journal_writers", k::integer, "4", 1, 64, "", r::pipeline,
        LUFFY_MEMBER(actors.journal_writers),
-       "Redis connections writing the journal (detached actors)."},
+       "Redis connections writing the journal (detached actors). Reloadable: the pool grows or "
+       "shrinks live; a writer taken out finishes the commit it holds."},
       {"actors.scheduler_threads", k::integer, "0", 0, 256, "", r::restart,
        LUFFY_MEMBER(actors.scheduler_threads), "CAF scheduler threads; 0 = number of cores."},
       {"backpressure.max_queue_depth", k::integer, "100000", 1, kMaxI, "", r::gates,

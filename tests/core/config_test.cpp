@@ -228,6 +228,7 @@ TEST_CASE("the keys that apply live on reload are exactly these", "[config]") {
       "rate_limit.burst",
       "rate_limit.services.*",
       "actors.parsers",
+      "actors.journal_writers",
       "backpressure.max_queue_depth",
       "backpressure.max_pipeline_records",
       "backpressure.refusal_delay_ms",
