@@ -100,11 +100,16 @@ void hand_to_shards(caf::event_based_actor* self, journal_state& st, journal_app
       break;  // cannot happen: one entry per non-empty shard; the sweep covers it anyway
     }
     auto target = st.dir->shard(shard);
-    if (!target) {
-      // Another node holds this shard (or nobody, for a moment): its owner's sweep reads the
-      // entry from the stream within a second. Its backlog is counted there.
-      ++next_id;
-      continue;
+    const bool local = static_cast<bool>(target);
+    if (!local) {
+      // Another node holds this shard: its shard_inbox, when connected (the fast path across
+      // hosts); otherwise (or for a moment nobody) the owner's sweep reads the entry from the
+      // stream within a second. Its backlog is counted there.
+      target = st.dir->remote_shard(shard);
+      if (!target) {
+        ++next_id;
+        continue;
+      }
     }
     journal_committed msg;
     msg.shard = shard;
@@ -115,9 +120,11 @@ void hand_to_shards(caf::event_based_actor* self, journal_state& st, journal_app
       msg.records.push_back(std::move(req.records[i]));
       msg.hashes.push_back(req.hashes[i]);
     }
-    if (st.metrics != nullptr && shard < ingest_metrics::max_shards) {
+    if (st.metrics != nullptr && local && shard < ingest_metrics::max_shards) {
       st.metrics->shard_backlog[shard].fetch_add(static_cast<int64_t>(idx.size()),
                                                  std::memory_order_relaxed);
+    } else if (st.metrics != nullptr && !local) {
+      st.metrics->remote_entries_sent.fetch_add(1, std::memory_order_relaxed);
     }
     self->send(target, std::move(msg));
   }

@@ -266,6 +266,19 @@ typename Inspector::result_type inspect(Inspector& f, shard_assignment& x) {
   return f(caf::meta::type_name("shard_assignment"), x.shard, x.fence, x.hold);
 }
 
+// Between nodes, before any journal entry crosses: the caller's and then the answerer's name and
+// build fingerprint (message_types_fingerprint). A node sends entries only to a peer whose
+// fingerprint equals its own, and accepts them only from such a peer.
+struct peer_hello {
+  std::string node;
+  std::string fingerprint;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_hello& x) {
+  return f(caf::meta::type_name("peer_hello"), x.node, x.fingerprint);
+}
+
 }  // namespace luffy
 
 CAF_BEGIN_TYPE_ID_BLOCK(luffy, caf::first_custom_type_id)
@@ -286,8 +299,21 @@ CAF_ADD_TYPE_ID(luffy, (luffy::limit_request))
 CAF_ADD_TYPE_ID(luffy, (luffy::log_record))
 CAF_ADD_TYPE_ID(luffy, (luffy::parse_request))
 CAF_ADD_TYPE_ID(luffy, (luffy::parsed_batch))
+CAF_ADD_TYPE_ID(luffy, (luffy::peer_hello))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_error))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_hash))
 CAF_ADD_TYPE_ID(luffy, (luffy::resize_pool_request))
 CAF_ADD_TYPE_ID(luffy, (luffy::shard_assignment))
 CAF_END_TYPE_ID_BLOCK(luffy)
+
+namespace luffy {
+
+// The names of every message type in the luffy block, in type-ID order ("a,b,c").
+std::string message_type_names();
+
+// What two nodes must share to exchange messages: the build's version and its message types
+// (16 hex digits). Also CAF's middleman.app-identifiers, so the middleman's own handshake refuses
+// a peer of another build.
+std::string message_types_fingerprint(const std::string& version);
+
+}  // namespace luffy

@@ -12,7 +12,9 @@
 #include "actors/messages.hpp"
 #include "actors/parser_actor.hpp"
 #include "actors/service_limiter.hpp"
+#include "actors/shard_inbox.hpp"
 #include "actors/shard_owner.hpp"
+#include "actors/shard_router.hpp"
 #include "actors/supervisor.hpp"
 #include "core/grouping_rules.hpp"
 
@@ -123,7 +125,8 @@ supervision_settings supervision_settings_from(const luffy_config& cfg) {
 }  // namespace
 
 pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
-                         const redis_endpoint& redis, ingest_metrics* metrics) {
+                         const redis_endpoint& redis, ingest_metrics* metrics,
+                         const std::string& fingerprint, const std::string& advertise) {
   pipeline p;
   p.system = &sys;
   p.metrics = metrics;
@@ -167,7 +170,9 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
     return spawn_cluster_shard(sys, std::move(s), metrics);
   };
   if (shards > 0 && cfg.node.role != "ingest") {
-    const ownership_settings os = ownership_settings_from(cfg, redis);
+    ownership_settings os = ownership_settings_from(cfg, redis);
+    os.advertise = advertise;
+    os.fingerprint = fingerprint;
     make.owner = [&sys, os, metrics](caf::actor supervisor) {
       return spawn_shard_owner(sys, os, std::move(supervisor), metrics);
     };
@@ -175,6 +180,18 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
 
   p.supervisor =
       spawn_supervisor(sys, std::move(make), supervision_settings_from(cfg), p.directory, metrics);
+  if (shards > 0 && cfg.node.role != "ingest") {
+    p.inbox = spawn_shard_inbox(sys, p.directory, cfg.node.name, fingerprint, metrics);
+  }
+  if (shards > 0 && cfg.node.role != "shard") {
+    router_settings rs;
+    rs.redis = redis;
+    rs.key_prefix = cfg.storage.key_prefix;
+    rs.node = cfg.node.name;
+    rs.fingerprint = fingerprint;
+    rs.shards = static_cast<uint32_t>(shards);
+    p.router = spawn_shard_router(sys, rs, p.directory, metrics);
+  }
   return p;
 }
 
@@ -233,6 +250,11 @@ void pipeline::stop() {
     }
   }
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+  for (const auto& a : {router, inbox}) {
+    if (a) {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    }
+  }
   for (auto s : {stage::parsers, stage::limiters, stage::dedup, stage::journal}) {
     if (auto a = directory->get(s)) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

@@ -46,11 +46,17 @@ struct pipeline {
   std::shared_ptr<stage_directory> directory;
   std::shared_ptr<latest_grouping> grouping = std::make_shared<latest_grouping>();
   caf::actor supervisor;
+  caf::actor router;  // shard_router (nodes that journal, with clustering on)
+  caf::actor inbox;   // shard_inbox (nodes that run shards); published by app/serve.cpp
   ingest_metrics* metrics = nullptr;
   caf::actor_system* system = nullptr;
 
+  // `fingerprint`: this build's message_types_fingerprint (nodes exchange entries only with
+  // nodes of the same build). `advertise`: host:port where this node's shard_inbox is published
+  // ("" = it is not).
   static pipeline start(caf::actor_system& sys, const luffy_config& cfg,
-                        const redis_endpoint& redis, ingest_metrics* metrics);
+                        const redis_endpoint& redis, ingest_metrics* metrics,
+                        const std::string& fingerprint = {}, const std::string& advertise = {});
   void stop();
 
   // Hot reload (SIGHUP, POST /api/v1/admin/reload) of what can change live: rate limits (sent to

@@ -117,6 +117,11 @@ void tick(owner_actor* self) {
     st.redis_down = false;
   }
   const deployment_view& view = *hb.value;
+  if (!s.advertise.empty()) {
+    // Where other nodes' journal writers reach this node's shards (best effort: without it they
+    // leave the entries to the sweep).
+    st.store->advertise(s.key_prefix, s.node, s.advertise, s.fingerprint, 30 * s.node_ttl_ms);
+  }
   // Leases we hold that Redis shows with another value (or none) are lost.
   for (auto it = st.held.begin(); it != st.held.end();) {
     const auto shard = it->first;

@@ -37,6 +37,8 @@ struct ownership_settings {
   int64_t node_ttl_ms = 3000;   // a node is live while its last heartbeat is younger
   int64_t lease_ttl_ms = 4000;  // renewed every heartbeat: 3 s of margin, ~4 s to take over
   ownership_timing timing;      // minimum hold, takeover step
+  std::string advertise;        // host:port of this node's shard_inbox ("" = no fast path)
+  std::string fingerprint;      // message_types_fingerprint, advertised with it
 };
 
 // Spawns the owner; it reports to `supervisor`.

@@ -30,7 +30,8 @@ struct group_counters {
 
 class stage_directory {
  public:
-  explicit stage_directory(size_t shards) : shards_(shards), shard_counters_(shards) {}
+  explicit stage_directory(size_t shards)
+      : shards_(shards), remote_shards_(shards), shard_counters_(shards) {}
 
   caf::actor get(stage s) const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -49,6 +50,20 @@ class stage_directory {
     std::lock_guard<std::mutex> lock(mu_);
     if (i < shards_.size()) {
       shards_[i] = std::move(a);
+    }
+  }
+
+  // Where to send a committed entry of shard `i` held by another node: that node's shard_inbox
+  // (CAF middleman), set by the shard_router; null when the owner runs no fast path, is not
+  // connected, or is this node.
+  caf::actor remote_shard(size_t i) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return i < remote_shards_.size() ? remote_shards_[i] : caf::actor{};
+  }
+  void set_remote_shard(size_t i, caf::actor a) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (i < remote_shards_.size()) {
+      remote_shards_[i] = std::move(a);
     }
   }
 
@@ -83,6 +98,7 @@ class stage_directory {
   mutable std::mutex mu_;
   caf::actor stages_[stage_count];
   std::deque<caf::actor> shards_;  // null where another node (or nobody) holds the shard
+  std::deque<caf::actor> remote_shards_;
   caf::actor owner_;
   group_counters counters_[stage_count];
   std::deque<group_counters> shard_counters_;

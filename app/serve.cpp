@@ -4,10 +4,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -151,8 +153,17 @@ bool join_deployment(const luffy_config& cfg, const redis_endpoint& redis) {
   }
 }
 
-void configure_actor_system(caf::actor_system_config& caf_cfg, const luffy_config& cfg) {
+void configure_actor_system(caf::actor_system_config& caf_cfg, const luffy_config& cfg,
+                            const std::string& fingerprint) {
   caf_cfg.add_message_types<caf::id_block::luffy>();
+  // The middleman carries journal entries between nodes (shard_inbox, shard_router). Both of its
+  // liveness settings are off by default in CAF 0.17: without them a peer that vanished without
+  // a FIN (power loss, a cut link) would hold its connection open forever. app-identifiers makes
+  // its handshake refuse a peer of another build.
+  caf_cfg.load<caf::io::middleman>();
+  caf_cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+  caf_cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
+  caf_cfg.set("middleman.app-identifiers", std::vector<std::string>{"luffy-" + fingerprint});
   // Work sharing (a condition variable) instead of CAF's default work stealing, whose idle
   // workers poll and sleep in a loop: the pipeline sends few, large messages, so stealing gains
   // nothing and the polling burned a third of the server's CPU on a 2-core machine.
@@ -160,6 +171,45 @@ void configure_actor_system(caf::actor_system_config& caf_cfg, const luffy_confi
   if (cfg.actors.scheduler_threads > 0) {
     caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.actors.scheduler_threads));
   }
+}
+
+// Where other nodes dial this node's shard_inbox: node.advertise, or node.cluster_listen with
+// node.name as the host when it listens on every address. "" without a fast path.
+std::string advertised_address(const luffy_config& cfg) {
+  if (cfg.node.cluster_listen.empty() || cfg.node.role == "ingest" || !cfg.clustering.enabled) {
+    return {};
+  }
+  if (!cfg.node.advertise.empty()) {
+    return cfg.node.advertise;
+  }
+  std::string host;
+  uint16_t port = 0;
+  split_host_port(cfg.node.cluster_listen, host, port);
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    host = cfg.node.name;
+  }
+  return host + ":" + std::to_string(port);
+}
+
+// Publishes the shard_inbox on node.cluster_listen (the journal fast path from other nodes).
+// False after logging why not.
+bool publish_inbox(caf::actor_system& sys, const luffy_config& cfg, const pipeline& pipe) {
+  if (!pipe.inbox || cfg.node.cluster_listen.empty()) {
+    return true;
+  }
+  std::string host;
+  uint16_t port = 0;
+  split_host_port(cfg.node.cluster_listen, host, port);
+  auto bound =
+      sys.middleman().publish(pipe.inbox, port, host.empty() ? nullptr : host.c_str(), true);
+  if (!bound) {
+    spdlog::critical("node.cluster_listen {}: cannot listen: {}", cfg.node.cluster_listen,
+                     sys.render(bound.error()));
+    return false;
+  }
+  spdlog::info("node {} takes journal entries from other nodes on {} (advertised as {})",
+               cfg.node.name, cfg.node.cluster_listen, advertised_address(cfg));
+  return true;
 }
 
 // Serves until SIGTERM or SIGINT: SIGHUP reloads the configuration file, and a summary is logged
@@ -211,7 +261,13 @@ int serve(const luffy_config& given, const std::string& version, const config_so
   }
 
   caf::actor_system_config caf_cfg;  // the actor system keeps a reference to it
-  configure_actor_system(caf_cfg, cfg);
+  std::string build = version;
+  if (const char* salt = std::getenv("LUFFY_TEST_BUILD_SALT");
+      salt && cfg.testing.fault_injection) {
+    build += salt;  // tests only: pretend to be another build (a peer must refuse this node)
+  }
+  const std::string fingerprint = message_types_fingerprint(build);
+  configure_actor_system(caf_cfg, cfg, fingerprint);
   caf::actor_system sys{caf_cfg};
   server_context ctx;  // after sys: its gateway's scoped actor must go before the system
   ctx.config.store(std::make_shared<const luffy_config>(cfg));
@@ -222,11 +278,15 @@ int serve(const luffy_config& given, const std::string& version, const config_so
   ctx.auth.store(std::make_shared<const authenticator>(cfg));
   ctx.redis = *redis;
 
-  auto pipe = pipeline::start(sys, cfg, *redis, &ctx.metrics);
+  const std::string advertise = advertised_address(cfg);
+  auto pipe = pipeline::start(sys, cfg, *redis, &ctx.metrics, fingerprint, advertise);
   stop_guard stop_pipeline([&] {
     ctx.pipeline_up = false;
     pipe.stop();
   });
+  if (!publish_inbox(sys, cfg, pipe)) {
+    return 1;
+  }
   ctx.gateway = std::make_unique<ingest_gateway>(
       sys, pipe, ctx.metrics, std::chrono::seconds(cfg.server.request_timeout_seconds));
   ctx.pipeline_up = true;

@@ -381,6 +381,15 @@ std::vector<std::string> validate(const luffy_config& cfg) {
   if (cfg.storage.key_prefix.empty()) {
     problems.push_back("storage.key_prefix: must not be empty");
   }
+  for (const auto& [key, value] :
+       {std::pair<const char*, std::string>{"node.cluster_listen", cfg.node.cluster_listen},
+        {"node.advertise", cfg.node.advertise}}) {
+    std::string h;
+    uint16_t p = 0;
+    if (!value.empty() && !split_host_port(value, h, p)) {
+      problems.push_back(std::string(key) + ": expected host:port, got \"" + value + "\"");
+    }
+  }
   // A node name ends every lease value ("<epoch>:<since>:<node>") and names a metric label: 1 to
   // 128 printable ASCII characters without spaces or quotes.
   if (!cfg.node.name.empty()) {

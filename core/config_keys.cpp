@@ -260,6 +260,15 @@ std::vector<config_key> make_keys() {
        LUFFY_MEMBER(node.min_hold_seconds),
        "A node keeps a shard at least this long before handing it to a node that joined later, "
        "so ownership does not flap; POST /api/v1/admin/shards/rebalance skips the wait once."},
+      {"node.cluster_listen", k::string, "", 0, 0, "", r::restart,
+       LUFFY_MEMBER(node.cluster_listen),
+       "host:port where a node running shards accepts journal entries from other nodes (CAF "
+       "middleman, the fast path). Empty: none; entries journaled by other nodes then reach its "
+       "shards by their sweep, about a second later. Nodes of one build only: a peer running "
+       "another build is refused."},
+      {"node.advertise", k::string, "", 0, 0, "", r::restart, LUFFY_MEMBER(node.advertise),
+       "host:port other nodes dial for node.cluster_listen; empty: cluster_listen itself, with "
+       "node.name as the host when it listens on all addresses (0.0.0.0)."},
       {"log.level", k::enumeration, "info", 0, 0, "trace|debug|info|warn|error|off", r::log_level,
        LUFFY_MEMBER(log.level), "Log level. debug logs one line per request."},
   };

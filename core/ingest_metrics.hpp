@@ -63,6 +63,11 @@ struct ingest_metrics {
   std::atomic<int64_t> shards_held{0};
   std::atomic<uint64_t> shard_leases_taken{0}, shard_leases_released{0}, shard_leases_lost{0},
       fenced_writes{0};
+  // The journal fast path across nodes: entries this node's journal writers sent to another
+  // node's shard_inbox, and entries its shard_inbox took in (handed to a local shard) or dropped
+  // (the shard is not here any more, or the sender was refused: the sweep applies them).
+  std::atomic<uint64_t> remote_entries_sent{0}, remote_entries_received{0},
+      remote_entries_dropped{0};
   int64_t processing_lag_ms(size_t shards) const {
     int64_t worst = 0;
     for (size_t i = 0; i < shards && i < max_shards; ++i) {

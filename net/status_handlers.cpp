@@ -136,7 +136,10 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .uinteger("shard_leases_taken", load(m.shard_leases_taken))
       .uinteger("shard_leases_released", load(m.shard_leases_released))
       .uinteger("shard_leases_lost", load(m.shard_leases_lost))
-      .uinteger("fenced_writes", load(m.fenced_writes));
+      .uinteger("fenced_writes", load(m.fenced_writes))
+      .uinteger("remote_entries_sent", load(m.remote_entries_sent))
+      .uinteger("remote_entries_received", load(m.remote_entries_received))
+      .uinteger("remote_entries_dropped", load(m.remote_entries_dropped));
   json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     backlog.integer(m.shard_backlog[i].load(std::memory_order_relaxed));
@@ -236,6 +239,16 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   counter("luffy_ingest_fenced_writes_total",
           "Counting writes Redis refused because this node's shard lease was gone.",
           load(m.fenced_writes));
+  counter("luffy_ingest_remote_entries_sent_total",
+          "Journal entries handed to another node's shard over the fast path.",
+          load(m.remote_entries_sent));
+  counter("luffy_ingest_remote_entries_received_total",
+          "Journal entries other nodes handed to this node's shards over the fast path.",
+          load(m.remote_entries_received));
+  counter("luffy_ingest_remote_entries_dropped_total",
+          "Fast-path entries dropped here (shard moved, or a refused sender); the sweep applies "
+          "them.",
+          load(m.remote_entries_dropped));
   describe("luffy_ingest_shard_queue_depth", "Journal entries waiting per cluster shard.", "gauge");
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     sample("luffy_ingest_shard_queue_depth{shard=\"" + std::to_string(i) + "\"}",

@@ -142,6 +142,9 @@ inline std::string shard_lease_key(std::string_view prefix, uint32_t shard) {
 inline std::string shard_epoch_key(std::string_view prefix, uint32_t shard) {
   return std::string(prefix) + ":shard:" + std::to_string(shard) + ":epoch";
 }
+inline std::string node_key(std::string_view prefix, std::string_view node) {
+  return std::string(prefix) + ":node:" + std::string(node);
+}
 inline std::string shard_count_key(std::string_view prefix) {
   return std::string(prefix) + ":shards:count";
 }

@@ -226,4 +226,45 @@ redis_result<shard_count_claim> shard_lease_store::claim_shard_count(const std::
   return redis_done(c);
 }
 
+redis_result<bool> shard_lease_store::advertise(const std::string& prefix, const std::string& node,
+                                              const std::string& address,
+                                              const std::string& fingerprint, int64_t ttl_ms) {
+  const std::string key = node_key(prefix, node), ttl = std::to_string(ttl_ms);
+  auto r = redis_.pipeline({{"HSET", key, "address", address, "fingerprint", fingerprint},
+                            {"PEXPIRE", key, ttl}});
+  if (!r.ok()) {
+    return redis_failed<bool>(r.error);
+  }
+  return redis_done(true);
+}
+
+redis_result<std::vector<node_address>> shard_lease_store::addresses(
+    const std::string& prefix, const std::vector<std::string>& nodes) {
+  std::vector<node_address> out;
+  if (nodes.empty()) {
+    return redis_done(std::move(out));
+  }
+  std::vector<std::string> keys;
+  for (const auto& n : nodes) {
+    keys.push_back(node_key(prefix, n));
+  }
+  std::vector<std::vector<std::string_view>> cmds;
+  for (const auto& k : keys) {
+    cmds.push_back({"HMGET", k, "address", "fingerprint"});
+  }
+  auto r = redis_.pipeline(cmds);
+  if (!r.ok()) {
+    return redis_failed<std::vector<node_address>>(r.error);
+  }
+  for (const auto& v : *r.value) {
+    node_address a;
+    if (v.type == redis_value::kind::array && v.elements.size() == 2) {
+      a.address = v.elements[0].str;
+      a.fingerprint = v.elements[1].str;
+    }
+    out.push_back(std::move(a));
+  }
+  return redis_done(std::move(out));
+}
+
 }  // namespace luffy

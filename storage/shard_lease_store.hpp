@@ -49,6 +49,12 @@ struct deployment_overview {
   std::vector<int64_t> journal_entries;                // per shard: XLEN of its journal stream
 };
 
+// Where a node takes journal entries from other nodes (its fast path), as it advertised it.
+struct node_address {
+  std::string address;      // "host:port" ("" when the node advertised none)
+  std::string fingerprint;  // its build's message_types_fingerprint
+};
+
 // The outcome of recording the deployment's shard count.
 struct shard_count_claim {
   bool agreed = false;   // Redis holds (now) the caller's count
@@ -94,6 +100,14 @@ class shard_lease_store {
   redis_result<int64_t> request_rebalance(const std::string& prefix);
   // The deployment as GET /api/v1/admin/shards shows it (nodes heartbeating within 100 TTLs).
   redis_result<deployment_overview> overview(const std::string& prefix, uint32_t shards);
+  // Publishes `node`'s fast-path address and build fingerprint in <prefix>:node:<node> for
+  // `ttl_ms` (refreshed with every heartbeat, so a node gone for long is forgotten).
+  redis_result<bool> advertise(const std::string& prefix, const std::string& node,
+                               const std::string& address, const std::string& fingerprint,
+                               int64_t ttl_ms);
+  // The advertised addresses of `nodes`, in order (empty fields for a node that advertised none).
+  redis_result<std::vector<node_address>> addresses(const std::string& prefix,
+                                                    const std::vector<std::string>& nodes);
   // Records `shards` as the deployment's virtual shard count unless one is recorded already
   // (SET NX), and says whether Redis holds the caller's count.
   redis_result<shard_count_claim> claim_shard_count(const std::string& prefix, int64_t shards);

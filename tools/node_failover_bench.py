@@ -126,7 +126,9 @@ try:
         if not wait_until(lambda: all_held_by(watcher, rest), 30):
             raise SystemExit('run %d: shards not taken over' % run)
         times.append(time.monotonic() - t0)
+        victim.dying = True  # out of the balancer until it answers /health
         victim.start()
+        victim.dying = False
         assert wait_until(lambda: all_held_by(watcher, names, 4), 60), 'run %d: no rebalance' % run
 finally:
     stop_load.set(); th.join()

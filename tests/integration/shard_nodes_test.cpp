@@ -19,20 +19,22 @@ namespace {
 
 constexpr int virtual_shards = 8;
 
+// A node's configuration; `fast_path`: node.cluster_listen on a free loopback port (the journal
+// fast path between nodes, CAF's middleman).
 std::string node_yaml(const redis_process& redis, const std::string& name,
-                      const std::string& role = "all", const std::string& extra = "") {
+                      const std::string& role = "all", bool fast_path = false) {
+  std::string node = "node: {name: " + name + ", role: " + role + ", min_hold_seconds: 1";
+  if (fast_path) {
+    node += ", cluster_listen: \"127.0.0.1:" + std::to_string(free_port()) + "\"";
+  }
   return R"(
 auth:
   tokens:
     - {name: all, token: tok, services: ["*"], default_service: app}
     - {name: admin, token: tok-admin, services: ["*"], admin: true}
 actors: {cluster_shards: )" +
-         std::to_string(virtual_shards) + R"(}
-node: {name: )" +
-         name + ", role: " + role + R"(, min_hold_seconds: 1}
-testing: {fault_injection: true}
-)" + storage_yaml(redis) +
-         extra;
+         std::to_string(virtual_shards) + "}\n" + node + "}\ntesting: {fault_injection: true}\n" +
+         storage_yaml(redis);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -205,8 +207,9 @@ TEST_CASE(
     "[nodes]") {
   redis_process redis({"--appendfsync", "always"});
   server_process ingest(node_yaml(redis, "edge", "ingest"));
-  auto a = std::make_unique<server_process>(node_yaml(redis, "node-a", "shard"));
-  auto b = std::make_unique<server_process>(node_yaml(redis, "node-b", "shard"));
+  // The shard nodes take entries from the ingest node over CAF's middleman (the fast path).
+  auto a = std::make_unique<server_process>(node_yaml(redis, "node-a", "shard", true));
+  auto b = std::make_unique<server_process>(node_yaml(redis, "node-b", "shard", true));
   REQUIRE(eventually(
       [&] {
         return spread_over(ingest, {"node-a", "node-b"}, 3);
@@ -229,10 +232,32 @@ TEST_CASE(
   REQUIRE(post_in_order({&ingest}, c.records, 100, c.records.size()));
   REQUIRE(eventually([&] { return journal_length(redis) == 0; }, std::chrono::seconds(30)));
   CHECK(cluster_counts(redis) == c.expected);
-  // The ingest node holds no shard and applied nothing.
+  // The ingest node holds no shard and applied nothing; it handed its entries to the shard
+  // nodes directly, and they took them in.
   auto m = ingest.get("/api/v1/ingest/metrics");
   CHECK(json_int(m.body, "shards_held") == 0);
   CHECK(json_int(m.body, "processed") == 0);
+  CHECK(json_int(m.body, "remote_entries_sent") >= 100);
+  CHECK(json_int(a->get("/api/v1/ingest/metrics").body, "remote_entries_received") >= 50);
+  CHECK(ingest.log().find("connected to node node-a") != std::string::npos);
+}
+
+TEST_CASE(
+    "a node of another build is refused by the fast path, and its shards still count everything",
+    "[nodes]") {
+  redis_process redis({"--appendfsync", "always"});
+  server_process ingest(node_yaml(redis, "edge", "ingest"));
+  server_process odd(node_yaml(redis, "odd", "shard", true), {},
+                     {{"LUFFY_TEST_BUILD_SALT", "-other"}});
+  REQUIRE(eventually([&] { return spread_over(ingest, {"odd"}, virtual_shards); },
+                     std::chrono::seconds(15)));
+  const corpus c = make_corpus(60, 3);
+  REQUIRE(post_in_order({&ingest}, c.records, 0, c.records.size()));
+  REQUIRE(eventually([&] { return journal_length(redis) == 0; }, std::chrono::seconds(30)));
+  CHECK(cluster_counts(redis) == c.expected);
+  const auto log = ingest.log();
+  CHECK(log.find("not sending to node odd: it runs another build") != std::string::npos);
+  CHECK(json_int(ingest.get("/api/v1/ingest/metrics").body, "remote_entries_sent") == 0);
 }
 
 TEST_CASE(
