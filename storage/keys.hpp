@@ -29,6 +29,8 @@
 //   <prefix>:nodes                        zset: node name -> last heartbeat (Redis time, ms)
 //   <prefix>:shard:<shard>:lease          string "<epoch>:<since_ms>:<node>", PX: who owns a shard
 //   <prefix>:shard:<shard>:epoch          counter: the shard's last fencing epoch (never expires)
+//   <prefix>:ratelimit:<svc>              hash: a service's shared rate-limit bucket (tokens, ts
+//                                         in Redis µs); expires when it would be full again
 //
 // Dedup generations: generation g = floor(unix_seconds / window). A record is a duplicate when
 // its hash is in generation g or g-1, so the effective window is between `window` and twice it,
@@ -139,6 +141,12 @@ inline std::string shard_lease_key(std::string_view prefix, uint32_t shard) {
 }
 inline std::string shard_epoch_key(std::string_view prefix, uint32_t shard) {
   return std::string(prefix) + ":shard:" + std::to_string(shard) + ":epoch";
+}
+
+// A service's rate-limit bucket shared by every node (storage/rate_limit_store.hpp,
+// rate_limit_take.lua, which receives the key).
+inline std::string rate_limit_key(std::string_view prefix, std::string_view service_id) {
+  return std::string(prefix) + ":ratelimit:" + std::string(service_id);
 }
 
 }  // namespace luffy
