@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -124,7 +125,8 @@ caf::behavior service_limiter(caf::stateful_actor<limiter_state>* self, std::str
   auto& st = self->state;
   st.bucket =
       token_bucket(static_cast<uint64_t>(per_minute), static_cast<uint64_t>(burst), monotonic_us());
-  st.lease = token_lease(static_cast<uint64_t>(per_minute), static_cast<uint64_t>(burst));
+  st.lease = token_lease(static_cast<uint64_t>(per_minute), static_cast<uint64_t>(burst),
+                         static_cast<uint64_t>(monotonic_us()) ^ std::hash<std::string>{}(service));
   st.service = std::move(service);
   st.lease_actor = std::move(lease_actor);
   st.metrics = metrics;

@@ -55,10 +55,11 @@ uint32_t token_bucket::seconds_until_available(int64_t now_us) {
   return static_cast<uint32_t>(std::max(1.0, std::ceil(secs)));
 }
 
-token_lease::token_lease(uint64_t per_minute, uint64_t capacity)
+token_lease::token_lease(uint64_t per_minute, uint64_t capacity, uint64_t seed)
     : per_minute_(per_minute),
       capacity_(capacity ? capacity : per_minute),
-      chunk_(chunk_for(capacity_)) {}
+      chunk_(chunk_for(capacity_)),
+      rng_(seed ? seed : 1) {}
 
 uint64_t token_lease::take(uint64_t n) {
   const uint64_t got = std::min(n, held_);
@@ -91,7 +92,13 @@ void token_lease::granted(uint64_t asked, uint64_t got, double left, int64_t wai
   const double rate_per_us = static_cast<double>(per_minute_) / 60e6;
   const double missing = std::max(0.0, static_cast<double>(chunk_) - left);
   const double wait_us = std::clamp(missing / rate_per_us, 1000.0, 1000000.0);
-  hold_until_us_ = now_us + static_cast<int64_t>(wait_us);
+  // Jitter (x 0.5 .. 1.5): nodes whose holds end together stay in step otherwise, and the one
+  // that asks first takes every refill (measured: 16k against 4k logs/s between two nodes).
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  const double jitter = 0.5 + static_cast<double>(rng_ >> 11) / 9007199254740992.0;
+  hold_until_us_ = now_us + static_cast<int64_t>(wait_us * jitter);
 }
 
 void token_lease::refund(uint64_t n) {

@@ -43,14 +43,17 @@ class token_bucket {
 // bucket for before admitting n: 0 when the lease covers n, or while asking is on hold; otherwise
 // the shortfall plus one chunk ahead. `granted` records the answer: the tokens join the lease, and
 // when the shared bucket could not give all that was asked (it is empty), asking is put on hold
-// until it has refilled about one chunk (between 1 ms and 1 s), so a service over its limit costs
+// until it has refilled about one chunk (between 1 ms and 1 s, times a random 0.5 to 1.5 so that
+// nodes do not fall into step), so a service over its limit costs
 // at most one round trip per hold, not one per request. After admitting a request the lease holds
 // at most one chunk (refunds are capped there too), so N nodes together hold at most N chunks that
 // the shared bucket has already counted: the tolerance (docs/SCALING.md).
 // The chunk is a tenth of the capacity (at least 1). A change of rate or capacity drops the lease.
 class token_lease {
  public:
-  explicit token_lease(uint64_t per_minute = 10000, uint64_t capacity = 0);
+  // `seed` drives the jitter of the hold (nodes must not all use the same one).
+  explicit token_lease(uint64_t per_minute = 10000, uint64_t capacity = 0,
+                       uint64_t seed = 0x9E3779B97F4A7C15ULL);
 
   static uint64_t chunk_for(uint64_t capacity) { return capacity / 10 > 0 ? capacity / 10 : 1; }
 
@@ -78,6 +81,7 @@ class token_lease {
   uint64_t held_ = 0;
   int64_t hold_until_us_ = 0;
   int64_t available_at_us_ = 0;  // when the shared bucket has one token again (last answer)
+  uint64_t rng_;                 // xorshift64 state for the hold's jitter
 };
 
 }  // namespace luffy

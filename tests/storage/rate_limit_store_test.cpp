@@ -66,16 +66,17 @@ TEST_CASE("token_lease: spends what it holds, asks for the shortfall plus a chun
   CHECK(l.to_ask(600, 0) == 0);  // covered: no round trip
   CHECK(l.to_ask(601, 0) == 601);
   // The shared bucket is empty: a short grant puts asking on hold until about a chunk refilled
-  // (600 tokens at 100/s is 6 s, capped at 1 s).
+  // (600 tokens at 100/s is 6 s, capped at 1 s), times a jitter of 0.5 .. 1.5.
   l.granted(601, 1, 0.5, 5, 0);
   CHECK(l.held() == 601);
   CHECK(l.take(1000) == 601);
-  CHECK(l.on_hold(999999));
-  CHECK(l.to_ask(10, 999999) == 0);
+  CHECK(l.on_hold(499999));
+  CHECK(l.to_ask(10, 499999) == 0);
   CHECK(l.take(10) == 0);
-  CHECK(l.seconds_until_available(0) == 1);
-  CHECK_FALSE(l.on_hold(1000000));
-  CHECK(l.to_ask(10, 1000000) == 610);
+  CHECK(l.seconds_until_available(0) >= 1);
+  CHECK(l.seconds_until_available(0) <= 2);
+  CHECK_FALSE(l.on_hold(1500000));
+  CHECK(l.to_ask(10, 1500000) == 610);
   // Refunds are kept up to one chunk (the tolerance), the rest was counted by the shared bucket.
   l.refund(5000);
   CHECK(l.held() == 600);
