@@ -435,7 +435,7 @@ TEST_CASE("every key's live flag is what a reload does with it", "[reload][confi
     }
   }
   CHECK(live == 20);
-  CHECK(restart == 45);  // storage.redis_password joined the restart keys
+  CHECK(restart == 46);  // storage.redis_password, then rate_limit.shared joined the restart keys
   auto flat = base;
   flat["server.listen"] = "\"127.0.0.1:9\"";
   auto r = reload_with(flat);
