@@ -169,6 +169,32 @@ typename Inspector::result_type inspect(Inspector& f, limit_config& x) {
            x.per_minute_by_service);
 }
 
+// service_limiter -> the registry's rate_lease actor (rate_limit.shared): take up to `want` tokens
+// from the service's bucket in Redis (storage/rate_limit_store.hpp) at these rates.
+struct lease_request {
+  std::string service_id;
+  int64_t per_minute = 0;
+  int64_t capacity = 0;
+  uint64_t want = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_request& x) {
+  return f(caf::meta::type_name("lease_request"), x.service_id, x.per_minute, x.capacity, x.want);
+}
+
+// The shared bucket's answer (an error reply instead when Redis did not answer).
+struct lease_grant {
+  uint64_t granted = 0;
+  int64_t left_milli = 0;  // tokens left in the shared bucket, x 1000
+  int64_t wait_ms = 0;     // until it holds one whole token: 0 now, -1 never
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_grant& x) {
+  return f(caf::meta::type_name("lease_grant"), x.granted, x.left_milli, x.wait_ms);
+}
+
 // ---- journal ----------------------------------------------------------------------------------
 
 // Records to mark as seen and append to the journal, atomically.
@@ -292,6 +318,8 @@ CAF_ADD_TYPE_ID(luffy, (luffy::grouping_update))
 CAF_ADD_TYPE_ID(luffy, (luffy::journal_append))
 CAF_ADD_TYPE_ID(luffy, (luffy::journal_committed))
 CAF_ADD_TYPE_ID(luffy, (luffy::journal_receipt))
+CAF_ADD_TYPE_ID(luffy, (luffy::lease_grant))
+CAF_ADD_TYPE_ID(luffy, (luffy::lease_request))
 CAF_ADD_TYPE_ID(luffy, (luffy::limit_config))
 CAF_ADD_TYPE_ID(luffy, (luffy::limit_grant))
 CAF_ADD_TYPE_ID(luffy, (luffy::limit_refund))

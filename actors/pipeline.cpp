@@ -41,6 +41,8 @@ rate_settings rate_settings_from(const luffy_config& cfg) {
   rates.per_minute = cfg.rate_limit.per_minute;
   rates.burst = cfg.rate_limit.burst;
   rates.per_service = cfg.rate_limit.services;
+  rates.shared = cfg.rate_limit.shared;
+  rates.key_prefix = cfg.storage.key_prefix;
   return rates;
 }
 
@@ -141,7 +143,10 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
   make.parsers = static_cast<size_t>(cfg.actors.parsers);
 
   const rate_settings rates = rate_settings_from(cfg);
-  make.limiters = [&sys, rates] { return spawn_limiter_registry(sys, rates); };
+  // rate_limit.shared: the limiters lease tokens from per-service buckets in this Redis.
+  make.limiters = [&sys, rates, redis, metrics] {
+    return spawn_limiter_registry(sys, rates, redis, metrics);
+  };
 
   const dedup_settings ds = dedup_settings_from(cfg, redis);
   make.dedup = [&sys, ds] { return spawn_dedup_actor(sys, ds); };

@@ -90,6 +90,7 @@ struct luffy_config {
     int64_t per_minute;
     int64_t burst;  // 0 = one minute's worth
     std::map<std::string, int64_t> services;
+    bool shared;  // one bucket per service in Redis for every node (token leases)
   } rate_limit;
   struct {
     int64_t parsers;

@@ -115,6 +115,11 @@ std::vector<config_key> make_keys() {
       {"rate_limit.services.*", k::map, "", 0, kMaxI, "", r::pipeline,
        LUFFY_MEMBER(rate_limit.services),
        "Per-service override of per_minute: `rate_limit.services.checkout: 50000`."},
+      {"rate_limit.shared", k::boolean, "true", 0, 0, "", r::restart,
+       LUFFY_MEMBER(rate_limit.shared),
+       "One bucket per service in Redis for every node sharing it, so N nodes admit what one "
+       "would (each leases tokens in chunks of a tenth of the capacity); false: each node limits "
+       "alone (N nodes admit N times the limit)."},
       {"actors.parsers", k::integer, "2", 1, 256, "", r::pipeline, LUFFY_MEMBER(actors.parsers),
        "Parser actors decoding bodies in parallel."},
       {"actors.cluster_shards", k::integer, "4", 1, 1024, "", r::restart,

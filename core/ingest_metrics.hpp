@@ -36,6 +36,10 @@ struct ingest_metrics {
   std::atomic<uint64_t> duplicates{0};
   std::atomic<uint64_t> rejected{0};
   std::atomic<uint64_t> rate_limited{0};
+  // Shared rate limits (rate_limit.shared): lease round trips to Redis, and limit requests decided
+  // by a node's local bucket alone because Redis did not answer (fail open per node).
+  std::atomic<uint64_t> rate_limit_redis_calls{0};
+  std::atomic<uint64_t> rate_limit_fallbacks{0};
   std::atomic<uint64_t> merged{0};
   std::atomic<uint64_t> processed{0};
   std::atomic<uint64_t> clusters{0};  // clusters created by this process

@@ -106,6 +106,8 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .uinteger("duplicates", load(m.duplicates))
       .uinteger("rejected", load(m.rejected))
       .uinteger("rate_limited", load(m.rate_limited))
+      .uinteger("rate_limit_redis_calls", load(m.rate_limit_redis_calls))
+      .uinteger("rate_limit_fallbacks", load(m.rate_limit_fallbacks))
       .uinteger("merged", load(m.merged))
       .uinteger("processed", load(m.processed))
       .uinteger("requests", load(m.requests))
@@ -196,6 +198,12 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   counter("luffy_ingest_rejected_records_total", "Invalid records skipped.", load(m.rejected));
   counter("luffy_ingest_rate_limited_records_total", "Records over their service's rate limit.",
           load(m.rate_limited));
+  counter("luffy_ingest_rate_limit_redis_calls_total",
+          "Round trips to the shared rate-limit buckets in Redis (token leases).",
+          load(m.rate_limit_redis_calls));
+  counter("luffy_ingest_rate_limit_fallbacks_total",
+          "Rate-limit decisions made by this node alone because Redis did not answer.",
+          load(m.rate_limit_fallbacks));
   counter("luffy_ingest_merged_records_total",
           "Continuation records merged into the record they continue.", load(m.merged));
   counter("luffy_ingest_processed_records_total", "Records clustered.", load(m.processed));

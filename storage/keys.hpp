@@ -29,8 +29,11 @@
 //   <prefix>:nodes                        zset: node name -> last heartbeat (Redis time, ms)
 //   <prefix>:shard:<shard>:lease          string "<epoch>:<since_ms>:<node>", PX: who owns a shard
 //   <prefix>:shard:<shard>:epoch          counter: the shard's last fencing epoch (never expires)
-//   <prefix>:shards:count                 the deployment's virtual shard count (set by the first
-//   node) <prefix>:shards:rebalance             Redis time (ms) of the last rebalance request
+//   <prefix>:node:<node>                  hash: a node's fast-path address and build fingerprint
+//   <prefix>:shards:count                 the deployment's virtual shard count (first node)
+//   <prefix>:shards:rebalance             Redis time (ms) of the last rebalance request
+//   <prefix>:ratelimit:<svc>              hash: a service's shared rate-limit bucket (tokens, ts
+//                                         in Redis µs); expires when it would be full again
 //
 // Dedup generations: generation g = floor(unix_seconds / window). A record is a duplicate when
 // its hash is in generation g or g-1, so the effective window is between `window` and twice it,
@@ -150,6 +153,12 @@ inline std::string shard_count_key(std::string_view prefix) {
 }
 inline std::string rebalance_key(std::string_view prefix) {
   return std::string(prefix) + ":shards:rebalance";
+}
+
+// A service's rate-limit bucket shared by every node (storage/rate_limit_store.hpp,
+// rate_limit_take.lua, which receives the key).
+inline std::string rate_limit_key(std::string_view prefix, std::string_view service_id) {
+  return std::string(prefix) + ":ratelimit:" + std::string(service_id);
 }
 
 }  // namespace luffy

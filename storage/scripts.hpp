@@ -30,5 +30,7 @@ extern const std::string cluster_merge_lua;
 extern const std::string node_heartbeat_lua;
 extern const std::string shard_lease_acquire_lua;
 extern const std::string shard_lease_renew_lua;
+// Shared per-service rate limits (storage/rate_limit_store.hpp): storage/lua/rate_limit_take.lua.
+extern const std::string rate_limit_take_lua;
 
 }  // namespace luffy

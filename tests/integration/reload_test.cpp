@@ -441,7 +441,9 @@ TEST_CASE("every key's live flag is what a reload does with it", "[reload][confi
     }
   }
   CHECK(live == 21);     // actors.journal_writers joined the live keys
-  CHECK(restart == 47);  // + storage.redis_password, node.role, node.name, node.min_hold_seconds
+  // + storage.redis_password, rate_limit.shared, node.role, node.name, node.min_hold_seconds,
+  // node.cluster_listen, node.advertise
+  CHECK(restart == 50);
   auto flat = base;
   flat["server.listen"] = "\"127.0.0.1:9\"";
   auto r = reload_with(flat);

@@ -30,4 +30,5 @@ TEST_CASE("keys: every name of the schema", "[storage]") {
   CHECK(nodes_key("luffy") == "luffy:nodes");
   CHECK(shard_lease_key("luffy", 7) == "luffy:shard:7:lease");
   CHECK(shard_epoch_key("luffy", 7) == "luffy:shard:7:epoch");
+  CHECK(rate_limit_key("luffy", "s") == "luffy:ratelimit:s");
 }
