@@ -143,9 +143,9 @@ struct luffy_config {
     std::string journal_encoding;
   } storage;
   struct {
-    std::string role;          // all | ingest | shard
-    std::string name;          // "" = the host name (resolved at start-up, not here)
-    int64_t min_hold_seconds;  // a shard is handed to its desired owner no sooner
+    std::string role;            // all | ingest | shard
+    std::string name;            // "" = the host name (resolved at start-up, not here)
+    int64_t min_hold_seconds;    // a shard is handed to its desired owner no sooner
     std::string cluster_listen;  // host:port of the journal fast path between nodes; "" = none
     std::string advertise;       // host:port other nodes dial; "" = derived from cluster_listen
   } node;

@@ -227,11 +227,11 @@ redis_result<shard_count_claim> shard_lease_store::claim_shard_count(const std::
 }
 
 redis_result<bool> shard_lease_store::advertise(const std::string& prefix, const std::string& node,
-                                              const std::string& address,
-                                              const std::string& fingerprint, int64_t ttl_ms) {
+                                                const std::string& address,
+                                                const std::string& fingerprint, int64_t ttl_ms) {
   const std::string key = node_key(prefix, node), ttl = std::to_string(ttl_ms);
-  auto r = redis_.pipeline({{"HSET", key, "address", address, "fingerprint", fingerprint},
-                            {"PEXPIRE", key, ttl}});
+  auto r = redis_.pipeline(
+      {{"HSET", key, "address", address, "fingerprint", fingerprint}, {"PEXPIRE", key, ttl}});
   if (!r.ok()) {
     return redis_failed<bool>(r.error);
   }

@@ -715,6 +715,17 @@ TEST_CASE("k8s distributed: shard nodes: role, name from the pod, graceful hando
   REQUIRE(cs.size() == 1);
   CHECK(env_value(cs[0], "LUFFY_NODE_ROLE") == "shard");
   CHECK(env_from_field(cs[0], "LUFFY_NODE_NAME", "metadata.name"));
+  // The journal fast path: listens on a declared container port, advertises the pod's IP.
+  const std::string listen = env_value(cs[0], "LUFFY_NODE_CLUSTER_LISTEN");
+  REQUIRE(listen.rfind("0.0.0.0:", 0) == 0);
+  const std::string port = listen.substr(listen.find(':') + 1);
+  CHECK(env_from_field(cs[0], "POD_IP", "status.podIP"));
+  CHECK(env_value(cs[0], "LUFFY_NODE_ADVERTISE") == "$(POD_IP):" + port);
+  bool declared = false;
+  for (const auto& p : cs[0]["ports"]) {
+    declared = declared || p["containerPort"].as<std::string>() == port;
+  }
+  CHECK(declared);
   CHECK(cs[0]["livenessProbe"]["httpGet"]["path"].as<std::string>() == "/health");
   CHECK(cs[0]["readinessProbe"]["httpGet"]["path"].as<std::string>() == "/ready");
   const auto pod = sts["spec"]["template"]["spec"];
