@@ -90,7 +90,10 @@ bool redis_client::ensure_connected(redis_error& err) {
     // Every connect asks the sentinels again: after a failover the old address is a replica.
     auto primary = discover_primary(ep_);
     if (!primary.ok()) {
-      err.message = "redis sentinel: " + primary.error.message;
+      // An AUTH refusal keeps its "redis AUTH failed" words (the start-up check looks for them).
+      err.message = primary.error.message.rfind("redis AUTH failed", 0) == 0
+                        ? primary.error.message
+                        : "redis sentinel: " + primary.error.message;
       back_off();
       return false;
     }

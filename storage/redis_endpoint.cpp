@@ -25,14 +25,6 @@ redis_endpoint endpoint_of(const redis_url& url, const std::string& password) {
   return ep;
 }
 
-std::optional<redis_endpoint> parse_redis_url(std::string_view url) {
-  auto parsed = parse_redis_url_text(url);
-  if (!parsed.url) {
-    return std::nullopt;
-  }
-  return endpoint_of(*parsed.url);
-}
-
 std::string redis_endpoint::describe() const {
   std::string out;
   if (!sentinels.empty()) {

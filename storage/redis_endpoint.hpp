@@ -34,7 +34,4 @@ struct redis_endpoint {
 // The endpoint of a parsed storage.redis URL; `password` is used when the URL has none.
 redis_endpoint endpoint_of(const redis_url& url, const std::string& password = "");
 
-// Parses redis://, unix:// and sentinel:// URLs (core/redis_url.hpp); nullopt when invalid.
-std::optional<redis_endpoint> parse_redis_url(std::string_view url);
-
 }  // namespace luffy

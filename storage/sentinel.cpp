@@ -18,8 +18,9 @@ std::string where(const redis_host& h) {
   return h.host + ":" + std::to_string(h.port);
 }
 
-// "" when `primary` is a reachable primary we may use, else why not.
-std::string confirm_primary(const redis_endpoint& ep, const redis_host& primary) {
+// "" when `primary` is a reachable primary we may use, else why not; `auth` is set when it refused
+// our credentials (or wants some).
+std::string confirm_primary(const redis_endpoint& ep, const redis_host& primary, bool& auth) {
   redis_client c(plain_endpoint(primary, ep.timeout));
   std::vector<std::vector<std::string_view>> cmds;
   if (!ep.password.empty()) {
@@ -37,6 +38,9 @@ std::string confirm_primary(const redis_endpoint& ep, const redis_host& primary)
   for (const auto& reply : *r.value) {
     if (reply.type == redis_value::kind::error) {
       // WRONGPASS / NOAUTH: Redis's text names the problem without echoing the password.
+      auth = reply.str.rfind("WRONGPASS", 0) == 0 || reply.str.rfind("NOAUTH", 0) == 0 ||
+             reply.str.find("AUTH") != std::string::npos ||
+             reply.str.find("password") != std::string::npos;
       return reply.str;
     }
   }
@@ -55,6 +59,7 @@ std::string confirm_primary(const redis_endpoint& ep, const redis_host& primary)
 redis_result<redis_host> discover_primary(const redis_endpoint& ep) {
   redis_result<redis_host> out;
   std::string errors;
+  std::string refused;  // a primary's refusal of our credentials
   auto note = [&](const redis_host& sentinel, const std::string& what) {
     errors +=
         (errors.empty() ? "" : "; ") + std::string("sentinel ") + where(sentinel) + ": " + what;
@@ -85,7 +90,11 @@ redis_result<redis_host> discover_primary(const redis_endpoint& ep) {
       continue;
     }
     primary.port = static_cast<uint16_t>(port);
-    const auto why = confirm_primary(ep, primary);
+    bool auth = false;
+    const auto why = confirm_primary(ep, primary, auth);
+    if (auth && refused.empty()) {
+      refused = "primary " + where(primary) + ": " + why;
+    }
     if (!why.empty()) {
       note(sentinel, "primary " + where(primary) + ": " + why);
       continue;
@@ -93,7 +102,10 @@ redis_result<redis_host> discover_primary(const redis_endpoint& ep) {
     out.value = std::move(primary);
     return out;
   }
-  out.error.message = "no primary for '" + ep.master + "' (" + errors + ")";
+  // A wrong or missing password is not a transient failure: say so in the words the start-up check
+  // (storage/redis_probe.hpp, credentials_problem) recognises.
+  out.error.message = refused.empty() ? "no primary for '" + ep.master + "' (" + errors + ")"
+                                      : "redis AUTH failed: " + refused;
   return out;
 }
 

@@ -173,3 +173,28 @@ TEST_CASE(
   CHECK(eventually([&] { return processed(d.replica->port(), sentinel_password) == acked; }, 30s));
   CHECK(processed(d.replica->port(), sentinel_password) == acked);
 }
+
+TEST_CASE("Redis Sentinel: a wrong or missing password stops start-up with Redis's words",
+          "[sentinel][redis_auth]") {
+  sentinel_deployment d;
+  const auto dir = make_temp_dir("sentinel-auth");
+  const std::string listen =
+      "server: {listen: \"127.0.0.1:" + std::to_string(free_port()) + "\"}\n";
+  std::ofstream(dir / "wrong.yaml")
+      << "auth: {disabled: true}\n"
+      << listen << "storage: {redis: \"" << d.url(":not-it@") << "\", timeout_ms: 1000}\n";
+  auto [code, out] = run_binary({"serve", "--config", (dir / "wrong.yaml").string()});
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(out.find("WRONGPASS") != std::string::npos);
+  CHECK(out.find("LUFFY_STORAGE_REDIS_PASSWORD") != std::string::npos);
+  CHECK(out.find("not-it") == std::string::npos);
+  std::ofstream(dir / "none.yaml")
+      << "auth: {disabled: true}\n"
+      << listen << "storage: {redis: \"" << d.url("") << "\", timeout_ms: 1000}\n";
+  auto none = run_binary({"serve", "--config", (dir / "none.yaml").string()});
+  INFO(none.second);
+  CHECK(none.first == 1);
+  CHECK(none.second.find("NOAUTH") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
