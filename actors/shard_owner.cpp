@@ -90,6 +90,22 @@ std::vector<shard_lease_view> lease_views(owner_state& st, const deployment_view
   return out;
 }
 
+// Our leases may expire before we can renew them (Redis does not answer, or refuses the
+// renewal script): stop applying a heartbeat before that. The fence would refuse the writes
+// anyway; this keeps the shards from working for nothing.
+void drop_if_stale(owner_actor* self) {
+  auto& st = self->state;
+  const auto& s = st.settings;
+  if (!st.held.empty() && steady_ms() - st.renewed_at > s.lease_ttl_ms - s.heartbeat_ms) {
+    spdlog::error("shard_owner {}: no lease renewal for {} ms; stopping its {} shards", s.node,
+                  steady_ms() - st.renewed_at, st.held.size());
+    if (st.metrics != nullptr) {
+      st.metrics->shard_leases_lost.fetch_add(st.held.size(), std::memory_order_relaxed);
+    }
+    drop_all(self);
+  }
+}
+
 void tick(owner_actor* self) {
   auto& st = self->state;
   const auto& s = st.settings;
@@ -101,15 +117,7 @@ void tick(owner_actor* self) {
                    hb.error.message);
       st.redis_down = true;
     }
-    // Our leases may expire before we can renew them: stop applying a heartbeat before that.
-    if (!st.held.empty() && steady_ms() - st.renewed_at > s.lease_ttl_ms - s.heartbeat_ms) {
-      spdlog::error("shard_owner {}: no lease renewal for {} ms; stopping its {} shards", s.node,
-                    steady_ms() - st.renewed_at, st.held.size());
-      if (st.metrics != nullptr) {
-        st.metrics->shard_leases_lost.fetch_add(st.held.size(), std::memory_order_relaxed);
-      }
-      drop_all(self);
-    }
+    drop_if_stale(self);
     return;
   }
   if (st.redis_down) {
@@ -162,7 +170,9 @@ void tick(owner_actor* self) {
     std::vector<std::pair<uint32_t, std::string>> mine(st.held.begin(), st.held.end());
     const int64_t sent = steady_ms();
     auto r = st.store->renew(s.key_prefix, mine, s.lease_ttl_ms);
-    if (r.ok()) {
+    if (!r.ok()) {
+      drop_if_stale(self);
+    } else {
       st.renewed_at = sent;
       for (size_t i = 0; i < mine.size(); ++i) {
         if (!(*r.value)[i]) {
