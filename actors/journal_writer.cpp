@@ -175,6 +175,15 @@ caf::expected<journal_receipt> commit(journal_state& st, const journal_append& r
                                  [&](uint32_t i) { return receipt.duplicate[i] != 0; }),
                   pending.end());
   }
+  if (st.metrics != nullptr) {
+    // Records per journal entry on this node: how an ingest-only node turns the journal's length
+    // (entries, read by the Redis probe) into records for its circuit breaker.
+    st.metrics->journal_entries_committed.fetch_add(receipt.entry_ids.size(),
+                                                    std::memory_order_relaxed);
+    st.metrics->journal_records_committed.fetch_add(
+        static_cast<uint64_t>(std::count(receipt.duplicate.begin(), receipt.duplicate.end(), 0)),
+        std::memory_order_relaxed);
+  }
   return receipt;
 }
 

@@ -291,7 +291,11 @@ int serve(const luffy_config& given, const std::string& version, const config_so
       sys, pipe, ctx.metrics, std::chrono::seconds(cfg.server.request_timeout_seconds));
   ctx.pipeline_up = true;
 
-  redis_probe probe(*redis, ctx.metrics);
+  std::vector<std::string> streams;
+  for (int64_t i = 0; cfg.clustering.enabled && i < cfg.actors.cluster_shards; ++i) {
+    streams.push_back(journal_stream_key(cfg.storage.key_prefix, static_cast<uint32_t>(i)));
+  }
+  redis_probe probe(*redis, ctx.metrics, std::move(streams));
   http_server http(ctx);
   try {
     http.start();

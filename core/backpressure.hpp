@@ -5,6 +5,7 @@
 //
 // Thread-safe: many HTTP workers call admit() at once. A race between two callers can only decide
 // one request either way near a watermark; the state itself is one atomic flag.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -73,8 +74,9 @@ class watermark_gate {
 };
 
 // The edge's three gates (docs/RELIABILITY.md, "Backpressure"):
-//  journal       records journaled but not clustered yet, summed over the shards (the circuit
-//                breaker: backpressure.max_queue_depth)
+//  journal       records journaled but not clustered yet, summed over the shards this node runs,
+//                or estimated from the journal's length in Redis when other nodes run some of
+//                them (the circuit breaker: backpressure.max_queue_depth)
 //  pipeline      records inside the ingest stages right now (backpressure.max_pipeline_records)
 //  redis_memory  Redis used_memory in percent of its maxmemory, when one is set
 struct admission_gates {
@@ -94,6 +96,11 @@ struct admission_gates {
     int64_t backlog = 0;
     for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
       backlog += m.shard_backlog[i].load(std::memory_order_relaxed);
+    }
+    if (m.shards_held.load(std::memory_order_relaxed) < static_cast<int64_t>(shards)) {
+      // Other nodes run some shards (or all: an ingest-only node): their backlog is not counted
+      // here, so estimate the whole journal's from Redis (entries x records per entry).
+      backlog = std::max(backlog, m.journal_records_estimate());
     }
     const int64_t maxmemory = m.redis_maxmemory.load(std::memory_order_relaxed);
     const int64_t memory_pct =

@@ -72,6 +72,22 @@ struct ingest_metrics {
   // (the shard is not here any more, or the sender was refused: the sweep applies them).
   std::atomic<uint64_t> remote_entries_sent{0}, remote_entries_received{0},
       remote_entries_dropped{0};
+  // The whole journal seen from Redis (the probe's XLEN of every stream, -1 until read), and the
+  // entries and records this node's journal writers committed: a node that does not run every
+  // shard estimates the records waiting as entries x records per entry (admission_gates).
+  std::atomic<int64_t> journal_entries_waiting{-1};
+  std::atomic<uint64_t> journal_entries_committed{0}, journal_records_committed{0};
+  int64_t journal_records_estimate() const {
+    const int64_t waiting = journal_entries_waiting.load(std::memory_order_relaxed);
+    const uint64_t entries = journal_entries_committed.load(std::memory_order_relaxed);
+    if (waiting <= 0 || entries == 0) {
+      return 0;
+    }
+    const double per_entry =
+        static_cast<double>(journal_records_committed.load(std::memory_order_relaxed)) /
+        static_cast<double>(entries);
+    return static_cast<int64_t>(static_cast<double>(waiting) * per_entry);
+  }
   int64_t processing_lag_ms(size_t shards) const {
     int64_t worst = 0;
     for (size_t i = 0; i < shards && i < max_shards; ++i) {

@@ -27,17 +27,40 @@ void read_memory(redis_client& client, ingest_metrics& m) {
   m.redis_maxmemory.store(field("maxmemory"));
 }
 
+// The entries waiting in every journal stream (one pipeline of XLEN).
+void read_journal_length(redis_client& client, ingest_metrics& m,
+                         const std::vector<std::string>& streams) {
+  if (streams.empty()) {
+    return;
+  }
+  std::vector<std::vector<std::string_view>> cmds;
+  for (const auto& s : streams) {
+    cmds.push_back({"XLEN", s});
+  }
+  auto r = client.pipeline(cmds);
+  if (!r.ok()) {
+    return;
+  }
+  int64_t total = 0;
+  for (const auto& v : *r.value) {
+    total += v.type == redis_value::kind::integer ? v.integer : 0;
+  }
+  m.journal_entries_waiting.store(total, std::memory_order_relaxed);
+}
+
 }  // namespace
 
-redis_probe::redis_probe(redis_endpoint ep, ingest_metrics& m)
-    : thread_([this, ep, &m] { run(ep, m); }) {}
+redis_probe::redis_probe(redis_endpoint ep, ingest_metrics& m,
+                         std::vector<std::string> journal_streams)
+    : thread_([this, ep, &m, streams = std::move(journal_streams)] { run(ep, m, streams); }) {}
 
 redis_probe::~redis_probe() {
   stop_ = true;
   thread_.join();
 }
 
-void redis_probe::run(redis_endpoint ep, ingest_metrics& m) {
+void redis_probe::run(redis_endpoint ep, ingest_metrics& m,
+                      const std::vector<std::string>& streams) {
   ep.timeout = std::chrono::milliseconds(500);
   redis_client client(ep);
   bool was_up = true;
@@ -52,6 +75,7 @@ void redis_probe::run(redis_endpoint ep, ingest_metrics& m) {
     m.redis_up.store(up);
     if (answered) {
       read_memory(client, m);
+      read_journal_length(client, m, streams);
     }
     if (up != was_up) {
       if (up) {

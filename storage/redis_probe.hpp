@@ -11,6 +11,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/ingest_metrics.hpp"
 #include "storage/redis_client.hpp"
@@ -24,13 +25,15 @@ std::string credentials_problem(const redis_endpoint& ep);
 
 class redis_probe {
  public:
-  redis_probe(redis_endpoint ep, ingest_metrics& m);
+  // `journal_streams`: the journal stream keys whose total length (XLEN) it stores in
+  // m.journal_entries_waiting after each answered ping (none: not read).
+  redis_probe(redis_endpoint ep, ingest_metrics& m, std::vector<std::string> journal_streams = {});
   ~redis_probe();
   redis_probe(const redis_probe&) = delete;
   redis_probe& operator=(const redis_probe&) = delete;
 
  private:
-  void run(redis_endpoint ep, ingest_metrics& m);
+  void run(redis_endpoint ep, ingest_metrics& m, const std::vector<std::string>& streams);
 
   std::atomic<bool> stop_{false};
   std::thread thread_;  // last: started once stop_ exists

@@ -302,3 +302,49 @@ TEST_CASE(
   CHECK(sum_of_cluster_counts(redis) == 1);
   CHECK(stats_field(redis, "processed") == 1);
 }
+
+TEST_CASE(
+    "an ingest-only node's circuit breaker reads the journal in Redis: 503 while no shard node "
+    "keeps up, 202 again after",
+    "[nodes][backpressure]") {
+  redis_process redis({"--appendfsync", "always"});
+  server_process ingest(node_yaml(redis, "edge", "ingest") +
+                        "backpressure: {max_queue_depth: 60, resume_ratio: 50}\n");
+  // No shard node yet: everything waits in the journal.
+  int seq = 0;
+  auto batch = [&] {
+    std::string body = "[";
+    for (int i = 0; i < 10; ++i, ++seq) {
+      body += std::string(i ? "," : "") + R"({"service_id":"svc-)" + std::to_string(seq % 7) +
+              R"(","level":"ERROR","message":"request )" + std::to_string(seq) + R"( failed"})";
+    }
+    return ingest_post(body + "]");
+  };
+  long acked = 0;
+  http_reply refused;
+  for (int i = 0; i < 40 && refused.status != 503; ++i) {
+    auto r = ingest.call(batch());
+    if (r.status == 202) {
+      acked += 10;
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));  // the probe reads each second
+    } else {
+      refused = r;
+    }
+  }
+  INFO(refused.body);
+  REQUIRE(refused.status == 503);
+  CHECK(refused.body.find("clustering is behind") != std::string::npos);
+  CHECK(acked >= 60);
+  CHECK(acked <= 60 + 10 * 10);  // at most about a second of batches past the bound
+  // A shard node drains the journal: 202 again, and everything acknowledged is clustered.
+  server_process shard(node_yaml(redis, "node-a", "shard"));
+  REQUIRE(eventually(
+      [&] {
+        auto r = ingest.call(batch());
+        acked += r.status == 202 ? 10 : 0;
+        return r.status == 202;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(200)));
+  REQUIRE(eventually([&] { return journal_length(redis) == 0; }, std::chrono::seconds(20)));
+  CHECK(stats_field(redis, "processed") == acked);
+}
