@@ -18,6 +18,7 @@ namespace {
 
 using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
 using calm_atom = caf::atom_constant<caf::atom("calm")>;
+using owner_atom = caf::atom_constant<caf::atom("owner")>;
 
 enum class child_kind : uint8_t {
   parser_worker,
@@ -290,10 +291,6 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, child_fact
   watch_pool(self, st.journal, child_kind::journal_pool, child_kind::journal_worker);
   watch(self, kids.limiters, {child_kind::limiters, 0});
   watch(self, kids.dedup, {child_kind::dedup, 0});
-  if (st.make.owner) {
-    // The owner reports to this supervisor, so it is spawned here, where the handle exists.
-    respawn(self, {child_kind::owner, 0});
-  }
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& s = self->state;
     auto it = s.children.find(dm.source);
@@ -362,6 +359,12 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, child_fact
         }
       },
       [=](shard_assignment& a) { assign_shard(self, a); },
+      [=](owner_atom, caf::actor& owner) {
+        // The first shard_owner, spawned by spawn_supervisor once this supervisor's handle
+        // existed (a monitor on an actor that died already delivers its down_msg at once).
+        self->state.owner = owner;
+        watch(self, owner, {child_kind::owner, 0});
+      },
       [=](resize_pool_request& r) {
         auto& s = self->state;
         if (r.group == "parsers") {
@@ -394,7 +397,19 @@ caf::actor spawn_supervisor(caf::actor_system& sys, child_factories make,
   dir->counters(stage::journal).size = static_cast<int64_t>(kids.journal.workers.size());
   dir->counters(stage::limiters).size = 1;
   dir->counters(stage::dedup).size = 1;
-  return sys.spawn(supervisor, std::move(make), settings, std::move(dir), metrics, std::move(kids));
+  auto make_owner = make.owner;
+  auto directory = dir;
+  auto sup =
+      sys.spawn(supervisor, std::move(make), settings, std::move(dir), metrics, std::move(kids));
+  if (make_owner) {
+    // Spawned here, not in the supervisor's first behaviour run: the directory must name the
+    // owner when this returns, or a stop right after start (pipeline::stop) would miss it and
+    // the actor system would wait for it forever.
+    auto owner = make_owner(sup);
+    directory->set_owner(owner);
+    caf::anon_send(sup, owner_atom::value, owner);
+  }
+  return sup;
 }
 
 }  // namespace luffy

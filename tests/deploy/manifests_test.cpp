@@ -324,6 +324,8 @@ TEST_CASE("alerts: rules parse and use only exported metric names", "[alerts]") 
                                        "luffy_ingest_request_duration_seconds_sum",
                                        "luffy_ingest_request_duration_seconds_count",
                                        "luffy_ingest_redis_up",
+                                       "luffy_ingest_shard_leases_lost_total",
+                                       "luffy_ingest_fenced_writes_total",
                                        "fluentbit_input_bytes_total",
                                        "fluentbit_input_records_total",
                                        "fluentbit_input_ingestion_paused",
