@@ -41,6 +41,7 @@ import ctypes
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -127,7 +128,9 @@ class Host:
 
     def spawn(self, cmd, logname):
         out = open(os.path.join(WORK, logname), 'ab')
-        p = subprocess.Popen(['ip', 'netns', 'exec', self.ns] + cmd, stdout=out,
+        # setpriv --pdeathsig: the server dies with this script even if it is SIGKILLed (a ctest
+        # timeout); `ip netns exec` and setpriv exec, so the PID we hold is the server's.
+        p = subprocess.Popen(PDEATH + ['ip', 'netns', 'exec', self.ns] + cmd, stdout=out,
                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         procs.append(p)
         self.proc = p
@@ -159,6 +162,7 @@ def cleanup():
         except Exception:
             pass
     for h in list(hosts.values()):
+        run('ip', 'link', 'del', h.veth, check=False)  # and its peer, even if the namespace lingers
         run('ip', 'netns', 'del', h.ns, check=False)
     run('ip', 'link', 'del', BRIDGE, check=False)
     if os.environ.get('LUFFY_NETNS_KEEP_LOGS'):
@@ -171,6 +175,38 @@ def on_signal(signum, _frame):
     raise SystemExit('stopped by signal %d' % signum)
 
 
+def sweep_stale_runs():
+    """Removes what a run killed outright (SIGKILL, a ctest timeout) left: namespaces lfy<pid>-*
+    and links lfy<pid>br / lfy<pid>h<n> of a PID that no longer exists."""
+    def dead(name, rx):
+        m = re.match(rx, name)
+        return m is not None and int(m.group(1)) != os.getpid() and \
+            not os.path.exists('/proc/%s' % m.group(1))
+    for line in run('ip', 'netns', 'list', check=False).stdout.splitlines():
+        ns = line.split()[0] if line.split() else ''
+        if dead(ns, r'^lfy(\d+)-(client|redis|probe|s\d|i\d|r\d|sen\d)$'):
+            for pid in run('ip', 'netns', 'pids', ns, check=False).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+            run('ip', 'netns', 'del', ns, check=False)
+            print('removed namespace %s left by an earlier run' % ns)
+    for line in run('ip', '-o', 'link', 'show', check=False).stdout.splitlines():
+        parts = line.split(': ')
+        name = parts[1].split('@')[0] if len(parts) > 1 else ''
+        if dead(name, r'^lfy(\d+)(br|h\d+)$'):
+            run('ip', 'link', 'del', name, check=False)
+            print('removed link %s left by an earlier run' % name)
+    tmp = tempfile.gettempdir()
+    for name in os.listdir(tmp):
+        if dead(name, r'^lfy(\d+)-\w{8}$') and os.path.isdir(os.path.join(tmp, name)):
+            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
+
+
+PDEATH = ['setpriv', '--pdeathsig', 'KILL'] if shutil.which('setpriv') else []
+# If our parent goes (a pyenv shim or sudo killed by a signal), clean up as on SIGTERM.
+libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 atexit.register(cleanup)
 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(s, on_signal)
@@ -180,6 +216,7 @@ probe = run('ip', 'netns', 'add', P + '-probe', check=False)
 if probe.returncode != 0:
     skip('`ip netns add` failed: ' + probe.stderr.strip())
 run('ip', 'netns', 'del', P + '-probe', check=False)
+sweep_stale_runs()
 
 CLIENT_NS = P + '-client'
 
