@@ -33,7 +33,8 @@ checks on the promoted replica over the records acknowledged in that scenario.
   6 Redis primary + replica + 3 sentinels (storage.redis sentinel://...), SIGKILL the primary
 
 For each: time from the fault to every shard held by a live node (GET /api/v1/admin/shards on an
-ingest node every 50 ms) and the ingest answers. A table at the end.
+ingest node every 50 ms) and the ingest answers. A table at the end. The servers' logs are in a
+work directory that is removed at the end unless LUFFY_NETNS_KEEP_LOGS is set.
 """
 import atexit
 import collections
@@ -498,6 +499,8 @@ class Load:
                     self.next += BATCH
                     break
                 attempt += 1
+                if self.paused.is_set():
+                    break  # not acknowledged: the same batch is sent again on resume
                 time.sleep(0.1)
             time.sleep(PACE)
 
@@ -757,6 +760,16 @@ def sentinel_scenario(load):
 
     if not wait_until(sentinels_ready, 30, 0.2):
         raise RuntimeError('the sentinels did not find each other and the replica')
+    # A sentinel whose timer is late by more than 2 s (a loaded CI host) enters TILT for 30 s and
+    # acts on nothing; a failover after that finds the replica's link down too long and aborts
+    # (-failover-abort-no-good-slave: seen once here, all three sentinels tilted at the same
+    # moment). Keep TILT short (SENTINEL DEBUG, Redis 7) and kill the primary only outside it.
+    for h in sens:
+        CLIENT(redis, h.ip, 26379, ('SENTINEL', 'DEBUG', 'TILT-PERIOD', '3000'))
+
+    def tilted():
+        return [h.name for h in sens
+                if 'sentinel_tilt:1' in CLIENT(redis, h.ip, 26379, ('INFO', 'sentinel'))[0]]
     url = 'sentinel://%s/mymaster/0' % ','.join('%s:26379' % h.ip for h in sens)
     shards = [Node(hosts['s%d' % i], 'shard', url) for i in range(1, 4)]
     ingests = [Node(hosts['i%d' % i], 'ingest', url) for i in range(1, 3)]
@@ -772,20 +785,28 @@ def sentinel_scenario(load):
     first_acked = len(load.acked)
     load.resume()
     time.sleep(3)
+    if not wait_until(lambda: not tilted(), 40, 0.2):
+        raise RuntimeError('sentinels %s stayed in TILT' % tilted())
+    marks = {h.name: log_size(h.name) for h in sens}
     t0 = time.monotonic()
     os.kill(prim.proc.pid, signal.SIGKILL)
     took = time_until(lambda: held_by(i1, names), 60, t0)
-    back = time_until(lambda: load.last_202 > t0, 60, t0)
+    back = time_until(lambda: load.last_202 > t0, max(1.0, 60 - (time.monotonic() - t0)), t0)
     promoted = CLIENT(redis, sens[0].ip, 26379, ('SENTINEL', 'get-master-addr-by-name', 'mymaster'))[0]
     time.sleep(3)
     load.pause()
     answers, failures = load.take_answers()
     acked = load.acked[first_acked:]
-    check = check_redis(promoted[0], int(promoted[1]), acked)
-    if promoted[0] != repl.ip:
-        check['problems'].append('sentinels name %s as the primary, not the replica' % promoted)
+    tilts = sum(len(log_lines_since(h.name, marks[h.name], '+tilt')) for h in sens)
+    if promoted and promoted[0] == repl.ip:
+        check = check_redis(promoted[0], int(promoted[1]), acked)
+    else:
+        check = {'records': len(acked), 'clusters': 0, 'drain_s': 0.0,
+                 'problems': ['no failover: the sentinels name %s as the primary' % promoted]}
     scenario_result('6 SIGKILL Redis primary (sentinel)', took,
-                    'first 202 after the kill %s; promoted %s' % (fmt(back), promoted[0]),
+                    'first 202 after the kill %s; promoted %s%s'
+                    % (fmt(back), promoted[0] if promoted else None,
+                       '; a sentinel entered TILT %d times after the kill' % tilts if tilts else ''),
                     answers, failures, check)
     for n in shards + ingests:
         n.stop()
