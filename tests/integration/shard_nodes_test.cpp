@@ -2,7 +2,7 @@
 // spread by leases, a node that dies or stops hands its shards to the others, a paused node's late
 // writes are refused by the fence, and whatever happens, every acknowledged record is counted
 // exactly once and grouped exactly as one process (`luffy-ingest cluster`) groups it.
-// (The same scenarios across hosts, in network namespaces, are in docs/SCALING.md's plan.)
+// (The same scenarios across hosts, in network namespaces: tests/netns/node_scenarios.py.)
 #include <signal.h>
 
 #include <catch2/catch.hpp>
