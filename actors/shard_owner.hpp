@@ -34,7 +34,7 @@ struct ownership_settings {
   std::string node;     // node.name (resolved: never empty)
   uint32_t shards = 0;  // actors.cluster_shards: the virtual shards of the deployment
   int64_t heartbeat_ms = 1000;
-  int64_t node_ttl_ms = 3000;   // a node is live while its last heartbeat is younger
+  int64_t node_ttl_ms = luffy::node_ttl_ms;  // a node is live while its heartbeat is younger
   int64_t lease_ttl_ms = 4000;  // renewed every heartbeat: 3 s of margin, ~4 s to take over
   ownership_timing timing;      // minimum hold, takeover step
   std::string advertise;        // host:port of this node's shard_inbox ("" = no fast path)

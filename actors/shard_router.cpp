@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -126,7 +127,8 @@ void dial(router_actor* self, const std::string& name) {
 void tick(router_actor* self) {
   auto& st = self->state;
   const auto& s = st.settings;
-  auto view = st.store->heartbeat(s.key_prefix, s.node, heartbeat_mode::observe, 3000, s.shards);
+  auto view =
+      st.store->heartbeat(s.key_prefix, s.node, heartbeat_mode::observe, node_ttl_ms, s.shards);
   if (!view.ok()) {
     return;  // keep the routes: the connections themselves are watched by the middleman
   }

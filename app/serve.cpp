@@ -128,7 +128,6 @@ bool join_deployment(const luffy_config& cfg, const redis_endpoint& redis) {
   if (cfg.node.role == "ingest") {
     return true;
   }
-  constexpr int64_t node_ttl_ms = 3000;  // ownership_settings::node_ttl_ms
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(node_ttl_ms + 1000);
   for (;;) {

@@ -28,6 +28,11 @@
 
 namespace luffy {
 
+// A node is live while its last heartbeat is younger than this (Redis time). Every node must use
+// the same value: the shard owner's heartbeat, the start-up name check, the shard router and the
+// admin routes all judge liveness with it.
+inline constexpr int64_t node_ttl_ms = 3000;
+
 // The rendezvous weight of `node` for `shard`.
 uint64_t rendezvous_score(std::string_view node, uint32_t shard);
 

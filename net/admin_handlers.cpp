@@ -15,6 +15,7 @@
 #include "core/json_writer.hpp"
 #include "net/config_reload.hpp"
 #include "net/handlers.hpp"
+#include "net/thread_store.hpp"
 #include "storage/shard_lease_store.hpp"
 
 namespace luffy {
@@ -37,21 +38,6 @@ bool authorize_admin(server_context& ctx, http_request& req, http_response& res,
   token_name = auth->scope.token_name;
   return true;
 }
-
-// One connection per HTTP thread, like the query API's (net/cluster_handlers.cpp).
-shard_lease_store& thread_lease_store(server_context& ctx) {
-  thread_local std::unique_ptr<shard_lease_store> store;
-  thread_local std::string bound_to;
-  const std::string id =
-      ctx.redis.unix_socket + ":" + ctx.redis.host + ":" + std::to_string(ctx.redis.port);
-  if (!store || bound_to != id) {
-    store = std::make_unique<shard_lease_store>(ctx.redis);
-    bound_to = id;
-  }
-  return *store;
-}
-
-constexpr int64_t node_ttl_ms = 3000;  // ownership_settings::node_ttl_ms
 
 // "nodes": every node that heartbeated lately, with its age and whether it counts as live.
 void append_nodes(json_object_writer& o, const deployment_overview& view) {
@@ -137,7 +123,7 @@ void handle_admin_actors(server_context& ctx, http_request& req, http_response& 
   o.string("node", cfg->node.name).string("role", cfg->node.role);
   // The other nodes of the deployment, from their heartbeats in Redis (best effort: the local
   // groups above are the answer's point).
-  auto view = thread_lease_store(ctx).overview(cfg->storage.key_prefix, 0);
+  auto view = thread_store<shard_lease_store>(ctx).overview(cfg->storage.key_prefix, 0);
   if (view.ok()) {
     append_nodes(o, *view.value);
   } else {
@@ -155,7 +141,7 @@ void handle_admin_shards(server_context& ctx, http_request& req, http_response& 
   const auto cfg = ctx.config.load();
   const auto shards =
       cfg->clustering.enabled ? static_cast<uint32_t>(cfg->actors.cluster_shards) : uint32_t{0};
-  auto view = thread_lease_store(ctx).overview(cfg->storage.key_prefix, shards);
+  auto view = thread_store<shard_lease_store>(ctx).overview(cfg->storage.key_prefix, shards);
   if (!view.ok()) {
     return send_json(res, 503, error_body("unavailable", "redis: " + view.error.message), 5);
   }
@@ -197,7 +183,7 @@ void handle_admin_rebalance(server_context& ctx, http_request& req, http_respons
     return;
   }
   const auto cfg = ctx.config.load();
-  auto at = thread_lease_store(ctx).request_rebalance(cfg->storage.key_prefix);
+  auto at = thread_store<shard_lease_store>(ctx).request_rebalance(cfg->storage.key_prefix);
   if (!at.ok()) {
     return send_json(res, 503, error_body("unavailable", "redis: " + at.error.message), 5);
   }

@@ -22,23 +22,12 @@
 #include "core/json_writer.hpp"
 #include "net/handlers.hpp"
 #include "net/http_server.hpp"
+#include "net/thread_store.hpp"
 #include "storage/cluster_store.hpp"
 
 namespace luffy {
 
 namespace {
-
-cluster_store& thread_store(server_context& ctx) {
-  thread_local std::unique_ptr<cluster_store> store;
-  thread_local std::string bound_to;
-  const std::string id =
-      ctx.redis.unix_socket + ":" + ctx.redis.host + ":" + std::to_string(ctx.redis.port);
-  if (!store || bound_to != id) {
-    store = std::make_unique<cluster_store>(ctx.redis);
-    bound_to = id;
-  }
-  return *store;
-}
 
 bool allowed(const auth_scope& scope, const std::string& service) {
   return scope.all_services ||
@@ -164,7 +153,7 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
   } else if (!scope.all_services) {
     services = scope.services;
   }
-  auto& store = thread_store(ctx);
+  auto& store = thread_store<cluster_store>(ctx);
   auto ranked = store.ranked_ids(p, sort, services);
   if (!ranked.ok())
     return redis_down(res, ranked.error.message);
@@ -214,7 +203,7 @@ void handle_cluster_get(server_context& ctx, http_request& req, http_response& r
   auth_scope scope;
   if (!authenticate(ctx, req, res, scope))
     return;
-  auto r = thread_store(ctx).read_cluster(ctx.config->storage.key_prefix, id);
+  auto r = thread_store<cluster_store>(ctx).read_cluster(ctx.config->storage.key_prefix, id);
   if (!r.ok())
     return redis_down(res, r.error.message);
   auto& h = r.value->fields;
@@ -271,7 +260,7 @@ void handle_cluster_resolve(server_context& ctx, http_request& req, http_respons
   if (!authenticate(ctx, req, res, scope))
     return;
   const std::string p = ctx.config->storage.key_prefix;
-  auto& store = thread_store(ctx);
+  auto& store = thread_store<cluster_store>(ctx);
   auto owner = store.owner(p, id);
   if (!owner.ok())
     return redis_down(res, owner.error.message);
@@ -334,7 +323,7 @@ void handle_cluster_merge(server_context& ctx, http_request& req, http_response&
   }
   const auto cfg = ctx.config.load();
   const std::string p = cfg->storage.key_prefix;
-  auto& store = thread_store(ctx);
+  auto& store = thread_store<cluster_store>(ctx);
   // Who may merge: a token that may read both clusters' services; clusters of two services only
   // with an admin token. Unknown ids and ids of services the token may not read are both 404.
   auto svcs = store.services_of(p, {id, into});

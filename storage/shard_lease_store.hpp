@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/shard_ownership.hpp"  // node_ttl_ms
 #include "storage/redis_client.hpp"
 
 namespace luffy {

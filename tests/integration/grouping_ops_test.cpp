@@ -284,20 +284,6 @@ void rewrite(const server_process& s, const std::string& yaml) {
   std::filesystem::rename(tmp, s.config_path());
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos)
-      end = text.size();
-    if (end > start)
-      out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("check-config refuses bad grouping rules with their key paths",

@@ -11,24 +11,6 @@
 
 using namespace luffy::test;
 
-namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string::npos)
-      nl = text.size();
-    if (nl > start)
-      out.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 TEST_CASE("server clusters equal the offline cluster command over a labelled fleet",
           "[clustering][grouping]") {
   const auto dir = make_temp_dir("parity");

@@ -75,6 +75,20 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos)
+      end = text.size();
+    if (end > start)
+      out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 pid_t spawn_process(const std::vector<std::string>& argv, const fs::path& log,
                     const std::vector<std::pair<std::string, std::string>>& env,
                     const std::string& stdin_path) {

@@ -26,6 +26,8 @@ namespace luffy::test {
 std::filesystem::path make_temp_dir(const std::string& tag);
 int free_port();
 std::string read_text(const std::filesystem::path& p);
+// The non-empty lines of `text` (a JSONL corpus, the offline `cluster` command's output).
+std::vector<std::string> lines_of(const std::string& text);
 // Seconds since `t` on the steady clock.
 double seconds_since(std::chrono::steady_clock::time_point t);
 

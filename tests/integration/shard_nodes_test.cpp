@@ -37,20 +37,6 @@ actors: {cluster_shards: )" +
          storage_yaml(redis);
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string::npos)
-      nl = text.size();
-    if (nl > start)
-      out.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
-
 // shard -> owner ("" when free), from GET /api/v1/admin/shards of `via`.
 std::map<int, std::string> owners(const server_process& via) {
   std::map<int, std::string> out;
