@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "actors/agent_tracker.hpp"
 #include "actors/cluster_shard.hpp"
 #include "actors/dedup_actor.hpp"
 #include "actors/journal_writer.hpp"
@@ -197,6 +198,16 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
     rs.shards = static_cast<uint32_t>(shards);
     p.router = spawn_shard_router(sys, rs, p.directory, metrics);
   }
+  if (cfg.agents.enabled && cfg.node.role != "shard") {
+    agent_tracker_settings as;
+    as.redis = redis;
+    as.key_prefix = cfg.storage.key_prefix;
+    as.silent_after_ms = cfg.agents.silent_after_seconds * 1000;
+    as.retention_ms = cfg.agents.retention_hours * 3600 * 1000;
+    as.max_known_unauthenticated = cfg.agents.max_tracked;
+    p.agents = std::make_shared<agent_tally>(static_cast<size_t>(cfg.agents.max_tracked));
+    p.agent_tracker = spawn_agent_tracker(sys, as, p.agents, metrics);
+  }
   return p;
 }
 
@@ -255,7 +266,7 @@ void pipeline::stop() {
     }
   }
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-  for (const auto& a : {router, inbox}) {
+  for (const auto& a : {router, inbox, agent_tracker}) {
     if (a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }

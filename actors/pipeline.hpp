@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "actors/stage_directory.hpp"
+#include "core/agent_tally.hpp"
 #include "core/config.hpp"
 #include "core/ingest_metrics.hpp"
 #include "storage/redis_endpoint.hpp"
@@ -48,6 +49,11 @@ struct pipeline {
   caf::actor supervisor;
   caf::actor router;  // shard_router (nodes that journal, with clustering on)
   caf::actor inbox;   // shard_inbox (nodes that run shards); published by app/serve.cpp
+  // The sending agents (agents.enabled, nodes that ingest): the HTTP ingest handler counts every
+  // request in `agents`, actors/agent_tracker drains it into Redis once per second. nullptr when
+  // agents are not tracked.
+  std::shared_ptr<agent_tally> agents;
+  caf::actor agent_tracker;
   ingest_metrics* metrics = nullptr;
   caf::actor_system* system = nullptr;
 

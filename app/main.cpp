@@ -17,6 +17,7 @@
 #include "config/config_loader.hpp"
 #include "core/cluster_preview.hpp"
 #include "net/routes.hpp"
+#include "net/tls_terminator.hpp"
 
 #ifndef LUFFY_VERSION
 #define LUFFY_VERSION "0.0.0"
@@ -151,6 +152,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   auto loaded = luffy::load_config(config_path, sets);
+  // The certificate files (readable, PEM, key matches, not expired), for check-config and serve.
+  const auto& tls = loaded.config.server.tls;
+  if (!tls.cert_file.empty() || !tls.key_file.empty()) {
+    for (auto& p : luffy::tls_problems(loaded.config.server.tls.cert_file,
+                                       loaded.config.server.tls.key_file)) {
+      loaded.problems.push_back(std::move(p));
+    }
+  }
   if (!loaded.problems.empty()) {
     std::cerr << config_path << ": " << loaded.problems.size() << " problem(s):\n";
     for (const auto& p : loaded.problems) {

@@ -17,6 +17,7 @@
 #include "actors/messages.hpp"
 #include "actors/pipeline.hpp"
 #include "app/stop_guard.hpp"
+#include "net/audit_log.hpp"
 #include "net/config_reload.hpp"
 #include "net/http_server.hpp"
 #include "net/server_context.hpp"
@@ -228,7 +229,9 @@ void wait_for_stop(server_context& ctx, const sigset_t& signals) {
         spdlog::warn("SIGHUP: no configuration file to reload");
       } else {
         // Logs what changed, or every reason the new configuration was refused.
-        reload_config(ctx, "SIGHUP");
+        const auto r = reload_config(ctx, "SIGHUP");
+        record_audit(ctx, audit_entry{0, "signal", "config.reload", "",
+                                      r.applied ? "ok" : "invalid_config", ""});
       }
     }
     if (std::chrono::steady_clock::now() >= next_summary) {
@@ -270,6 +273,7 @@ int serve(const luffy_config& given, const std::string& version, const config_so
   caf::actor_system sys{caf_cfg};
   server_context ctx;  // after sys: its gateway's scoped actor must go before the system
   ctx.config.store(std::make_shared<const luffy_config>(cfg));
+  ctx.auth_failures.set_max_addresses(static_cast<size_t>(cfg.auth.failure_limit_max_addresses));
   ctx.source = source;
   ctx.gates.configure(cfg);
   ctx.in_flight_bytes.set_limit(cfg.server.max_in_flight_bytes);

@@ -93,6 +93,15 @@ void load_token_key(const std::string& key, const YAML::Node& value, const std::
     }
   } else if (key == "default_service") {
     t.default_service = scalar(value);
+  } else if (key == "scopes") {
+    if (!value.IsSequence()) {
+      problems.push_back(kpath + ": expected a list such as [ingest, read]");
+      return;
+    }
+    t.scopes.emplace();
+    for (const auto& s : value) {
+      t.scopes->push_back(scalar(s));
+    }
   } else if (key == "admin") {
     const auto admin = yaml_bool(value);
     if (!admin) {
@@ -401,6 +410,13 @@ void emit_tokens(YAML::Emitter& out, const std::vector<token_config>& tokens) {
     out << YAML::EndSeq;
     out << YAML::Key << "default_service" << YAML::Value << YAML::DoubleQuoted << t.default_service;
     out << YAML::Key << "admin" << YAML::Value << t.admin;
+    if (t.scopes) {
+      out << YAML::Key << "scopes" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& s : *t.scopes) {
+        out << YAML::DoubleQuoted << s;
+      }
+      out << YAML::EndSeq;
+    }
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;

@@ -140,7 +140,8 @@ luffy_config::luffy_config()
       dedup(),
       clustering(),
       storage(),
-      log() {
+      log(),
+      agents() {
   for (const auto& k : config_keys()) {
     if (k.type != key_type::list && k.type != key_type::map) {
       store(k, *this, k.path, k.default_text);
@@ -367,6 +368,16 @@ std::vector<std::string> validate(const luffy_config& cfg) {
         std::find(t.services.begin(), t.services.end(), t.default_service) == t.services.end()) {
       problems.push_back(where + ".default_service: \"" + t.default_service +
                          "\" is not in its services");
+    }
+    if (t.scopes) {
+      if (t.scopes->empty()) {
+        problems.push_back(where + ".scopes: list at least one of ingest, read, admin");
+      }
+      for (const auto& s : *t.scopes) {
+        if (s != "ingest" && s != "read" && s != "admin") {
+          problems.push_back(where + ".scopes: \"" + s + "\" is not a scope (ingest, read, admin)");
+        }
+      }
     }
   }
   if (cfg.ingest.date_key.empty()) {

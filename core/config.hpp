@@ -29,7 +29,10 @@ struct token_config {
   std::string token_sha256;  // hex SHA-256 of the bearer token (plain tokens are hashed on load)
   std::vector<std::string> services;  // allowed service ids, or {"*"}
   std::string default_service;        // for records without service_id
-  bool admin = false;                 // may call /api/v1/admin/*
+  bool admin = false;                 // may call /api/v1/admin/* (adds the "admin" scope)
+  // What the token may do: a subset of "ingest", "read", "admin". Unset: ingest and read (the
+  // behaviour of every token before scopes existed), plus admin when `admin` is true.
+  std::optional<std::vector<std::string>> scopes;
   bool operator==(const token_config&) const = default;
 };
 
@@ -71,6 +74,10 @@ struct luffy_config {
     int64_t max_open_connections;        // client connections open at once (idle ones included)
     int64_t max_connections_per_client;  // open connections per client address; 0: no cap
     int64_t write_timeout_seconds;       // a response must leave within this, else close
+    struct {
+      std::string cert_file;  // PEM, server certificate first, then its chain; "" = plain HTTP
+      std::string key_file;   // PEM private key of cert_file
+    } tls;
   } server;
   struct {
     bool enabled;
@@ -85,6 +92,11 @@ struct luffy_config {
     std::string jwt_secret;
     std::string jwt_issuer;
     std::string jwt_audience;
+    // auth.failure_limit.*: answers 429 to an address after this many failed authentications
+    // within the window (0 = off); at most max_addresses addresses are tracked.
+    int64_t failure_limit_max_failures;
+    int64_t failure_limit_window_seconds;
+    int64_t failure_limit_max_addresses;
   } auth;
   struct {
     int64_t per_minute;
@@ -152,6 +164,15 @@ struct luffy_config {
   struct {
     std::string level;
   } log;
+  struct {
+    bool enabled;                  // track sending agents (GET /api/v1/agents)
+    int64_t silent_after_seconds;  // no request for this long: flagged silent, agent_silent event
+    int64_t retention_hours;       // an agent not seen for this long is forgotten (Redis expiry)
+    int64_t max_tracked;           // distinct agents per flush interval in memory; beyond: overflow
+  } agents;
+  struct {
+    int64_t max_entries;  // <prefix>:audit is trimmed to about this many entries (MAXLEN ~)
+  } audit;
 };
 
 enum class key_type { string, integer, size, boolean, enumeration, list, map };

@@ -57,6 +57,16 @@ std::vector<config_key> make_keys() {
       {"server.max_in_flight_requests", k::integer, "64", 1, 100000, "", r::restart,
        LUFFY_MEMBER(server.max_in_flight_requests),
        "Ingest requests inside the pipeline at once; beyond it new ones get 503 + Retry-After."},
+      // A new path needs a restart, but every reload re-reads the files at the running paths
+      // (rotation in place) and refuses a broken pair (net/config_reload.cpp).
+      {"server.tls.cert_file", k::string, "", 0, 0, "", r::restart,
+       LUFFY_MEMBER(server.tls.cert_file),
+       "PEM file of the server certificate, followed by its intermediate chain. With key_file "
+       "set, the listener speaks only TLS (1.2 minimum, Mozilla intermediate ciphers); empty: "
+       "plain HTTP."},
+      {"server.tls.key_file", k::string, "", 0, 0, "", r::restart,
+       LUFFY_MEMBER(server.tls.key_file),
+       "PEM file of the private key of server.tls.cert_file (unencrypted)."},
       {"server.header_timeout_seconds", k::integer, "20", 1, 600, "", r::restart,
        LUFFY_MEMBER(server.header_timeout_seconds),
        "Total time a client has to send the request line and headers (from connect, or from the "
@@ -100,13 +110,24 @@ std::vector<config_key> make_keys() {
        "Accept requests without a token. Must be set explicitly; the server logs a warning."},
       {"auth.tokens", k::list, "[]", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.tokens),
        "Bearer tokens: {name, token | token_sha256, services: [..] or [\"*\"], default_service, "
-       "admin}."},
+       "admin, scopes: [ingest, read, admin] (default [ingest, read], + admin with admin: true)}."},
       {"auth.jwt.secret", k::string, "", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.jwt_secret),
        "HS256 secret for JWT bearer tokens (optional). Claims: services (array), iss, aud, exp."},
       {"auth.jwt.issuer", k::string, "", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.jwt_issuer),
        "Required `iss` of JWTs, when set."},
       {"auth.jwt.audience", k::string, "", 0, 0, "", r::authenticator,
        LUFFY_MEMBER(auth.jwt_audience), "Required `aud` of JWTs, when set."},
+      {"auth.failure_limit.max_failures", k::integer, "20", 0, 1000000, "", r::snapshot,
+       LUFFY_MEMBER(auth.failure_limit_max_failures),
+       "Failed authentications (401) from one client address within the window after which its "
+       "further requests get 429 too_many_auth_failures until the window has passed. 0: off."},
+      {"auth.failure_limit.window_seconds", k::integer, "60", 1, 86400, "", r::snapshot,
+       LUFFY_MEMBER(auth.failure_limit_window_seconds),
+       "The window of auth.failure_limit.max_failures; an address's count decays over it."},
+      {"auth.failure_limit.max_addresses", k::integer, "4096", 16, 1000000, "", r::restart,
+       LUFFY_MEMBER(auth.failure_limit_max_addresses),
+       "Client addresses whose failures are tracked (a fixed table: the least recently failing "
+       "address is forgotten first)."},
       {"rate_limit.per_minute", k::integer, "10000", 0, kMaxI, "", r::pipeline,
        LUFFY_MEMBER(rate_limit.per_minute),
        "Records per minute per service (token bucket). 0 refuses everything."},
@@ -276,6 +297,25 @@ std::vector<config_key> make_keys() {
        "node.name as the host when it listens on all addresses (0.0.0.0)."},
       {"log.level", k::enumeration, "info", 0, 0, "trace|debug|info|warn|error|off", r::log_level,
        LUFFY_MEMBER(log.level), "Log level. debug logs one line per request."},
+      {"agents.enabled", k::boolean, "true", 0, 0, "", r::restart, LUFFY_MEMBER(agents.enabled),
+       "Track every sending agent (client address + User-Agent) for GET /api/v1/agents and the "
+       "agent_silent / agent_back events."},
+      {"agents.silent_after_seconds", k::integer, "300", 1, 7 * 86400, "", r::restart,
+       LUFFY_MEMBER(agents.silent_after_seconds),
+       "An agent that sent no request for this long is flagged silent and one agent_silent event "
+       "is emitted; its next request emits agent_back."},
+      {"agents.retention_hours", k::integer, "168", 1, 24 * 366, "", r::restart,
+       LUFFY_MEMBER(agents.retention_hours),
+       "An agent not seen for this long is forgotten: its Redis keys expire and it leaves the "
+       "index."},
+      {"agents.max_tracked", k::integer, "10000", 1, 1000000, "", r::restart,
+       LUFFY_MEMBER(agents.max_tracked),
+       "Distinct agents a node tracks in memory per flush interval (1 s); requests of further "
+       "agents are counted in luffy_ingest_agents_overflow_total only. Also the most agents "
+       "requests without a valid token may create in Redis."},
+      {"audit.max_entries", k::integer, "100000", 100, 100000000, "", r::snapshot,
+       LUFFY_MEMBER(audit.max_entries),
+       "The audit stream <prefix>:audit is trimmed to about this many entries (XADD MAXLEN ~)."},
   };
 }
 

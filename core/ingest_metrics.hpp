@@ -76,6 +76,15 @@ struct ingest_metrics {
   // entries and records this node's journal writers committed: a node that does not run every
   // shard estimates the records waiting as entries x records per entry (admission_gates).
   std::atomic<int64_t> journal_entries_waiting{-1};
+  // The sending agents (actors/agent_tracker): agents known and flagged silent in Redis (read by
+  // its flush and silence check; 0 until read), requests whose agent was not tracked (over
+  // agents.max_tracked in one flush interval, or a new agent without a valid token while
+  // max_tracked are known), and flushes Redis did not take (their deltas are retried).
+  std::atomic<int64_t> agents_known{0}, agents_silent{0};
+  std::atomic<uint64_t> agents_overflow{0}, agents_flush_failures{0};
+  // The audit trail (<prefix>:audit): entries written, and writes Redis did not take (the action
+  // went ahead). Requests answered 429 after repeated authentication failures from an address.
+  std::atomic<uint64_t> audit_entries{0}, audit_write_failures{0}, auth_throttled{0};
   std::atomic<uint64_t> journal_entries_committed{0}, journal_records_committed{0};
   int64_t journal_records_estimate() const {
     const int64_t waiting = journal_entries_waiting.load(std::memory_order_relaxed);

@@ -4,18 +4,33 @@
 //   GET  /api/v1/admin/shards   every node and virtual shard: owner, lease epoch, journal entries
 //   POST /api/v1/admin/shards/rebalance   every node hands over, at its next heartbeat, the shards
 //                               another live node should own, without waiting for the minimum hold
+//   GET  /api/v1/admin/dead_letters?limit=&cursor=   the dead-letter stream, newest first
+//   POST /api/v1/admin/dead_letters/{id}/retry       a dead-lettered journal entry back on its
+//                               journal stream (storage/lua/dead_letter_retry.lua)
+//   GET  /api/v1/admin/audit?limit=&cursor=   the audit trail (<prefix>:audit), newest first
 // A missing or wrong token is 401, a valid token without `admin` 403.
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <spdlog/spdlog.h>
 
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTMLForm.h>
+
+#include <charconv>
 #include <memory>
+#include <optional>
+
+#include "core/event_time.hpp"
+#include "core/journal_codec.hpp"
+#include "core/utf8.hpp"
 
 #include "actors/pipeline.hpp"
 #include "core/json_writer.hpp"
 #include "net/config_reload.hpp"
 #include "net/handlers.hpp"
 #include "net/thread_store.hpp"
+#include "storage/audit_store.hpp"
+#include "storage/dead_letter_store.hpp"
 #include "storage/shard_lease_store.hpp"
 
 namespace luffy {
@@ -66,6 +81,80 @@ void append_gate(json_object_writer& gates, const watermark_gate& g) {
       .integer("last_depth", g.last_depth())
       .uinteger("trips", g.trips())
       .uinteger("refused", g.refused());
+  o.close();
+}
+
+// ISO-8601 with milliseconds ("2026-12-05T09:10:00.000Z"), as the console contract has it.
+std::string iso_ms(int64_t ms) {
+  std::string t = format_time_iso8601(ms * 1000);
+  const auto dot = t.find('.');
+  if (dot != std::string::npos && t.size() > dot + 4) {
+    t = t.substr(0, dot + 4) + "Z";
+  }
+  return t;
+}
+
+// At most 500 bytes of `text`, cut on a character boundary, invalid UTF-8 repaired.
+std::string preview_of(std::string_view text) {
+  return repair_utf8(text.substr(0, utf8_truncation_point(text, 500)));
+}
+
+// The service_id of a record's JSON text, nullopt when it is not JSON or has none.
+std::optional<std::string> service_of(std::string_view record) {
+  try {
+    Poco::JSON::Parser parser;
+    auto obj = parser.parse(std::string(record)).extract<Poco::JSON::Object::Ptr>();
+    if (obj && obj->has("service_id") && obj->get("service_id").isString()) {
+      return obj->getValue<std::string>("service_id");
+    }
+  } catch (...) {
+  }
+  return std::nullopt;
+}
+
+void append_dead_letter(json_array_writer& list, const dead_letter_item& d) {
+  json_object_writer o(list.item());
+  const auto ms = std::atoll(d.id.c_str());  // a stream id starts with its time in ms
+  auto get = [&](std::string_view k) {
+    const auto* v = d.field(k);
+    return v == nullptr ? std::string_view() : std::string_view(*v);
+  };
+  std::string reason(get("error"));
+  std::optional<std::string> service;
+  std::string preview;
+  if (const auto* rec = d.field("record")) {
+    service = service_of(*rec);
+    preview = preview_of(*rec);
+  } else if (const auto* recs = d.field("records")) {
+    const auto enc = journal_encoding_from(get("enc").empty() ? "json" : get("enc"));
+    // At most 1 MiB decoded: enough for a preview and the first record's service.
+    const auto lines = enc ? decode_payload(*recs, *enc, size_t{1} << 20) : std::nullopt;
+    if (lines) {
+      // JSON lines: the first record names the service
+      const std::string_view all(*lines);
+      service = service_of(all.substr(0, all.find('\n')));
+      preview = preview_of(all);
+    } else {
+      preview = std::string(get("n")) + " records, " + std::string(get("enc")) + " encoded, " +
+                std::to_string(recs->size()) + " bytes (not decodable here)";
+    }
+  }
+  o.string("id", d.id)
+      .string("at", iso_ms(ms))
+      .string("source", get("source"))
+      .string("reason", preview_of(reason));
+  if (service) {
+    o.string("service_id", preview_of(*service));
+  } else {
+    o.raw("service_id", "null");
+  }
+  o.string("preview", preview).boolean("retryable", d.retryable());
+  if (const auto* entry = d.field("entry")) {
+    o.string("entry", *entry);
+  }
+  if (const auto* stream = d.field("stream")) {
+    o.string("stream", *stream);
+  }
   o.close();
 }
 
@@ -197,6 +286,150 @@ void handle_admin_rebalance(server_context& ctx, http_request& req, http_respons
               "next heartbeat (about a second), without waiting for node.min_hold_seconds");
   o.close();
   send_json(res, 202, b);
+}
+
+}  // namespace luffy
+
+namespace luffy {
+
+void handle_dead_letters_list(server_context& ctx, http_request& req, http_response& res) {
+  std::string token;
+  if (!authorize_admin(ctx, req, res, token)) {
+    return;
+  }
+  std::optional<Poco::Net::HTMLForm> form;
+  try {
+    form.emplace(req);
+  } catch (const Poco::Exception&) {
+    return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
+  }
+  int64_t limit = 50;
+  if (form->has("limit")) {
+    const std::string text = form->get("limit");
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, limit);
+    if (text.empty() || ec != std::errc() || p != end || limit < 1 || limit > 500) {
+      return send_json(res, 400,
+                       error_body("bad_parameter", "limit must be an integer from 1 to 500"));
+    }
+  }
+  const std::string cursor = form->get("cursor", "");
+  if (!cursor.empty() && !is_stream_id(cursor)) {
+    return send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
+  }
+  const auto cfg = ctx.config.load();
+  auto page = thread_store<dead_letter_store>(ctx).page(cfg->storage.key_prefix, cursor, limit);
+  if (!page.ok()) {
+    return send_json(res, 503, error_body("unavailable", "redis: " + page.error.message), 5);
+  }
+  std::string b;
+  json_object_writer o(b);
+  json_array_writer list(o.key("dead_letters"));
+  for (const auto& d : page.value->letters) {
+    append_dead_letter(list, d);
+  }
+  list.close();
+  if (page.value->more && !page.value->letters.empty()) {
+    o.string("next_cursor", page.value->letters.back().id);
+  } else {
+    o.raw("next_cursor", "null");
+  }
+  o.integer("total", page.value->total);
+  o.close();
+  send_json(res, 200, b);
+}
+
+void handle_dead_letter_retry(server_context& ctx, http_request& req, http_response& res,
+                              const std::string& id) {
+  std::string token;
+  if (!authorize_admin(ctx, req, res, token)) {
+    return;
+  }
+  if (!is_stream_id(id)) {
+    return send_json(res, 400,
+                     error_body("bad_parameter", "a dead letter id looks like 1733390000000-0"));
+  }
+  const auto cfg = ctx.config.load();
+  auto r = thread_store<dead_letter_store>(ctx).retry(cfg->storage.key_prefix, id);
+  if (!r.ok()) {
+    return send_json(res, 503, error_body("unavailable", "redis: " + r.error.message), 5);
+  }
+  const auto& v = *r.value;
+  if (v.result == retry_outcome::kind::not_found) {
+    return send_json(res, 404, error_body("not_found", "no dead letter " + id));
+  }
+  if (v.result == retry_outcome::kind::not_retryable) {
+    return send_json(
+        res, 409,
+        error_body("not_retryable", "dead letter " + id + " cannot be retried: " + v.reason));
+  }
+  spdlog::info("dead letter {} requeued on {} as {} by token \"{}\"", id, v.stream, v.new_id,
+               token);
+  std::string b;
+  json_object_writer o(b);
+  o.string("status", "requeued")
+      .string("id", id)
+      .string("entry", v.new_id)
+      .string("stream", v.stream);
+  o.close();
+  send_json(res, 202, b);
+}
+
+void handle_admin_audit(server_context& ctx, http_request& req, http_response& res) {
+  std::string token;
+  if (!authorize_admin(ctx, req, res, token)) {
+    return;
+  }
+  std::optional<Poco::Net::HTMLForm> form;
+  try {
+    form.emplace(req);
+  } catch (const Poco::Exception&) {
+    return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
+  }
+  int64_t limit = 100;
+  if (form->has("limit")) {
+    const std::string text = form->get("limit");
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, limit);
+    if (text.empty() || ec != std::errc() || p != end || limit < 1 || limit > 1000) {
+      return send_json(res, 400,
+                       error_body("bad_parameter", "limit must be an integer from 1 to 1000"));
+    }
+  }
+  const std::string cursor = form->get("cursor", "");
+  if (!cursor.empty() && !is_stream_id(cursor)) {
+    return send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
+  }
+  const auto cfg = ctx.config.load();
+  auto page = thread_store<audit_store>(ctx).page(cfg->storage.key_prefix, cursor, limit);
+  if (!page.ok()) {
+    return send_json(res, 503, error_body("unavailable", "redis: " + page.error.message), 5);
+  }
+  std::string b;
+  json_object_writer o(b);
+  json_array_writer list(o.key("entries"));
+  for (const auto& e : page.value->letters) {
+    json_object_writer item(list.item());
+    item.string("id", e.id);
+    for (const char* k : {"at", "actor", "action", "target", "result", "client"}) {
+      const auto* v = e.field(k);
+      if (std::string_view(k) == "at") {
+        item.integer("at_ms", v == nullptr ? 0 : std::atoll(v->c_str()));
+      } else {
+        item.string(k, v == nullptr ? std::string() : *v);
+      }
+    }
+    item.close();
+  }
+  list.close();
+  if (page.value->more && !page.value->letters.empty()) {
+    o.string("next_cursor", page.value->letters.back().id);
+  } else {
+    o.raw("next_cursor", "null");
+  }
+  o.integer("total", page.value->total);
+  o.close();
+  send_json(res, 200, b);
 }
 
 }  // namespace luffy

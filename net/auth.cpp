@@ -49,6 +49,19 @@ auth_result fail(std::string code, std::string message) {
 
 }  // namespace
 
+unsigned scope_bit(std::string_view name) {
+  if (name == "ingest") {
+    return scope_ingest;
+  }
+  if (name == "read") {
+    return scope_read;
+  }
+  if (name == "admin") {
+    return scope_admin;
+  }
+  return 0;
+}
+
 authenticator::authenticator(const luffy_config& cfg)
     : disabled_(cfg.auth.disabled),
       jwt_secret_(cfg.auth.jwt_secret),
@@ -69,6 +82,7 @@ auth_result authenticator::authenticate(const std::string& header) const {
     r.scope.token_name = "anonymous";
     r.scope.all_services = true;
     r.admin = true;
+    r.scopes = scope_ingest | scope_read | scope_admin;
     return r;
   }
   constexpr std::string_view scheme = "Bearer ";
@@ -103,7 +117,17 @@ auth_result authenticator::authenticate(const std::string& header) const {
   }
   auth_result r;
   r.ok = true;
-  r.admin = match->config.admin;
+  if (match->config.scopes) {
+    for (const auto& s : *match->config.scopes) {
+      r.scopes |= scope_bit(s);
+    }
+  } else {
+    r.scopes = scope_ingest | scope_read;
+  }
+  if (match->config.admin) {
+    r.scopes |= scope_admin;
+  }
+  r.admin = r.has(scope_admin);
   r.scope.token_name = match->config.name;
   r.scope.default_service = match->config.default_service;
   r.scope.all_services = std::find(match->config.services.begin(), match->config.services.end(),
@@ -156,6 +180,28 @@ auth_result authenticator::from_jwt(const std::string& token) const {
         r.scope.all_services = true;
       }
     }
+    if (p.has("scope")) {
+      auto arr = p.getArray("scope");
+      if (arr) {
+        for (size_t i = 0; i < arr->size(); ++i) {
+          r.scopes |= scope_bit(arr->getElement<std::string>(static_cast<unsigned>(i)));
+        }
+      } else {
+        const auto text = p.getValue<std::string>("scope");
+        size_t start = 0;
+        while (start < text.size()) {
+          size_t end = text.find(' ', start);
+          if (end == std::string::npos) {
+            end = text.size();
+          }
+          r.scopes |= scope_bit(std::string_view(text).substr(start, end - start));
+          start = end + 1;
+        }
+      }
+    } else {
+      r.scopes = scope_ingest | scope_read;
+    }
+    r.admin = r.has(scope_admin);
     if (!r.scope.all_services && r.scope.services.empty()) {
       return fail("invalid_token", "the JWT has no services claim");
     }

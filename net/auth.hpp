@@ -8,10 +8,16 @@
 //  - A token that looks like a JWT (three dot-separated parts) is verified with HS256 against
 //    auth.jwt.secret (when set): signature, `exp`, `nbf`, and `iss`/`aud` when configured. Its
 //    `services` claim (array of ids, or "*") and optional `default_service` become the scope.
+//  - Every token carries scopes (what it may do): ingest (POST /api/v1/ingest/*), read (the
+//    cluster API), admin (/api/v1/admin/*). Static tokens: auth.tokens[].scopes, default ingest
+//    and read, plus admin with `admin: true`. JWTs: the `scope` claim (space-separated string or
+//    array), default ingest and read; unknown scope names are ignored. The router answers 403
+//    insufficient_scope before the handler runs (net/route_dispatch.cpp).
 //  - Missing or wrong credentials -> 401. Which services a valid token may write is checked by
 //    the parser per record (403). Tokens never appear in logs or error bodies.
 #include <array>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/messages.hpp"
@@ -19,12 +25,20 @@
 
 namespace luffy {
 
+// Scope bits of auth_result::scopes.
+enum : unsigned { scope_ingest = 1, scope_read = 2, scope_admin = 4 };
+
+// The bit of a scope name ("ingest", "read", "admin"), 0 for any other name.
+unsigned scope_bit(std::string_view name);
+
 struct auth_result {
   bool ok = false;
   std::string error;    // machine code: missing_token, invalid_token, expired_token
   std::string message;  // human explanation, never containing the token
   auth_scope scope;
-  bool admin = false;
+  bool admin = false;  // holds the admin scope
+  unsigned scopes = 0;
+  bool has(unsigned scope) const { return (scopes & scope) == scope; }
 };
 
 class authenticator {

@@ -10,6 +10,7 @@
 #include "config/config_loader.hpp"
 #include "net/auth.hpp"
 #include "net/ingest_gateway.hpp"
+#include "net/tls_terminator.hpp"
 
 namespace luffy {
 
@@ -137,8 +138,38 @@ reload_result reload_config(server_context& ctx, std::string_view trigger) {
     }
     effects.insert(effect);
   }
+  // TLS: the files are read again on every reload (cert-manager and Vault agents replace their
+  // contents under the same paths); a pair that does not load, or an expired certificate,
+  // refuses the reload and the running pair keeps serving.
+  std::shared_ptr<ssl_ctx_st> tls_next;
+  const auto& tls_now = running->server.tls;
+  const auto& tls_new = loaded.config.server.tls;
+  if (tls_now.cert_file.empty() != tls_new.cert_file.empty()) {
+    r.problems.push_back(
+        "server.tls: switching TLS on or off requires a restart (the listener speaks one)");
+  } else if (!tls_new.cert_file.empty() && r.problems.empty()) {
+    auto problems = tls_problems(tls_new.cert_file, tls_new.key_file);
+    if (problems.empty()) {
+      try {
+        tls_next = make_server_tls_context(tls_new.cert_file, tls_new.key_file);
+        if (tls_certificate_expired(*tls_next)) {
+          problems.push_back("server.tls.cert_file: " + tls_new.cert_file +
+                             ": the certificate has expired");
+        }
+      } catch (const std::exception& e) {
+        problems.push_back(e.what());
+      }
+    }
+    for (auto& p : problems) {
+      r.problems.push_back(std::move(p));
+    }
+  }
   if (!r.problems.empty()) {
     return refuse(r);
+  }
+  if (tls_next) {
+    ctx.tls_context.store(tls_next);
+    spdlog::info("reload ({}): TLS certificate re-read from {}", trigger, tls_new.cert_file);
   }
   r.applied = true;
   r.changed = std::move(changed);

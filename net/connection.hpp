@@ -7,12 +7,14 @@
 // touches the gate fields; the fields marked (mu) are also read by the worker pool's watchdog,
 // under its mutex, while a worker holds the connection. Destroying it closes the socket and
 // gives back its place in the open-connection counts.
+#include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/StreamSocketImpl.h>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "core/http_framing.hpp"
 #include "net/edge_settings.hpp"
@@ -44,6 +46,8 @@ struct connection {
   const int fd;
   std::atomic<int64_t>& open;           // every open connection (server.max_open_connections)
   std::shared_ptr<client_slot> client;  // its address's count (when capped)
+  // The client's address when the socket is not the client's own (TLS: a socketpair end).
+  std::optional<Poco::Net::SocketAddress> peer;
 
   // Gate state.
   // fresh: accepted, nothing sent yet; idle: kept alive between requests; head: part of a

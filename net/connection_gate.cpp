@@ -52,6 +52,9 @@ connection_gate::connection_gate(const edge_settings& settings, Poco::Net::Serve
 }
 
 connection_gate::~connection_gate() {
+  for (const auto& a : adopted_) {
+    ::close(a.first);  // adopted while stopping, never admitted
+  }
   ::close(wake_fd_);
 }
 
@@ -60,8 +63,16 @@ void connection_gate::wake() {
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
+void connection_gate::adopt(int fd, const sockaddr_storage& peer) {
+  {
+    std::lock_guard lock(adopt_mu_);
+    adopted_.emplace_back(fd, peer);
+  }
+  wake();
+}
+
 uint16_t connection_gate::port() const {
-  return listener_.address().port();
+  return listen_fd_ < 0 ? 0 : listener_.address().port();
 }
 
 // ---- the loop ------------------------------------------------------------------------------
@@ -69,7 +80,9 @@ uint16_t connection_gate::port() const {
 void connection_gate::run() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   watch_fd(wake_fd_, EPOLLIN);
-  watch_fd(listen_fd_, EPOLLIN);
+  if (listen_fd_ >= 0) {
+    watch_fd(listen_fd_, EPOLLIN);
+  }
   next_watch_ = steady::now();
   while (!stopping_.load()) {
     const int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()),
@@ -123,6 +136,14 @@ void connection_gate::take_back_returned(steady::time_point now) {
     }
     park(std::move(c));  // readable now: epoll reports it at once
   }
+  std::vector<std::pair<int, sockaddr_storage>> adopted;
+  {
+    std::lock_guard lock(adopt_mu_);
+    adopted.swap(adopted_);
+  }
+  for (const auto& [fd, peer] : adopted) {
+    admit(fd, peer, now, true);
+  }
 }
 
 void connection_gate::accept_pending(steady::time_point now) {
@@ -135,7 +156,7 @@ void connection_gate::accept_pending(steady::time_point now) {
 }
 
 void connection_gate::resume_accepting(steady::time_point now) {
-  if (!accepting_ && now >= accept_paused_until_) {
+  if (!accepting_ && now >= accept_paused_until_ && listen_fd_ >= 0) {
     watch_fd(listen_fd_, EPOLLIN);
     accepting_ = true;
   }
@@ -411,7 +432,8 @@ bool connection_gate::accept_some(steady::time_point now) {
 
 // Counts a new connection against the caps, then parks it; false when a cap refused it (it is
 // closed).
-bool connection_gate::admit(int fd, const sockaddr_storage& peer, steady::time_point now) {
+bool connection_gate::admit(int fd, const sockaddr_storage& peer, steady::time_point now,
+                            bool adopted) {
   std::shared_ptr<client_slot> slot = client_slot_for(peer);
   if (settings_.max_per_client > 0 && slot->open.load() >= settings_.max_per_client) {
     ++per_client_refused_;
@@ -424,6 +446,15 @@ bool connection_gate::admit(int fd, const sockaddr_storage& peer, steady::time_p
   open_.fetch_add(1);
   auto c = std::make_shared<connection>(adopted_socket(fd), fd, open_);
   c->client = std::move(slot);
+  if (adopted) {
+    // Its socket is a socketpair end: the client's address is the one the relay accepted.
+    try {
+      c->peer = Poco::Net::SocketAddress(
+          reinterpret_cast<const sockaddr*>(&peer),
+          peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+    } catch (const Poco::Exception&) {
+    }
+  }
   if (open_.load() > settings_.max_open && !evict_one()) {
     ++refused_;
     return false;  // c closes: nothing idle to make room for it

@@ -28,9 +28,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "net/connection.hpp"
@@ -41,7 +43,8 @@ namespace luffy {
 
 class connection_gate {
  public:
-  // `listener` is bound and listening; the gate closes it when it stops. Throws
+  // `listener` is bound and listening, or default-constructed when every connection comes
+  // through adopt() (TLS); the gate closes it when it stops. Throws
   // Poco::IOException when its wake-up descriptor cannot be made.
   connection_gate(const edge_settings& settings, Poco::Net::ServerSocket listener,
                   worker_pool& pool, const std::atomic<bool>& stopping);
@@ -54,6 +57,9 @@ class connection_gate {
   void run();
   // Wakes run(): a worker gave a connection back, or the server is stopping. Any thread.
   void wake();
+  // Takes a connection accepted elsewhere (net/tls_terminator: the plain end of a TLS session)
+  // as if the gate had accepted it from `peer`: same caps, deadlines and framing. Any thread.
+  void adopt(int fd, const sockaddr_storage& peer);
   uint16_t port() const;
 
  private:
@@ -90,7 +96,7 @@ class connection_gate {
 
   // Accepting.
   bool accept_some(steady::time_point now);
-  bool admit(int fd, const sockaddr_storage& peer, steady::time_point now);
+  bool admit(int fd, const sockaddr_storage& peer, steady::time_point now, bool adopted = false);
   void set_socket_options(int fd) const;
   std::shared_ptr<client_slot> client_slot_for(const sockaddr_storage& peer);
   bool evict_one();
@@ -108,6 +114,8 @@ class connection_gate {
   std::unordered_map<std::string, std::shared_ptr<client_slot>> clients_;
   parked_map parked_;
   std::vector<connection_ptr> held_;  // ready, but the worker queue is full
+  std::mutex adopt_mu_;
+  std::vector<std::pair<int, sockaddr_storage>> adopted_;  // (adopt_mu_) not yet admitted
   std::vector<epoll_event> events_ = std::vector<epoll_event>(256);
   std::vector<char> buf_ = std::vector<char>(kMaxHeadBytes + kBodyPrefetch);
   bool accepting_ = true;

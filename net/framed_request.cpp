@@ -25,7 +25,7 @@ framed_request::framed_request(connection& c, request_framer& framer,
   done_ = h.framing == body_framing::none ||
           (h.framing == body_framing::length && h.content_length == 0);
   try {
-    client_ = c.socket.peerAddress();
+    client_ = c.peer ? *c.peer : c.socket.peerAddress();
     server_ = c.socket.address();
   } catch (const Poco::Exception&) {
   }

@@ -14,6 +14,7 @@
 
 #include "net/connection_gate.hpp"
 #include "net/edge_settings.hpp"
+#include "net/tls_terminator.hpp"
 #include "net/worker_pool.hpp"
 
 namespace luffy {
@@ -82,6 +83,10 @@ struct http_server::impl {
   std::unique_ptr<worker_pool> pool;
   std::unique_ptr<connection_gate> gate;
   std::thread gate_thread;
+  // With server.tls.*: the public socket, and the relay that hands sessions to the gate.
+  Poco::Net::ServerSocket tls_listener;
+  std::unique_ptr<tls_terminator> tls;
+  std::thread tls_thread;
 };
 
 http_server::http_server(server_context& ctx) : ctx_(ctx) {}
@@ -102,16 +107,38 @@ void http_server::start() {
   // holding the most (gate_rules.hpp evicted_before).
   d->settings.max_open = fit_descriptor_limit(d->settings.max_open);
 
+  const bool tls = !cfg->server.tls.cert_file.empty();
+  // Made before the socket is bound: a bad certificate stops the start with its reason.
+  std::shared_ptr<ssl_ctx_st> tls_ctx;
+  if (tls) {
+    tls_ctx = make_server_tls_context(cfg->server.tls.cert_file, cfg->server.tls.key_file);
+    ctx_.tls_context.store(tls_ctx);
+  }
   Poco::Net::ServerSocket listener(Poco::Net::SocketAddress(host, port),
                                    static_cast<int>(cfg->server.max_connections));
   listener.setBlocking(false);
   // A worker that gives a connection back wakes the gate (made next; workers start after it).
   d->pool = std::make_unique<worker_pool>(ctx_, d->settings, poco_params(*cfg), d->stopping,
                                           [p = d.get()] { p->gate->wake(); });
-  d->gate =
-      std::make_unique<connection_gate>(d->settings, std::move(listener), *d->pool, d->stopping);
+  if (tls) {
+    // The gate gets no listener: every connection comes from the TLS relay, already decrypted.
+    d->tls_listener = std::move(listener);
+    d->gate = std::make_unique<connection_gate>(d->settings, Poco::Net::ServerSocket(), *d->pool,
+                                                d->stopping);
+    d->tls = std::make_unique<tls_terminator>(
+        d->settings, d->tls_listener.impl()->sockfd(), ctx_.tls_context,
+        [g = d->gate.get()](int fd, const sockaddr_storage& peer) { g->adopt(fd, peer); },
+        d->stopping);
+    spdlog::info("TLS on {} ({})", cfg->server.listen, cfg->server.tls.cert_file);
+  } else {
+    d->gate =
+        std::make_unique<connection_gate>(d->settings, std::move(listener), *d->pool, d->stopping);
+  }
   d->pool->start();
   d->gate_thread = std::thread([g = d->gate.get()] { g->run(); });
+  if (d->tls) {
+    d->tls_thread = std::thread([t = d->tls.get()] { t->run(); });
+  }
   impl_ = std::move(d);
 }
 
@@ -122,11 +149,20 @@ void http_server::stop() {
   impl_->stopping = true;
   impl_->gate->wake();
   impl_->gate_thread.join();  // returns once every worker has finished
+  // The relay stops after the gate: the last responses were relayed while workers finished.
+  if (impl_->tls) {
+    impl_->tls->wake();
+    impl_->tls_thread.join();
+    impl_->tls.reset();
+  }
   impl_.reset();
 }
 
 uint16_t http_server::port() const {
-  return impl_ ? impl_->gate->port() : 0;
+  if (!impl_) {
+    return 0;
+  }
+  return impl_->tls ? impl_->tls->port() : impl_->gate->port();
 }
 
 }  // namespace luffy

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <random>
 #include <unordered_map>
@@ -245,6 +246,23 @@ std::optional<ingest_outcome> commit(stage_run& run, ingest_metrics& metrics, jo
   return std::nullopt;
 }
 
+// The distinct hostnames (at most 10) and services (at most 20) of the batch's records, for the
+// agent tally. Records of one agent mostly repeat both, so the last one seen is checked first.
+void agent_attributes(const parsed_batch& batch, std::vector<std::string>& hostnames,
+                      std::vector<std::string>& services) {
+  auto add = [](std::vector<std::string>& list, const std::string& v, size_t max) {
+    if (v.empty() || (!list.empty() && list.back() == v) || list.size() >= max ||
+        std::find(list.begin(), list.end(), v) != list.end()) {
+      return;
+    }
+    list.push_back(v);
+  };
+  for (const auto& r : batch.records) {
+    add(hostnames, r.hostname, 10);
+    add(services, r.service_id, 20);
+  }
+}
+
 // 5. The answer: 429 when every record was over its limit, else 202 with the counts.
 ingest_outcome reply(const counts& c, uint32_t retry_after, const std::string& task_id,
                      const std::vector<record_error>& errors) {
@@ -290,6 +308,8 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   if (auto refused = parse_refusal(batch)) {
     return *refused;
   }
+  std::vector<std::string> hostnames, services;
+  agent_attributes(batch, hostnames, services);
   c.rejected = batch.errors.size();
   c.merged = batch.merged;
   metrics_.add(metrics_.merged, batch.merged);
@@ -322,7 +342,12 @@ ingest_outcome ingest_gateway::ingest(parse_request req) {
   metrics_.add(metrics_.duplicates, c.duplicate);
   metrics_.add(metrics_.rejected, c.rejected);
   metrics_.add(metrics_.rate_limited, c.rate_limited);
-  return reply(c, retry_after, task_id, batch.errors);
+  ingest_outcome out = reply(c, retry_after, task_id, batch.errors);
+  out.accepted = c.accepted;
+  out.duplicates = c.duplicate;
+  out.hostnames = std::move(hostnames);
+  out.services = std::move(services);
+  return out;
 }
 
 }  // namespace luffy

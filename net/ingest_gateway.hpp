@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "actors/pipeline.hpp"
@@ -35,6 +36,13 @@ struct ingest_outcome {
   int status = 202;
   std::string body;                  // JSON
   uint32_t retry_after_seconds = 0;  // for 429/503
+  // For the agent tally (core/agent_tally.hpp): records stored and found duplicate, and the
+  // distinct hostnames (at most 10) and services (at most 20) of the records the parser kept
+  // (authorised for the token), whether stored, duplicate or over their rate limit.
+  uint64_t accepted = 0;
+  uint64_t duplicates = 0;
+  std::vector<std::string> hostnames;
+  std::vector<std::string> services;
 };
 
 class ingest_gateway {

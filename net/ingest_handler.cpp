@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/agent_tally.hpp"
 #include "core/body_decoder.hpp"
 #include "core/gzip.hpp"
 #include "net/body_reader.hpp"
@@ -127,6 +128,7 @@ class ingest_call {
   const luffy_config& cfg;  // one snapshot per request: a reload may swap it
   int status = 0;           // the answer's, for the log line
   bool body_read = false;   // read, drained or never to be asked for
+  agent_report agent;       // what the agent tally learns from this request (core/agent_tally)
 };
 
 // One debug line per request, and its latency, when it is done.
@@ -140,6 +142,29 @@ struct request_log {
     spdlog::debug("{} {} {} {} bytes {:.1f} ms from {}", call.req.getMethod(), call.req.getURI(),
                   call.status, call.req.getContentLength64(), secs * 1e3,
                   call.req.clientAddress().host().toString());
+  }
+};
+
+// Counts the request for its agent (client address + User-Agent) in the pipeline's agent tally
+// when it is answered, whatever the answer; actors/agent_tracker moves the tally to Redis.
+struct agent_log {
+  ingest_call& call;
+  ~agent_log() {
+    const auto& p = call.ctx.gateway;
+    if (!p || !p->stages().agents || call.status == 0) {
+      return;
+    }
+    try {
+      agent_report& r = call.agent;
+      r.address = call.req.clientAddress().host().toString();
+      r.user_agent = call.req.get("User-Agent", "");
+      r.status = call.status;
+      r.arrival_ms = now_us() / 1000;
+      p->stages().agents->record(r);
+    } catch (const std::exception& e) {
+      // A destructor must not throw; the request is answered already, only its count is lost.
+      spdlog::warn("agent tally: request not counted: {}", e.what());
+    }
   }
 };
 
@@ -167,10 +192,16 @@ std::optional<auth_scope> admit_caller(ingest_call& call) {
   }
   auto auth = call.ctx.auth->authenticate(call.req.get("Authorization", ""));
   if (!auth.ok) {
+    if (const uint32_t wait = auth_failure_wait(call.ctx, call.req, call.res); wait > 0) {
+      call.refuse(429, too_many_auth_failures_body(), wait);
+      return std::nullopt;
+    }
     call.res.set("WWW-Authenticate", "Bearer realm=\"luffy-ingest\"");
     call.refuse(401, error_body(auth.error, auth.message));
     return std::nullopt;
   }
+  auth_succeeded(call.ctx, call.req);
+  call.agent.authenticated = true;
   return std::move(auth.scope);
 }
 
@@ -225,6 +256,8 @@ std::optional<body_form> check_body_form(ingest_call& call) {
     return std::nullopt;
   }
   form.media = *media;
+  call.agent.format = static_cast<int>(*media);  // media_type and agent_format share 0..2
+  call.agent.gzip = form.gzip;
   uint64_t declared_length = 0;
   const body_framing framing = request_framing(call.req, declared_length);
   if (framing == body_framing::none) {
@@ -373,6 +406,10 @@ void hand_to_gateway(ingest_call& call, std::string body, media_type media, bool
   preq.scope = std::move(scope);
   preq.received_us = now_us();
   auto outcome = call.ctx.gateway->ingest(std::move(preq));
+  call.agent.records = outcome.accepted;
+  call.agent.duplicates = outcome.duplicates;
+  call.agent.hostnames = std::move(outcome.hostnames);
+  call.agent.services = std::move(outcome.services);
   call.done(outcome.status, outcome.body, outcome.retry_after_seconds);
 }
 
@@ -384,6 +421,7 @@ void handle_ingest(server_context& ctx, http_request& req, http_response& res, b
   ctx.metrics.add(ctx.metrics.requests, 1);
   ingest_call call(ctx, req, res, *config);
   const request_log log{call, started};
+  const agent_log agent{call};
 
   auto scope = admit_caller(call);
   if (!scope) {

@@ -12,12 +12,15 @@
 #include <string>
 
 #include "config/config_loader.hpp"
+#include "core/auth_failure_tracker.hpp"
 #include "core/backpressure.hpp"
 #include "core/config.hpp"
 #include "core/ingest_metrics.hpp"
 #include "core/memory_budget.hpp"
 #include "net/auth.hpp"
 #include "net/ingest_gateway.hpp"
+
+struct ssl_ctx_st;
 
 namespace luffy {
 
@@ -47,11 +50,16 @@ struct server_context {
   admission_gates gates;  // backpressure at the edge (configured from config.backpressure)
   // Bytes held by ingest requests in flight (server.max_in_flight_bytes): bodies draw from it.
   memory_budget in_flight_bytes;
+  // The TLS certificate and key new connections get (null: plain HTTP). Set at start by
+  // net/http_server, replaced by a reload that re-read the files (net/config_reload).
+  std::atomic<std::shared_ptr<ssl_ctx_st>> tls_context;
   std::atomic<bool> pipeline_up{false};
   std::atomic<bool> stopping{false};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string version;
   redis_endpoint redis;  // for the query API (each HTTP thread opens its own connection)
+  // Failed authentications per client address (auth.failure_limit.*; net/status_handlers.cpp).
+  auth_failure_tracker auth_failures;
 };
 
 }  // namespace luffy

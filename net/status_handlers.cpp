@@ -10,6 +10,7 @@
 
 #include "core/http_framing.hpp"
 #include "core/json_writer.hpp"
+#include "net/audit_log.hpp"
 #include "net/handlers.hpp"
 
 namespace luffy {
@@ -49,18 +50,70 @@ void send_json(http_response& res, int status, const std::string& body, uint32_t
     res.set("Retry-After", std::to_string(retry_after));
   }
   res.setContentLength64(static_cast<Poco::Int64>(body.size()));
+  note_sent_body(status, body);  // for the audit trail (net/audit_log.hpp)
   res.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+}
+
+namespace {
+thread_local const auth_result* dispatched = nullptr;
+}  // namespace
+
+dispatched_auth::dispatched_auth(const auth_result& auth) {
+  dispatched = &auth;
+}
+dispatched_auth::~dispatched_auth() {
+  dispatched = nullptr;
+}
+const auth_result* dispatched_auth::current() {
+  return dispatched;
 }
 
 std::optional<auth_result> authenticate_or_401(server_context& ctx, http_request& req,
                                                http_response& res) {
+  if (dispatched != nullptr) {
+    return *dispatched;
+  }
   auto auth = ctx.auth->authenticate(req.get("Authorization", ""));
   if (!auth.ok) {
+    if (const uint32_t wait = auth_failure_wait(ctx, req, res); wait > 0) {
+      send_json(res, 429, too_many_auth_failures_body(), wait);
+      return std::nullopt;
+    }
     res.set("WWW-Authenticate", "Bearer realm=\"luffy-ingest\"");
     send_json(res, 401, error_body(auth.error, auth.message));
     return std::nullopt;
   }
+  auth_succeeded(ctx, req);
   return auth;
+}
+
+uint32_t auth_failure_wait(server_context& ctx, http_request& req, http_response& res) {
+  const auto cfg = ctx.config.load();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  const uint32_t wait = ctx.auth_failures.failed(req.clientAddress().host().toString(), now_ms,
+                                                 cfg->auth.failure_limit_max_failures,
+                                                 cfg->auth.failure_limit_window_seconds * 1000);
+  if (wait > 0) {
+    ingest_metrics::add(ctx.metrics.auth_throttled, 1);
+    // A client that keeps failing pays a new connection per attempt, and holds no worker
+    // between them.
+    res.setKeepAlive(false);
+  }
+  return wait;
+}
+
+void auth_succeeded(server_context& ctx, http_request& req) {
+  if (ctx.auth_failures.tracked() > 0) {
+    ctx.auth_failures.succeeded(req.clientAddress().host().toString());
+  }
+}
+
+std::string too_many_auth_failures_body() {
+  return error_body("too_many_auth_failures",
+                    "too many failed authentications from this address; retry after the "
+                    "Retry-After delay with a valid token");
 }
 
 void handle_health(server_context& ctx, http_request&, http_response& res) {
@@ -117,7 +170,10 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .integer("in_flight_bytes", ctx.in_flight_bytes.used())
       .integer("in_flight_bytes_limit", ctx.in_flight_bytes.limit())
       .uinteger("memory_budget_refusals", ctx.in_flight_bytes.refusals())
-      .boolean("redis_up", m.redis_up.load());
+      .boolean("redis_up", m.redis_up.load())
+      // From the health probe's INFO memory (0 before the first answer; maxmemory 0 = no limit).
+      .integer("redis_used_memory_bytes", m.redis_used_memory.load(std::memory_order_relaxed))
+      .integer("redis_maxmemory_bytes", m.redis_maxmemory.load(std::memory_order_relaxed));
   json_object_writer responses(o.key("responses"));
   for (auto& [code, counter] : status_counters(m)) {
     responses.uinteger(code, load(*counter));
@@ -141,7 +197,10 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .uinteger("fenced_writes", load(m.fenced_writes))
       .uinteger("remote_entries_sent", load(m.remote_entries_sent))
       .uinteger("remote_entries_received", load(m.remote_entries_received))
-      .uinteger("remote_entries_dropped", load(m.remote_entries_dropped));
+      .uinteger("remote_entries_dropped", load(m.remote_entries_dropped))
+      .integer("agents_known", m.agents_known.load(std::memory_order_relaxed))
+      .integer("agents_silent", m.agents_silent.load(std::memory_order_relaxed))
+      .uinteger("agents_overflow", load(m.agents_overflow));
   json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     backlog.integer(m.shard_backlog[i].load(std::memory_order_relaxed));
@@ -244,6 +303,25 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   counter("luffy_ingest_shard_leases_lost_total",
           "Shard leases this node lost (expired or taken while it could not renew).",
           load(m.shard_leases_lost));
+  gauge("luffy_ingest_agents_known", "Sending agents known (seen within agents.retention_hours).",
+        static_cast<double>(m.agents_known.load(std::memory_order_relaxed)));
+  gauge("luffy_ingest_agents_silent",
+        "Known agents flagged silent (no request for agents.silent_after_seconds).",
+        static_cast<double>(m.agents_silent.load(std::memory_order_relaxed)));
+  counter("luffy_ingest_agents_overflow_total",
+          "Ingest requests whose agent was not tracked (over agents.max_tracked).",
+          load(m.agents_overflow));
+  counter("luffy_ingest_audit_entries_total",
+          "Entries appended to the audit trail (<prefix>:audit).", load(m.audit_entries));
+  counter("luffy_ingest_audit_write_failures_total",
+          "Audit entries Redis did not take (the audited action went ahead; logged at warn).",
+          load(m.audit_write_failures));
+  counter("luffy_ingest_auth_throttled_total",
+          "Requests answered 429 too_many_auth_failures (auth.failure_limit.*).",
+          load(m.auth_throttled));
+  counter("luffy_ingest_agents_flush_failures_total",
+          "Agent flushes Redis did not take (their counts are retried the next second).",
+          load(m.agents_flush_failures));
   counter("luffy_ingest_fenced_writes_total",
           "Counting writes Redis refused because this node's shard lease was gone.",
           load(m.fenced_writes));

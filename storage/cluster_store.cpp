@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "core/json_writer.hpp"
 #include "storage/keys.hpp"
 #include "storage/scripts.hpp"
 
@@ -38,18 +39,42 @@ std::optional<std::string> text(const redis_value& v) {
 
 redis_result<std::vector<std::pair<double, std::string>>> cluster_store::ranked_ids(
     const std::string& prefix, const std::string& sort,
-    const std::optional<std::vector<std::string>>& services) {
+    const std::optional<std::vector<std::string>>& services, int64_t hour) {
+  using ranked = std::vector<std::pair<double, std::string>>;
+  if (sort == "first_seen") {
+    auto built = ensure_first_seen_index(prefix);
+    if (!built.ok()) {
+      return redis_failed<ranked>(built.error);
+    }
+  }
   std::vector<std::string> zsets;
+  std::vector<std::string> scopes;  // trend: the service of each zset ("" every cluster)
   if (!services) {
     zsets.push_back(clusters_index_key(prefix, sort));
+    scopes.emplace_back();
   } else {
     for (const auto& s : *services) {
       zsets.push_back(service_index_key(prefix, s, sort));
+      scopes.push_back(s);
     }
   }
+  static const std::string trend_sha1 = script_sha1(cluster_trend_lua);
   std::vector<std::pair<double, std::string>> ids;
-  for (const auto& z : zsets) {
-    auto r = redis_.command({"ZREVRANGE", z, "0", "9999", "WITHSCORES"});
+  for (size_t z = 0; z < zsets.size(); ++z) {
+    redis_result<redis_value> r;
+    if (sort == "trend") {
+      std::vector<std::string> keys{clusters_trend_key(prefix, scopes[z], hour),
+                                    scopes[z].empty()
+                                        ? clusters_index_key(prefix, "last_seen")
+                                        : service_index_key(prefix, scopes[z], "last_seen")};
+      for (int64_t h = hour - 23; h <= hour; ++h) {
+        keys.push_back(clusters_hour_key(prefix, h));
+      }
+      const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+      r = redis_.eval(cluster_trend_lua, trend_sha1, key_views, {"10000", "10000"});
+    } else {
+      r = redis_.command({"ZREVRANGE", zsets[z], "0", "9999", "WITHSCORES"});
+    }
     if (!r.ok()) {
       return redis_failed<decltype(ids)>(r.error);
     }
@@ -59,6 +84,151 @@ redis_result<std::vector<std::pair<double, std::string>>> cluster_store::ranked_
   }
   std::stable_sort(ids.begin(), ids.end(), [](auto& a, auto& b) { return a.first > b.first; });
   return redis_done(std::move(ids));
+}
+
+redis_result<int64_t> cluster_store::ensure_first_seen_index(const std::string& prefix) {
+  const std::string first = clusters_index_key(prefix, "first_seen");
+  const std::string last = clusters_index_key(prefix, "last_seen");
+  auto counts = redis_.pipeline({{"ZCARD", first}, {"ZCARD", last}});
+  if (!counts.ok()) {
+    return redis_failed<int64_t>(counts.error);
+  }
+  if ((*counts.value)[0].integer >= (*counts.value)[1].integer) {
+    return redis_done<int64_t>(0);
+  }
+  auto all = redis_.command({"ZRANGE", last, "0", "-1"});
+  if (!all.ok()) {
+    return redis_failed<int64_t>(all.error);
+  }
+  const auto ids = strings(*all.value);
+  int64_t added = 0;
+  for (size_t at = 0; at < ids.size(); at += 500) {
+    const size_t end = std::min(ids.size(), at + 500);
+    std::vector<std::string> keys;
+    for (size_t i = at; i < end; ++i) {
+      keys.push_back(cluster_key(prefix, ids[i]));
+    }
+    std::vector<std::vector<std::string_view>> reads;
+    for (const auto& k : keys) {
+      reads.push_back({"HMGET", k, "first_seen_us", "service_id"});
+    }
+    auto got = redis_.pipeline(reads);
+    if (!got.ok()) {
+      return redis_failed<int64_t>(got.error);
+    }
+    std::vector<std::string> texts;  // ms scores and service keys, kept alive for the views
+    texts.reserve(2 * (end - at));
+    std::vector<std::vector<std::string_view>> writes;
+    for (size_t i = at; i < end; ++i) {
+      const auto& f = (*got.value)[i - at].elements;
+      if (f.size() != 2 || !text(f[0]) || !text(f[1])) {
+        // A listed id without its hash: indexed at 0 (the list skips it) so that the two
+        // indexes count alike and the next request does not rebuild again.
+        writes.push_back({"ZADD", first, "0", ids[i]});
+        continue;
+      }
+      texts.push_back(std::to_string(std::atoll(f[0].str.c_str()) / 1000));
+      const std::string_view score = texts.back();
+      texts.push_back(service_index_key(prefix, f[1].str, "first_seen"));
+      const std::string_view service_zset = texts.back();
+      writes.push_back({"ZADD", first, score, ids[i]});
+      writes.push_back({"ZADD", service_zset, score, ids[i]});
+      ++added;
+    }
+    if (!writes.empty()) {
+      auto w = redis_.pipeline(writes);
+      if (!w.ok()) {
+        return redis_failed<int64_t>(w.error);
+      }
+    }
+  }
+  return redis_done(added);
+}
+
+redis_result<std::vector<std::vector<std::optional<std::string>>>> cluster_store::filter_fields(
+    const std::string& prefix, const std::vector<std::string>& ids,
+    const std::vector<std::string>& fields, const std::string& environment) {
+  using rows = std::vector<std::vector<std::optional<std::string>>>;
+  std::vector<std::string> keys, env_keys;
+  keys.reserve(ids.size());
+  env_keys.reserve(ids.size());
+  for (const auto& id : ids) {
+    keys.push_back(cluster_key(prefix, id));
+    env_keys.push_back(cluster_environments_key(prefix, id));
+  }
+  std::vector<std::vector<std::string_view>> cmds;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::vector<std::string_view> c{"HMGET", keys[i]};
+    for (const auto& f : fields) {
+      c.push_back(f);
+    }
+    cmds.push_back(std::move(c));
+    if (!environment.empty()) {
+      cmds.push_back({"SISMEMBER", env_keys[i], environment});
+    }
+  }
+  auto r = redis_.pipeline(cmds);
+  if (!r.ok()) {
+    return redis_failed<rows>(r.error);
+  }
+  rows out;
+  const size_t step = environment.empty() ? 1 : 2;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto& v = (*r.value)[i * step];
+    std::vector<std::optional<std::string>> row;
+    bool any = false;
+    for (const auto& e : v.elements) {
+      row.push_back(text(e));
+      any = any || row.back().has_value();
+    }
+    if (!any) {
+      row.clear();  // no such cluster
+    } else if (step == 2) {
+      row.push_back((*r.value)[i * 2 + 1].integer == 1 ? "1" : "0");
+    }
+    out.push_back(std::move(row));
+  }
+  return redis_done(std::move(out));
+}
+
+redis_result<std::vector<std::pair<std::vector<int64_t>, std::vector<std::string>>>>
+cluster_store::activity(const std::string& prefix, const std::vector<std::string>& ids,
+                        int64_t first_hour) {
+  using rows = std::vector<std::pair<std::vector<int64_t>, std::vector<std::string>>>;
+  std::vector<std::string> hours;
+  for (int64_t h = first_hour; h < first_hour + 24; ++h) {
+    hours.push_back(std::to_string(h));
+  }
+  std::vector<std::string> keys;
+  for (const auto& id : ids) {
+    keys.push_back(cluster_hours_key(prefix, id));
+    keys.push_back(cluster_environments_key(prefix, id));
+  }
+  std::vector<std::vector<std::string_view>> cmds;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::vector<std::string_view> c{"HMGET", keys[2 * i]};
+    for (const auto& h : hours) {
+      c.push_back(h);
+    }
+    cmds.push_back(std::move(c));
+    cmds.push_back({"SRANDMEMBER", keys[2 * i + 1], "10"});
+  }
+  auto r = redis_.pipeline(cmds);
+  if (!r.ok()) {
+    return redis_failed<rows>(r.error);
+  }
+  rows out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::vector<int64_t> counts;
+    for (const auto& e : (*r.value)[2 * i].elements) {
+      counts.push_back(e.type == redis_value::kind::string ? std::atoll(e.str.c_str()) : 0);
+    }
+    counts.resize(24, 0);
+    auto envs = strings((*r.value)[2 * i + 1]);
+    std::sort(envs.begin(), envs.end());
+    out.emplace_back(std::move(counts), std::move(envs));
+  }
+  return redis_done(std::move(out));
 }
 
 redis_result<std::vector<cluster_fields>> cluster_store::read_clusters(
@@ -90,12 +260,16 @@ redis_result<cluster_detail> cluster_store::read_cluster(const std::string& pref
   const std::string samples_key = cluster_samples_key(prefix, id),
                     hosts_key = cluster_hosts_key(prefix, id),
                     envs_key = cluster_environments_key(prefix, id),
-                    minutes_key = cluster_minutes_key(prefix, id);
+                    minutes_key = cluster_minutes_key(prefix, id),
+                    events_key = cluster_events_key(prefix, id),
+                    hours_key = cluster_hours_key(prefix, id);
   auto r = redis_.pipeline({{"HGETALL", key},
                             {"LRANGE", samples_key, "0", "-1"},
                             {"SMEMBERS", hosts_key},
                             {"SMEMBERS", envs_key},
-                            {"HGETALL", minutes_key}});
+                            {"HGETALL", minutes_key},
+                            {"LRANGE", events_key, "0", "99"},
+                            {"HGETALL", hours_key}});
   if (!r.ok()) {
     return redis_failed<cluster_detail>(r.error);
   }
@@ -107,6 +281,10 @@ redis_result<cluster_detail> cluster_store::read_cluster(const std::string& pref
   d.environments = strings(v[3]);
   for (size_t i = 0; i + 1 < v[4].elements.size(); i += 2) {
     d.minutes.emplace_back(v[4].elements[i].str, v[4].elements[i + 1].str);
+  }
+  d.events = strings(v[5]);
+  for (size_t i = 0; i + 1 < v[6].elements.size(); i += 2) {
+    d.hours.emplace_back(v[6].elements[i].str, v[6].elements[i + 1].str);
   }
   return redis_done(std::move(d));
 }
@@ -146,14 +324,40 @@ redis_result<std::vector<std::optional<std::string>>> cluster_store::services_of
   return redis_done(std::move(out));
 }
 
-redis_result<bool> cluster_store::mark_resolved(const std::string& prefix, const std::string& id,
-                                                int64_t now_ms) {
-  auto r = redis_.command({"HSET", cluster_key(prefix, id), "status", "resolved", "resolved_at_ms",
-                           std::to_string(now_ms)});
+namespace {
+
+// The status write and its history entry, in one pipeline. The event has the same JSON shape as
+// the ones cluster_apply.lua pushes (every value a string).
+redis_result<bool> write_status(redis_client& redis, const std::string& prefix,
+                                const std::string& id, const std::string& status,
+                                const std::string& event_type, const std::string& at_field,
+                                int64_t now_ms) {
+  const std::string now = std::to_string(now_ms);
+  const std::string key = cluster_key(prefix, id);
+  const std::string events = cluster_events_key(prefix, id);
+  std::string event;
+  json_object_writer o(event);
+  o.string("type", event_type).string("cluster_id", id).string("at_ms", now);
+  o.close();
+  auto r = redis.pipeline({{"HSET", key, "status", status, at_field, now},
+                           {"LPUSH", events, event},
+                           {"LTRIM", events, "0", "99"}});
   if (!r.ok()) {
     return redis_failed<bool>(r.error);
   }
   return redis_done(true);
+}
+
+}  // namespace
+
+redis_result<bool> cluster_store::mark_resolved(const std::string& prefix, const std::string& id,
+                                                int64_t now_ms) {
+  return write_status(redis_, prefix, id, "resolved", "resolved", "resolved_at_ms", now_ms);
+}
+
+redis_result<bool> cluster_store::mark_reopened(const std::string& prefix, const std::string& id,
+                                                int64_t now_ms) {
+  return write_status(redis_, prefix, id, "open", "reopened", "reopened_at_ms", now_ms);
 }
 
 redis_result<merge_outcome> cluster_store::merge(const std::string& prefix, const std::string& id,

@@ -12,6 +12,9 @@
 //   <prefix>:journal:<shard>:attempts     hash: entry id -> sweeps that tried to apply it
 //   <prefix>:dedup:<generation>           set of 16-byte record hashes of one dedup generation
 //   <prefix>:dlq                          stream: dead letters (poison records and entries)
+//   <prefix>:audit                        stream: admin and state-changing actions (at, actor,
+//                                         action, target, result, client), MAXLEN ~
+//                                         audit.max_entries (storage/audit_store.hpp)
 //   <prefix>:stats                        hash: processed, clusters, dead_lettered
 //   <prefix>:events                       stream: new_cluster, regression, spike, merged, ...
 //   <prefix>:cluster:<id>                 hash: one cluster (count, first/last seen, status, ...)
@@ -20,8 +23,13 @@
 //   <prefix>:cluster:<id>:environments    set (at most 100 members)
 //   <prefix>:cluster:<id>:samples         list: newest sample records first
 //   <prefix>:cluster:<id>:merged_from     set: ids folded into this cluster
-//   <prefix>:clusters:by_<sort>           zset: every cluster by count or by last_seen (ms)
-//   <prefix>:service:<svc>:by_<sort>      zset: one service's clusters, the same two orders
+//   <prefix>:cluster:<id>:hours           hash: event-time hour -> records (expires after 25 h)
+//   <prefix>:cluster:<id>:events          list: the cluster's events as JSON, newest first (100)
+//   <prefix>:clusters:by_<sort>           zset: every cluster by count, last_seen or first_seen
+//   (ms) <prefix>:service:<svc>:by_<sort>      zset: one service's clusters, the same orders
+//   <prefix>:clusters:hour:<hour>         zset: cluster -> records in that event-time hour (25 h)
+//   <prefix>:clusters:by_trend:<hour>     zset: every cluster by trend, cached 10 s (cluster_trend)
+//   <prefix>:service:<svc>:by_trend:<hour>  the same for one service
 //   <prefix>:service:<svc>:templates      hash: level-3 anchor -> "ordinal\ttemplate"
 //   <prefix>:service:<svc>:new_clusters:<minute>  counter of new clusters (Lua: cluster_apply)
 //   <prefix>:service:<svc>:explosion      marker of a flood in progress (Lua: cluster_apply)
@@ -34,6 +42,16 @@
 //   <prefix>:shards:rebalance             Redis time (ms) of the last rebalance request
 //   <prefix>:ratelimit:<svc>              hash: a service's shared rate-limit bucket (tokens, ts
 //                                         in Redis µs); expires when it would be full again
+//   <prefix>:agent:<id>                   hash: one sending agent (address, user_agent, counters,
+//                                         first/last seen in Redis ms, silent flag, hostnames and
+//                                         services '\n'-joined); expires agents.retention_hours
+//                                         after its last request (Lua: agent_flush, agent_silent)
+//   <prefix>:agent:<id>:minutes           hash: arrival minute -> accepted records, the last 60
+//                                         minutes; same expiry (Lua: agent_flush)
+//   <prefix>:agents:by_last_seen          zset: every agent by last seen (Redis ms), trimmed to
+//                                         agents.retention_hours by both agent scripts
+//   <prefix>:agents:awake                 zset: the agents not flagged silent, by last seen: the
+//                                         silence check reads only its oldest members
 //
 // Dedup generations: generation g = floor(unix_seconds / window). A record is a duplicate when
 // its hash is in generation g or g-1, so the effective window is between `window` and twice it,
@@ -74,6 +92,10 @@ inline std::string dead_letter_stream_key(std::string_view prefix) {
   return std::string(prefix) + ":dlq";
 }
 
+inline std::string audit_stream_key(std::string_view prefix) {
+  return std::string(prefix) + ":audit";
+}
+
 // (Lua: cluster_apply.)
 inline std::string stats_key(std::string_view prefix) {
   return std::string(prefix) + ":stats";
@@ -104,8 +126,28 @@ inline std::string cluster_samples_key(std::string_view prefix, std::string_view
 inline std::string cluster_merged_from_key(std::string_view prefix, std::string_view id) {
   return cluster_key(prefix, id) + ":merged_from";
 }
+inline std::string cluster_hours_key(std::string_view prefix, std::string_view id) {
+  return cluster_key(prefix, id) + ":hours";
+}
+inline std::string cluster_events_key(std::string_view prefix, std::string_view id) {
+  return cluster_key(prefix, id) + ":events";
+}
 
-// The cluster orders the API sorts by: "count" or "last_seen". (Lua: cluster_apply,
+// Records per cluster in one event-time hour (unix hours). (Lua: cluster_apply, cluster_merge.)
+inline std::string clusters_hour_key(std::string_view prefix, int64_t hour) {
+  return std::string(prefix) + ":clusters:hour:" + std::to_string(hour);
+}
+
+// sort=trend's ranking, cached for a few seconds (storage/lua/cluster_trend.lua receives it).
+// An empty service_id: every cluster.
+inline std::string clusters_trend_key(std::string_view prefix, std::string_view service_id,
+                                      int64_t hour) {
+  return (service_id.empty() ? std::string(prefix) + ":clusters"
+                             : std::string(prefix) + ":service:" + std::string(service_id)) +
+         ":by_trend:" + std::to_string(hour);
+}
+
+// The cluster orders the API sorts by: "count", "last_seen" or "first_seen". (Lua: cluster_apply,
 // cluster_merge.)
 inline std::string clusters_index_key(std::string_view prefix, std::string_view sort) {
   return std::string(prefix) + ":clusters:by_" + std::string(sort);
@@ -159,6 +201,21 @@ inline std::string rebalance_key(std::string_view prefix) {
 // rate_limit_take.lua, which receives the key).
 inline std::string rate_limit_key(std::string_view prefix, std::string_view service_id) {
   return std::string(prefix) + ":ratelimit:" + std::string(service_id);
+}
+
+// The sending agents (storage/agent_store.hpp). (Lua: agent_flush, agent_silent derive the
+// per-agent keys from the prefix.)
+inline std::string agent_key(std::string_view prefix, std::string_view id) {
+  return std::string(prefix) + ":agent:" + std::string(id);
+}
+inline std::string agent_minutes_key(std::string_view prefix, std::string_view id) {
+  return agent_key(prefix, id) + ":minutes";
+}
+inline std::string agents_index_key(std::string_view prefix) {
+  return std::string(prefix) + ":agents:by_last_seen";
+}
+inline std::string agents_awake_key(std::string_view prefix) {
+  return std::string(prefix) + ":agents:awake";
 }
 
 }  // namespace luffy

@@ -79,9 +79,13 @@ bool redis_client::ensure_connected(redis_error& err) {
     err.message = "redis unavailable (reconnect backoff)";
     return false;
   }
+  // With Sentinel the ceiling is lower: a retry asks the sentinels (cheap), and during a failover
+  // the new primary is ready at a moment nobody predicts; a 2 s step there delayed the first 202
+  // after a promotion by up to 2 s. A plain endpoint keeps 2 s so a dead Redis is not stormed.
+  const auto ceiling = std::chrono::milliseconds(ep_.sentinels.empty() ? 2000 : 400);
   auto back_off = [&] {
-    backoff_ = backoff_.count() == 0 ? std::chrono::milliseconds(100)
-                                     : std::min(backoff_ * 2, std::chrono::milliseconds(2000));
+    backoff_ =
+        backoff_.count() == 0 ? std::chrono::milliseconds(100) : std::min(backoff_ * 2, ceiling);
     next_attempt_ = now + backoff_;
   };
   std::string host = ep_.host;

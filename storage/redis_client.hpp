@@ -4,13 +4,13 @@
 // Contract: every call either returns the server's reply or a `redis_error` saying what failed;
 // it never blocks longer than the configured timeout per round trip. After an I/O error the
 // connection is dropped and the next call reconnects, at most once per backoff period (100 ms
-// doubling to 2 s) so a Redis outage costs a fast failure, not a connect storm. A connect sends
-// AUTH when the endpoint has a password (a refusal is an error: "redis AUTH failed: WRONGPASS
-// ..."), and with Sentinel it first asks the sentinels for the primary (storage/sentinel.hpp). A
-// -READONLY reply (a primary demoted by a failover) is returned to the caller and drops the
-// connection, so the next call finds the new primary.
-// Not thread-safe: use one per thread/detached actor. Lives in storage/, the only layer that
-// includes hiredis (tools/check_layers.sh).
+// doubling to 2 s; to 400 ms with Sentinel, whose retries only ask the sentinels) so a Redis outage
+// costs a fast failure, not a connect storm. A connect sends AUTH when the endpoint has a password
+// (a refusal is an error: "redis AUTH failed: WRONGPASS ..."), and with Sentinel it first asks the
+// sentinels for the primary (storage/sentinel.hpp). A -READONLY reply (a primary demoted by a
+// failover) is returned to the caller and drops the connection, so the next call finds the new
+// primary. Not thread-safe: use one per thread/detached actor. Lives in storage/, the only layer
+// that includes hiredis (tools/check_layers.sh).
 #include <chrono>
 #include <cstdint>
 #include <optional>

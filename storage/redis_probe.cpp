@@ -52,7 +52,9 @@ void read_journal_length(redis_client& client, ingest_metrics& m,
 
 redis_probe::redis_probe(redis_endpoint ep, ingest_metrics& m,
                          std::vector<std::string> journal_streams)
-    : thread_([this, ep, &m, streams = std::move(journal_streams)] { run(ep, m, streams); }) {}
+    : thread_([this, ep = std::move(ep), &m, streams = std::move(journal_streams)] {
+        run(ep, m, streams);
+      }) {}
 
 redis_probe::~redis_probe() {
   stop_ = true;

@@ -25,6 +25,8 @@ extern const std::string cluster_apply_lua;
 extern const std::string dead_letter_entry_lua;
 // POST /api/v1/clusters/{id}/merge (storage/lua/cluster_merge.lua).
 extern const std::string cluster_merge_lua;
+// GET /api/v1/clusters?sort=trend (storage/lua/cluster_trend.lua).
+extern const std::string cluster_trend_lua;
 // Shard ownership across nodes (storage/shard_lease_store.hpp): storage/lua/node_heartbeat.lua,
 // shard_lease_acquire.lua, shard_lease_renew.lua.
 extern const std::string node_heartbeat_lua;
@@ -32,5 +34,12 @@ extern const std::string shard_lease_acquire_lua;
 extern const std::string shard_lease_renew_lua;
 // Shared per-service rate limits (storage/rate_limit_store.hpp): storage/lua/rate_limit_take.lua.
 extern const std::string rate_limit_take_lua;
+// The sending agents (storage/agent_store.hpp): storage/lua/agent_flush.lua (a node's deltas),
+// agent_silent.lua (the silence check and its events).
+extern const std::string agent_flush_lua;
+extern const std::string agent_silent_lua;
+// POST /api/v1/admin/dead_letters/{id}/retry (storage/dead_letter_store.hpp):
+// storage/lua/dead_letter_retry.lua.
+extern const std::string dead_letter_retry_lua;
 
 }  // namespace luffy

@@ -8,12 +8,14 @@
 #   bash tools/dev.sh test        deps + build + ctest (unit, integration, deploy checks)
 #   bash tools/dev.sh test-asan   deps + ASan/UBSan build in build-asan/ + ctest
 #   bash tools/dev.sh fuzz [SEC]  deps + libFuzzer run of every core/ target (tools/fuzz.sh)
+#   bash tools/dev.sh static      deps + cppcheck at zero findings (tools/static_analysis.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libcaf-dev libpoco-dev libyaml-cpp-dev libhiredis-dev
   libspdlog-dev catch2 libsimdjson-dev libxxhash-dev zlib1g-dev libmsgpack-cxx-dev libboost-dev
-  libzstd-dev libjemalloc-dev redis-server redis-tools luajit curl clang libclang-rt-14-dev python3)
+  libzstd-dev libjemalloc-dev redis-server redis-tools luajit curl clang libclang-rt-14-dev python3
+  chromium chromium-driver python3-selenium cppcheck)
 JOBS=${JOBS:-$(nproc)}
 
 deps() {
@@ -56,5 +58,6 @@ case "$cmd" in
       run_tests build-asan
     ;;
   fuzz) deps && bash tools/fuzz.sh "$@" ;;
-  *) sed -n '2,10p' "$0"; exit 2 ;;
+  static) deps && bash tools/static_analysis.sh ;;
+  *) sed -n '2,11p' "$0"; exit 2 ;;
 esac

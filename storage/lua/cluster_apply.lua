@@ -30,7 +30,12 @@
 -- in this one script, so the journal holds exactly the entries not applied yet: applying the
 -- same entries twice counts them once.
 -- Keys derived from the prefix: storage/keys.hpp (cluster_*_key, clusters_index_key,
--- service_*_key, dead_letter_stream_key, stats_key, journal_attempts_key).
+-- service_*_key, clusters_hour_key, dead_letter_stream_key, stats_key, journal_attempts_key).
+-- For the console (GET /api/v1/clusters): every event of a cluster is also pushed, as JSON, on its
+-- capped list <cluster>:events (newest first, 100); records per event-time hour go to
+-- <cluster>:hours and to the hour's zset <prefix>:clusters:hour:<hour> (both expire after 25 h:
+-- sparklines and sort=trend); a new cluster enters the by_first_seen zsets; regressed_at_ms and
+-- spiked_at_ms in the hash date the badges.
 local fence = ARGV[8]
 if fence ~= '' then
   local holder = redis.call('GET', KEYS[3]) or ''
@@ -68,6 +73,25 @@ local created = 0
 local max_hops = 8
 local minute_now = math.floor(now_ms / 60000)
 local cfields = {'first_seen_us', 'last_seen_us', 'status', 'merged_into', 'service_id', 'title'}
+-- A number as the exact decimal text (Lua's own conversion prints 16-digit microsecond times in
+-- exponent form).
+local function text(v)
+  if type(v) == 'number' and v == math.floor(v) then
+    return string.format('%.0f', v)
+  end
+  return tostring(v)
+end
+-- XADDs the event `ev` (field, value, ...) to the events stream and pushes it, as a JSON object,
+-- on the cluster's capped history (GET /api/v1/clusters/{id} "events").
+local function emit(key, ev)
+  redis.call('XADD', events, '*', unpack(ev))
+  local t = {}
+  for i = 1, #ev, 2 do
+    t[ev[i]] = text(ev[i + 1])
+  end
+  redis.call('LPUSH', key .. ':events', cjson.encode(t))
+  redis.call('LTRIM', key .. ':events', 0, 99)
+end
 -- A cluster id, after the merges (POST /api/v1/clusters/{id}/merge) it was folded into: merges
 -- keep chains one hop long, the bound only guards against a hand-edited loop.
 local function resolve(id)
@@ -98,14 +122,20 @@ local function add(id, key, cur, redirected, c)
       'created_at_ms', now_ms)
     created = created + 1
     if not c.overflow then
-      redis.call('XADD', events, '*', 'type', 'new_cluster', 'cluster_id', id, 'service_id', c.svc,
-        'title', title, 'first_seen_us', c.first, 'at_ms', now_ms)
+      emit(key, {'type', 'new_cluster', 'cluster_id', id, 'service_id', c.svc, 'title', title,
+        'first_seen_us', c.first, 'at_ms', now_ms})
     end
+    local first_ms = math.floor(c.first / 1000)
+    redis.call('ZADD', prefix .. ':clusters:by_first_seen', first_ms, id)
+    redis.call('ZADD', prefix .. ':service:' .. c.svc .. ':by_first_seen', first_ms, id)
   else
     local set = {}
     if c.first < tonumber(cur[1]) then
       set[#set + 1] = 'first_seen_us'
       set[#set + 1] = c.first
+      local first_ms = math.floor(c.first / 1000)
+      redis.call('ZADD', prefix .. ':clusters:by_first_seen', first_ms, id)
+      redis.call('ZADD', prefix .. ':service:' .. zsvc .. ':by_first_seen', first_ms, id)
     end
     if last > tonumber(cur[2]) then
       set[#set + 1] = 'last_seen_us'
@@ -118,8 +148,8 @@ local function add(id, key, cur, redirected, c)
       set[#set + 1] = 'open'
       set[#set + 1] = 'regressed_at_ms'
       set[#set + 1] = now_ms
-      redis.call('XADD', events, '*', 'type', 'regression', 'cluster_id', id, 'service_id', zsvc,
-        'title', title, 'at_ms', now_ms)
+      emit(key, {'type', 'regression', 'cluster_id', id, 'service_id', zsvc, 'title', title,
+        'at_ms', now_ms})
     end
     if c.level == '3' and c.anchor ~= '' and not redirected then
       -- a level-3 template may have generalised: the cluster shows the current one
@@ -142,6 +172,20 @@ local function add(id, key, cur, redirected, c)
     end
   end
   redis.call('EXPIRE', mkey, 90000)
+  local hours = {}
+  for m, k in pairs(c.minutes) do
+    local h = math.floor(tonumber(m) / 60)
+    hours[h] = (hours[h] or 0) + k
+  end
+  local hkey = key .. ':hours'
+  for h, k in pairs(hours) do
+    local hour = text(h)
+    redis.call('HINCRBY', hkey, hour, k)
+    local zk = prefix .. ':clusters:hour:' .. hour
+    redis.call('ZINCRBY', zk, k, id)
+    redis.call('EXPIRE', zk, 90000)
+  end
+  redis.call('EXPIRE', hkey, 90000)
   for _, part in ipairs({{'hosts', c.hosts}, {'environments', c.envs}}) do
     if #part[2] > 0 then
       local skey = key .. ':' .. part[1]
@@ -176,10 +220,9 @@ local function add(id, key, cur, redirected, c)
     end
     local baseline = sum / 60
     if latest_count > mult * baseline and redis.call('HGET', key, 'spike_minute') ~= tostring(latest) then
-      redis.call('HSET', key, 'spike_minute', latest)
-      redis.call('XADD', events, '*', 'type', 'spike', 'cluster_id', id, 'service_id', zsvc,
-        'title', title, 'minute', latest, 'count', latest_count, 'baseline', tostring(baseline),
-        'at_ms', now_ms)
+      redis.call('HSET', key, 'spike_minute', latest, 'spiked_at_ms', now_ms)
+      emit(key, {'type', 'spike', 'cluster_id', id, 'service_id', zsvc, 'title', title,
+        'minute', latest, 'count', latest_count, 'baseline', tostring(baseline), 'at_ms', now_ms})
     end
   end
 end
@@ -286,9 +329,8 @@ for _, svc in ipairs(overflowed) do
   -- one cluster_explosion event per flood: a flood ends after 10 minutes without overflow
   local marker = prefix .. ':service:' .. svc .. ':explosion'
   if redis.call('SET', marker, now_ms, 'NX', 'EX', 600) then
-    redis.call('XADD', events, '*', 'type', 'cluster_explosion', 'cluster_id', id,
-      'service_id', svc, 'title', o.title, 'limit', cap, 'minute', minute_now,
-      'records', o.count, 'at_ms', now_ms)
+    emit(key, {'type', 'cluster_explosion', 'cluster_id', id, 'service_id', svc,
+      'title', o.title, 'limit', cap, 'minute', minute_now, 'records', o.count, 'at_ms', now_ms})
   else
     redis.call('EXPIRE', marker, 600)
   end

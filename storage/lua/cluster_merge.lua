@@ -8,8 +8,10 @@
 -- `merged_into` (the apply script follows it, so later records of the source's fingerprint are
 -- counted in the target) and leaves the list zsets. Clusters merged into the source earlier are
 -- re-pointed at the target, so every chain stays one hop long.
+-- The hourly counts (<cluster>:hours and the hour zsets), the by_first_seen zsets and the
+-- per-cluster events list (a "merged" event on the target) follow, as in cluster_apply.lua.
 -- Keys derived from the prefix: storage/keys.hpp (cluster_*_key, clusters_index_key,
--- service_index_key).
+-- service_index_key, clusters_hour_key).
 local prefix, src, dst, now_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local keep, cross = tonumber(ARGV[5]), ARGV[6] == '1'
 local function ck(id)
@@ -82,6 +84,16 @@ for _, part in ipairs({'hosts', 'environments'}) do
     room = room - redis.call('SADD', tk .. ':' .. part, v)
   end
 end
+local hours = redis.call('HGETALL', sk .. ':hours')
+for i = 1, #hours, 2 do
+  redis.call('HINCRBY', tk .. ':hours', hours[i], hours[i + 1])
+  local zk = prefix .. ':clusters:hour:' .. hours[i]
+  redis.call('ZREM', zk, src)
+  redis.call('ZINCRBY', zk, hours[i + 1], target)
+end
+if #hours > 0 then
+  redis.call('EXPIRE', tk .. ':hours', 90000)
+end
 -- samples: the newest `keep` of both, by event time
 local all = {}
 for _, k in ipairs({tk, sk}) do
@@ -105,13 +117,19 @@ for i = 1, math.min(keep, #all) do
   redis.call('RPUSH', tk .. ':samples', all[i][3])
 end
 -- lists: the source leaves them, the target takes its new count and last_seen
+local first = tonumber(d[4]) or 0
+if tonumber(s[4]) and tonumber(s[4]) < first then
+  first = tonumber(s[4])
+end
 for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. s[1]}) do
   redis.call('ZREM', z .. ':by_count', src)
   redis.call('ZREM', z .. ':by_last_seen', src)
+  redis.call('ZREM', z .. ':by_first_seen', src)
 end
 for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. d[1]}) do
   redis.call('ZADD', z .. ':by_count', total, target)
   redis.call('ZADD', z .. ':by_last_seen', math.floor(last / 1000), target)
+  redis.call('ZADD', z .. ':by_first_seen', math.floor(first / 1000), target)
 end
 -- redirects: the source and everything merged into it point at the target (one hop)
 for _, f in ipairs(redis.call('SMEMBERS', sk .. ':merged_from')) do
@@ -120,9 +138,15 @@ for _, f in ipairs(redis.call('SMEMBERS', sk .. ':merged_from')) do
 end
 redis.call('SADD', tk .. ':merged_from', src)
 redis.call('DEL', sk .. ':merged_from', sk .. ':minutes', sk .. ':samples', sk .. ':hosts',
-  sk .. ':environments')
+  sk .. ':environments', sk .. ':hours')
 redis.call('HSET', sk, 'merged_into', target, 'merged_at_ms', now_ms, 'status', 'merged')
-redis.call('XADD', KEYS[1], '*', 'type', 'merged', 'cluster_id', target, 'service_id', d[1],
-  'title', d[6] or '', 'merged_id', src, 'merged_service_id', s[1], 'merged_count', moved,
-  'at_ms', now_ms)
+local ev = {'type', 'merged', 'cluster_id', target, 'service_id', d[1], 'title', d[6] or '',
+  'merged_id', src, 'merged_service_id', s[1], 'merged_count', tostring(moved), 'at_ms', now_ms}
+redis.call('XADD', KEYS[1], '*', unpack(ev))
+local t = {}
+for i = 1, #ev, 2 do
+  t[ev[i]] = ev[i + 1]
+end
+redis.call('LPUSH', tk .. ':events', cjson.encode(t))
+redis.call('LTRIM', tk .. ':events', 0, 99)
 return {'ok', target, tostring(total), tostring(moved)}

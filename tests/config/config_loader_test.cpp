@@ -139,3 +139,34 @@ TEST_CASE("a token_sha256 must be 64 hex digits", "[config_loader]") {
   r = load("auth: {tokens: [{name: a, token_sha256: \"" + hex + "\", services: [\"*\"]}]}\n");
   CHECK(r.problems.empty());
 }
+
+TEST_CASE("token scopes: a subset of ingest, read, admin, absent means the old behaviour",
+          "[config_loader]") {
+  auto r = load(R"(
+auth:
+  tokens:
+    - {name: a, token: x, services: ["*"]}
+    - {name: b, token: y, services: ["*"], scopes: [read]}
+    - {name: c, token: z, services: ["*"], scopes: [read, write]}
+    - {name: d, token: w, services: ["*"], scopes: []}
+    - {name: e, token: v, services: ["*"], scopes: read}
+)");
+  CHECK(has(r.problems, "auth.tokens[2].scopes: \"write\" is not a scope (ingest, read, admin)"));
+  CHECK(has(r.problems, "auth.tokens[3].scopes: list at least one of ingest, read, admin"));
+  CHECK(has(r.problems, "auth.tokens[4].scopes: expected a list"));
+  CHECK(r.problems.size() == 3);
+  auto ok = load(R"(
+auth:
+  tokens:
+    - {name: a, token: x, services: ["*"]}
+    - {name: b, token: y, services: ["*"], scopes: [read, admin]}
+)");
+  CHECK(ok.problems.empty());
+  REQUIRE(ok.config.auth.tokens.size() == 2);
+  CHECK(!ok.config.auth.tokens[0].scopes);
+  CHECK(ok.config.auth.tokens[1].scopes == std::vector<std::string>{"read", "admin"});
+  // and back through YAML (reload compares configurations this way)
+  auto again = load(config_to_yaml(ok.config));
+  CHECK(again.problems.empty());
+  CHECK(again.config.auth.tokens == ok.config.auth.tokens);
+}

@@ -983,3 +983,77 @@ TEST_CASE("k8s: kustomize builds both sets (when kubectl is installed)", "[k8s][
     CHECK(built.size() == expected);
   }
 }
+
+// Issue 15, Hardening: every container of every workload (single-node and distributed sets) runs
+// without root, without privilege escalation, on a read-only root filesystem, with no capability
+// and the runtime's seccomp filter -- on the pod and again on the container, so neither level can
+// be edited away alone. The one exception, named here, is the Fluent Bit DaemonSet: it reads the
+// node's root-owned container logs as uid 0, yet still with no capability and seccomp.
+TEST_CASE("k8s: every container is sandboxed (non-root, read-only root, no caps, seccomp)",
+          "[k8s][distributed][hardening]") {
+  const std::set<std::string> root_allowed{"DaemonSet/fluent-bit"};
+  std::vector<YAML::Node> all = workloads();
+  for (auto& w : dist_workloads()) {
+    all.push_back(w);
+  }
+  REQUIRE(all.size() >= 7);  // 3 single-node + 4 distributed workloads
+  for (const auto& w : all) {
+    const auto id = w["kind"].as<std::string>() + "/" + name_of(w);
+    INFO(id);
+    const bool root_ok = root_allowed.count(id) > 0;
+    const auto pod = w["spec"]["template"]["spec"]["securityContext"];
+    REQUIRE(pod);
+    CHECK(pod["seccompProfile"]["type"].as<std::string>("") == "RuntimeDefault");
+    if (!root_ok) {
+      CHECK(pod["runAsNonRoot"].as<bool>(false));
+      CHECK(pod["runAsUser"].as<int>(0) > 0);
+    }
+    const auto cs = pod_containers(w);
+    REQUIRE_FALSE(cs.empty());
+    for (const auto& c : cs) {
+      INFO(c["name"].as<std::string>());
+      const auto sc = c["securityContext"];
+      REQUIRE(sc);
+      if (!root_ok) {
+        CHECK(sc["runAsNonRoot"].as<bool>(false));
+        CHECK(sc["runAsUser"].as<int>(0) > 0);
+        // the container repeats the pod's user, never a different one
+        CHECK(sc["runAsUser"].as<int>(-1) == pod["runAsUser"].as<int>(-2));
+      }
+      CHECK_FALSE(sc["allowPrivilegeEscalation"].as<bool>(true));
+      CHECK_FALSE(sc["privileged"].as<bool>(false));
+      CHECK(sc["readOnlyRootFilesystem"].as<bool>(false));
+      REQUIRE(sc["capabilities"]["drop"]);
+      REQUIRE(sc["capabilities"]["drop"].IsSequence());
+      CHECK(sc["capabilities"]["drop"].size() == 1);
+      CHECK(sc["capabilities"]["drop"][0].as<std::string>("") == "ALL");
+      CHECK_FALSE(sc["capabilities"]["add"]);
+      CHECK(sc["seccompProfile"]["type"].as<std::string>("") == "RuntimeDefault");
+    }
+  }
+}
+
+// Issue 15, Hardening: the image runs as a numeric non-root uid (Kubernetes' runAsNonRoot can only
+// verify a number), works on a read-only root filesystem (the writable paths are volumes), and its
+// build stage refuses to ship a binary without the hardening flags.
+TEST_CASE("dockerfiles: runtime uid is numeric and non-root, writable paths are volumes",
+          "[docker][hardening]") {
+  const auto d = read_file(source_dir() / "deploy/Dockerfile");
+  const std::regex user(R"(\nUSER ([0-9]+)(:([0-9]+))?\s*\n)");
+  std::smatch m;
+  REQUIRE(std::regex_search(d, m, user));
+  CHECK(std::stoi(m[1].str()) > 0);
+  if (m[3].matched) {
+    CHECK(std::stoi(m[3].str()) > 0);
+  }
+  // the uid the manifests run as is the image's
+  CHECK(m[1].str() == "10001");
+  const auto volume = d.find("\nVOLUME ");
+  REQUIRE(volume != std::string::npos);
+  const auto line = d.substr(volume, d.find('\n', volume + 1) - volume);
+  CHECK(line.find("/var/lib/luffy") != std::string::npos);
+  CHECK(line.find("/tmp") != std::string::npos);
+  CHECK(d.find("LUFFY_STORAGE_DATA_DIR=/var/lib/luffy") != std::string::npos);
+  CHECK(d.find("tests/deploy/hardening_check.sh") != std::string::npos);
+  CHECK(d.find("-DLUFFY_HARDENING=OFF") == std::string::npos);
+}

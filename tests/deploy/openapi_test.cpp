@@ -48,11 +48,18 @@ TEST_CASE("openapi: 3.0 spec with exactly the contract's routes", "[openapi]") {
                                           "GET /api/v1/clusters",
                                           "GET /api/v1/clusters/{id}",
                                           "POST /api/v1/clusters/{id}/resolve",
+                                          "POST /api/v1/clusters/{id}/reopen",
                                           "POST /api/v1/clusters/{id}/merge",
+                                          "GET /api/v1/agents",
                                           "POST /api/v1/admin/reload",
                                           "GET /api/v1/admin/actors",
                                           "GET /api/v1/admin/shards",
-                                          "POST /api/v1/admin/shards/rebalance"};
+                                          "POST /api/v1/admin/shards/rebalance",
+                                          "GET /",
+                                          "GET /console/{asset}",
+                                          "GET /api/v1/admin/dead_letters",
+                                          "POST /api/v1/admin/dead_letters/{id}/retry",
+                                          "GET /api/v1/admin/audit"};
   CHECK(spec_routes() == contract);
 
   const auto ingest = spec["paths"]["/api/v1/ingest/logs"]["post"];

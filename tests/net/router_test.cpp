@@ -24,7 +24,9 @@ TEST_CASE("router: every route of the table is found by its own method and path"
 
 TEST_CASE("router: an unknown path is a 404 (no route)", "[router]") {
   CHECK(find_route("GET", "/nope").matched == nullptr);
-  CHECK(find_route("GET", "/").matched == nullptr);
+  CHECK(find_route("GET", "/index.html").matched == nullptr);
+  CHECK(find_route("GET", "/console/").matched == nullptr);
+  CHECK(find_route("GET", "/console/a/b").matched == nullptr);
   CHECK(find_route("POST", "/api/v1/ingest").matched == nullptr);
   CHECK(find_route("GET", "/healthz").matched == nullptr);
   CHECK(find_route("GET", "/health/").matched == nullptr);
@@ -32,6 +34,18 @@ TEST_CASE("router: an unknown path is a 404 (no route)", "[router]") {
   // A parameter segment matches one non-empty segment.
   CHECK(find_route("GET", "/api/v1/clusters/").matched == nullptr);
   CHECK(find_route("POST", "/api/v1/clusters//resolve").matched == nullptr);
+}
+
+TEST_CASE("router: / is the console's page and /console/{asset} one of its files", "[router]") {
+  auto index = find_route("GET", "/?x=1");
+  REQUIRE(index.matched != nullptr);
+  CHECK(index.matched->id == route_id::console_index);
+  CHECK_FALSE(index.matched->authenticated);
+  auto asset = find_route("GET", "/console/console.js");
+  REQUIRE(asset.matched != nullptr);
+  CHECK(asset.matched->id == route_id::console_asset);
+  CHECK(asset.param == "console.js");
+  CHECK_FALSE(find_route("POST", "/").method_ok);
 }
 
 TEST_CASE("router: a known path with another method is a 405 naming the route", "[router]") {

@@ -29,7 +29,9 @@ TEST_CASE("dead_letter_entry: moves the whole entry and counts its records", "[s
   CHECK(r.integer == 3);
   CHECK(stream_fields(ep, dead_letter_stream_key(prefix)) ==
         std::vector<std::string>{
-            "source=cluster_shard entry=10-1 error=took it down task=t1 n=3 enc=json records=r"});
+            "source=cluster_shard entry=10-1 error=took it down task=t1 n=3 enc=json records=r "
+            "stream=" +
+            std::string(stream)});
   CHECK(stream_fields(ep, stream) == std::vector<std::string>{"task=t2 n=1 enc=json records=s"});
   CHECK(redis.cmd({"HGET", journal_attempts_key(stream), "10-1"}).type == redis_value::kind::nil);
   CHECK(redis.cmd({"HGET", journal_attempts_key(stream), "11-1"}).str == "1");

@@ -31,4 +31,8 @@ TEST_CASE("keys: every name of the schema", "[storage]") {
   CHECK(shard_lease_key("luffy", 7) == "luffy:shard:7:lease");
   CHECK(shard_epoch_key("luffy", 7) == "luffy:shard:7:epoch");
   CHECK(rate_limit_key("luffy", "s") == "luffy:ratelimit:s");
+  CHECK(agent_key("luffy", "0123456789abcdef") == "luffy:agent:0123456789abcdef");
+  CHECK(agent_minutes_key("luffy", "a1") == "luffy:agent:a1:minutes");
+  CHECK(agents_index_key("luffy") == "luffy:agents:by_last_seen");
+  CHECK(agents_awake_key("luffy") == "luffy:agents:awake");
 }

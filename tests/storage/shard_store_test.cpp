@@ -206,7 +206,8 @@ TEST_CASE("shard_store: entries, lag, attempts and the dead-letter stream", "[st
   CHECK(*moved.value == 2);
   CHECK(stream_fields(redis.endpoint(), dead_letter_stream_key(prefix)) ==
         std::vector<std::string>{"source=cluster_shard entry=10-1 error=took cluster shard 2 down "
-                                 "3 times task=t1 n=2 records=old"});
+                                 "3 times task=t1 n=2 records=old stream=" +
+                                 stream});
   CHECK(redis.cmd({"HGET", stats_key(prefix), "dead_lettered"}).str == "2");
   CHECK(redis.cmd({"HEXISTS", journal_attempts_key(stream), "10-1"}).integer == 0);
   CHECK(store.oldest_entry_id().value->value() == "11-1");
