@@ -154,9 +154,8 @@ int main(int argc, char** argv) {
   auto loaded = luffy::load_config(config_path, sets);
   // The certificate files (readable, PEM, key matches, not expired), for check-config and serve.
   const auto& tls = loaded.config.server.tls;
-  if (!tls.cert_file.empty() || !tls.key_file.empty()) {
-    for (auto& p : luffy::tls_problems(loaded.config.server.tls.cert_file,
-                                       loaded.config.server.tls.key_file)) {
+  if (!tls.cert_file.empty() || !tls.key_file.empty() || !tls.client_ca_file.empty()) {
+    for (auto& p : luffy::tls_problems(tls.cert_file, tls.key_file, tls.client_ca_file)) {
       loaded.problems.push_back(std::move(p));
     }
   }

@@ -93,6 +93,10 @@ void load_token_key(const std::string& key, const YAML::Node& value, const std::
     }
   } else if (key == "default_service") {
     t.default_service = scalar(value);
+  } else if (key == "subject") {
+    t.subject = scalar(value);
+  } else if (key == "san") {
+    t.san = scalar(value);
   } else if (key == "scopes") {
     if (!value.IsSequence()) {
       problems.push_back(kpath + ": expected a list such as [ingest, read]");
@@ -115,17 +119,21 @@ void load_token_key(const std::string& key, const YAML::Node& value, const std::
   }
 }
 
-void load_tokens(const YAML::Node& list, std::vector<token_config>& tokens,
+// auth.tokens or auth.clients (`path`): both are credentials with services and scopes; a client
+// names a certificate (subject, san) where a token has its secret.
+void load_tokens(const std::string& path, const YAML::Node& list, std::vector<token_config>& tokens,
                  std::vector<std::string>& problems) {
+  const bool clients = path == "auth.clients";
   if (!list.IsSequence()) {
-    problems.push_back("auth.tokens: expected a list");
+    problems.push_back(path + ": expected a list");
     return;
   }
   for (size_t i = 0; i < list.size(); ++i) {
     const auto& item = list[i];
-    const std::string where = "auth.tokens[" + std::to_string(i) + "]";
+    const std::string where = path + "[" + std::to_string(i) + "]";
     if (!item.IsMap()) {
-      problems.push_back(where + ": expected a map with token and services");
+      problems.push_back(where + (clients ? ": expected a map with subject or san, and services"
+                                          : ": expected a map with token and services"));
       continue;
     }
     token_config t;
@@ -134,13 +142,20 @@ void load_tokens(const YAML::Node& list, std::vector<token_config>& tokens,
       try {
         const auto key = kv.first.as<std::string>();
         kpath += "." + key;
+        if (clients ? key == "token" || key == "token_sha256" : key == "subject" || key == "san") {
+          problems.push_back(kpath + (clients ? ": not a client key (a client is matched by its "
+                                                "certificate: subject or san)"
+                                              : ": not a token key (subject and san belong to "
+                                                "auth.clients)"));
+          continue;
+        }
         load_token_key(key, kv.second, kpath, t, problems);
       } catch (const YAML::Exception& e) {
         problems.push_back(conversion_problem(kpath, e));
       }
     }
     if (t.name.empty()) {
-      t.name = "token-" + std::to_string(i);
+      t.name = (clients ? "client-" : "token-") + std::to_string(i);
     }
     tokens.push_back(std::move(t));
   }
@@ -214,7 +229,7 @@ void load_list(const config_key& k, const YAML::Node& v, luffy_config& cfg,
                std::vector<std::string>& problems) {
   const config_field field = k.member.field(cfg);
   if (auto* tokens = std::get_if<std::vector<token_config>*>(&field)) {
-    load_tokens(v, **tokens, problems);
+    load_tokens(std::string(k.path), v, **tokens, problems);
   } else if (auto* rules = std::get_if<std::vector<fingerprint_rule_config>*>(&field)) {
     load_fingerprint_rules(v, **rules, problems);
   } else {
@@ -402,7 +417,15 @@ void emit_tokens(YAML::Emitter& out, const std::vector<token_config>& tokens) {
   for (const auto& t : tokens) {
     out << YAML::BeginMap;
     out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << t.name;
-    out << YAML::Key << "token_sha256" << YAML::Value << YAML::DoubleQuoted << t.token_sha256;
+    if (!t.token_sha256.empty()) {
+      out << YAML::Key << "token_sha256" << YAML::Value << YAML::DoubleQuoted << t.token_sha256;
+    }
+    if (!t.subject.empty()) {
+      out << YAML::Key << "subject" << YAML::Value << YAML::DoubleQuoted << t.subject;
+    }
+    if (!t.san.empty()) {
+      out << YAML::Key << "san" << YAML::Value << YAML::DoubleQuoted << t.san;
+    }
     out << YAML::Key << "services" << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const auto& s : t.services) {
       out << YAML::DoubleQuoted << s;

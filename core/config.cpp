@@ -349,18 +349,14 @@ std::vector<std::string> validate(const luffy_config& cfg) {
   if (cfg.server.max_inflated_bytes < cfg.server.max_body_bytes) {
     problems.push_back("server.max_inflated_bytes: must be at least server.max_body_bytes");
   }
-  if (!cfg.auth.disabled && cfg.auth.tokens.empty() && cfg.auth.jwt_secret.empty()) {
+  if (!cfg.auth.disabled && cfg.auth.tokens.empty() && cfg.auth.clients.empty() &&
+      cfg.auth.jwt_secret.empty()) {
     problems.push_back(
-        "auth.tokens: no tokens and no auth.jwt.secret; set tokens or auth.disabled: true "
-        "explicitly");
+        "auth.tokens: no tokens, no auth.clients and no auth.jwt.secret; set tokens or "
+        "auth.disabled: true explicitly");
   }
-  for (size_t i = 0; i < cfg.auth.tokens.size(); ++i) {
-    const auto& t = cfg.auth.tokens[i];
-    const std::string where = "auth.tokens[" + std::to_string(i) + "]";
-    if (t.token_sha256.size() != 64 || std::any_of(t.token_sha256.begin(), t.token_sha256.end(),
-                                                   [](char c) { return hex_value(c) < 0; })) {
-      problems.push_back(where + ": needs `token` or a 64-hex-digit `token_sha256`");
-    }
+  // What a token and a client certificate share: services, default_service, scopes.
+  auto check_credential = [&](const token_config& t, const std::string& where) {
     if (t.services.empty()) {
       problems.push_back(where + ".services: list at least one service or \"*\"");
     }
@@ -379,6 +375,45 @@ std::vector<std::string> validate(const luffy_config& cfg) {
         }
       }
     }
+  };
+  for (size_t i = 0; i < cfg.auth.tokens.size(); ++i) {
+    const auto& t = cfg.auth.tokens[i];
+    const std::string where = "auth.tokens[" + std::to_string(i) + "]";
+    if (t.token_sha256.size() != 64 || std::any_of(t.token_sha256.begin(), t.token_sha256.end(),
+                                                   [](char c) { return hex_value(c) < 0; })) {
+      problems.push_back(where + ": needs `token` or a 64-hex-digit `token_sha256`");
+    }
+    check_credential(t, where);
+  }
+  for (size_t i = 0; i < cfg.auth.clients.size(); ++i) {
+    const auto& c = cfg.auth.clients[i];
+    const std::string where = "auth.clients[" + std::to_string(i) + "]";
+    if (c.subject.empty() == c.san.empty()) {
+      problems.push_back(where + ": needs exactly one of `subject` (a CN glob) and `san`");
+    }
+    if (!c.san.empty()) {
+      const auto colon = c.san.find(':');
+      const std::string kind = colon == std::string::npos ? "" : c.san.substr(0, colon);
+      if ((kind != "DNS" && kind != "URI" && kind != "email" && kind != "IP") ||
+          colon + 1 == c.san.size()) {
+        problems.push_back(where +
+                           ".san: expected DNS:<glob>, URI:<glob>, email:<glob> or IP:<address>");
+      }
+    }
+    check_credential(c, where);
+  }
+  if (!cfg.auth.clients.empty() && cfg.server.tls.client_ca_file.empty()) {
+    problems.push_back(
+        "auth.clients: client certificates need server.tls.client_ca_file (the CAs that sign "
+        "them)");
+  }
+  if (!cfg.server.tls.client_ca_file.empty() && cfg.server.tls.cert_file.empty()) {
+    problems.push_back(
+        "server.tls.client_ca_file: needs server.tls.cert_file and key_file (client certificates "
+        "are a TLS feature)");
+  }
+  if (cfg.server.tls.require_client_cert && cfg.server.tls.client_ca_file.empty()) {
+    problems.push_back("server.tls.require_client_cert: needs server.tls.client_ca_file");
   }
   if (cfg.ingest.date_key.empty()) {
     problems.push_back("ingest.date_key: must not be empty");

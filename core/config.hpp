@@ -33,6 +33,12 @@ struct token_config {
   // What the token may do: a subset of "ingest", "read", "admin". Unset: ingest and read (the
   // behaviour of every token before scopes existed), plus admin when `admin` is true.
   std::optional<std::vector<std::string>> scopes;
+  // auth.clients entries only (a client certificate instead of a bearer token): the certificate
+  // matches when its subject CN matches `subject` (a glob, core/glob.hpp) or one of its
+  // subjectAltNames matches `san` ("DNS:<glob>", "URI:<glob>", "email:<glob>", "IP:<address>").
+  // Exactly one of the two is set; token_sha256 stays empty.
+  std::string subject;
+  std::string san;
   bool operator==(const token_config&) const = default;
 };
 
@@ -77,6 +83,10 @@ struct luffy_config {
     struct {
       std::string cert_file;  // PEM, server certificate first, then its chain; "" = plain HTTP
       std::string key_file;   // PEM private key of cert_file
+      // PEM CAs that sign client certificates; set: clients are asked for a certificate and one
+      // that does not verify ends the handshake; "" = no client certificates.
+      std::string client_ca_file;
+      bool require_client_cert;  // a client without a certificate fails the handshake
     } tls;
   } server;
   struct {
@@ -89,6 +99,7 @@ struct luffy_config {
   struct {
     bool disabled;
     std::vector<token_config> tokens;
+    std::vector<token_config> clients;  // client certificates -> services and scopes
     std::string jwt_secret;
     std::string jwt_issuer;
     std::string jwt_audience;

@@ -67,6 +67,15 @@ std::vector<config_key> make_keys() {
       {"server.tls.key_file", k::string, "", 0, 0, "", r::restart,
        LUFFY_MEMBER(server.tls.key_file),
        "PEM file of the private key of server.tls.cert_file (unencrypted)."},
+      {"server.tls.client_ca_file", k::string, "", 0, 0, "", r::restart,
+       LUFFY_MEMBER(server.tls.client_ca_file),
+       "PEM file of the CAs that sign client certificates. Set: clients are asked for a "
+       "certificate, one that does not verify (unknown CA, expired) fails the handshake, and a "
+       "verified one authenticates requests without a bearer token when auth.clients maps it."},
+      {"server.tls.require_client_cert", k::boolean, "false", 0, 0, "", r::restart,
+       LUFFY_MEMBER(server.tls.require_client_cert),
+       "With client_ca_file: a client that sends no certificate fails the handshake (mutual TLS "
+       "only); false: such clients authenticate with a bearer token."},
       {"server.header_timeout_seconds", k::integer, "20", 1, 600, "", r::restart,
        LUFFY_MEMBER(server.header_timeout_seconds),
        "Total time a client has to send the request line and headers (from connect, or from the "
@@ -111,6 +120,11 @@ std::vector<config_key> make_keys() {
       {"auth.tokens", k::list, "[]", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.tokens),
        "Bearer tokens: {name, token | token_sha256, services: [..] or [\"*\"], default_service, "
        "admin, scopes: [ingest, read, admin] (default [ingest, read], + admin with admin: true)}."},
+      {"auth.clients", k::list, "[]", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.clients),
+       "Client certificates (server.tls.client_ca_file) as credentials: {name, subject: <CN "
+       "glob> | san: \"DNS:<glob>\" / \"URI:<glob>\" / \"email:<glob>\" / \"IP:<address>\", "
+       "services, default_service, admin, scopes}. The first entry that matches a verified "
+       "certificate wins; a bearer token, when sent, is used instead."},
       {"auth.jwt.secret", k::string, "", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.jwt_secret),
        "HS256 secret for JWT bearer tokens (optional). Claims: services (array), iss, aud, exp."},
       {"auth.jwt.issuer", k::string, "", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.jwt_issuer),

@@ -67,6 +67,7 @@ authenticator::authenticator(const luffy_config& cfg)
       jwt_secret_(cfg.auth.jwt_secret),
       jwt_issuer_(cfg.auth.jwt_issuer),
       jwt_audience_(cfg.auth.jwt_audience) {
+  clients_ = cfg.auth.clients;
   for (const auto& t : cfg.auth.tokens) {
     entry e;
     e.digest = from_hex(t.token_sha256);
@@ -75,7 +76,8 @@ authenticator::authenticator(const luffy_config& cfg)
   }
 }
 
-auth_result authenticator::authenticate(const std::string& header) const {
+auth_result authenticator::authenticate(const std::string& header,
+                                        const client_identity* client) const {
   if (disabled_) {
     auth_result r;
     r.ok = true;
@@ -86,6 +88,19 @@ auth_result authenticator::authenticate(const std::string& header) const {
     return r;
   }
   constexpr std::string_view scheme = "Bearer ";
+  if (header.empty() && client != nullptr) {
+    // A verified client certificate and no token: the certificate is the credential.
+    const token_config* match = match_client(clients_, *client);
+    if (match == nullptr) {
+      return fail("unknown_client_certificate",
+                  "the client certificate " + client->describe() +
+                      " matches no auth.clients entry; map it there or send 'Authorization: "
+                      "Bearer <token>'");
+    }
+    auth_result r = granted(*match);
+    r.scope.token_name = "cert:" + match->name;
+    return r;
+  }
   if (header.empty()) {
     return fail("missing_token",
                 "missing Authorization header; send 'Authorization: Bearer <token>'");
@@ -115,25 +130,28 @@ auth_result authenticator::authenticate(const std::string& header) const {
   if (match == nullptr) {
     return fail("invalid_token", "the bearer token is not valid");
   }
+  return granted(match->config);
+}
+
+auth_result authenticator::granted(const token_config& c) {
   auth_result r;
   r.ok = true;
-  if (match->config.scopes) {
-    for (const auto& s : *match->config.scopes) {
+  if (c.scopes) {
+    for (const auto& s : *c.scopes) {
       r.scopes |= scope_bit(s);
     }
   } else {
     r.scopes = scope_ingest | scope_read;
   }
-  if (match->config.admin) {
+  if (c.admin) {
     r.scopes |= scope_admin;
   }
   r.admin = r.has(scope_admin);
-  r.scope.token_name = match->config.name;
-  r.scope.default_service = match->config.default_service;
-  r.scope.all_services = std::find(match->config.services.begin(), match->config.services.end(),
-                                   "*") != match->config.services.end();
+  r.scope.token_name = c.name;
+  r.scope.default_service = c.default_service;
+  r.scope.all_services = std::find(c.services.begin(), c.services.end(), "*") != c.services.end();
   if (!r.scope.all_services) {
-    r.scope.services = match->config.services;
+    r.scope.services = c.services;
   }
   return r;
 }

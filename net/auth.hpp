@@ -13,6 +13,10 @@
 //    and read, plus admin with `admin: true`. JWTs: the `scope` claim (space-separated string or
 //    array), default ingest and read; unknown scope names are ignored. The router answers 403
 //    insufficient_scope before the handler runs (net/route_dispatch.cpp).
+//  - A TLS client certificate verified against server.tls.client_ca_file is a credential when
+//    no Authorization header is sent: the first auth.clients entry whose subject (CN glob) or
+//    san matches gives its services and scopes; its name appears as "cert:<name>". A verified
+//    certificate no entry maps is 401 unknown_client_certificate.
 //  - Missing or wrong credentials -> 401. Which services a valid token may write is checked by
 //    the parser per record (403). Tokens never appear in logs or error bodies.
 #include <array>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "core/client_identity.hpp"
 #include "core/config.hpp"
 
 namespace luffy {
@@ -44,7 +49,10 @@ struct auth_result {
 class authenticator {
  public:
   explicit authenticator(const luffy_config& cfg);
-  auth_result authenticate(const std::string& authorization_header) const;
+  // `client`: the connection's verified TLS client certificate (nullptr: none). It is the
+  // credential only when no Authorization header is sent: a token, when present, decides.
+  auth_result authenticate(const std::string& authorization_header,
+                           const client_identity* client = nullptr) const;
   bool disabled() const { return disabled_; }
 
  private:
@@ -53,9 +61,12 @@ class authenticator {
     token_config config;
   };
   auth_result from_jwt(const std::string& token) const;
+  // A token's or a client certificate's configured services and scopes, granted.
+  static auth_result granted(const token_config& c);
 
   bool disabled_ = false;
   std::vector<entry> tokens_;
+  std::vector<token_config> clients_;  // auth.clients, first match wins
   std::string jwt_secret_, jwt_issuer_, jwt_audience_;
 };
 

@@ -148,10 +148,11 @@ reload_result reload_config(server_context& ctx, std::string_view trigger) {
     r.problems.push_back(
         "server.tls: switching TLS on or off requires a restart (the listener speaks one)");
   } else if (!tls_new.cert_file.empty() && r.problems.empty()) {
-    auto problems = tls_problems(tls_new.cert_file, tls_new.key_file);
+    auto problems = tls_problems(tls_new.cert_file, tls_new.key_file, tls_new.client_ca_file);
     if (problems.empty()) {
       try {
-        tls_next = make_server_tls_context(tls_new.cert_file, tls_new.key_file);
+        tls_next = make_server_tls_context(tls_new.cert_file, tls_new.key_file,
+                                           tls_new.client_ca_file, tls_new.require_client_cert);
         if (tls_certificate_expired(*tls_next)) {
           problems.push_back("server.tls.cert_file: " + tls_new.cert_file +
                              ": the certificate has expired");

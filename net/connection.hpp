@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/client_identity.hpp"
 #include "core/http_framing.hpp"
 #include "net/edge_settings.hpp"
 
@@ -48,6 +49,9 @@ struct connection {
   std::shared_ptr<client_slot> client;  // its address's count (when capped)
   // The client's address when the socket is not the client's own (TLS: a socketpair end).
   std::optional<Poco::Net::SocketAddress> peer;
+  // TLS: the verified client certificate's identity (nullptr: none sent, or plain HTTP). Set
+  // once at admission, read by the routes (net/auth.hpp) for every request of the connection.
+  std::shared_ptr<const client_identity> tls_client;
 
   // Gate state.
   // fresh: accepted, nothing sent yet; idle: kept alive between requests; head: part of a

@@ -53,7 +53,7 @@ connection_gate::connection_gate(const edge_settings& settings, Poco::Net::Serve
 
 connection_gate::~connection_gate() {
   for (const auto& a : adopted_) {
-    ::close(a.first);  // adopted while stopping, never admitted
+    ::close(a.fd);  // adopted while stopping, never admitted
   }
   ::close(wake_fd_);
 }
@@ -63,10 +63,11 @@ void connection_gate::wake() {
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
-void connection_gate::adopt(int fd, const sockaddr_storage& peer) {
+void connection_gate::adopt(int fd, const sockaddr_storage& peer,
+                            std::shared_ptr<const client_identity> client) {
   {
     std::lock_guard lock(adopt_mu_);
-    adopted_.emplace_back(fd, peer);
+    adopted_.push_back(adoptee{fd, peer, std::move(client)});
   }
   wake();
 }
@@ -136,13 +137,13 @@ void connection_gate::take_back_returned(steady::time_point now) {
     }
     park(std::move(c));  // readable now: epoll reports it at once
   }
-  std::vector<std::pair<int, sockaddr_storage>> adopted;
+  std::vector<adoptee> adopted;
   {
     std::lock_guard lock(adopt_mu_);
     adopted.swap(adopted_);
   }
-  for (const auto& [fd, peer] : adopted) {
-    admit(fd, peer, now, true);
+  for (auto& a : adopted) {
+    admit(a.fd, a.peer, now, true, std::move(a.client));
   }
 }
 
@@ -433,7 +434,7 @@ bool connection_gate::accept_some(steady::time_point now) {
 // Counts a new connection against the caps, then parks it; false when a cap refused it (it is
 // closed).
 bool connection_gate::admit(int fd, const sockaddr_storage& peer, steady::time_point now,
-                            bool adopted) {
+                            bool adopted, std::shared_ptr<const client_identity> tls_client) {
   std::shared_ptr<client_slot> slot = client_slot_for(peer);
   if (settings_.max_per_client > 0 && slot->open.load() >= settings_.max_per_client) {
     ++per_client_refused_;
@@ -446,6 +447,7 @@ bool connection_gate::admit(int fd, const sockaddr_storage& peer, steady::time_p
   open_.fetch_add(1);
   auto c = std::make_shared<connection>(adopted_socket(fd), fd, open_);
   c->client = std::move(slot);
+  c->tls_client = std::move(tls_client);
   if (adopted) {
     // Its socket is a socketpair end: the client's address is the one the relay accepted.
     try {

@@ -59,7 +59,8 @@ class connection_gate {
   void wake();
   // Takes a connection accepted elsewhere (net/tls_terminator: the plain end of a TLS session)
   // as if the gate had accepted it from `peer`: same caps, deadlines and framing. Any thread.
-  void adopt(int fd, const sockaddr_storage& peer);
+  void adopt(int fd, const sockaddr_storage& peer,
+             std::shared_ptr<const client_identity> client = nullptr);
   uint16_t port() const;
 
  private:
@@ -96,7 +97,8 @@ class connection_gate {
 
   // Accepting.
   bool accept_some(steady::time_point now);
-  bool admit(int fd, const sockaddr_storage& peer, steady::time_point now, bool adopted = false);
+  bool admit(int fd, const sockaddr_storage& peer, steady::time_point now, bool adopted = false,
+             std::shared_ptr<const client_identity> tls_client = nullptr);
   void set_socket_options(int fd) const;
   std::shared_ptr<client_slot> client_slot_for(const sockaddr_storage& peer);
   bool evict_one();
@@ -115,7 +117,12 @@ class connection_gate {
   parked_map parked_;
   std::vector<connection_ptr> held_;  // ready, but the worker queue is full
   std::mutex adopt_mu_;
-  std::vector<std::pair<int, sockaddr_storage>> adopted_;  // (adopt_mu_) not yet admitted
+  struct adoptee {
+    int fd;
+    sockaddr_storage peer;
+    std::shared_ptr<const client_identity> client;
+  };
+  std::vector<adoptee> adopted_;  // (adopt_mu_) not yet admitted
   std::vector<epoll_event> events_ = std::vector<epoll_event>(256);
   std::vector<char> buf_ = std::vector<char>(kMaxHeadBytes + kBodyPrefetch);
   bool accepting_ = true;

@@ -25,6 +25,7 @@ framed_request::framed_request(connection& c, request_framer& framer,
   done_ = h.framing == body_framing::none ||
           (h.framing == body_framing::length && h.content_length == 0);
   try {
+    tls_client_ = c.tls_client;
     client_ = c.peer ? *c.peer : c.socket.peerAddress();
     server_ = c.socket.address();
   } catch (const Poco::Exception&) {
@@ -198,6 +199,11 @@ framing_error body_error(Poco::Net::HTTPServerRequest& req) {
     return r->body_error();
   }
   return {};
+}
+
+const client_identity* tls_client_of(const Poco::Net::HTTPServerRequest& req) {
+  const auto* framed = dynamic_cast<const framed_request*>(&req);
+  return framed == nullptr ? nullptr : framed->tls_client();
 }
 
 }  // namespace luffy

@@ -34,6 +34,8 @@ class framed_request final : public Poco::Net::HTTPServerRequest {
   const Poco::Net::HTTPServerParams& serverParams() const override { return params_; }
   Poco::Net::HTTPServerResponse& response() const override { return res_; }
   bool secure() const override { return false; }
+  // The verified TLS client certificate of the connection, or nullptr.
+  const client_identity* tls_client() const { return tls_client_.get(); }
 
   const request_head& head() const { return framer_.head(); }
   bool body_done() const { return done_; }
@@ -69,6 +71,7 @@ class framed_request final : public Poco::Net::HTTPServerRequest {
   Poco::Net::HTTPServerResponseImpl& res_;
   const Poco::Net::HTTPServerParams& params_;
   Poco::Net::SocketAddress client_, server_;
+  std::shared_ptr<const client_identity> tls_client_;
   body_buf buf_;
   std::istream stream_;
   uint64_t taken_ = 0;
@@ -79,6 +82,10 @@ class framed_request final : public Poco::Net::HTTPServerRequest {
   std::string carry_, input_;
   std::vector<char> peek_;
 };
+
+// The verified TLS client certificate behind `req` (a framed_request on a TLS connection that
+// presented one), or nullptr.
+const client_identity* tls_client_of(const Poco::Net::HTTPServerRequest& req);
 
 // The session a response is written through (Poco's response classes write to a session). It
 // never reads: request heads and bodies are read as core/http_framing decided (framed_request).

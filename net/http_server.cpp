@@ -111,7 +111,9 @@ void http_server::start() {
   // Made before the socket is bound: a bad certificate stops the start with its reason.
   std::shared_ptr<ssl_ctx_st> tls_ctx;
   if (tls) {
-    tls_ctx = make_server_tls_context(cfg->server.tls.cert_file, cfg->server.tls.key_file);
+    tls_ctx = make_server_tls_context(cfg->server.tls.cert_file, cfg->server.tls.key_file,
+                                      cfg->server.tls.client_ca_file,
+                                      cfg->server.tls.require_client_cert);
     ctx_.tls_context.store(tls_ctx);
   }
   Poco::Net::ServerSocket listener(Poco::Net::SocketAddress(host, port),
@@ -127,7 +129,10 @@ void http_server::start() {
                                                 d->stopping);
     d->tls = std::make_unique<tls_terminator>(
         d->settings, d->tls_listener.impl()->sockfd(), ctx_.tls_context,
-        [g = d->gate.get()](int fd, const sockaddr_storage& peer) { g->adopt(fd, peer); },
+        [g = d->gate.get()](int fd, const sockaddr_storage& peer,
+                            std::shared_ptr<const client_identity> client) {
+          g->adopt(fd, peer, std::move(client));
+        },
         d->stopping);
     spdlog::info("TLS on {} ({})", cfg->server.listen, cfg->server.tls.cert_file);
   } else {

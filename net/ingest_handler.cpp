@@ -34,6 +34,7 @@
 #include "core/body_decoder.hpp"
 #include "core/gzip.hpp"
 #include "net/body_reader.hpp"
+#include "net/framed_request.hpp"
 #include "net/handlers.hpp"
 #include "net/request_body.hpp"
 
@@ -190,7 +191,8 @@ std::optional<auth_scope> admit_caller(ingest_call& call) {
                 60);
     return std::nullopt;
   }
-  auto auth = call.ctx.auth->authenticate(call.req.get("Authorization", ""));
+  auto auth =
+      call.ctx.auth->authenticate(call.req.get("Authorization", ""), tls_client_of(call.req));
   if (!auth.ok) {
     if (const uint32_t wait = auth_failure_wait(call.ctx, call.req, call.res); wait > 0) {
       call.refuse(429, too_many_auth_failures_body(), wait);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "net/audit_log.hpp"
+#include "net/framed_request.hpp"
 #include "net/request_body.hpp"
 
 namespace luffy {
@@ -120,7 +121,7 @@ void dispatch(server_context& ctx, const route_match& match, http_request& req,
     // The ingest handler authenticates on its own, in its own order (503 while ingestion is off,
     // then 401, draining the body, counting the status): only a valid token without the ingest
     // scope is answered here. One more token check per request: a SHA-256 or an HS256 check.
-    const auto auth = ctx.auth->authenticate(req.get("Authorization", ""));
+    const auto auth = ctx.auth->authenticate(req.get("Authorization", ""), tls_client_of(req));
     if (auth.ok && !auth.has(scope_ingest)) {
       if (!discard_body(req, static_cast<size_t>(ctx.config->server.max_body_bytes))) {
         res.setKeepAlive(false);

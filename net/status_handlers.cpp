@@ -11,6 +11,7 @@
 #include "core/http_framing.hpp"
 #include "core/json_writer.hpp"
 #include "net/audit_log.hpp"
+#include "net/framed_request.hpp"
 #include "net/handlers.hpp"
 
 namespace luffy {
@@ -73,7 +74,7 @@ std::optional<auth_result> authenticate_or_401(server_context& ctx, http_request
   if (dispatched != nullptr) {
     return *dispatched;
   }
-  auto auth = ctx.auth->authenticate(req.get("Authorization", ""));
+  auto auth = ctx.auth->authenticate(req.get("Authorization", ""), tls_client_of(req));
   if (!auth.ok) {
     if (const uint32_t wait = auth_failure_wait(ctx, req, res); wait > 0) {
       send_json(res, 429, too_many_auth_failures_body(), wait);

@@ -15,6 +15,8 @@
 //     server.header_timeout_seconds, else it is closed (a silent client stalls nobody);
 //   - TLS 1.2 minimum, Mozilla "intermediate" ciphers for TLS 1.2, OpenSSL's TLS 1.3 suites,
 //     no renegotiation;
+//   - client certificates (server.tls.client_ca_file): verified in the handshake; the subject CN
+//     and SANs of a verified one travel with the session to the routes (net/auth.hpp);
 //   - plain HTTP sent to the TLS port: the first byte is not a TLS handshake record, so it is
 //     answered with a plain 400 (JSON) and closed.
 // After the gate closes its side, pending encrypted output gets server.write_timeout_seconds.
@@ -31,6 +33,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/client_identity.hpp"
 #include "net/edge_settings.hpp"
 
 struct ssl_ctx_st;
@@ -40,19 +43,27 @@ namespace luffy {
 // Problems with a certificate/key pair, each naming the file and what is wrong (unreadable,
 // not PEM, no certificate, key does not match); empty when the pair is usable. An expired
 // certificate is not a problem here (it is served, with a warning: make_server_tls_context).
-std::vector<std::string> tls_problems(const std::string& cert_file, const std::string& key_file);
+// With client_ca_file set, it must hold at least one readable PEM certificate.
+std::vector<std::string> tls_problems(const std::string& cert_file, const std::string& key_file,
+                                      const std::string& client_ca_file = "");
 
 // A server context for the pair; throws std::runtime_error naming the problem.
+// With client_ca_file: clients are asked for a certificate signed by those CAs, one that does
+// not verify fails the handshake, and with require_client_cert so does none at all.
 std::shared_ptr<ssl_ctx_st> make_server_tls_context(const std::string& cert_file,
-                                                    const std::string& key_file);
+                                                    const std::string& key_file,
+                                                    const std::string& client_ca_file = "",
+                                                    bool require_client_cert = false);
 
 // True when the context's certificate is past its notAfter.
 bool tls_certificate_expired(ssl_ctx_st& ctx);
 
 class tls_terminator {
  public:
-  // Hands an established session's plain descriptor and the client's address to the gate.
-  using adopt_fn = std::function<void(int fd, const sockaddr_storage& peer)>;
+  // Hands an established session's plain descriptor, the client's address and its verified
+  // certificate's identity (nullptr: it sent none) to the gate.
+  using adopt_fn = std::function<void(int fd, const sockaddr_storage& peer,
+                                      std::shared_ptr<const client_identity> client)>;
 
   // `listen_fd` is bound, listening and non-blocking; its owner closes it after run() returned.
   // `ctx` is read at each accept: a reload that stores a new one (server_context::tls_context)

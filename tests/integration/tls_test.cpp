@@ -74,6 +74,28 @@ struct pki {
                 "-CAcreateserial -out rotated.crt -days 30 -extfile san.cnf");
     INFO(r.second);
     REQUIRE(r.first == 0);
+    // Client certificates: an agent (CN and DNS SAN), a SPIFFE-style identity (URI SAN only,
+    // CN unmapped), a stranger (verified, mapped by nothing), the agent's name signed by the
+    // other CA, and an expired agent certificate.
+    std::ofstream(dir / "agent.cnf")
+        << "subjectAltName=DNS:node-1.agents.luffy\nextendedKeyUsage=clientAuth\n";
+    std::ofstream(dir / "spiffe.cnf")
+        << "subjectAltName=URI:spiffe://prod/ns/logging/sa/console\nextendedKeyUsage=clientAuth\n";
+    std::ofstream(dir / "plain.cnf") << "extendedKeyUsage=clientAuth\n";
+    auto client = [&](const std::string& name, const std::string& cn, const char* ca,
+                      const char* ext, const char* days) {
+      auto c = sh("cd " + d + " && openssl req -newkey rsa:2048 -nodes -keyout " + name +
+                  ".key -out " + name + ".csr -subj /CN=" + cn + " && openssl x509 -req -in " +
+                  name + ".csr -CA " + ca + ".crt -CAkey " + ca + ".key -CAcreateserial -out " +
+                  name + ".crt -days " + days + " -extfile " + ext);
+      INFO(c.second);
+      REQUIRE(c.first == 0);
+    };
+    client("agent", "fluent-bit.node-1.agents", "ca", "agent.cnf", "30");
+    client("spiffe", "console-7", "ca", "spiffe.cnf", "30");
+    client("stranger", "stranger", "ca", "plain.cnf", "30");
+    client("rogue", "fluent-bit.node-1.agents", "ca2", "agent.cnf", "30");
+    client("agent-expired", "fluent-bit.node-1.agents", "ca", "agent.cnf", "-1");
   }
   ~pki() {
     std::error_code ec;
@@ -381,4 +403,178 @@ TEST_CASE("a config without server.tls still serves plain HTTP", "[tls]") {
   CHECK(server.get("/health").status == 200);
   auto r = curl("http://127.0.0.1:" + std::to_string(server.port()) + "/health");
   CHECK(r.second == "200");
+}
+
+namespace {
+
+// Mutual TLS: clients signed by ca.crt, mapped by auth.clients.
+std::string mtls_yaml(const redis_process& redis, const pki& p, bool require) {
+  return "server: {threads: 4, header_timeout_seconds: 2, max_connections_per_client: 8,\n"
+         "  tls: {cert_file: \"" +
+         p.path("server.crt") + "\", key_file: \"" + p.path("server.key") +
+         "\", client_ca_file: \"" + p.path("ca.crt") +
+         "\", require_client_cert: " + (require ? "true" : "false") +
+         "}}\n"
+         "auth:\n  tokens:\n    - {name: t, token: tls-token, services: [\"*\"]}\n"
+         "  clients:\n"
+         "    - {name: agents, subject: \"fluent-bit.*.agents\", services: [checkout], "
+         "scopes: [ingest]}\n"
+         "    - {name: console, san: \"URI:spiffe://prod/ns/logging/*\", services: [\"*\"], "
+         "scopes: [read]}\n" +
+         journal_only_yaml(redis);
+}
+
+// curl with a client certificate of the pki ("" = none): {exit code, "<status> <body>"}.
+std::pair<int, std::string> mtls_curl(const pki& p, const std::string& cert,
+                                      const std::string& args) {
+  std::string who = "--cacert " + p.path("ca.crt") + " ";
+  if (!cert.empty()) {
+    who += "--cert " + p.path((cert + ".crt").c_str()) + " --key " +
+           p.path((cert + ".key").c_str()) + " ";
+  }
+  return sh("curl -sS --max-time 5 -o - -w ' %{http_code}' " + who + args);
+}
+
+std::string ingest_args(const tls_server& s, const std::string& service) {
+  return "-H 'Content-Type: application/json' --data '[{\"service\":\"" + service +
+         "\",\"level\":\"error\",\"message\":\"boom from a certificate\"}]' " +
+         s.url("/api/v1/ingest/logs");
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a client certificate mapped in auth.clients is a credential with its services and "
+    "scopes",
+    "[tls][client_cert]") {
+  redis_process redis;
+  const pki& p = shared_pki();
+  tls_server server(mtls_yaml(redis, p, false));
+
+  // The agent certificate (subject glob): ingest for its service, nothing else.
+  auto ok = mtls_curl(p, "agent", ingest_args(server, "checkout"));
+  INFO(ok.second << server.log());
+  CHECK(ok.first == 0);
+  CHECK(ends_with(ok.second, " 202"));
+  auto other = mtls_curl(p, "agent", ingest_args(server, "billing"));
+  INFO(other.second);
+  CHECK(ends_with(other.second, " 403"));
+  CHECK(other.second.find("billing") != std::string::npos);
+  auto read = mtls_curl(p, "agent", server.url("/api/v1/clusters"));
+  INFO(read.second);
+  CHECK(ends_with(read.second, " 403"));
+  CHECK(read.second.find("insufficient_scope") != std::string::npos);
+  CHECK(read.second.find("cert:agents") != std::string::npos);
+
+  // The SPIFFE certificate (URI SAN; its CN maps nothing): read, not ingest.
+  auto list = mtls_curl(p, "spiffe", server.url("/api/v1/clusters"));
+  INFO(list.second);
+  CHECK(ends_with(list.second, " 200"));
+  auto write = mtls_curl(p, "spiffe", ingest_args(server, "checkout"));
+  INFO(write.second);
+  CHECK(ends_with(write.second, " 403"));
+  CHECK(write.second.find("insufficient_scope") != std::string::npos);
+
+  // A token, when sent, decides over the certificate (the read-only console posts with one).
+  auto token = mtls_curl(p, "spiffe",
+                         "-H 'Authorization: Bearer tls-token' " + ingest_args(server, "billing"));
+  INFO(token.second);
+  CHECK(ends_with(token.second, " 202"));
+  auto bad_token =
+      mtls_curl(p, "agent", "-H 'Authorization: Bearer wrong' " + ingest_args(server, "checkout"));
+  CHECK(ends_with(bad_token.second, " 401"));
+
+  // A verified certificate no entry maps: 401 naming it, not a silent anonymous pass.
+  auto stranger = mtls_curl(p, "stranger", ingest_args(server, "checkout"));
+  INFO(stranger.second);
+  CHECK(ends_with(stranger.second, " 401"));
+  CHECK(stranger.second.find("unknown_client_certificate") != std::string::npos);
+  CHECK(stranger.second.find("CN=stranger") != std::string::npos);
+
+  // No certificate (require_client_cert: false): bearer tokens work as before, nothing is 401.
+  auto no_cert =
+      mtls_curl(p, "", "-H 'Authorization: Bearer tls-token' " + ingest_args(server, "billing"));
+  CHECK(ends_with(no_cert.second, " 202"));
+  auto anon = mtls_curl(p, "", ingest_args(server, "checkout"));
+  CHECK(ends_with(anon.second, " 401"));
+  CHECK(anon.second.find("missing_token") != std::string::npos);
+}
+
+TEST_CASE(
+    "a client certificate from another CA, an expired one, or none under "
+    "require_client_cert fails the handshake",
+    "[tls][client_cert]") {
+  redis_process redis;
+  const pki& p = shared_pki();
+  {
+    tls_server server(mtls_yaml(redis, p, false));
+    for (const char* cert : {"rogue", "agent-expired"}) {
+      auto r = mtls_curl(p, cert, ingest_args(server, "checkout"));
+      INFO(cert << ": " << r.second);
+      CHECK(r.first != 0);  // the server's alert ends the handshake: no status at all
+      CHECK(ends_with(r.second, " 000"));
+    }
+    // The server still serves the good ones after the refusals.
+    CHECK(ends_with(mtls_curl(p, "agent", ingest_args(server, "checkout")).second, " 202"));
+    // openssl s_client names the alert the server sent.
+    auto alert = sh("openssl s_client -connect 127.0.0.1:" + std::to_string(server.port) +
+                    " -CAfile " + p.path("ca.crt") + " -cert " + p.path("rogue.crt") + " -key " +
+                    p.path("rogue.key") + " -tls1_2 </dev/null");
+    INFO(alert.second);
+    CHECK(alert.first != 0);
+    CHECK(alert.second.find("alert unknown ca") != std::string::npos);
+  }
+  tls_server strict(mtls_yaml(redis, p, true));
+  auto none =
+      mtls_curl(p, "", "-H 'Authorization: Bearer tls-token' " + ingest_args(strict, "checkout"));
+  INFO(none.second);
+  CHECK(none.first != 0);
+  CHECK(ends_with(none.second, " 000"));
+  auto agent = mtls_curl(p, "agent", ingest_args(strict, "checkout"));
+  INFO(agent.second << strict.log());
+  CHECK(ends_with(agent.second, " 202"));
+}
+
+TEST_CASE("check-config names client-certificate mistakes", "[tls][client_cert]") {
+  const pki& p = shared_pki();
+  const fs::path dir = make_temp_dir("tls-check-clients");
+  auto check = [&](const std::string& yaml) {
+    std::ofstream(dir / "luffy.yaml", std::ios::trunc) << yaml;
+    return run_binary({"check-config", "--config", (dir / "luffy.yaml").string()});
+  };
+  const std::string tls = "server:\n  tls: {cert_file: \"" + p.path("server.crt") +
+                          "\", key_file: \"" + p.path("server.key") + "\"";
+  auto no_ca = check(tls + "}\nauth:\n  clients:\n    - {subject: a, services: [x]}\n");
+  INFO(no_ca.second);
+  CHECK(no_ca.first == 1);
+  CHECK(no_ca.second.find("auth.clients: client certificates need server.tls.client_ca_file") !=
+        std::string::npos);
+
+  auto unreadable = check(tls + ", client_ca_file: \"" + p.path("nope-ca.crt") + "\"}\n" + kAuth);
+  INFO(unreadable.second);
+  CHECK(unreadable.first == 1);
+  CHECK(unreadable.second.find("server.tls.client_ca_file: cannot read " + p.path("nope-ca.crt")) !=
+        std::string::npos);
+
+  auto both = check(tls + ", client_ca_file: \"" + p.path("ca.crt") +
+                    "\"}\nauth:\n  clients:\n    - {subject: a, san: \"DNS:a\", services: [x]}\n"
+                    "    - {san: \"dns-a\", services: [x]}\n"
+                    "    - {subject: a, token: nope, services: [x]}\n");
+  INFO(both.second);
+  CHECK(both.first == 1);
+  CHECK(both.second.find("auth.clients[0]: needs exactly one of `subject`") != std::string::npos);
+  CHECK(both.second.find("auth.clients[1].san: expected DNS:<glob>") != std::string::npos);
+  CHECK(both.second.find("auth.clients[2].token: not a client key") != std::string::npos);
+
+  auto good = check(tls + ", client_ca_file: \"" + p.path("ca.crt") +
+                    "\", require_client_cert: true}\nauth:\n  clients:\n"
+                    "    - {subject: \"*.agents\", services: [\"*\"], scopes: [ingest]}\n");
+  INFO(good.second);
+  CHECK(good.first == 0);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
