@@ -64,10 +64,10 @@ unsigned scope_bit(std::string_view name) {
 
 authenticator::authenticator(const luffy_config& cfg)
     : disabled_(cfg.auth.disabled),
+      clients_(cfg.auth.clients),
       jwt_secret_(cfg.auth.jwt_secret),
       jwt_issuer_(cfg.auth.jwt_issuer),
       jwt_audience_(cfg.auth.jwt_audience) {
-  clients_ = cfg.auth.clients;
   for (const auto& t : cfg.auth.tokens) {
     entry e;
     e.digest = from_hex(t.token_sha256);

@@ -247,6 +247,54 @@ TEST_CASE("k8s: Fluent Bit ConfigMap is in sync with fluent-bit/", "[k8s]") {
   }
 }
 
+// The certificates of server.tls.* and of the agents' tls.* options come from Secrets mounted
+// read-only at the paths the shipped configs name; optional, so a cluster without them runs
+// plain HTTP instead of failing to schedule.
+TEST_CASE("k8s: TLS certificates are optional Secrets mounted read-only where the configs look",
+          "[k8s][tls]") {
+  struct want {
+    const char* kind;
+    const char* name;
+    const char* secret;
+    const char* mount;
+    std::string config;  // a file whose (commented) TLS lines name files under `mount`
+  };
+  const std::vector<want> wants = {
+      {"Deployment", "luffy-ingest", "luffy-ingest-tls", "/etc/luffy-tls",
+       read_file(source_dir() / "deploy/k8s/luffy-configmap.yaml")},
+      {"DaemonSet", "fluent-bit", "luffy-agent-tls", "/fluent-bit/tls",
+       read_file(source_dir() / "fluent-bit/fluent-bit-kubernetes.conf")}};
+  for (const auto& w : wants) {
+    INFO(w.kind << " " << w.name);
+    const auto workload = named(w.kind, w.name);
+    REQUIRE(workload);
+    std::string volume;
+    for (const auto& v : workload["spec"]["template"]["spec"]["volumes"]) {
+      if (v["secret"] && v["secret"]["secretName"].as<std::string>() == w.secret) {
+        volume = v["name"].as<std::string>();
+        CHECK(v["secret"]["optional"].as<bool>());
+        // Private keys: not world-readable.
+        CHECK((v["secret"]["defaultMode"].as<int>() & 07) == 0);
+      }
+    }
+    REQUIRE_FALSE(volume.empty());
+    bool mounted = false;
+    for (const auto& c : pod_containers(workload)) {
+      for (const auto& m : c["volumeMounts"]) {
+        if (m["name"].as<std::string>() == volume) {
+          mounted = true;
+          CHECK(m["mountPath"].as<std::string>() == w.mount);
+          CHECK(m["readOnly"].as<bool>());
+        }
+      }
+    }
+    CHECK(mounted);
+    for (const char* file : {"/ca.crt", "/tls.crt", "/tls.key"}) {
+      CHECK(w.config.find(std::string(w.mount) + file) != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("k8s: Redis StatefulSet has AOF and a PVC", "[k8s]") {
   const auto sts = named("StatefulSet", "redis");
   REQUIRE(sts);

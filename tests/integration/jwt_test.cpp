@@ -58,3 +58,75 @@ auth:
           .call(post(make_jwt(secret, {"checkout"}, 3600, "luffy-tests", "other-aud"), "checkout"))
           .status == 401);
 }
+
+namespace {
+
+std::string base64url(const std::string& in) {
+  static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned val = 0;
+  int bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(abc[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) {
+    out.push_back(abc[((val << 8) >> (bits + 8)) & 0x3F]);
+  }
+  return out;
+}
+
+}  // namespace
+
+// The classic JWT forgeries: `alg: none` with an empty signature, the header switched to
+// another algorithm (HS512 with the same secret, RS256 with the secret as a "public key"), and
+// a valid token's payload swapped for a wider one under the old signature. Every one is 401.
+TEST_CASE("JWT forgeries: alg none, another algorithm, a swapped payload", "[auth][jwt]") {
+  redis_process redis;
+  const std::string secret = "0123456789abcdef0123456789abcdef";
+  server_process server(R"(
+auth:
+  jwt: {secret: "0123456789abcdef0123456789abcdef"}
+)" + storage_yaml(redis));
+  const long exp = static_cast<long>(Poco::Timestamp().epochTime() + 3600);
+  const std::string payload =
+      base64url(R"({"sub":"mallory","services":["*"],"exp":)" + std::to_string(exp) + "}");
+  for (const char* alg : {"none", "None", "NONE"}) {
+    const std::string header = base64url(std::string(R"({"alg":")") + alg + R"(","typ":"JWT"})");
+    for (const std::string& sig : {std::string(), std::string("x")}) {
+      INFO(alg << " signature '" << sig << "'");
+      auto r = server.call(post(header + "." + payload + "." + sig, "checkout"));
+      CHECK(r.status == 401);
+      CHECK(json_str(r.body, "error") == "invalid_token");
+    }
+  }
+  Poco::JWT::Token t;
+  t.setSubject("mallory");
+  Poco::JSON::Array::Ptr all = new Poco::JSON::Array;
+  all->add("*");
+  t.payload().set("services", all);
+  t.payload().set("exp", static_cast<Poco::Int64>(exp));
+  Poco::JWT::Signer signer(secret);
+  signer.addAlgorithm(Poco::JWT::Signer::ALGO_HS512);
+  CHECK(server.call(post(signer.sign(t, Poco::JWT::Signer::ALGO_HS512), "checkout")).status == 401);
+  // RS256 header over an HMAC made with the shared secret (the key-confusion attack).
+  const std::string rs_header = base64url(R"({"alg":"RS256","typ":"JWT"})");
+  const std::string hs = signer.sign(t, Poco::JWT::Signer::ALGO_HS256);
+  const std::string hs_sig = hs.substr(hs.rfind('.') + 1);
+  CHECK(server.call(post(rs_header + "." + payload + "." + hs_sig, "checkout")).status == 401);
+  // A genuine checkout-only token whose payload is replaced by one for every service.
+  Poco::JWT::Token narrow;
+  Poco::JSON::Array::Ptr one = new Poco::JSON::Array;
+  one->add("checkout");
+  narrow.payload().set("services", one);
+  narrow.payload().set("exp", static_cast<Poco::Int64>(exp));
+  const std::string genuine = Poco::JWT::Signer(secret).sign(narrow, Poco::JWT::Signer::ALGO_HS256);
+  CHECK(server.call(post(genuine, "checkout")).status == 202);
+  const auto dot1 = genuine.find('.'), dot2 = genuine.rfind('.');
+  const std::string swapped = genuine.substr(0, dot1 + 1) + payload + genuine.substr(dot2);
+  CHECK(server.call(post(swapped, "billing")).status == 401);
+}
