@@ -28,6 +28,7 @@
 #include "core/json_writer.hpp"
 #include "net/config_reload.hpp"
 #include "net/handlers.hpp"
+#include "net/query_params.hpp"
 #include "net/thread_store.hpp"
 #include "storage/audit_store.hpp"
 #include "storage/dead_letter_store.hpp"
@@ -303,22 +304,16 @@ void handle_dead_letters_list(server_context& ctx, http_request& req, http_respo
   } catch (const Poco::Exception&) {
     return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
   }
-  int64_t limit = 50;
-  if (form->has("limit")) {
-    const std::string text = form->get("limit");
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, limit);
-    if (text.empty() || ec != std::errc() || p != end || limit < 1 || limit > 500) {
-      return send_json(res, 400,
-                       error_body("bad_parameter", "limit must be an integer from 1 to 500"));
-    }
+  const auto limit = page_limit(*form, 50, 500);
+  if (!limit) {
+    return send_json(res, 400, error_body("bad_parameter", page_limit_error(500)));
   }
   const std::string cursor = form->get("cursor", "");
   if (!cursor.empty() && !is_stream_id(cursor)) {
     return send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
   }
   const auto cfg = ctx.config.load();
-  auto page = thread_store<dead_letter_store>(ctx).page(cfg->storage.key_prefix, cursor, limit);
+  auto page = thread_store<dead_letter_store>(ctx).page(cfg->storage.key_prefix, cursor, *limit);
   if (!page.ok()) {
     return send_json(res, 503, error_body("unavailable", "redis: " + page.error.message), 5);
   }
@@ -386,22 +381,16 @@ void handle_admin_audit(server_context& ctx, http_request& req, http_response& r
   } catch (const Poco::Exception&) {
     return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
   }
-  int64_t limit = 100;
-  if (form->has("limit")) {
-    const std::string text = form->get("limit");
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, limit);
-    if (text.empty() || ec != std::errc() || p != end || limit < 1 || limit > 1000) {
-      return send_json(res, 400,
-                       error_body("bad_parameter", "limit must be an integer from 1 to 1000"));
-    }
+  const auto limit = page_limit(*form, 100, 1000);
+  if (!limit) {
+    return send_json(res, 400, error_body("bad_parameter", page_limit_error(1000)));
   }
   const std::string cursor = form->get("cursor", "");
   if (!cursor.empty() && !is_stream_id(cursor)) {
     return send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
   }
   const auto cfg = ctx.config.load();
-  auto page = thread_store<audit_store>(ctx).page(cfg->storage.key_prefix, cursor, limit);
+  auto page = thread_store<audit_store>(ctx).page(cfg->storage.key_prefix, cursor, *limit);
   if (!page.ok()) {
     return send_json(res, 503, error_body("unavailable", "redis: " + page.error.message), 5);
   }

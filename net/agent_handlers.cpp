@@ -17,6 +17,7 @@
 #include "core/event_time.hpp"
 #include "core/json_writer.hpp"
 #include "net/handlers.hpp"
+#include "net/query_params.hpp"
 #include "net/thread_store.hpp"
 #include "storage/agent_store.hpp"
 
@@ -31,12 +32,6 @@ std::string iso_ms(int64_t ms) {
   }
   std::string t = format_time_iso8601(ms * 1000);  // microseconds: ".ffffffZ"
   return t.substr(0, 23) + "Z";
-}
-
-bool whole_number(std::string_view text, int64_t& out) {
-  const char* end = text.data() + text.size();
-  auto [p, ec] = std::from_chars(text.data(), end, out);
-  return !text.empty() && ec == std::errc() && p == end;
 }
 
 // "<last_seen ms>-<16 hex id>", the next_cursor this handler writes.
@@ -144,14 +139,11 @@ void handle_agents_list(server_context& ctx, http_request& req, http_response& r
   }
   const Poco::Net::HTMLForm& form = *parsed;
   agent_query q;
-  if (form.has("limit")) {
-    int64_t limit = 0;
-    if (!whole_number(form.get("limit"), limit) || limit < 1 || limit > 500) {
-      return send_json(res, 400,
-                       error_body("bad_parameter", "limit must be an integer from 1 to 500"));
-    }
-    q.limit = static_cast<size_t>(limit);
+  const auto limit = page_limit(form, static_cast<int64_t>(q.limit), 500);
+  if (!limit) {
+    return send_json(res, 400, error_body("bad_parameter", page_limit_error(500)));
   }
+  q.limit = static_cast<size_t>(*limit);
   if (form.has("cursor")) {
     q.after = parse_cursor(form.get("cursor"));
     if (!q.after) {

@@ -28,6 +28,7 @@
 #include "core/stack_trace.hpp"
 #include "net/handlers.hpp"
 #include "net/http_server.hpp"
+#include "net/query_params.hpp"
 #include "net/thread_store.hpp"
 #include "storage/cluster_store.hpp"
 
@@ -322,18 +323,13 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
   const std::string language = lower(form.get("language", ""));
   const std::string q = lower(form.get("q", ""));
   // Whole decimal integers only: "10abc", "-1" or "" are refused, never guessed at.
-  auto integer = [](const std::string& text, long& out) {
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, out);
-    return !text.empty() && ec == std::errc() && p == end;
-  };
-  long limit = 50;
-  if (form.has("limit") && (!integer(form.get("limit"), limit) || limit < 1 || limit > 500)) {
-    return send_json(res, 400,
-                     error_body("bad_parameter", "limit must be an integer from 1 to 500"));
+  const auto page_size = page_limit(form, 50, 500);
+  if (!page_size) {
+    return send_json(res, 400, error_body("bad_parameter", page_limit_error(500)));
   }
-  long cursor = 0;
-  if (form.has("cursor") && (!integer(form.get("cursor"), cursor) || cursor < 0)) {
+  const long limit = static_cast<long>(*page_size);
+  int64_t cursor = 0;
+  if (form.has("cursor") && (!whole_number(form.get("cursor"), cursor) || cursor < 0)) {
     return send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
   }
   if (sort != "last_seen" && sort != "count" && sort != "first_seen" && sort != "trend") {

@@ -2,6 +2,7 @@
 
 #include "storage/keys.hpp"
 #include "storage/scripts.hpp"
+#include "storage/stream_page.hpp"
 
 namespace luffy {
 
@@ -41,37 +42,7 @@ bool is_stream_id(std::string_view id) {
 
 redis_result<dead_letter_page> dead_letter_store::page(const std::string& prefix,
                                                        const std::string& before, int64_t limit) {
-  const std::string dlq = dead_letter_stream_key(prefix);
-  // One more than asked tells whether older entries follow; "(" makes the cursor exclusive.
-  const std::string start = before.empty() ? "+" : "(" + before;
-  const std::string count = std::to_string(limit + 1);
-  auto r = redis_.pipeline({{"XREVRANGE", dlq, start, "-", "COUNT", count}, {"XLEN", dlq}});
-  if (!r.ok()) {
-    return redis_failed<dead_letter_page>(r.error);
-  }
-  const auto& v = *r.value;
-  if (v[0].type == redis_value::kind::error) {
-    return redis_failed<dead_letter_page>(redis_error{v[0].str});
-  }
-  dead_letter_page out;
-  out.total = v[1].integer;
-  for (const auto& e : v[0].elements) {
-    if (static_cast<int64_t>(out.letters.size()) == limit) {
-      out.more = true;
-      break;
-    }
-    if (e.elements.size() != 2) {
-      continue;
-    }
-    dead_letter_item d;
-    d.id = e.elements[0].str;
-    const auto& f = e.elements[1].elements;
-    for (size_t i = 0; i + 1 < f.size(); i += 2) {
-      d.fields.emplace_back(f[i].str, f[i + 1].str);
-    }
-    out.letters.push_back(std::move(d));
-  }
-  return redis_done(std::move(out));
+  return read_stream_page(redis_, dead_letter_stream_key(prefix), before, limit);
 }
 
 redis_result<retry_outcome> dead_letter_store::retry(const std::string& prefix,
