@@ -90,7 +90,8 @@ std::string iso_ms(int64_t ms) {
   std::string t = format_time_iso8601(ms * 1000);
   const auto dot = t.find('.');
   if (dot != std::string::npos && t.size() > dot + 4) {
-    t = t.substr(0, dot + 4) + "Z";
+    t.resize(dot + 4);
+    t += 'Z';
   }
   return t;
 }

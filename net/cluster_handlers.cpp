@@ -232,8 +232,10 @@ void append_events(json_object_writer& o, const std::vector<std::string>& events
       eo.string("type", obj->optValue<std::string>("type", ""));
       std::string at =
           format_time_iso8601(std::atoll(obj->optValue<std::string>("at_ms", "0").c_str()) * 1000);
-      if (const auto dot = at.find('.'); dot != std::string::npos && at.size() > dot + 4)
-        at = at.substr(0, dot + 4) + "Z";  // milliseconds, as the console contract has it
+      if (const auto dot = at.find('.'); dot != std::string::npos && at.size() > dot + 4) {
+        at.resize(dot + 4);  // milliseconds, as the console contract has it
+        at += 'Z';
+      }
       eo.string("at", at);
       for (const auto& [k, v] : *obj) {
         if (k == "type" || k == "at")
