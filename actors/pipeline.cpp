@@ -196,6 +196,7 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
     rs.node = cfg.node.name;
     rs.fingerprint = fingerprint;
     rs.shards = static_cast<uint32_t>(shards);
+    rs.tls = !cfg.node.tls.cert_file.empty();
     p.router = spawn_shard_router(sys, rs, p.directory, metrics);
   }
   if (cfg.agents.enabled && cfg.node.role != "shard") {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -88,7 +89,8 @@ void dial(router_actor* self, const std::string& name) {
   }
   p.pending = true;
   const auto timeout = std::chrono::milliseconds(st.settings.connect_timeout_ms);
-  auto mm = self->system().middleman().actor_handle();
+  auto mm = st.settings.tls ? self->system().openssl_manager().actor_handle()
+                            : self->system().middleman().actor_handle();
   self->request(mm, timeout, caf::connect_atom::value, host, port)
       .then(
           [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {

@@ -33,6 +33,7 @@ struct router_settings {
   uint32_t shards = 0;
   int64_t interval_ms = 1000;
   int64_t connect_timeout_ms = 2000;
+  bool tls = false;  // dial through CAF's OpenSSL manager (node.tls.*), not the plain middleman
 };
 
 caf::actor spawn_shard_router(caf::actor_system& sys, router_settings settings,

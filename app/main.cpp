@@ -159,6 +159,13 @@ int main(int argc, char** argv) {
       loaded.problems.push_back(std::move(p));
     }
   }
+  if (const auto& node_tls = loaded.config.node.tls;
+      !node_tls.cert_file.empty() && !node_tls.key_file.empty() && !node_tls.ca_file.empty()) {
+    for (auto& p : luffy::tls_problems(node_tls.cert_file, node_tls.key_file, node_tls.ca_file,
+                                       "node.tls", "ca_file")) {
+      loaded.problems.push_back(std::move(p));
+    }
+  }
   if (!loaded.problems.empty()) {
     std::cerr << config_path << ": " << loaded.problems.size() << " problem(s):\n";
     for (const auto& p : loaded.problems) {

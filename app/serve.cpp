@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -164,6 +166,15 @@ void configure_actor_system(caf::actor_system_config& caf_cfg, const luffy_confi
   caf_cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
   caf_cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(5)});
   caf_cfg.set("middleman.app-identifiers", std::vector<std::string>{"luffy-" + fingerprint});
+  // node.tls.*: the same links over TLS 1.2 with a certificate required on both sides (CAF's
+  // OpenSSL module verifies the peer's chain against ca_file; it does not compare names, so the
+  // CA must sign node certificates only). The module reads the files for every new link.
+  if (!cfg.node.tls.cert_file.empty()) {
+    caf_cfg.load<caf::openssl::manager>();
+    caf_cfg.openssl_certificate = cfg.node.tls.cert_file;
+    caf_cfg.openssl_key = cfg.node.tls.key_file;
+    caf_cfg.openssl_cafile = cfg.node.tls.ca_file;
+  }
   // Work sharing (a condition variable) instead of CAF's default work stealing, whose idle
   // workers poll and sleep in a loop: the pipeline sends few, large messages, so stealing gains
   // nothing and the polling burned a third of the server's CPU on a 2-core machine.
@@ -200,15 +211,17 @@ bool publish_inbox(caf::actor_system& sys, const luffy_config& cfg, const pipeli
   std::string host;
   uint16_t port = 0;
   split_host_port(cfg.node.cluster_listen, host, port);
-  auto bound =
-      sys.middleman().publish(pipe.inbox, port, host.empty() ? nullptr : host.c_str(), true);
+  const char* in = host.empty() ? nullptr : host.c_str();
+  auto bound = cfg.node.tls.cert_file.empty() ? sys.middleman().publish(pipe.inbox, port, in, true)
+                                              : caf::openssl::publish(pipe.inbox, port, in, true);
   if (!bound) {
     spdlog::critical("node.cluster_listen {}: cannot listen: {}", cfg.node.cluster_listen,
                      sys.render(bound.error()));
     return false;
   }
-  spdlog::info("node {} takes journal entries from other nodes on {} (advertised as {})",
-               cfg.node.name, cfg.node.cluster_listen, advertised_address(cfg));
+  spdlog::info("node {} takes journal entries from other nodes on {} (advertised as {}, {})",
+               cfg.node.name, cfg.node.cluster_listen, advertised_address(cfg),
+               cfg.node.tls.cert_file.empty() ? "plain TCP" : "TLS, node certificates required");
   return true;
 }
 

@@ -436,6 +436,15 @@ std::vector<std::string> validate(const luffy_config& cfg) {
       problems.push_back(std::string(key) + ": expected host:port, got \"" + value + "\"");
     }
   }
+  {
+    const auto& t = cfg.node.tls;
+    const int set = !t.cert_file.empty() + !t.key_file.empty() + !t.ca_file.empty();
+    if (set != 0 && set != 3) {
+      problems.push_back(
+          "node.tls: cert_file, key_file and ca_file go together (set all three for TLS between "
+          "nodes, none for plain TCP)");
+    }
+  }
   // A node name ends every lease value ("<epoch>:<since>:<node>") and names a metric label: 1 to
   // 128 printable ASCII characters without spaces or quotes.
   if (!cfg.node.name.empty()) {

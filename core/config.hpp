@@ -171,6 +171,14 @@ struct luffy_config {
     int64_t min_hold_seconds;    // a shard is handed to its desired owner no sooner
     std::string cluster_listen;  // host:port of the journal fast path between nodes; "" = none
     std::string advertise;       // host:port other nodes dial; "" = derived from cluster_listen
+    // node.tls.*: the links between nodes over TLS with mutual authentication (CAF's OpenSSL
+    // module): a node's certificate and key, and the CA that signs every node's certificate.
+    // All three or none; "" = plain TCP inside a private network.
+    struct {
+      std::string cert_file;
+      std::string key_file;
+      std::string ca_file;
+    } tls;
   } node;
   struct {
     std::string level;

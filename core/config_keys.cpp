@@ -309,6 +309,17 @@ std::vector<config_key> make_keys() {
       {"node.advertise", k::string, "", 0, 0, "", r::restart, LUFFY_MEMBER(node.advertise),
        "host:port other nodes dial for node.cluster_listen; empty: cluster_listen itself, with "
        "node.name as the host when it listens on all addresses (0.0.0.0)."},
+      // Read per connection by CAF's OpenSSL module: a renewed file is used by the next link.
+      {"node.tls.cert_file", k::string, "", 0, 0, "", r::restart, LUFFY_MEMBER(node.tls.cert_file),
+       "PEM certificate (then its chain) this node shows on links to other nodes. With key_file "
+       "and ca_file set, node links (node.cluster_listen and the dials to it) speak TLS 1.2 and "
+       "each side must show a certificate signed by ca_file; every node of a deployment needs "
+       "them. Empty: plain TCP (keep node ports inside a private network)."},
+      {"node.tls.key_file", k::string, "", 0, 0, "", r::restart, LUFFY_MEMBER(node.tls.key_file),
+       "PEM private key of node.tls.cert_file (unencrypted)."},
+      {"node.tls.ca_file", k::string, "", 0, 0, "", r::restart, LUFFY_MEMBER(node.tls.ca_file),
+       "PEM CA(s) that sign the node certificates; a peer without such a certificate is refused "
+       "in the handshake."},
       {"log.level", k::enumeration, "info", 0, 0, "trace|debug|info|warn|error|off", r::log_level,
        LUFFY_MEMBER(log.level), "Log level. debug logs one line per request."},
       {"agents.enabled", k::boolean, "true", 0, 0, "", r::restart, LUFFY_MEMBER(agents.enabled),

@@ -144,13 +144,14 @@ std::shared_ptr<const client_identity> peer_identity(SSL* ssl) {
 }  // namespace
 
 std::vector<std::string> tls_problems(const std::string& cert_file, const std::string& key_file,
-                                      const std::string& client_ca_file) {
+                                      const std::string& client_ca_file, const std::string& section,
+                                      const std::string& ca_key) {
   std::vector<std::string> problems;
   if (!client_ca_file.empty()) {
     std::vector<X509*> cas;
     std::string problem;
     if (!read_certificates(client_ca_file, cas, problem)) {
-      problems.push_back("server.tls.client_ca_file: " + problem);
+      problems.push_back(section + "." + ca_key + ": " + problem);
     }
     for (X509* x : cas) {
       X509_free(x);
@@ -160,15 +161,15 @@ std::vector<std::string> tls_problems(const std::string& cert_file, const std::s
     return problems;
   }
   if (cert_file.empty() || key_file.empty()) {
-    problems.push_back(
-        "server.tls: cert_file and key_file go together (set both for TLS, neither for plain "
-        "HTTP)");
+    problems.push_back(section +
+                       ": cert_file and key_file go together (set both for TLS, neither for plain "
+                       "HTTP)");
     return problems;
   }
   std::vector<X509*> certs;
   std::string problem;
   if (!read_certificates(cert_file, certs, problem)) {
-    problems.push_back("server.tls.cert_file: " + problem);
+    problems.push_back(section + ".cert_file: " + problem);
   }
   EVP_PKEY* key = nullptr;
   if (FILE* f = std::fopen(key_file.c_str(), "r")) {
@@ -176,16 +177,16 @@ std::vector<std::string> tls_problems(const std::string& cert_file, const std::s
     std::fclose(f);
     ERR_clear_error();
     if (key == nullptr) {
-      problems.push_back("server.tls.key_file: " + key_file +
+      problems.push_back(section + ".key_file: " + key_file +
                          ": no unencrypted PEM private key in it");
     }
   } else {
-    problems.push_back("server.tls.key_file: cannot read " + key_file + ": " +
+    problems.push_back(section + ".key_file: cannot read " + key_file + ": " +
                        std::strerror(errno));
   }
   if (key != nullptr && !certs.empty() && X509_check_private_key(certs.front(), key) != 1) {
     ERR_clear_error();
-    problems.push_back("server.tls.key_file: " + key_file + " does not match the certificate in " +
+    problems.push_back(section + ".key_file: " + key_file + " does not match the certificate in " +
                        cert_file);
   }
   EVP_PKEY_free(key);

@@ -44,8 +44,11 @@ namespace luffy {
 // not PEM, no certificate, key does not match); empty when the pair is usable. An expired
 // certificate is not a problem here (it is served, with a warning: make_server_tls_context).
 // With client_ca_file set, it must hold at least one readable PEM certificate.
+// `section` and `ca_key` name the keys in the sentences ("node.tls", "ca_file" for node links).
 std::vector<std::string> tls_problems(const std::string& cert_file, const std::string& key_file,
-                                      const std::string& client_ca_file = "");
+                                      const std::string& client_ca_file = "",
+                                      const std::string& section = "server.tls",
+                                      const std::string& ca_key = "client_ca_file");
 
 // A server context for the pair; throws std::runtime_error naming the problem.
 // With client_ca_file: clients are asked for a certificate signed by those CAs, one that does

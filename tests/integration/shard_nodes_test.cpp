@@ -4,8 +4,12 @@
 // exactly once and grouped exactly as one process (`luffy-ingest cluster`) groups it.
 // (The same scenarios across hosts, in network namespaces: tests/netns/node_scenarios.py.)
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -333,4 +337,116 @@ TEST_CASE(
       std::chrono::seconds(20), std::chrono::milliseconds(200)));
   REQUIRE(eventually([&] { return journal_length(redis) == 0; }, std::chrono::seconds(20)));
   CHECK(stats_field(redis, "processed") == acked);
+}
+
+namespace {
+
+// Runs a shell command; {exit code, stdout+stderr}.
+std::pair<int, std::string> shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(("(" + cmd + ") 2>&1").c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) {
+    out.append(buf, n);
+  }
+  const int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+}  // namespace
+
+// node.tls.*: the fast path between nodes over TLS with a certificate required on both sides
+// (CAF's OpenSSL module). Entries flow from an ingest node holding a node certificate; the port
+// refuses a client without one (openssl s_client); a node whose certificate another CA signed
+// cannot dial, and its records still count exactly once through the shards' sweep.
+TEST_CASE("node links over TLS: certificates on both sides, a node without one is refused",
+          "[nodes][node_tls]") {
+  const auto dir = make_temp_dir("node-tls");
+  const std::string d = dir.string();
+  auto made = shell("cd " + d +
+                    " && for ca in ca rogue-ca; do openssl req -x509 -newkey rsa:2048 -nodes "
+                    "-keyout $ca.key -out $ca.crt -days 30 -subj /CN=luffy-nodes-$ca || exit 1; "
+                    "done && for n in node-a:ca edge:ca rogue:rogue-ca; do name=${n%%:*}; "
+                    "ca=${n##*:}; openssl req -newkey rsa:2048 -nodes -keyout $name.key -out "
+                    "$name.csr -subj /CN=$name && openssl x509 -req -in $name.csr -CA $ca.crt "
+                    "-CAkey $ca.key -CAcreateserial -out $name.crt -days 30 || exit 1; done");
+  INFO(made.second);
+  REQUIRE(made.first == 0);
+  auto with_tls = [&](std::string yaml, const std::string& name, const std::string& ca,
+                      int listen_port) {
+    std::string extra;
+    if (listen_port > 0) {
+      extra += ", cluster_listen: \"127.0.0.1:" + std::to_string(listen_port) + "\"";
+    }
+    extra += ", tls: {cert_file: \"" + d + "/" + name + ".crt\", key_file: \"" + d + "/" + name +
+             ".key\", ca_file: \"" + d + "/" + ca + ".crt\"}";
+    const std::string anchor = "min_hold_seconds: 1";
+    yaml.replace(yaml.find(anchor), anchor.size(), anchor + extra);
+    return yaml;
+  };
+  redis_process redis({"--appendfsync", "always"});
+  const int port = free_port();
+  auto a = std::make_unique<server_process>(
+      with_tls(node_yaml(redis, "node-a", "shard"), "node-a", "ca", port));
+  server_process edge(with_tls(node_yaml(redis, "edge", "ingest"), "edge", "ca", 0));
+  REQUIRE(eventually([&] { return spread_over(edge, {"node-a"}, virtual_shards); },
+                     std::chrono::seconds(15)));
+  CHECK(a->log().find("TLS, node certificates required") != std::string::npos);
+
+  const corpus c = make_corpus(200, 7);
+  REQUIRE(post_in_order({&edge}, c.records, 0, 100));
+  REQUIRE(
+      eventually([&] { return edge.log().find("connected to node node-a") != std::string::npos; },
+                 std::chrono::seconds(10)));
+
+  // The port speaks TLS and wants a node certificate: a client without one is refused in the
+  // handshake, one with the edge's certificate is verified both ways.
+  const std::string connect = "openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                              " -CAfile " + d + "/ca.crt -tls1_2 </dev/null";
+  auto anonymous = shell(connect);
+  INFO(anonymous.second);
+  CHECK(anonymous.second.find("Verify return code: 0 (ok)") != std::string::npos);  // server side
+  CHECK(anonymous.second.find("alert") != std::string::npos);  // and the refusal of no cert
+  auto node = shell(connect + " -cert " + d + "/edge.crt -key " + d + "/edge.key");
+  INFO(node.second);
+  CHECK(node.second.find("Verify return code: 0 (ok)") != std::string::npos);
+  CHECK(node.second.find("alert") == std::string::npos);
+
+  // A node with a certificate from another CA: its dial fails, its logs still count.
+  server_process rogue(with_tls(node_yaml(redis, "rogue", "ingest"), "rogue", "rogue-ca", 0));
+  REQUIRE(post_in_order({&rogue}, c.records, 100, c.records.size()));
+  REQUIRE(eventually([&] { return journal_length(redis) == 0; }, std::chrono::seconds(30)));
+  CHECK(cluster_counts(redis) == c.expected);
+  CHECK(rogue.log().find("cannot reach node node-a") != std::string::npos);
+  CHECK(rogue.log().find("connected to node node-a") == std::string::npos);
+  CHECK(json_int(edge.get("/api/v1/ingest/metrics").body, "remote_entries_sent") >= 50);
+  CHECK(json_int(rogue.get("/api/v1/ingest/metrics").body, "remote_entries_sent") == 0);
+  a.reset();
+
+  // check-config: the three keys go together, and the files are checked like server.tls's.
+  auto check = [&](const std::string& tls) {
+    std::ofstream(dir / "check.yaml", std::ios::trunc)
+        << "auth: {tokens: [{name: t, token: x, services: [\"*\"]}]}\nnode: {tls: {" + tls + "}}\n";
+    return run_binary({"check-config", "--config", (dir / "check.yaml").string()});
+  };
+  auto half = check("cert_file: \"" + d + "/edge.crt\"");
+  INFO(half.second);
+  CHECK(half.first == 1);
+  CHECK(half.second.find("node.tls: cert_file, key_file and ca_file go together") !=
+        std::string::npos);
+  auto mismatch = check("cert_file: \"" + d + "/edge.crt\", key_file: \"" + d +
+                        "/rogue.key\", ca_file: \"" + d + "/nope.crt\"");
+  INFO(mismatch.second);
+  CHECK(mismatch.first == 1);
+  CHECK(mismatch.second.find("node.tls.key_file: " + d + "/rogue.key does not match") !=
+        std::string::npos);
+  CHECK(mismatch.second.find("node.tls.ca_file: cannot read " + d + "/nope.crt") !=
+        std::string::npos);
+  auto good = check("cert_file: \"" + d + "/edge.crt\", key_file: \"" + d +
+                    "/edge.key\", ca_file: \"" + d + "/ca.crt\"");
+  INFO(good.second);
+  CHECK(good.first == 0);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
