@@ -73,18 +73,6 @@ void append_nodes(json_object_writer& o, const deployment_overview& view) {
   nodes.close();
 }
 
-void append_gate(json_object_writer& gates, const watermark_gate& g) {
-  json_object_writer o(gates.key(g.name()));
-  o.string("name", g.name())
-      .boolean("closed", g.closed())
-      .integer("high", g.high())
-      .integer("low", g.low())
-      .integer("last_depth", g.last_depth())
-      .uinteger("trips", g.trips())
-      .uinteger("refused", g.refused());
-  o.close();
-}
-
 // ISO-8601 with milliseconds ("2026-12-05T09:10:00.000Z"), as the console contract has it.
 std::string iso_ms(int64_t ms) {
   std::string t = format_time_iso8601(ms * 1000);
@@ -205,11 +193,7 @@ void handle_admin_actors(server_context& ctx, http_request& req, http_response& 
     }
   }
   groups.close();
-  json_object_writer gates(o.key("backpressure"));
-  append_gate(gates, ctx.gates.journal);
-  append_gate(gates, ctx.gates.pipeline);
-  append_gate(gates, ctx.gates.redis_memory);
-  gates.close();
+  append_backpressure(o, ctx.gates);
   const auto cfg = ctx.config.load();
   o.string("node", cfg->node.name).string("role", cfg->node.role);
   // The other nodes of the deployment, from their heartbeats in Redis (best effort: the local

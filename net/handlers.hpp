@@ -13,6 +13,11 @@ namespace luffy {
 
 using http_request = Poco::Net::HTTPServerRequest;
 using http_response = Poco::Net::HTTPServerResponse;
+class json_object_writer;
+
+// "backpressure": {"journal": {name, closed, high, low, last_depth, trips, refused}, "pipeline":
+// {...}, "redis_memory": {...}} into `o` (the metrics JSON and GET /api/v1/admin/actors).
+void append_backpressure(json_object_writer& o, const admission_gates& gates);
 
 void handle_ingest(server_context& ctx, http_request& req, http_response& res, bool single);
 void handle_health(server_context& ctx, http_request& req, http_response& res);

@@ -117,6 +117,22 @@ std::string too_many_auth_failures_body() {
                     "Retry-After delay with a valid token");
 }
 
+void append_backpressure(json_object_writer& o, const admission_gates& gates) {
+  json_object_writer all(o.key("backpressure"));
+  for (const watermark_gate* g : {&gates.journal, &gates.pipeline, &gates.redis_memory}) {
+    json_object_writer one(all.key(g->name()));
+    one.string("name", g->name())
+        .boolean("closed", g->closed())
+        .integer("high", g->high())
+        .integer("low", g->low())
+        .integer("last_depth", g->last_depth())
+        .uinteger("trips", g->trips())
+        .uinteger("refused", g->refused());
+    one.close();
+  }
+  all.close();
+}
+
 void handle_health(server_context& ctx, http_request&, http_response& res) {
   std::string body;
   json_object_writer o(body);
@@ -202,6 +218,7 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .integer("agents_known", m.agents_known.load(std::memory_order_relaxed))
       .integer("agents_silent", m.agents_silent.load(std::memory_order_relaxed))
       .uinteger("agents_overflow", load(m.agents_overflow));
+  append_backpressure(o, ctx.gates);
   json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     backlog.integer(m.shard_backlog[i].load(std::memory_order_relaxed));
@@ -295,6 +312,27 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
         static_cast<double>(m.processing_lag_ms(shards)) / 1000.0);
   counter("luffy_ingest_clusters_created_total", "Clusters created by this process.",
           load(m.clusters));
+  // One group per family (the exposition format wants a family's samples together).
+  const std::array<const watermark_gate*, 3> gates = {&ctx.gates.journal, &ctx.gates.pipeline,
+                                                      &ctx.gates.redis_memory};
+  auto gate_label = [](const watermark_gate& g) {
+    return "{gate=\"" + std::string(g.name()) + "\"}";
+  };
+  describe("luffy_ingest_backpressure_gate_closed",
+           "1 while the gate refuses ingest (503 backpressure): journal, pipeline, redis_memory.",
+           "gauge");
+  for (const auto* g : gates) {
+    sample("luffy_ingest_backpressure_gate_closed" + gate_label(*g), g->closed() ? 1 : 0);
+  }
+  describe("luffy_ingest_backpressure_refusals_total",
+           "Ingest requests a backpressure gate refused (503 backpressure).", "counter");
+  for (const auto* g : gates) {
+    sample("luffy_ingest_backpressure_refusals_total" + gate_label(*g), g->refused());
+  }
+  describe("luffy_ingest_backpressure_trips_total", "Times a backpressure gate closed.", "counter");
+  for (const auto* g : gates) {
+    sample("luffy_ingest_backpressure_trips_total" + gate_label(*g), g->trips());
+  }
   gauge("luffy_ingest_shards_held", "Virtual shards whose lease this node holds now.",
         static_cast<double>(m.shards_held.load()));
   counter("luffy_ingest_shard_leases_taken_total", "Shard leases this node took.",

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libcaf-dev libpoco-dev libyaml-cpp-dev libhiredis-dev
   libspdlog-dev catch2 libsimdjson-dev libxxhash-dev zlib1g-dev libmsgpack-cxx-dev libboost-dev
-  libzstd-dev libjemalloc-dev redis-server redis-tools luajit curl clang libclang-rt-14-dev python3
+  libzstd-dev libjemalloc-dev libssl-dev redis-server redis-tools luajit curl clang libclang-rt-14-dev python3
   chromium chromium-driver python3-selenium cppcheck)
 JOBS=${JOBS:-$(nproc)}
 

@@ -192,6 +192,16 @@ TEST_CASE(
   CHECK(refused.headers.count("retry-after") == 1);
   CHECK(refused.body.find("\"error\":\"backpressure\"") != std::string::npos);
   CHECK(refused.body.find("max_queue_depth") != std::string::npos);
+  // The gate is visible where an operator looks: the metrics JSON and Prometheus.
+  const auto metrics = server.get("/api/v1/ingest/metrics").body;
+  INFO(metrics);
+  CHECK(metrics.find("\"journal\":{\"name\":\"journal\",\"closed\":true,\"high\":100,") !=
+        std::string::npos);
+  const auto prom = server.get("/metrics").body;
+  CHECK(prom.find("luffy_ingest_backpressure_gate_closed{gate=\"journal\"} 1\n") !=
+        std::string::npos);
+  CHECK(prom.find("luffy_ingest_backpressure_refusals_total{gate=\"journal\"} 1\n") !=
+        std::string::npos);
   // The same request is accepted once the shard caught up (below the low watermark).
   http_reply accepted;
   REQUIRE(eventually(
