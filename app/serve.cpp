@@ -311,7 +311,8 @@ int serve(const luffy_config& given, const std::string& version, const config_so
   for (int64_t i = 0; cfg.clustering.enabled && i < cfg.actors.cluster_shards; ++i) {
     streams.push_back(journal_stream_key(cfg.storage.key_prefix, static_cast<uint32_t>(i)));
   }
-  redis_probe probe(*redis, ctx.metrics, std::move(streams));
+  redis_probe probe(*redis, ctx.metrics, std::move(streams),
+                    dead_letter_stream_key(cfg.storage.key_prefix));
   http_server http(ctx);
   try {
     http.start();

@@ -76,6 +76,8 @@ struct ingest_metrics {
   // entries and records this node's journal writers committed: a node that does not run every
   // shard estimates the records waiting as entries x records per entry (admission_gates).
   std::atomic<int64_t> journal_entries_waiting{-1};
+  // Entries in the dead-letter stream (<prefix>:dlq), read by the Redis probe once a second.
+  std::atomic<int64_t> dead_letters{0};
   // The sending agents (actors/agent_tracker): agents known and flagged silent in Redis (read by
   // its flush and silence check; 0 until read), requests whose agent was not tracked (over
   // agents.max_tracked in one flush interval, or a new agent without a valid token while

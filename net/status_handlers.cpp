@@ -217,7 +217,8 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .uinteger("remote_entries_dropped", load(m.remote_entries_dropped))
       .integer("agents_known", m.agents_known.load(std::memory_order_relaxed))
       .integer("agents_silent", m.agents_silent.load(std::memory_order_relaxed))
-      .uinteger("agents_overflow", load(m.agents_overflow));
+      .uinteger("agents_overflow", load(m.agents_overflow))
+      .integer("dead_letters", m.dead_letters.load(std::memory_order_relaxed));
   append_backpressure(o, ctx.gates);
   json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
@@ -333,6 +334,10 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   for (const auto* g : gates) {
     sample("luffy_ingest_backpressure_trips_total" + gate_label(*g), g->trips());
   }
+  gauge("luffy_ingest_dead_letters",
+        "Entries in the dead-letter stream (records or journal entries that could not be "
+        "clustered; GET /api/v1/admin/dead_letters).",
+        static_cast<double>(m.dead_letters.load(std::memory_order_relaxed)));
   gauge("luffy_ingest_shards_held", "Virtual shards whose lease this node holds now.",
         static_cast<double>(m.shards_held.load()));
   counter("luffy_ingest_shard_leases_taken_total", "Shard leases this node took.",

@@ -51,18 +51,17 @@ void read_journal_length(redis_client& client, ingest_metrics& m,
 }  // namespace
 
 redis_probe::redis_probe(redis_endpoint ep, ingest_metrics& m,
-                         std::vector<std::string> journal_streams)
-    : thread_([this, ep = std::move(ep), &m, streams = std::move(journal_streams)] {
-        run(ep, m, streams);
-      }) {}
+                         std::vector<std::string> journal_streams, std::string dead_letter_stream)
+    : thread_([this, ep = std::move(ep), &m, streams = std::move(journal_streams),
+               dlq = std::move(dead_letter_stream)] { run(ep, m, streams, dlq); }) {}
 
 redis_probe::~redis_probe() {
   stop_ = true;
   thread_.join();
 }
 
-void redis_probe::run(redis_endpoint ep, ingest_metrics& m,
-                      const std::vector<std::string>& streams) {
+void redis_probe::run(redis_endpoint ep, ingest_metrics& m, const std::vector<std::string>& streams,
+                      const std::string& dead_letter_stream) {
   ep.timeout = std::chrono::milliseconds(500);
   redis_client client(ep);
   bool was_up = true;
@@ -78,6 +77,13 @@ void redis_probe::run(redis_endpoint ep, ingest_metrics& m,
     if (answered) {
       read_memory(client, m);
       read_journal_length(client, m, streams);
+      if (!dead_letter_stream.empty()) {
+        // Its growth is the alert LuffyIngestDeadLetters (deploy/prometheus/alerts.yaml).
+        auto n = client.command({"XLEN", dead_letter_stream});
+        if (n.ok() && n.value->type == redis_value::kind::integer) {
+          m.dead_letters.store(n.value->integer, std::memory_order_relaxed);
+        }
+      }
     }
     if (up != was_up) {
       if (up) {

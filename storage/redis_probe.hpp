@@ -27,13 +27,16 @@ class redis_probe {
  public:
   // `journal_streams`: the journal stream keys whose total length (XLEN) it stores in
   // m.journal_entries_waiting after each answered ping (none: not read).
-  redis_probe(redis_endpoint ep, ingest_metrics& m, std::vector<std::string> journal_streams = {});
+  // `dead_letter_stream`: its length goes to ingest_metrics::dead_letters ("" = not read).
+  redis_probe(redis_endpoint ep, ingest_metrics& m, std::vector<std::string> journal_streams = {},
+              std::string dead_letter_stream = "");
   ~redis_probe();
   redis_probe(const redis_probe&) = delete;
   redis_probe& operator=(const redis_probe&) = delete;
 
  private:
-  void run(redis_endpoint ep, ingest_metrics& m, const std::vector<std::string>& streams);
+  void run(redis_endpoint ep, ingest_metrics& m, const std::vector<std::string>& streams,
+           const std::string& dead_letter_stream);
 
   std::atomic<bool> stop_{false};
   std::thread thread_;  // last: started once stop_ exists
