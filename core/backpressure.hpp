@@ -37,9 +37,22 @@ class watermark_gate {
 
   // Feeds the current depth; returns true when a request may be admitted.
   bool admit(int64_t depth) {
+    const bool open = update(depth);
+    if (!open) {
+      refused_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return open;
+  }
+
+  // Feeds the current depth without a request behind it (a metrics read): the state follows
+  // the depth, nothing is counted as refused. True when the gate is open.
+  bool update(int64_t depth) {
     const int64_t high = high_.load(std::memory_order_relaxed);
     last_.store(depth, std::memory_order_relaxed);
     if (high <= 0) {
+      if (closed_.load(std::memory_order_relaxed)) {
+        closed_.store(false, std::memory_order_relaxed);  // disabled by a reload while closed
+      }
       return true;
     }
     bool closed = closed_.load(std::memory_order_relaxed);
@@ -51,9 +64,6 @@ class watermark_gate {
     } else if (closed && depth <= low_.load(std::memory_order_relaxed)) {
       closed_.store(false, std::memory_order_relaxed);
       closed = false;
-    }
-    if (closed) {
-      refused_.fetch_add(1, std::memory_order_relaxed);
     }
     return !closed;
   }
@@ -91,20 +101,18 @@ struct admission_gates {
                            b.redis_memory_percent <= 5 ? 100 : 100 - 500 / b.redis_memory_percent);
   }
 
+  // Brings every gate's state up to date without a request (metrics and the admin API read it:
+  // a gate closed by the last request must not look closed for ever when no request follows).
+  void observe(const ingest_metrics& m, size_t shards) {
+    journal.update(journal_depth(m, shards));
+    pipeline.update(m.queued_records.load(std::memory_order_relaxed));
+    redis_memory.update(memory_percent(m));
+  }
+
   // Feeds every gate its current depth; returns why a request must be refused, or nothing.
   std::optional<std::string> refusal(const ingest_metrics& m, size_t shards) {
-    int64_t backlog = 0;
-    for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
-      backlog += m.shard_backlog[i].load(std::memory_order_relaxed);
-    }
-    if (m.shards_held.load(std::memory_order_relaxed) < static_cast<int64_t>(shards)) {
-      // Other nodes run some shards (or all: an ingest-only node): their backlog is not counted
-      // here, so estimate the whole journal's from Redis (entries x records per entry).
-      backlog = std::max(backlog, m.journal_records_estimate());
-    }
-    const int64_t maxmemory = m.redis_maxmemory.load(std::memory_order_relaxed);
-    const int64_t memory_pct =
-        maxmemory > 0 ? m.redis_used_memory.load(std::memory_order_relaxed) * 100 / maxmemory : 0;
+    const int64_t backlog = journal_depth(m, shards);
+    const int64_t memory_pct = memory_percent(m);
     // Evaluate all three so each gate's depth and state stay current for the admin API.
     const bool journal_ok = journal.admit(backlog);
     const bool pipeline_ok = pipeline.admit(m.queued_records.load(std::memory_order_relaxed));
@@ -124,6 +132,25 @@ struct admission_gates {
              std::to_string(redis_memory.high()) + ")";
     }
     return std::nullopt;
+  }
+
+ private:
+  static int64_t journal_depth(const ingest_metrics& m, size_t shards) {
+    int64_t backlog = 0;
+    for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
+      backlog += m.shard_backlog[i].load(std::memory_order_relaxed);
+    }
+    if (m.shards_held.load(std::memory_order_relaxed) < static_cast<int64_t>(shards)) {
+      // Other nodes run some shards (or all: an ingest-only node): their backlog is not counted
+      // here, so estimate the whole journal's from Redis (entries x records per entry).
+      backlog = std::max(backlog, m.journal_records_estimate());
+    }
+    return backlog;
+  }
+  static int64_t memory_percent(const ingest_metrics& m) {
+    const int64_t maxmemory = m.redis_maxmemory.load(std::memory_order_relaxed);
+    return maxmemory > 0 ? m.redis_used_memory.load(std::memory_order_relaxed) * 100 / maxmemory
+                         : 0;
   }
 };
 

@@ -193,7 +193,7 @@ void handle_admin_actors(server_context& ctx, http_request& req, http_response& 
     }
   }
   groups.close();
-  append_backpressure(o, ctx.gates);
+  append_backpressure(o, ctx);
   const auto cfg = ctx.config.load();
   o.string("node", cfg->node.name).string("role", cfg->node.role);
   // The other nodes of the deployment, from their heartbeats in Redis (best effort: the local

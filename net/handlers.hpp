@@ -17,7 +17,9 @@ class json_object_writer;
 
 // "backpressure": {"journal": {name, closed, high, low, last_depth, trips, refused}, "pipeline":
 // {...}, "redis_memory": {...}} into `o` (the metrics JSON and GET /api/v1/admin/actors).
-void append_backpressure(json_object_writer& o, const admission_gates& gates);
+// The gates are brought up to date first (admission_gates::observe): what a reader sees is the
+// state the next request would meet.
+void append_backpressure(json_object_writer& o, server_context& ctx);
 
 void handle_ingest(server_context& ctx, http_request& req, http_response& res, bool single);
 void handle_health(server_context& ctx, http_request& req, http_response& res);

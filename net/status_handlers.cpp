@@ -117,7 +117,13 @@ std::string too_many_auth_failures_body() {
                     "Retry-After delay with a valid token");
 }
 
-void append_backpressure(json_object_writer& o, const admission_gates& gates) {
+void append_backpressure(json_object_writer& o, server_context& ctx) {
+  const auto cfg = ctx.config.load();
+  // The shards the ingest path counts (net/ingest_handler.cpp): none without clustering.
+  ctx.gates.observe(ctx.metrics, cfg->clustering.enabled
+                                     ? static_cast<size_t>(cfg->actors.cluster_shards)
+                                     : size_t{0});
+  const admission_gates& gates = ctx.gates;
   json_object_writer all(o.key("backpressure"));
   for (const watermark_gate* g : {&gates.journal, &gates.pipeline, &gates.redis_memory}) {
     json_object_writer one(all.key(g->name()));
@@ -219,7 +225,7 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .integer("agents_silent", m.agents_silent.load(std::memory_order_relaxed))
       .uinteger("agents_overflow", load(m.agents_overflow))
       .integer("dead_letters", m.dead_letters.load(std::memory_order_relaxed));
-  append_backpressure(o, ctx.gates);
+  append_backpressure(o, ctx);
   json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     backlog.integer(m.shard_backlog[i].load(std::memory_order_relaxed));
@@ -314,6 +320,7 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   counter("luffy_ingest_clusters_created_total", "Clusters created by this process.",
           load(m.clusters));
   // One group per family (the exposition format wants a family's samples together).
+  ctx.gates.observe(m, ctx.config->clustering.enabled ? shards : size_t{0});
   const std::array<const watermark_gate*, 3> gates = {&ctx.gates.journal, &ctx.gates.pipeline,
                                                       &ctx.gates.redis_memory};
   auto gate_label = [](const watermark_gate& g) {

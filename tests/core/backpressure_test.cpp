@@ -38,3 +38,25 @@ TEST_CASE("the low watermark is exact for large values and clamps the percent") 
   g.configure("x", 10, 500);
   CHECK(g.low() == 10);
 }
+
+TEST_CASE("a depth fed without a request moves the state and refuses nobody") {
+  watermark_gate g("journal", 100, 50);
+  CHECK_FALSE(g.admit(150));  // a request closes it
+  CHECK(g.refused() == 1);
+  CHECK(g.closed());
+  // No request follows; the backlog drains. A metrics read sees the gate open again.
+  CHECK(g.update(40));
+  CHECK_FALSE(g.closed());
+  CHECK(g.last_depth() == 40);
+  CHECK(g.refused() == 1);
+  CHECK(g.trips() == 1);
+  // It closes the same way (counted as a trip), still without a refusal.
+  CHECK_FALSE(g.update(120));
+  CHECK(g.closed());
+  CHECK(g.trips() == 2);
+  CHECK(g.refused() == 1);
+  // A reload that disables the gate while it is closed opens it.
+  g.configure("journal", 0, 50);
+  CHECK(g.update(500));
+  CHECK_FALSE(g.closed());
+}
