@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake pkg-config libcaf-dev libpoco-dev libyaml-cpp-dev libhiredis-dev
   libspdlog-dev catch2 libsimdjson-dev libxxhash-dev zlib1g-dev libmsgpack-cxx-dev libboost-dev
   libzstd-dev libjemalloc-dev libssl-dev redis-server redis-tools luajit curl clang libclang-rt-14-dev python3
-  chromium chromium-driver python3-selenium cppcheck)
+  chromium chromium-driver python3-selenium cppcheck prometheus)
 JOBS=${JOBS:-$(nproc)}
 
 deps() {
@@ -29,6 +29,11 @@ deps() {
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # The prometheus package is here for promtool only (tests/deploy/alerts_test.py); its service,
+  # started by the package where systemd runs, is not wanted on a build machine.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+    $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 }
 
 build() {  # build DIR [cmake args...]
