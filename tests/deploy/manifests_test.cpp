@@ -421,10 +421,10 @@ TEST_CASE("alerts: rules parse and use only exported metric names", "[alerts]") 
       CHECK(n >= 1);
     }
   }
-  for (const char* a : {"FluentBitBufferAbove80Percent", "LuffyIngestApiErrorRateHigh",
-                        "LuffyIngestBackpressure", "LuffyIngestProcessingLagHigh",
-                        "LuffyIngestRecordsRateLimited", "LuffyIngestDeadLetters",
-                        "LuffyIngestTargetDown"}) {
+  for (const char* a :
+       {"FluentBitBufferAbove80Percent", "LuffyIngestApiErrorRateHigh", "LuffyIngestBackpressure",
+        "LuffyIngestProcessingLagHigh", "LuffyIngestRecordsRateLimited", "LuffyIngestDeadLetters",
+        "LuffyIngestTargetDown"}) {
     INFO(a);
     CHECK(alerts.count(a) == 1);
   }

@@ -408,7 +408,8 @@ TEST_CASE("a config without server.tls still serves plain HTTP", "[tls]") {
 namespace {
 
 // Mutual TLS: clients signed by ca.crt, mapped by auth.clients.
-std::string mtls_yaml(const redis_process& redis, const pki& p, bool require) {
+std::string mtls_yaml(const redis_process& redis, const pki& p, bool require,
+                      const std::string& more_clients = "") {
   return "server: {threads: 4, header_timeout_seconds: 2, max_connections_per_client: 8,\n"
          "  tls: {cert_file: \"" +
          p.path("server.crt") + "\", key_file: \"" + p.path("server.key") +
@@ -421,7 +422,7 @@ std::string mtls_yaml(const redis_process& redis, const pki& p, bool require) {
          "scopes: [ingest]}\n"
          "    - {name: console, san: \"URI:spiffe://prod/ns/logging/*\", services: [\"*\"], "
          "scopes: [read]}\n" +
-         journal_only_yaml(redis);
+         more_clients + journal_only_yaml(redis);
 }
 
 // curl with a client certificate of the pki ("" = none): {exit code, "<status> <body>"}.
@@ -494,6 +495,15 @@ TEST_CASE(
   CHECK(ends_with(stranger.second, " 401"));
   CHECK(stranger.second.find("unknown_client_certificate") != std::string::npos);
   CHECK(stranger.second.find("CN=stranger") != std::string::npos);
+  // auth.clients is reloadable: mapped by a SIGHUP, the stranger ingests.
+  std::ofstream(server.dir / "luffy.yaml", std::ios::trunc)
+      << mtls_yaml(redis, p, false,
+                   "    - {name: newcomer, subject: stranger, services: [\"*\"], scopes: "
+                   "[ingest]}\n");
+  ::kill(server.pid, SIGHUP);
+  CHECK(eventually([&] {
+    return ends_with(mtls_curl(p, "stranger", ingest_args(server, "checkout")).second, " 202");
+  }));
 
   // No certificate (require_client_cert: false): bearer tokens work as before, nothing is 401.
   auto no_cert =
