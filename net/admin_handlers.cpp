@@ -278,27 +278,50 @@ void handle_admin_rebalance(server_context& ctx, http_request& req, http_respons
 
 namespace luffy {
 
+namespace {
+
+// ?limit=&cursor= of a page of a Redis stream (dead letters, audit): the limit from 1 to `max`
+// (`fallback` when absent) and an exclusive stream-id cursor. nullopt after answering 400.
+struct stream_query {
+  int64_t limit;
+  std::string cursor;
+};
+std::optional<stream_query> stream_page_query(http_request& req, http_response& res,
+                                              int64_t fallback, int64_t max) {
+  std::optional<Poco::Net::HTMLForm> form;
+  try {
+    form.emplace(req);
+  } catch (const Poco::Exception&) {
+    send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
+    return std::nullopt;
+  }
+  const auto limit = page_limit(*form, fallback, max);
+  if (!limit) {
+    send_json(res, 400, error_body("bad_parameter", page_limit_error(max)));
+    return std::nullopt;
+  }
+  std::string cursor = form->get("cursor", "");
+  if (!cursor.empty() && !is_stream_id(cursor)) {
+    send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
+    return std::nullopt;
+  }
+  return stream_query{*limit, std::move(cursor)};
+}
+
+}  // namespace
+
 void handle_dead_letters_list(server_context& ctx, http_request& req, http_response& res) {
   std::string token;
   if (!authorize_admin(ctx, req, res, token)) {
     return;
   }
-  std::optional<Poco::Net::HTMLForm> form;
-  try {
-    form.emplace(req);
-  } catch (const Poco::Exception&) {
-    return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
-  }
-  const auto limit = page_limit(*form, 50, 500);
-  if (!limit) {
-    return send_json(res, 400, error_body("bad_parameter", page_limit_error(500)));
-  }
-  const std::string cursor = form->get("cursor", "");
-  if (!cursor.empty() && !is_stream_id(cursor)) {
-    return send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
+  const auto q = stream_page_query(req, res, 50, 500);
+  if (!q) {
+    return;
   }
   const auto cfg = ctx.config.load();
-  auto page = thread_store<dead_letter_store>(ctx).page(cfg->storage.key_prefix, cursor, *limit);
+  auto page =
+      thread_store<dead_letter_store>(ctx).page(cfg->storage.key_prefix, q->cursor, q->limit);
   if (!page.ok()) {
     return send_json(res, 503, error_body("unavailable", "redis: " + page.error.message), 5);
   }
@@ -360,22 +383,12 @@ void handle_admin_audit(server_context& ctx, http_request& req, http_response& r
   if (!authorize_admin(ctx, req, res, token)) {
     return;
   }
-  std::optional<Poco::Net::HTMLForm> form;
-  try {
-    form.emplace(req);
-  } catch (const Poco::Exception&) {
-    return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
-  }
-  const auto limit = page_limit(*form, 100, 1000);
-  if (!limit) {
-    return send_json(res, 400, error_body("bad_parameter", page_limit_error(1000)));
-  }
-  const std::string cursor = form->get("cursor", "");
-  if (!cursor.empty() && !is_stream_id(cursor)) {
-    return send_json(res, 400, error_body("bad_parameter", "cursor must be a next_cursor value"));
+  const auto q = stream_page_query(req, res, 100, 1000);
+  if (!q) {
+    return;
   }
   const auto cfg = ctx.config.load();
-  auto page = thread_store<audit_store>(ctx).page(cfg->storage.key_prefix, cursor, *limit);
+  auto page = thread_store<audit_store>(ctx).page(cfg->storage.key_prefix, q->cursor, q->limit);
   if (!page.ok()) {
     return send_json(res, 503, error_body("unavailable", "redis: " + page.error.message), 5);
   }
