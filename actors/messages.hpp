@@ -12,6 +12,7 @@
 #include "core/body_decoder.hpp"
 #include "core/config.hpp"
 #include "core/record.hpp"
+#include "core/retention_policy.hpp"
 
 namespace luffy {
 
@@ -262,6 +263,15 @@ typename Inspector::result_type inspect(Inspector& f, grouping_update& x) {
            x.fingerprint_rules, x.max_new_clusters_per_minute);
 }
 
+// ---- reload -> retention sweeper -------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retention_policy& x) {
+  return f(caf::meta::type_name("retention_policy"), x.clusters_ms, x.resolved_clusters_ms,
+           x.events_max_entries, x.events_max_age_ms, x.dead_letters_max_entries,
+           x.dead_letters_max_age_ms, x.sweep_interval_ms);
+}
+
 // ---- journal -> cluster shard (fast path) -----------------------------------------------------
 
 // One journal entry just committed to <prefix>:journal:<shard>, handed to its cluster shard in
@@ -331,6 +341,7 @@ CAF_ADD_TYPE_ID(luffy, (luffy::peer_hello))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_error))
 CAF_ADD_TYPE_ID(luffy, (luffy::record_hash))
 CAF_ADD_TYPE_ID(luffy, (luffy::resize_pool_request))
+CAF_ADD_TYPE_ID(luffy, (luffy::retention_policy))
 CAF_ADD_TYPE_ID(luffy, (luffy::shard_assignment))
 CAF_END_TYPE_ID_BLOCK(luffy)
 

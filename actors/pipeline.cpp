@@ -12,6 +12,7 @@
 #include "actors/journal_writer.hpp"
 #include "actors/messages.hpp"
 #include "actors/parser_actor.hpp"
+#include "actors/retention_sweeper.hpp"
 #include "actors/service_limiter.hpp"
 #include "actors/shard_inbox.hpp"
 #include "actors/shard_owner.hpp"
@@ -209,6 +210,13 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
     p.agents = std::make_shared<agent_tally>(static_cast<size_t>(cfg.agents.max_tracked));
     p.agent_tracker = spawn_agent_tracker(sys, as, p.agents, metrics);
   }
+  if (cfg.node.role != "ingest") {
+    retention_sweeper_settings rs;
+    rs.redis = redis;
+    rs.key_prefix = cfg.storage.key_prefix;
+    rs.policy = retention_policy_from(cfg);
+    p.retention_sweeper = spawn_retention_sweeper(sys, rs, metrics);
+  }
   return p;
 }
 
@@ -233,6 +241,12 @@ void pipeline::update_grouping(const luffy_config& next) {
     if (auto a = directory->shard(i)) {
       caf::anon_send(a, *update);
     }
+  }
+}
+
+void pipeline::update_retention(const luffy_config& next) {
+  if (retention_sweeper) {
+    caf::anon_send(retention_sweeper, retention_policy_from(next));
   }
 }
 
@@ -267,7 +281,7 @@ void pipeline::stop() {
     }
   }
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-  for (const auto& a : {router, inbox, agent_tracker}) {
+  for (const auto& a : {router, inbox, agent_tracker, retention_sweeper}) {
     if (a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }

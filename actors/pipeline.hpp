@@ -54,6 +54,7 @@ struct pipeline {
   // agents are not tracked.
   std::shared_ptr<agent_tally> agents;
   caf::actor agent_tracker;
+  caf::actor retention_sweeper;  // nodes that cluster (node.role all or shard)
   ingest_metrics* metrics = nullptr;
   caf::actor_system* system = nullptr;
 
@@ -76,6 +77,9 @@ struct pipeline {
   // fingerprint_rules, max_new_clusters_per_minute): sent to every cluster shard, and kept for
   // the shards the supervisor re-spawns later.
   void update_grouping(const luffy_config& next);
+
+  // Hot reload of retention.*: the sweeper applies the new policy from its next sweep.
+  void update_retention(const luffy_config& next);
 
   // A snapshot of every actor group (thread-safe; reads atomics only). Shards this node does not
   // hold show size 0.

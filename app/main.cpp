@@ -57,6 +57,9 @@ void print_config_help() {
       case luffy::key_type::size:
         type = "size";
         break;
+      case luffy::key_type::duration:
+        type = "duration";
+        break;
       case luffy::key_type::boolean:
         type = "bool";
         break;

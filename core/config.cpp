@@ -45,6 +45,14 @@ parsed_int parse_number(const config_key& key, const std::string& where, std::st
       return r;
     }
     r.value = *s;
+  } else if (key.type == key_type::duration) {
+    auto s = parse_duration(value);
+    if (!s) {
+      r.problem = where + ": expected a duration such as 30d, 12h, 15m or 90s, got \"" +
+                  std::string(value) + "\"";
+      return r;
+    }
+    r.value = *s;
   } else if (!parse_int(value, r.value)) {
     r.problem = where + ": expected an integer, got \"" + std::string(value) + "\"";
     return r;
@@ -80,6 +88,7 @@ std::optional<std::string> store(const config_key& key, luffy_config& cfg, std::
   switch (key.type) {
     case key_type::integer:
     case key_type::size:
+    case key_type::duration:
     case key_type::map: {
       auto n = parse_number(key, where, value);
       if (n.problem) {
@@ -195,6 +204,32 @@ std::optional<int64_t> parse_size(std::string_view text) {
     mult = 1LL << 20;
   else if (unit == "g" || unit == "gb" || unit == "gib")
     mult = 1LL << 30;
+  else
+    return std::nullopt;
+  if (n > INT64_MAX / mult)
+    return std::nullopt;
+  return n * mult;
+}
+
+std::optional<int64_t> parse_duration(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9')
+    ++i;
+  if (i == 0)
+    return std::nullopt;
+  int64_t n = 0;
+  if (!parse_int(text.substr(0, i), n))
+    return std::nullopt;
+  const std::string_view unit = text.substr(i);
+  int64_t mult = 0;
+  if (unit.empty() || unit == "s")
+    mult = 1;
+  else if (unit == "m")
+    mult = 60;
+  else if (unit == "h")
+    mult = 3600;
+  else if (unit == "d")
+    mult = 86400;
   else
     return std::nullopt;
   if (n > INT64_MAX / mult)

@@ -192,9 +192,22 @@ struct luffy_config {
   struct {
     int64_t max_entries;  // <prefix>:audit is trimmed to about this many entries (MAXLEN ~)
   } audit;
+  struct {
+    // Durations in seconds (key_type::duration). A cluster whose last record is older than
+    // `clusters` is deleted with all its keys; a resolved one `resolved_clusters` after it was
+    // resolved (a new record reopens it, so it is not seen since). 0 = kept for ever.
+    int64_t clusters;
+    int64_t resolved_clusters;
+    int64_t events_max_entries;  // <prefix>:events trimmed to about this many (XTRIM MAXLEN ~)
+    int64_t events_max_age;      // and entries older than this (XTRIM MINID ~); 0 = no age cap
+    int64_t dead_letters_max_entries;
+    int64_t dead_letters_max_age;
+    int64_t sweep_interval;  // how often a node runs the sweep
+  } retention;
 };
 
-enum class key_type { string, integer, size, boolean, enumeration, list, map };
+// duration: seconds, written "30d", "12h", "15m", "90s" or a plain number of seconds.
+enum class key_type { string, integer, size, duration, boolean, enumeration, list, map };
 
 // How a hot reload (net/config_reload.cpp) puts a changed key into effect. `restart`: it cannot,
 // and a reload that changes the key is refused. The others name what the reload refreshes; the
@@ -208,6 +221,7 @@ enum class reload_effect {
   gates,          // the backpressure gates' watermarks
   memory_budget,  // the in-flight byte budget's limit
   log_level,      // the log level
+  retention,      // the retention sweeper's policy (actors/retention_sweeper)
 };
 
 // The member that stores a key, writable (`field`) or read-only (`value`). Scalar keys are
@@ -275,6 +289,9 @@ std::vector<std::string> check_fingerprint_rules(const std::vector<fingerprint_r
 
 // Parses "16MiB", "2M", "512k", "1048576" into bytes.
 std::optional<int64_t> parse_size(std::string_view text);
+
+// Parses "30d", "12h", "15m", "90s", "3600" (seconds) into seconds; one unit, no fractions.
+std::optional<int64_t> parse_duration(std::string_view text);
 
 // Splits "a, b,c" into {"a","b","c"} (empty items dropped).
 std::vector<std::string> split_list(std::string_view text);

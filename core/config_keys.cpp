@@ -341,6 +341,37 @@ std::vector<config_key> make_keys() {
       {"audit.max_entries", k::integer, "100000", 100, 100000000, "", r::snapshot,
        LUFFY_MEMBER(audit.max_entries),
        "The audit stream <prefix>:audit is trimmed to about this many entries (XADD MAXLEN ~)."},
+      {"retention.clusters", k::duration, "30d", 0, 3660LL * 86400, "", r::retention,
+       LUFFY_MEMBER(retention.clusters),
+       "A cluster that received no record for this long (arrival time) is deleted with its "
+       "samples, "
+       "series, events and "
+       "index entries (docs/OPERATIONS.md \"Retention\"); 0 keeps clusters for ever."},
+      {"retention.resolved_clusters", k::duration, "7d", 0, 3660LL * 86400, "", r::retention,
+       LUFFY_MEMBER(retention.resolved_clusters),
+       "A resolved cluster is deleted this long after it was resolved (a new record reopens it "
+       "instead); 0: resolved clusters follow retention.clusters."},
+      {"retention.events_max_entries", k::integer, "100000", 0, 100000000, "", r::retention,
+       LUFFY_MEMBER(retention.events_max_entries),
+       "The events stream <prefix>:events is trimmed to about this many entries (XTRIM MAXLEN, "
+       "exact) "
+       "at every sweep; 0 = no length cap."},
+      {"retention.events_max_age", k::duration, "7d", 0, 3660LL * 86400, "", r::retention,
+       LUFFY_MEMBER(retention.events_max_age),
+       "Events older than this leave <prefix>:events at the next sweep (XTRIM MINID, exact); 0 = "
+       "no age "
+       "cap."},
+      {"retention.dead_letters_max_entries", k::integer, "100000", 0, 100000000, "", r::retention,
+       LUFFY_MEMBER(retention.dead_letters_max_entries),
+       "The dead-letter stream <prefix>:dlq is trimmed to about this many entries at every sweep "
+       "(and by every write past 100,000); 0 = only that write cap."},
+      {"retention.dead_letters_max_age", k::duration, "30d", 0, 3660LL * 86400, "", r::retention,
+       LUFFY_MEMBER(retention.dead_letters_max_age),
+       "Dead letters older than this leave <prefix>:dlq at the next sweep; 0 = no age cap."},
+      {"retention.sweep_interval", k::duration, "60s", 1, 86400, "", r::retention,
+       LUFFY_MEMBER(retention.sweep_interval),
+       "How often a node that clusters (node.role all or shard) runs the retention sweep; every "
+       "such node may run it, the deletions are atomic scripts that re-check each cluster."},
   };
 }
 

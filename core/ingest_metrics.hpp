@@ -87,6 +87,13 @@ struct ingest_metrics {
   // The audit trail (<prefix>:audit): entries written, and writes Redis did not take (the action
   // went ahead). Requests answered 429 after repeated authentication failures from an address.
   std::atomic<uint64_t> audit_entries{0}, audit_write_failures{0}, auth_throttled{0};
+  // Retention (actors/retention_sweeper): clusters deleted for age (open and resolved), entries
+  // trimmed off the events and dead-letter streams, sweeps Redis did not finish; clusters
+  // deleted by DELETE /api/v1/services/{id}.
+  std::atomic<uint64_t> retention_clusters_expired{0}, retention_resolved_expired{0};
+  std::atomic<uint64_t> retention_events_trimmed{0}, retention_dead_letters_trimmed{0};
+  std::atomic<uint64_t> retention_sweep_failures{0}, retention_sweeps{0};
+  std::atomic<uint64_t> services_erased{0}, erased_clusters{0};
   std::atomic<uint64_t> journal_entries_committed{0}, journal_records_committed{0};
   int64_t journal_records_estimate() const {
     const int64_t waiting = journal_entries_waiting.load(std::memory_order_relaxed);

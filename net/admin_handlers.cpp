@@ -8,6 +8,8 @@
 //   POST /api/v1/admin/dead_letters/{id}/retry       a dead-lettered journal entry back on its
 //                               journal stream (storage/lua/dead_letter_retry.lua)
 //   GET  /api/v1/admin/audit?limit=&cursor=   the audit trail (<prefix>:audit), newest first
+//   DELETE /api/v1/services/{id}    erases a service: its clusters with samples, series and
+//                               indexes, its miner state and its stream entries (audited)
 // A missing or wrong token is 401, a valid token without `admin` 403.
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -15,6 +17,7 @@
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTMLForm.h>
+#include <Poco/URI.h>
 
 #include <charconv>
 #include <memory>
@@ -32,6 +35,7 @@
 #include "net/thread_store.hpp"
 #include "storage/audit_store.hpp"
 #include "storage/dead_letter_store.hpp"
+#include "storage/retention_store.hpp"
 #include "storage/shard_lease_store.hpp"
 
 namespace luffy {
@@ -289,10 +293,7 @@ struct stream_query {
 std::optional<stream_query> stream_page_query(http_request& req, http_response& res,
                                               int64_t fallback, int64_t max) {
   std::optional<Poco::Net::HTMLForm> form;
-  try {
-    form.emplace(req);
-  } catch (const Poco::Exception&) {
-    send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
+  if (!parse_query(req, res, form)) {
     return std::nullopt;
   }
   const auto limit = page_limit(*form, fallback, max);
@@ -376,6 +377,54 @@ void handle_dead_letter_retry(server_context& ctx, http_request& req, http_respo
       .string("stream", v.stream);
   o.close();
   send_json(res, 202, b);
+}
+
+void handle_service_delete(server_context& ctx, http_request& req, http_response& res,
+                           const std::string& raw_service) {
+  std::string token;
+  if (!authorize_admin(ctx, req, res, token)) {
+    return;
+  }
+  std::string service;
+  try {
+    Poco::URI::decode(raw_service, service, true);
+  } catch (const Poco::Exception&) {
+    return send_json(res, 400,
+                     error_body("bad_parameter",
+                                "the service id is not valid "
+                                "percent-encoding"));
+  }
+  // The same bound as a record's service_id (core/record_builder): no longer id can own data.
+  if (service.empty() || service.size() > 256 || !is_valid_utf8(service)) {
+    return send_json(res, 400,
+                     error_body("bad_parameter", "a service id is 1 to 256 bytes of UTF-8"));
+  }
+  const auto cfg = ctx.config.load();
+  auto r = thread_store<retention_store>(ctx).forget_service(cfg->storage.key_prefix, service);
+  if (!r.ok()) {
+    // What was deleted stays deleted; the call is safe to repeat.
+    return send_json(res, 503, error_body("unavailable", "redis: " + r.error.message), 5);
+  }
+  const auto& v = *r.value;
+  ingest_metrics::add(ctx.metrics.services_erased, 1);
+  ingest_metrics::add(ctx.metrics.erased_clusters, static_cast<uint64_t>(v.clusters));
+  spdlog::info(
+      "service \"{}\" erased by token \"{}\": {} cluster(s), {} event(s), {} dead "
+      "letter(s)",
+      service, token, v.clusters, v.events, v.dead_letters);
+  std::string b;
+  json_object_writer o(b);
+  o.string("status", "deleted")
+      .string("service_id", service)
+      .integer("clusters", v.clusters)
+      .integer("events", v.events)
+      .integer("dead_letters", v.dead_letters)
+      // Records of the service journaled but not clustered yet are applied after this and make
+      // new clusters: the erasure covers what was clustered when it ran.
+      .integer("journal_entries_waiting",
+               ctx.metrics.journal_entries_waiting.load(std::memory_order_relaxed));
+  o.close();
+  send_json(res, 200, b);
 }
 
 void handle_admin_audit(server_context& ctx, http_request& req, http_response& res) {

@@ -132,10 +132,8 @@ void handle_agents_list(server_context& ctx, http_request& req, http_response& r
     return;
   }
   std::optional<Poco::Net::HTMLForm> parsed;
-  try {
-    parsed.emplace(req);
-  } catch (const Poco::Exception&) {
-    return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
+  if (!parse_query(req, res, parsed)) {
+    return;
   }
   const Poco::Net::HTMLForm& form = *parsed;
   agent_query q;

@@ -50,6 +50,8 @@ std::string_view audited_action(route_id id) {
       return "shards.rebalance";
     case route_id::admin_dead_letter_retry:
       return "dead_letter.retry";
+    case route_id::service_delete:
+      return "service.delete";
     default:
       return "";
   }

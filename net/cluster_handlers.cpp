@@ -310,10 +310,8 @@ void handle_clusters_list(server_context& ctx, http_request& req, http_response&
   if (!authenticate(ctx, req, res, scope))
     return;
   std::optional<Poco::Net::HTMLForm> parsed;
-  try {
-    parsed.emplace(req);
-  } catch (const Poco::Exception&) {
-    return send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
+  if (!parse_query(req, res, parsed)) {
+    return;
   }
   const Poco::Net::HTMLForm& form = *parsed;
   const std::string service = form.get("service_id", "");

@@ -96,6 +96,11 @@ void apply_effect(server_context& ctx, reload_effect effect, const luffy_config&
     case reload_effect::log_level:
       spdlog::set_level(spdlog::level::from_str(next.log.level));
       break;
+    case reload_effect::retention:
+      if (ctx.gateway) {
+        ctx.gateway->stages().update_retention(next);
+      }
+      break;
   }
 }
 

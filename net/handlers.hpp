@@ -50,6 +50,10 @@ void handle_dead_letter_retry(server_context& ctx, http_request& req, http_respo
                               const std::string& id);
 // The audit trail, newest first (net/admin_handlers.cpp; docs/API.md "Audit trail").
 void handle_admin_audit(server_context& ctx, http_request& req, http_response& res);
+// DELETE /api/v1/services/{id} (admin): the service's clusters, samples, indexes and stream
+// entries (storage/retention_store.hpp forget_service; docs/OPERATIONS.md "Deletion").
+void handle_service_delete(server_context& ctx, http_request& req, http_response& res,
+                           const std::string& service);
 
 // The operator console's embedded files (no token; security headers on every answer).
 void handle_console_index(server_context& ctx, http_request& req, http_response& res);

@@ -2,6 +2,9 @@
 
 #include <charconv>
 
+#include "net/handlers.hpp"
+#include "net/ingest_gateway.hpp"
+
 namespace luffy {
 
 bool whole_number(std::string_view text, int64_t& out) {
@@ -24,6 +27,18 @@ std::optional<int64_t> page_limit(const Poco::Net::NameValueCollection& form, in
 
 std::string page_limit_error(int64_t max) {
   return "limit must be an integer from 1 to " + std::to_string(max);
+}
+
+bool parse_query(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res,
+                 std::optional<Poco::Net::HTMLForm>& form) {
+  try {
+    form.emplace(req);
+    return true;
+  } catch (const Poco::Exception&) {
+    form.reset();
+    send_json(res, 400, error_body("bad_parameter", "the query string is not valid"));
+    return false;
+  }
 }
 
 }  // namespace luffy

@@ -1,6 +1,9 @@
 #pragma once
 // Query parameters shared by the list routes (clusters, agents, dead letters, audit), read one
 // way so that each answers a bad value with the same 400 words.
+#include <Poco/Net/HTMLForm.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NameValueCollection.h>
 
 #include <cstdint>
@@ -18,5 +21,10 @@ bool whole_number(std::string_view text, int64_t& out);
 std::optional<int64_t> page_limit(const Poco::Net::NameValueCollection& form, int64_t fallback,
                                   int64_t max);
 std::string page_limit_error(int64_t max);
+
+// The request's query string, parsed into `form`; false after answering 400 bad_parameter when
+// it does not parse (HTMLForm cannot be moved, hence the out-parameter).
+bool parse_query(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res,
+                 std::optional<Poco::Net::HTMLForm>& form);
 
 }  // namespace luffy

@@ -93,6 +93,8 @@ void run_handler(server_context& ctx, const route& r, const std::string& param, 
       return handle_dead_letter_retry(ctx, req, res, param);
     case route_id::admin_audit:
       return handle_admin_audit(ctx, req, res);
+    case route_id::service_delete:
+      return handle_service_delete(ctx, req, res, param);
   }
 }
 

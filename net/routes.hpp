@@ -28,6 +28,7 @@ enum class route_id {
   admin_dead_letters,
   admin_dead_letter_retry,
   admin_audit,
+  service_delete,
 };
 
 struct route {
@@ -66,6 +67,7 @@ inline constexpr route routes[] = {
     {"GET", "/api/v1/admin/dead_letters", route_id::admin_dead_letters, true},
     {"POST", "/api/v1/admin/dead_letters/{id}/retry", route_id::admin_dead_letter_retry, true},
     {"GET", "/api/v1/admin/audit", route_id::admin_audit, true},
+    {"DELETE", "/api/v1/services/{id}", route_id::service_delete, true},
 };
 
 }  // namespace luffy

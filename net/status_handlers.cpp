@@ -224,7 +224,12 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .integer("agents_known", m.agents_known.load(std::memory_order_relaxed))
       .integer("agents_silent", m.agents_silent.load(std::memory_order_relaxed))
       .uinteger("agents_overflow", load(m.agents_overflow))
-      .integer("dead_letters", m.dead_letters.load(std::memory_order_relaxed));
+      .integer("dead_letters", m.dead_letters.load(std::memory_order_relaxed))
+      .uinteger("retention_clusters_expired", load(m.retention_clusters_expired))
+      .uinteger("retention_resolved_expired", load(m.retention_resolved_expired))
+      .uinteger("retention_events_trimmed", load(m.retention_events_trimmed))
+      .uinteger("retention_dead_letters_trimmed", load(m.retention_dead_letters_trimmed))
+      .uinteger("retention_sweeps", load(m.retention_sweeps));
   append_backpressure(o, ctx);
   json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
@@ -370,6 +375,28 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   counter("luffy_ingest_auth_throttled_total",
           "Requests answered 429 too_many_auth_failures (auth.failure_limit.*).",
           load(m.auth_throttled));
+  counter("luffy_ingest_retention_sweeps_total",
+          "Retention sweeps this node ran to the end (retention.sweep_interval).",
+          load(m.retention_sweeps));
+  counter("luffy_ingest_retention_sweep_failures_total",
+          "Retention sweeps Redis did not finish (tried again at the next interval).",
+          load(m.retention_sweep_failures));
+  counter("luffy_ingest_retention_clusters_expired_total",
+          "Clusters deleted with all their keys after retention.clusters without a record.",
+          load(m.retention_clusters_expired));
+  counter("luffy_ingest_retention_resolved_expired_total",
+          "Resolved clusters deleted retention.resolved_clusters after they were resolved.",
+          load(m.retention_resolved_expired));
+  counter("luffy_ingest_retention_events_trimmed_total",
+          "Entries trimmed off <prefix>:events by retention.events_max_entries / _max_age.",
+          load(m.retention_events_trimmed));
+  counter("luffy_ingest_retention_dead_letters_trimmed_total",
+          "Entries trimmed off <prefix>:dlq by retention.dead_letters_max_entries / _max_age.",
+          load(m.retention_dead_letters_trimmed));
+  counter("luffy_ingest_services_erased_total",
+          "DELETE /api/v1/services/{id} calls that completed.", load(m.services_erased));
+  counter("luffy_ingest_erased_clusters_total", "Clusters deleted by DELETE /api/v1/services/{id}.",
+          load(m.erased_clusters));
   counter("luffy_ingest_agents_flush_failures_total",
           "Agent flushes Redis did not take (their counts are retried the next second).",
           load(m.agents_flush_failures));

@@ -339,7 +339,17 @@ redis_result<bool> write_status(redis_client& redis, const std::string& prefix,
   json_object_writer o(event);
   o.string("type", event_type).string("cluster_id", id).string("at_ms", now);
   o.close();
+  // The resolved index (retention.resolved_clusters) follows the status; a regression takes the
+  // cluster out again inside cluster_apply.lua.
+  const std::string resolved = clusters_resolved_key(prefix);
+  std::vector<std::string_view> index;
+  if (status == "resolved") {
+    index = {"ZADD", resolved, now, id};
+  } else {
+    index = {"ZREM", resolved, id};
+  }
   auto r = redis.pipeline({{"HSET", key, "status", status, at_field, now},
+                           index,
                            {"LPUSH", events, event},
                            {"LTRIM", events, "0", "99"}});
   if (!r.ok()) {

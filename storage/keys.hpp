@@ -28,6 +28,15 @@
 //   <prefix>:clusters:by_<sort>           zset: every cluster by count, last_seen or first_seen
 //   (ms) <prefix>:service:<svc>:by_<sort>      zset: one service's clusters, the same orders
 //   <prefix>:clusters:hour:<hour>         zset: cluster -> records in that event-time hour (25 h)
+//   <prefix>:clusters:by_received         zset: cluster -> when its last record was applied (the
+//                                         shard's wall clock, ms): retention.clusters reads it,
+//                                         not last_seen (event time, which agents choose)
+//                                         (Lua: cluster_apply, cluster_merge, cluster_forget)
+//   <prefix>:retention:adopted            set once every cluster of an older version has a
+//                                         by_received entry (Lua: retention_adopt)
+//   <prefix>:clusters:resolved            zset: resolved cluster -> when it was resolved (ms);
+//                                         left on a regression or reopen (retention.resolved_*)
+//                                         (Lua: cluster_apply, cluster_merge, cluster_forget)
 //   <prefix>:clusters:by_trend:<hour>     zset: every cluster by trend, cached 10 s (cluster_trend)
 //   <prefix>:service:<svc>:by_trend:<hour>  the same for one service
 //   <prefix>:service:<svc>:templates      hash: level-3 anchor -> "ordinal\ttemplate"
@@ -136,6 +145,19 @@ inline std::string cluster_events_key(std::string_view prefix, std::string_view 
 // Records per cluster in one event-time hour (unix hours). (Lua: cluster_apply, cluster_merge.)
 inline std::string clusters_hour_key(std::string_view prefix, int64_t hour) {
   return std::string(prefix) + ":clusters:hour:" + std::to_string(hour);
+}
+
+// Every cluster by the time its last record was applied (ms): retention.clusters.
+inline std::string clusters_received_key(std::string_view prefix) {
+  return std::string(prefix) + ":clusters:by_received";
+}
+inline std::string retention_adopted_key(std::string_view prefix) {
+  return std::string(prefix) + ":retention:adopted";
+}
+
+// The resolved clusters by resolution time (ms): the retention sweep deletes the old ones.
+inline std::string clusters_resolved_key(std::string_view prefix) {
+  return std::string(prefix) + ":clusters:resolved";
 }
 
 // sort=trend's ranking, cached for a few seconds (storage/lua/cluster_trend.lua receives it).

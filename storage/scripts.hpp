@@ -38,6 +38,12 @@ extern const std::string rate_limit_take_lua;
 // agent_silent.lua (the silence check and its events).
 extern const std::string agent_flush_lua;
 extern const std::string agent_silent_lua;
+// Retention and erasure (storage/retention_store.hpp): storage/lua/cluster_forget.lua deletes
+// clusters with all their keys, stream_forget_service.lua one service's entries of a stream.
+extern const std::string cluster_forget_lua;
+extern const std::string stream_forget_service_lua;
+// Once per Redis: clusters of an older version enter the retention index (retention_adopt.lua).
+extern const std::string retention_adopt_lua;
 // POST /api/v1/admin/dead_letters/{id}/retry (storage/dead_letter_store.hpp):
 // storage/lua/dead_letter_retry.lua.
 extern const std::string dead_letter_retry_lua;

@@ -35,7 +35,10 @@
 -- capped list <cluster>:events (newest first, 100); records per event-time hour go to
 -- <cluster>:hours and to the hour's zset <prefix>:clusters:hour:<hour> (both expire after 25 h:
 -- sparklines and sort=trend); a new cluster enters the by_first_seen zsets; regressed_at_ms and
--- spiked_at_ms in the hash date the badges.
+-- spiked_at_ms in the hash date the badges. A regression takes the cluster out of
+-- <prefix>:clusters:resolved (retention); every applied sum dates its cluster in
+-- <prefix>:clusters:by_received (retention.clusters); a level-3 cluster's hash names its miner anchor
+-- (template_anchor), which cluster_forget.lua removes from the service's templates with it.
 local fence = ARGV[8]
 if fence ~= '' then
   local holder = redis.call('GET', KEYS[3]) or ''
@@ -120,6 +123,10 @@ local function add(id, key, cur, redirected, c)
       'template', c.template, 'culprit', c.culprit, 'language', c.language,
       'first_seen_us', c.first, 'last_seen_us', last, 'count', c.count, 'status', 'open',
       'created_at_ms', now_ms)
+    if c.anchor ~= '' then
+      -- named so cluster_forget.lua removes the miner's template with the cluster
+      redis.call('HSET', key, 'template_anchor', c.anchor)
+    end
     created = created + 1
     if not c.overflow then
       emit(key, {'type', 'new_cluster', 'cluster_id', id, 'service_id', c.svc, 'title', title,
@@ -144,6 +151,7 @@ local function add(id, key, cur, redirected, c)
       last, moved = tonumber(cur[2]), false
     end
     if cur[3] == 'resolved' then
+      redis.call('ZREM', prefix .. ':clusters:resolved', id)
       set[#set + 1] = 'status'
       set[#set + 1] = 'open'
       set[#set + 1] = 'regressed_at_ms'
@@ -153,6 +161,8 @@ local function add(id, key, cur, redirected, c)
     end
     if c.level == '3' and c.anchor ~= '' and not redirected then
       -- a level-3 template may have generalised: the cluster shows the current one
+      set[#set + 1] = 'template_anchor'
+      set[#set + 1] = c.anchor
       set[#set + 1] = 'title'
       set[#set + 1] = title
       set[#set + 1] = 'template'
@@ -199,6 +209,9 @@ local function add(id, key, cur, redirected, c)
     redis.call('LPUSH', sk, unpack(c.samples))
     redis.call('LTRIM', sk, 0, keep - 1)
   end
+  -- arrival, not event time, decides retention (retention.clusters): a backfill of old logs is
+  -- kept, a clock far in the future cannot pin a cluster
+  redis.call('ZADD', prefix .. ':clusters:by_received', now_ms, id)
   redis.call('ZADD', prefix .. ':clusters:by_count', total, id)
   redis.call('ZADD', prefix .. ':service:' .. zsvc .. ':by_count', total, id)
   if moved then

@@ -121,6 +121,13 @@ local first = tonumber(d[4]) or 0
 if tonumber(s[4]) and tonumber(s[4]) < first then
   first = tonumber(s[4])
 end
+redis.call('ZREM', prefix .. ':clusters:resolved', src)
+-- the target is kept at least as long as the source would have been (retention.clusters)
+local received = redis.call('ZSCORE', prefix .. ':clusters:by_received', src)
+if received then
+  redis.call('ZADD', prefix .. ':clusters:by_received', 'GT', received, target)
+  redis.call('ZREM', prefix .. ':clusters:by_received', src)
+end
 for _, z in ipairs({prefix .. ':clusters', prefix .. ':service:' .. s[1]}) do
   redis.call('ZREM', z .. ':by_count', src)
   redis.call('ZREM', z .. ':by_last_seen', src)

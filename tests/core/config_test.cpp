@@ -72,6 +72,7 @@ std::string other_value(const config_key& k) {
   switch (k.type) {
     case key_type::integer:
     case key_type::size:
+    case key_type::duration:
     case key_type::map: {
       int64_t d = 0;
       if (k.type == key_type::map) {
@@ -121,6 +122,7 @@ TEST_CASE("every row's member holds the row's type", "[config]") {
         break;
       case key_type::integer:
       case key_type::size:
+      case key_type::duration:
         CHECK(std::holds_alternative<int64_t*>(f));
         break;
       case key_type::boolean:
@@ -215,6 +217,28 @@ TEST_CASE("changed_keys: map entries one by one, token lists as a whole", "[conf
   CHECK(changed_keys(x, y).empty());
 }
 
+TEST_CASE("durations: one unit or plain seconds, nothing else", "[config]") {
+  CHECK(parse_duration("30d") == 30 * 86400);
+  CHECK(parse_duration("12h") == 12 * 3600);
+  CHECK(parse_duration("15m") == 900);
+  CHECK(parse_duration("90s") == 90);
+  CHECK(parse_duration("3600") == 3600);
+  CHECK(parse_duration("0") == 0);
+  for (const char* bad :
+       {"", "d", "-1d", "1.5h", "1h30m", "10 d", "1D", "1w", "99999999999999999999"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_duration(bad));
+  }
+  luffy_config c;
+  CHECK_FALSE(apply_setting(c, "retention.clusters", "2d"));
+  CHECK(c.retention.clusters == 2 * 86400);
+  const auto problem = apply_setting(c, "retention.clusters", "2 weeks");
+  REQUIRE(problem);
+  CHECK(problem->find("retention.clusters: expected a duration") == 0);
+  CHECK(apply_setting(c, "retention.sweep_interval", "0"));  // at least 1 s
+  CHECK(*setting_text(*find_config_key("retention.clusters"), c) == "172800");
+}
+
 TEST_CASE("the keys that apply live on reload are exactly these", "[config]") {
   // The live set net/config_reload.cpp had before the table said it; a key moving in or out of it
   // is a behaviour change (docs/CONFIGURATION.md "Reload").
@@ -244,6 +268,14 @@ TEST_CASE("the keys that apply live on reload are exactly these", "[config]") {
       "auth.failure_limit.max_failures",    // read from the snapshot on each failure
       "auth.failure_limit.window_seconds",  // the same
       "audit.max_entries",                  // read from the snapshot on each append
+      // sent to the retention sweeper (pipeline::update_retention)
+      "retention.clusters",
+      "retention.resolved_clusters",
+      "retention.events_max_entries",
+      "retention.events_max_age",
+      "retention.dead_letters_max_entries",
+      "retention.dead_letters_max_age",
+      "retention.sweep_interval",
   };
   std::set<std::string> live;
   for (const auto& k : config_keys()) {

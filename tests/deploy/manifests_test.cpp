@@ -758,6 +758,40 @@ TEST_CASE("k8s: luffy-ingest's memory limit holds the documented peak RSS", "[k8
       std::string::npos);
 }
 
+TEST_CASE(
+    "k8s: every luffy workload's memory limit holds the documented peak, Redis's request its "
+    "maxmemory",
+    "[k8s]") {
+  const auto reliability = read_file(source_dir() / "docs/RELIABILITY.md");
+  std::smatch m;
+  REQUIRE(std::regex_search(reliability, m, std::regex(R"(Peak RSS stayed under \*\*(\d+) MiB)")));
+  const std::uint64_t peak = std::stoull(m[1].str()) << 20;
+  for (const auto& [kind, name] :
+       {std::pair<std::string, std::string>{"Deployment", "luffy-ingest"},
+        {"StatefulSet", "luffy-shard"}}) {
+    INFO("distributed " << kind << " " << name);
+    const auto w = dist_named(kind, name);
+    REQUIRE(w);
+    CHECK(size_bytes(pod_containers(w)[0]["resources"]["limits"]["memory"].as<std::string>()) >=
+          peak);
+  }
+  // single-node Redis: maxmemory from its args; the request reserves at least that
+  const auto redis = named("StatefulSet", "redis");
+  REQUIRE(redis);
+  const auto c = pod_containers(redis)[0];
+  std::string maxmemory;
+  for (std::size_t i = 0; i + 1 < c["args"].size(); ++i) {
+    if (c["args"][i].as<std::string>() == "--maxmemory") {
+      maxmemory = c["args"][i + 1].as<std::string>();
+    }
+  }
+  REQUIRE_FALSE(maxmemory.empty());
+  const auto request = size_bytes(c["resources"]["requests"]["memory"].as<std::string>());
+  const auto limit = size_bytes(c["resources"]["limits"]["memory"].as<std::string>());
+  CHECK(request >= size_bytes(maxmemory));
+  CHECK(limit >= request);
+}
+
 TEST_CASE("k8s: luffy-ingest spreads over hosts, survives drains, stops gracefully", "[k8s]") {
   const auto dep = named("Deployment", "luffy-ingest");
   REQUIRE(dep);

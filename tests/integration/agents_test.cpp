@@ -60,17 +60,7 @@ int post_from(int port, const char* source, const std::string& user_agent, const
       token + "\r\nUser-Agent: " + user_agent +
       "\r\nContent-Type: application/x-ndjson\r\nContent-Length: " + std::to_string(body.size()) +
       "\r\nConnection: close\r\n\r\n" + body;
-  REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
-  std::string reply;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      break;
-    }
-    reply.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
+  const std::string reply = exchange_until_close(fd, req);
   REQUIRE(reply.size() > 12);
   return std::stoi(reply.substr(9, 3));
 }

@@ -34,21 +34,7 @@ std::string raw_from(int port, const char* source, const std::string& method,
   }
   req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\nConnection: close\r\n\r\n" + body;
-  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-    ::close(fd);
-    return "";
-  }
-  std::string reply;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      break;
-    }
-    reply.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return reply;
+  return exchange_until_close(fd, req);
 }
 
 int status_of(const std::string& reply) {

@@ -36,6 +36,9 @@ double seconds_since(std::chrono::steady_clock::time_point t);
 // loopback); -1 when it cannot connect.
 sockaddr_in loopback_address(int port);
 int connect_loopback(int port, const char* source = nullptr);
+// Sends `request` whole on `fd`, reads until the peer closes, closes `fd`. Returns what was read
+// ("" when the send failed).
+std::string exchange_until_close(int fd, const std::string& request);
 
 // Starts argv[0] with args, stdout+stderr to `log`. Returns the pid.
 pid_t spawn_process(const std::vector<std::string>& argv, const std::filesystem::path& log,

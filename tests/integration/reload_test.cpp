@@ -163,7 +163,8 @@ std::pair<std::string, std::string> changed_value(const luffy::config_key& k) {
   const std::string path(k.path);
   switch (k.type) {
     case key_type::integer:
-    case key_type::size: {
+    case key_type::size:
+    case key_type::duration: {
       const luffy::luffy_config defaults;
       const int64_t d = std::stoll(*luffy::setting_text(k, defaults));
       return {path, std::to_string(d < k.max ? d + 1 : d - 1)};

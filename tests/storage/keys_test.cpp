@@ -22,6 +22,9 @@ TEST_CASE("keys: every name of the schema", "[storage]") {
   CHECK(cluster_merged_from_key("luffy", "c1") == "luffy:cluster:c1:merged_from");
   CHECK(clusters_index_key("luffy", "count") == "luffy:clusters:by_count");
   CHECK(clusters_index_key("luffy", "last_seen") == "luffy:clusters:by_last_seen");
+  CHECK(clusters_resolved_key("luffy") == "luffy:clusters:resolved");
+  CHECK(clusters_received_key("luffy") == "luffy:clusters:by_received");
+  CHECK(retention_adopted_key("luffy") == "luffy:retention:adopted");
   CHECK(service_index_key("luffy", "s", "count") == "luffy:service:s:by_count");
   CHECK(service_templates_key("luffy", "s") == "luffy:service:s:templates");
   CHECK(service_new_clusters_key("luffy", "s", 42) == "luffy:service:s:new_clusters:42");
