@@ -226,6 +226,9 @@ TEST_CASE("the keys that apply live on reload are exactly these", "[config]") {
       "auth.jwt.issuer",
       "auth.jwt.audience",
       "auth.clients",
+      "auth.tokens_file",             // re-read with auth.tokens into the authenticator
+      "auth.watch_interval_seconds",  // read by the watcher on each poll
+      "auth.allow_weak_tokens",       // judged again by every reload's validation
       "rate_limit.per_minute",
       "rate_limit.burst",
       "rate_limit.services.*",
