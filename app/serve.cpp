@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "actors/messages.hpp"
@@ -237,8 +238,10 @@ struct token_file_watch {
   std::string digest;
   std::chrono::steady_clock::time_point next;
 
-  explicit token_file_watch(const luffy_config& cfg)
-      : digest(token_files_digest(cfg)), next(std::chrono::steady_clock::now()) {}
+  // `read`: what the files held when the configuration being served was read (serve() takes it
+  // first thing), so a change while Redis and the actors start is still seen.
+  explicit token_file_watch(std::string read)
+      : digest(std::move(read)), next(std::chrono::steady_clock::now()) {}
 
   void poll(server_context& ctx) {
     const auto cfg = ctx.config.load();
@@ -264,10 +267,10 @@ struct token_file_watch {
   }
 };
 
-void wait_for_stop(server_context& ctx, const sigset_t& signals) {
+void wait_for_stop(server_context& ctx, const sigset_t& signals, std::string token_digest) {
   uint64_t last_received = 0, last_accepted = 0;
   auto next_summary = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-  token_file_watch watch(*ctx.config.load());
+  token_file_watch watch(std::move(token_digest));
   for (;;) {
     timespec ts{1, 0};
     const int sig = sigtimedwait(&signals, nullptr, &ts);
@@ -302,6 +305,7 @@ void wait_for_stop(server_context& ctx, const sigset_t& signals) {
 // destructor waits for the actors), then the embedded redis-server (its destructor).
 int serve(const luffy_config& given, const std::string& version, const config_source& source) {
   const luffy_config cfg = with_node_name(given);
+  std::string token_digest = token_files_digest(cfg);  // the token files as `given` read them
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
   const sigset_t signals = block_stop_signals();
   if (cfg.auth.disabled) {
@@ -370,7 +374,7 @@ int serve(const luffy_config& given, const std::string& version, const config_so
       version, cfg.node.name, cfg.node.role, cfg.server.listen, cfg.actors.parsers,
       cfg.actors.journal_writers, cfg.actors.cluster_shards);
 
-  wait_for_stop(ctx, signals);
+  wait_for_stop(ctx, signals, std::move(token_digest));
   return 0;
 }
 
