@@ -176,6 +176,18 @@ int main(int argc, char** argv) {
     }
     return 1;
   }
+  // auth.allow_weak_tokens let these through (tests): said at every start and check, never quiet.
+  for (const auto& t : loaded.config.auth.tokens) {
+    if (!t.weakness.empty()) {
+      const std::string warning = "token \"" + t.name + "\": " + t.weakness +
+                                  " (accepted because auth.allow_weak_tokens is true)";
+      if (command == "check-config") {
+        std::cout << config_path << ": warning: " << warning << "\n";
+      } else {
+        spdlog::warn("{}", warning);
+      }
+    }
+  }
   if (command == "check-config") {
     std::cout << config_path << ": OK\n";
     return 0;

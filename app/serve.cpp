@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "actors/messages.hpp"
@@ -227,9 +228,49 @@ bool publish_inbox(caf::actor_system& sys, const luffy_config& cfg, const pipeli
 
 // Serves until SIGTERM or SIGINT: SIGHUP reloads the configuration file, and a summary is logged
 // every minute.
-void wait_for_stop(server_context& ctx, const sigset_t& signals) {
+// Token files watched (auth.watch_interval_seconds): when what they hold changes, the whole
+// configuration is reloaded as on SIGHUP, so a rotated Kubernetes Secret (mounted as files: the
+// process cannot see a new env value) or an edited tokens file takes effect without a signal. A
+// change is taken once it reads the same twice a moment apart (a writer that does not replace the
+// file atomically may be half way); a refused reload keeps the running tokens and is not retried
+// until the files change again.
+struct token_file_watch {
+  std::string digest;
+  std::chrono::steady_clock::time_point next;
+
+  // `read`: what the files held when the configuration being served was read (serve() takes it
+  // first thing), so a change while Redis and the actors start is still seen.
+  explicit token_file_watch(std::string read)
+      : digest(std::move(read)), next(std::chrono::steady_clock::now()) {}
+
+  void poll(server_context& ctx) {
+    const auto cfg = ctx.config.load();
+    const auto now = std::chrono::steady_clock::now();
+    if (cfg->auth.watch_interval_seconds <= 0 || ctx.source.path.empty() || now < next) {
+      return;
+    }
+    next = now + std::chrono::seconds(cfg->auth.watch_interval_seconds);
+    const auto seen = token_files_digest(*cfg);
+    if (seen == digest) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (token_files_digest(*cfg) != seen) {
+      return;  // still being written: the next poll looks again
+    }
+    spdlog::info("token files changed: reloading the configuration");
+    const auto r = reload_config(ctx, "token file change");
+    record_audit(ctx, audit_entry{0, "token-file-watch", "config.reload", "",
+                                  r.applied ? "ok" : "invalid_config", ""});
+    // Applied: the new configuration may name other files. Refused: remember what was refused.
+    digest = r.applied ? token_files_digest(*ctx.config.load()) : seen;
+  }
+};
+
+void wait_for_stop(server_context& ctx, const sigset_t& signals, std::string token_digest) {
   uint64_t last_received = 0, last_accepted = 0;
   auto next_summary = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  token_file_watch watch(std::move(token_digest));
   for (;;) {
     timespec ts{1, 0};
     const int sig = sigtimedwait(&signals, nullptr, &ts);
@@ -245,8 +286,10 @@ void wait_for_stop(server_context& ctx, const sigset_t& signals) {
         const auto r = reload_config(ctx, "SIGHUP");
         record_audit(ctx, audit_entry{0, "signal", "config.reload", "",
                                       r.applied ? "ok" : "invalid_config", ""});
+        watch.digest = token_files_digest(*ctx.config.load());
       }
     }
+    watch.poll(ctx);
     if (std::chrono::steady_clock::now() >= next_summary) {
       log_summary(ctx, last_received, last_accepted);
       next_summary += std::chrono::minutes(1);
@@ -262,6 +305,7 @@ void wait_for_stop(server_context& ctx, const sigset_t& signals) {
 // destructor waits for the actors), then the embedded redis-server (its destructor).
 int serve(const luffy_config& given, const std::string& version, const config_source& source) {
   const luffy_config cfg = with_node_name(given);
+  std::string token_digest = token_files_digest(cfg);  // the token files as `given` read them
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
   const sigset_t signals = block_stop_signals();
   if (cfg.auth.disabled) {
@@ -330,7 +374,7 @@ int serve(const luffy_config& given, const std::string& version, const config_so
       version, cfg.node.name, cfg.node.role, cfg.server.listen, cfg.actors.parsers,
       cfg.actors.journal_writers, cfg.actors.cluster_shards);
 
-  wait_for_stop(ctx, signals);
+  wait_for_stop(ctx, signals, std::move(token_digest));
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -67,6 +68,64 @@ std::string conversion_problem(const std::string& where, const YAML::Exception& 
   return out;
 }
 
+// The plain token a `token_file` holds: the whole file, surrounding whitespace (the trailing
+// newline of `echo token > file`, a CRLF) trimmed. One token per file: a second line is refused
+// rather than taken as part of the token (rotation uses two entries, docs/OPERATIONS.md). The
+// problems name the key and the file, never the content.
+std::optional<std::string> read_token_file(const std::string& file, const std::string& kpath,
+                                           std::vector<std::string>& problems) {
+  std::ifstream in(file, std::ios::binary);  // follows symlinks: a Secret volume's ..data swap
+  if (!in) {
+    problems.push_back(kpath + ": " + file + ": cannot read the file");
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  const auto space = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!text.empty() && space(static_cast<unsigned char>(text.back()))) {
+    text.pop_back();
+  }
+  size_t start = 0;
+  while (start < text.size() && space(static_cast<unsigned char>(text[start]))) {
+    ++start;
+  }
+  text.erase(0, start);
+  if (text.empty()) {
+    problems.push_back(kpath + ": " + file + ": the file is empty");
+    return std::nullopt;
+  }
+  if (text.find_first_of("\r\n") != std::string::npos) {
+    problems.push_back(kpath + ": " + file +
+                       ": holds more than one line; one token per file (two entries during a "
+                       "rotation)");
+    return std::nullopt;
+  }
+  return text;
+}
+
+// The token of an entry with token_file (after all its keys are read: `optional` may follow).
+// An optional entry whose file does not exist grants nothing (its token_sha256 stays empty): a
+// Kubernetes Secret key that is only there during a rotation (docs/OPERATIONS.md).
+void read_token_entry_file(token_config& t, const std::string& where,
+                           std::vector<std::string>& problems) {
+  const std::string kpath = where + ".token_file";
+  if (!t.token_sha256.empty()) {
+    problems.push_back(kpath + ": give one of token, token_sha256 and token_file");
+    return;
+  }
+  std::error_code ec;
+  if (t.optional && !std::filesystem::exists(t.token_file, ec) && !ec) {
+    return;
+  }
+  if (const auto plain = read_token_file(t.token_file, kpath, problems)) {
+    t.token_sha256 = sha256_hex(*plain);
+    if (const auto weak = token_weakness(*plain); !weak.empty()) {
+      t.weakness = "token_file: the token in " + t.token_file + " is " + weak;
+    }
+  }
+}
+
 void load_token_key(const std::string& key, const YAML::Node& value, const std::string& kpath,
                     token_config& t, std::vector<std::string>& problems) {
   if (key == "name") {
@@ -77,7 +136,22 @@ void load_token_key(const std::string& key, const YAML::Node& value, const std::
       problems.push_back(kpath + ": must not be empty");
     } else {
       t.token_sha256 = sha256_hex(plain);
+      if (const auto weak = token_weakness(plain); !weak.empty()) {
+        t.weakness = "token: the token is " + weak;
+      }
     }
+  } else if (key == "token_file") {
+    t.token_file = expand_env(scalar(value), kpath, problems);  // read by load_tokens
+    if (t.token_file.empty()) {
+      problems.push_back(kpath + ": must not be empty");
+    }
+  } else if (key == "optional") {
+    const auto optional = yaml_bool(value);
+    if (!optional) {
+      problems.push_back(kpath + ": expected true or false");
+      return;
+    }
+    t.optional = *optional;
   } else if (key == "token_sha256") {
     t.token_sha256 = expand_env(scalar(value), kpath, problems);
     for (auto& c : t.token_sha256) {
@@ -142,7 +216,8 @@ void load_tokens(const std::string& path, const YAML::Node& list, std::vector<to
       try {
         const auto key = kv.first.as<std::string>();
         kpath += "." + key;
-        if (clients ? key == "token" || key == "token_sha256" : key == "subject" || key == "san") {
+        if (clients ? key == "token" || key == "token_sha256" || key == "token_file"
+                    : key == "subject" || key == "san") {
           problems.push_back(kpath + (clients ? ": not a client key (a client is matched by its "
                                                 "certificate: subject or san)"
                                               : ": not a token key (subject and san belong to "
@@ -154,8 +229,17 @@ void load_tokens(const std::string& path, const YAML::Node& list, std::vector<to
         problems.push_back(conversion_problem(kpath, e));
       }
     }
+    if (!t.token_file.empty()) {
+      read_token_entry_file(t, where, problems);
+    }
     if (t.name.empty()) {
-      t.name = (clients ? "client-" : "token-") + std::to_string(i);
+      t.name = (clients                 ? "client-"
+                : path == "auth.tokens" ? "token-"
+                                        : "file-token-") +
+               std::to_string(i);
+    }
+    if (path == "auth.tokens_file") {
+      t.listed_in = path;
     }
     tokens.push_back(std::move(t));
   }
@@ -377,6 +461,41 @@ void add_validation(const luffy_config& cfg, std::vector<std::string>& problems)
   }
 }
 
+// auth.tokens_file (from the file, the environment or --set, hence read after all of them): its
+// list of token entries, read like auth.tokens and appended to it. Problems are named
+// "auth.tokens_file[i]...", or "auth.tokens_file: <path>: ..." for the file as a whole; a YAML
+// error's message carries its line, never the text.
+void load_tokens_file(luffy_config& cfg, std::vector<std::string>& problems) {
+  const std::string key = "auth.tokens_file";
+  const std::string& file = cfg.auth.tokens_file;
+  if (file.empty()) {
+    return;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    problems.push_back(key + ": " + file + ": cannot read the file");
+    return;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  YAML::Node root;
+  try {
+    root = YAML::Load(ss.str());
+  } catch (const YAML::Exception& e) {
+    problems.push_back(key + ": " + file + ": not YAML" +
+                       (e.mark.is_null() ? "" : " (line " + std::to_string(e.mark.line + 1) + ")"));
+    return;
+  }
+  if (!root || root.IsNull()) {
+    return;  // an empty file: no tokens (auth.tokens may hold them all)
+  }
+  if (!root.IsSequence()) {
+    problems.push_back(key + ": " + file + ": expected a list of token entries (as auth.tokens)");
+    return;
+  }
+  load_tokens(key, root, cfg.auth.tokens, problems);
+}
+
 }  // namespace
 
 std::string sha256_hex(const std::string& text) {
@@ -404,6 +523,7 @@ config_load_result load_config_text(const std::string& yaml_text, const std::str
     return r;
   }
   apply_overrides(r.config, sets, use_environment, r.problems);
+  load_tokens_file(r.config, r.problems);
   if (read) {
     add_validation(r.config, r.problems);
   }
@@ -415,9 +535,17 @@ namespace {
 void emit_tokens(YAML::Emitter& out, const std::vector<token_config>& tokens) {
   out << YAML::BeginSeq;
   for (const auto& t : tokens) {
+    if (!t.listed_in.empty()) {
+      continue;  // read again from auth.tokens_file, written as that key
+    }
     out << YAML::BeginMap;
     out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << t.name;
-    if (!t.token_sha256.empty()) {
+    if (!t.token_file.empty()) {
+      out << YAML::Key << "token_file" << YAML::Value << YAML::DoubleQuoted << t.token_file;
+      if (t.optional) {
+        out << YAML::Key << "optional" << YAML::Value << true;
+      }
+    } else if (!t.token_sha256.empty()) {
       out << YAML::Key << "token_sha256" << YAML::Value << YAML::DoubleQuoted << t.token_sha256;
     }
     if (!t.subject.empty()) {

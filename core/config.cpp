@@ -6,6 +6,7 @@
 #include "core/glob.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 #include <type_traits>
@@ -369,6 +370,33 @@ std::vector<std::string> check_fingerprint_rules(
   return problems;
 }
 
+std::string token_weakness(std::string_view plain) {
+  constexpr size_t min_length = 16;
+  std::string lower(plain);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // Words of the placeholders that ship in examples, READMEs and Helm charts: a token holding one
+  // was copied, not generated.
+  static const char* const placeholders[] = {
+      "change-me",  "changeme",   "change_me",  "placeholder", "example", "replace-me", "replaceme",
+      "replace_me", "your-token", "your_token", "yourtoken",   "dummy",   "insecure"};
+  for (const char* p : placeholders) {
+    if (lower.find(p) != std::string::npos) {
+      return "a known placeholder";
+    }
+  }
+  static const char* const whole[] = {"token", "secret", "password", "test", "admin", "dev"};
+  for (const char* w : whole) {
+    if (lower == w) {
+      return "a known placeholder";
+    }
+  }
+  if (plain.size() < min_length) {
+    return "shorter than 16 characters";
+  }
+  return "";
+}
+
 std::vector<std::string> validate(const luffy_config& cfg) {
   std::vector<std::string> problems;
   std::string host;
@@ -411,12 +439,23 @@ std::vector<std::string> validate(const luffy_config& cfg) {
       }
     }
   };
-  for (size_t i = 0; i < cfg.auth.tokens.size(); ++i) {
-    const auto& t = cfg.auth.tokens[i];
-    const std::string where = "auth.tokens[" + std::to_string(i) + "]";
-    if (t.token_sha256.size() != 64 || std::any_of(t.token_sha256.begin(), t.token_sha256.end(),
-                                                   [](char c) { return hex_value(c) < 0; })) {
-      problems.push_back(where + ": needs `token` or a 64-hex-digit `token_sha256`");
+  size_t listed = 0, in_file = 0;  // entries of auth.tokens and of auth.tokens_file, each counted
+  for (const auto& t : cfg.auth.tokens) {
+    const std::string where = t.listed_in.empty()
+                                  ? "auth.tokens[" + std::to_string(listed++) + "]"
+                                  : t.listed_in + "[" + std::to_string(in_file++) + "]";
+    // A token_file that could not be read was reported by the loader, with the file's name; an
+    // optional one that is not there is no problem.
+    const bool from_file = !t.token_file.empty();
+    if (!from_file &&
+        (t.token_sha256.size() != 64 || std::any_of(t.token_sha256.begin(), t.token_sha256.end(),
+                                                    [](char c) { return hex_value(c) < 0; }))) {
+      problems.push_back(where + ": needs `token`, `token_file` or a 64-hex-digit `token_sha256`");
+    }
+    if (!t.weakness.empty() && !cfg.auth.allow_weak_tokens) {
+      problems.push_back(where + "." + t.weakness +
+                         " (use a random token of 16+ characters, e.g. `openssl rand -hex 24`; "
+                         "auth.allow_weak_tokens: true accepts it, for tests only)");
     }
     check_credential(t, where);
   }

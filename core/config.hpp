@@ -39,7 +39,28 @@ struct token_config {
   // Exactly one of the two is set; token_sha256 stays empty.
   std::string subject;
   std::string san;
-  bool operator==(const token_config&) const = default;
+  // auth.tokens entries only: the plain token was read from this file (trailing newline trimmed),
+  // which is read again on every reload and watched (auth.watch_interval_seconds).
+  std::string token_file;
+  // With token_file: a missing file is no problem, the entry then grants nothing (a Secret key
+  // present only during a rotation).
+  bool optional = false;
+  // "auth.tokens_file" when the entry came from that file (merged after auth.tokens), else empty:
+  // problems name the file's entries by their own index, and config_to_yaml leaves them out (the
+  // file is named by auth.tokens_file instead).
+  std::string listed_in;
+  // Why the plain token (from `token` or `token_file`) is weak, from token_weakness(), prefixed
+  // with the key it came from ("token: ..."); empty when strong or given as token_sha256. Never
+  // the token itself. validate() refuses it unless auth.allow_weak_tokens.
+  std::string weakness;
+  // Equal credentials whatever `weakness` says: it is derived from the token, and a token read
+  // back from token_sha256 (config_to_yaml) has lost it.
+  bool operator==(const token_config& o) const {
+    return name == o.name && token_sha256 == o.token_sha256 && services == o.services &&
+           default_service == o.default_service && admin == o.admin && scopes == o.scopes &&
+           subject == o.subject && san == o.san && token_file == o.token_file &&
+           optional == o.optional && listed_in == o.listed_in;
+  }
 };
 
 // One `clustering.fingerprint_rules` entry (docs/CLUSTERING.md "Fingerprint rules"): records
@@ -100,6 +121,9 @@ struct luffy_config {
     bool disabled;
     std::vector<token_config> tokens;
     std::vector<token_config> clients;  // client certificates -> services and scopes
+    std::string tokens_file;            // a YAML list of more auth.tokens entries ("" = none)
+    int64_t watch_interval_seconds;     // token files polled this often (0 = only on reload)
+    bool allow_weak_tokens;             // short/placeholder plain tokens: warning, not error
     std::string jwt_secret;
     std::string jwt_issuer;
     std::string jwt_audience;
@@ -275,6 +299,11 @@ std::optional<std::string> setting_text(const config_key& key, const luffy_confi
 // lists by their path ("auth.tokens" for any change of the token list), a map per entry
 // ("rate_limit.services.<service>", sorted by name). Empty: the configurations are equal.
 std::vector<std::string> changed_keys(const luffy_config& a, const luffy_config& b);
+
+// Why a plain bearer token must not be used, or "" when it may: shorter than 16 characters, or a
+// known placeholder ("change-me", "example", "token", ...; case-insensitive). The reason never
+// quotes the token.
+std::string token_weakness(std::string_view plain);
 
 // Cross-key rules (e.g. tokens present unless auth.disabled). Returns every problem found; each
 // starts with the path of the key it is about.

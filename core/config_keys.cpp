@@ -125,6 +125,19 @@ std::vector<config_key> make_keys() {
        "glob> | san: \"DNS:<glob>\" / \"URI:<glob>\" / \"email:<glob>\" / \"IP:<address>\", "
        "services, default_service, admin, scopes}. The first entry that matches a verified "
        "certificate wins; a bearer token, when sent, is used instead."},
+      {"auth.tokens_file", k::string, "", 0, 0, "", r::authenticator,
+       LUFFY_MEMBER(auth.tokens_file),
+       "A YAML file holding a list of more auth.tokens entries (same keys), merged after "
+       "auth.tokens; read at start-up, on every reload and when it changes (Kubernetes Secret "
+       "volume). Relative paths are relative to the working directory."},
+      {"auth.watch_interval_seconds", k::integer, "5", 0, 3600, "", r::snapshot,
+       LUFFY_MEMBER(auth.watch_interval_seconds),
+       "How often the token files (auth.tokens_file and every token_file) are checked; a change "
+       "of their content reloads the configuration as SIGHUP does. 0: only on SIGHUP or reload."},
+      {"auth.allow_weak_tokens", k::boolean, "false", 0, 0, "", r::snapshot,
+       LUFFY_MEMBER(auth.allow_weak_tokens),
+       "Accept plain tokens shorter than 16 characters or known placeholders (change-me, "
+       "example, ...) with a warning instead of refusing to start. For tests only."},
       {"auth.jwt.secret", k::string, "", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.jwt_secret),
        "HS256 secret for JWT bearer tokens (optional). Claims: services (array), iss, aud, exp."},
       {"auth.jwt.issuer", k::string, "", 0, 0, "", r::authenticator, LUFFY_MEMBER(auth.jwt_issuer),

@@ -69,6 +69,9 @@ authenticator::authenticator(const luffy_config& cfg)
       jwt_issuer_(cfg.auth.jwt_issuer),
       jwt_audience_(cfg.auth.jwt_audience) {
   for (const auto& t : cfg.auth.tokens) {
+    if (t.token_sha256.empty()) {
+      continue;  // an optional token_file that is not there grants nothing
+    }
     entry e;
     e.digest = from_hex(t.token_sha256);
     e.config = t;

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "actors/pipeline.hpp"
@@ -105,6 +107,36 @@ void apply_effect(server_context& ctx, reload_effect effect, const luffy_config&
 }
 
 }  // namespace
+
+std::string token_files_digest(const luffy_config& cfg) {
+  std::vector<std::string> files;
+  if (!cfg.auth.tokens_file.empty()) {
+    files.push_back(cfg.auth.tokens_file);
+  }
+  for (const auto& t : cfg.auth.tokens) {
+    if (!t.token_file.empty()) {
+      files.push_back(t.token_file);
+    }
+  }
+  if (files.empty()) {
+    return "";
+  }
+  std::string all;
+  for (const auto& f : files) {
+    all += f;
+    all += '\0';
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      all += "(unreadable)";
+    } else {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      all += sha256_hex(ss.str());
+    }
+    all += '\0';
+  }
+  return sha256_hex(all);
+}
 
 bool applies_live(std::string_view key) {
   const config_key* k = find_config_key(key);

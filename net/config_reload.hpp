@@ -36,6 +36,12 @@ struct reload_result {
 // reload_effect is not `restart`.
 bool applies_live(std::string_view key);
 
+// What the token files of `cfg` hold now (auth.tokens_file and every token_file, read through
+// symlinks, so a Kubernetes Secret volume's `..data` swap shows): a digest of their paths and
+// contents, a file that cannot be read counting as such. Equal digests: nothing to reload. ""
+// when `cfg` names no token file. The contents are never logged.
+std::string token_files_digest(const luffy_config& cfg);
+
 // Reads, checks, compares and applies. `trigger` names the caller in the log ("SIGHUP", ...).
 reload_result reload_config(server_context& ctx, std::string_view trigger);
 

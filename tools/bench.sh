@@ -13,7 +13,7 @@
 #   --ready-timeout S  how long to wait for GET /ready == 200    [30]
 #   --keep             keep the temp dir (config, server log, loadgen JSON)
 # Everything else is passed to luffy-loadgen after the options the script sets itself
-# (--host 127.0.0.1 --port PORT --token bench-token --json --cpu-pid SERVER [--cpu-pid REDIS]),
+# (--host 127.0.0.1 --port PORT --token bench-token-5f1e0c9a --json --cpu-pid SERVER [--cpu-pid REDIS]),
 # so a later option there overrides them. Examples:
 #   tools/bench.sh -- --connections 16 --duration 20 --warmup 3 --batch 1000 --format json
 #   tools/bench.sh --build-dir build-rel -- --format msgpack --gzip --duration 30
@@ -110,7 +110,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 mkdir -p "$tmp/data"
 cat >"$tmp/config.yaml" <<EOF
 server: {listen: "127.0.0.1:$port", threads: $threads}
-auth: {tokens: [{name: bench, token: "bench-token", services: ["*"]}]}
+auth: {tokens: [{name: bench, token: "bench-token-5f1e0c9a", services: ["*"]}]}
 rate_limit: {per_minute: 100000000}
 storage: {redis: embedded, data_dir: "$tmp/data"}
 log: {level: warn}
@@ -164,7 +164,7 @@ fi
 ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-loadgen_cmd=("$loadgen_bin" --host 127.0.0.1 --port "$port" --token bench-token --json
+loadgen_cmd=("$loadgen_bin" --host 127.0.0.1 --port "$port" --token bench-token-5f1e0c9a --json
   "${cpu_pids[@]}" "${loadgen_args[@]}")
 show "${loadgen_cmd[@]}"
 metrics() { curl -s --max-time 5 "http://127.0.0.1:$port/api/v1/ingest/metrics"; }

@@ -54,6 +54,13 @@ case "$cmd" in
   build) deps && build build ;;
   run)
     deps && build build
+    # config/luffy.yaml reads its token from var/dev-token: a random one, made on the first run
+    # (a shipped fixed token would be a known credential; the server refuses placeholders).
+    if [ ! -s var/dev-token ]; then
+      mkdir -p var
+      (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >var/dev-token)
+      echo "development token (kept in var/dev-token): $(cat var/dev-token)"
+    fi
     exec ./build/app/luffy-ingest serve --config config/luffy.yaml "$@"
     ;;
   test) deps && build build && run_tests build ;;

@@ -50,7 +50,7 @@ class Node:
         self.cfg = os.path.join(work, name + '.yaml')
         with open(self.cfg, 'w') as f:
             f.write('server: {listen: "127.0.0.1:%d"}\n' % self.port)
-            f.write('auth:\n  tokens:\n    - {name: all, token: tok, services: ["*"], default_service: app}\n'
+            f.write('auth:\n  allow_weak_tokens: true\n  tokens:\n    - {name: all, token: tok, services: ["*"], default_service: app}\n'
                     '    - {name: admin, token: tok-admin, services: ["*"], admin: true}\n')
             f.write('actors: {cluster_shards: %d}\nnode: {name: %s, min_hold_seconds: 1}\n' % (V, name))
             f.write('storage: {redis: "redis://127.0.0.1:%d/0"}\nlog: {level: warn}\n' % rport)

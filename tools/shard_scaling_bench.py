@@ -50,7 +50,7 @@ def write_config(name, host, role):
         node += ', cluster_listen: "%s:4242"' % host.ip
     with open(path, 'w') as f:
         f.write('server: {listen: "%s"}\n' % listen)
-        f.write('auth:\n  tokens:\n'
+        f.write('auth:\n  allow_weak_tokens: true\n  tokens:\n'
                 '    - {name: all, token: tok, services: ["*"], default_service: app}\n'
                 '    - {name: admin, token: tok-admin, services: ["*"], admin: true}\n')
         f.write('rate_limit: {per_minute: 1000000000000}\n')

@@ -34,9 +34,9 @@ import urllib.request
 SKIP = 77
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-READ_TOKEN = 'tok-read-3f9a'
-ADMIN_TOKEN = 'tok-admin-77c1'
-INGEST_TOKEN = 'tok-ingest-51d0'  # scopes: [ingest], where the server has scopes
+READ_TOKEN = 'tok-read-3f9a61c0d2e4'
+ADMIN_TOKEN = 'tok-admin-77c1b5e9a0f3'
+INGEST_TOKEN = 'tok-ingest-51d0c8e2a7b6'  # scopes: [ingest], where the server has scopes
 SILENT_AFTER = 3
 # Each payload would set window.__xss if it ever ran as script.
 XSS_IMG = '<img src=x onerror="window.__xss=1">'

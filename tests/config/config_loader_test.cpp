@@ -1,6 +1,10 @@
 #include "config/config_loader.hpp"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -60,7 +64,7 @@ server: {listen: "0.0.0.0:9000", threads: 8, max_body_bytes: 2MiB, min_body_rate
 ingest: {enabled: false, date_key: "time", max_message_bytes: 1KiB}
 auth:
   tokens:
-    - {name: writer, token: secret-value, services: [checkout, billing], default_service: billing}
+    - {name: writer, token: secret-value-0123456789, services: [checkout, billing], default_service: billing}
     - {name: ops, token_sha256: "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789", services: ["*"], admin: true}
   jwt: {secret: "s", issuer: "i", audience: "a"}
 rate_limit: {per_minute: 5, burst: 7, services: {checkout: 100, billing: 0}}
@@ -90,6 +94,7 @@ TEST_CASE("every problem is found in one pass", "[config_loader]") {
   auto r = load(R"(
 server: {listen: "127.0.0.1:70000", threads: 0, colour: blue, max_body_bytes: 32MiB, max_inflated_bytes: 16MiB}
 auth:
+  allow_weak_tokens: true  # short tokens are not what this test is about
   tokens:
     - {name: a, token: x, services: [checkout], default_service: billing}
     - {name: b, token: y, services: []}
@@ -134,7 +139,8 @@ TEST_CASE("a token_sha256 must be 64 hex digits", "[config_loader]") {
   const std::string not_hex(64, 'z');
   auto r =
       load("auth: {tokens: [{name: a, token_sha256: \"" + not_hex + "\", services: [\"*\"]}]}\n");
-  CHECK(has(r.problems, "auth.tokens[0]: needs `token` or a 64-hex-digit `token_sha256`"));
+  CHECK(has(r.problems,
+            "auth.tokens[0]: needs `token`, `token_file` or a 64-hex-digit `token_sha256`"));
   const std::string hex(64, 'A');
   r = load("auth: {tokens: [{name: a, token_sha256: \"" + hex + "\", services: [\"*\"]}]}\n");
   CHECK(r.problems.empty());
@@ -144,6 +150,7 @@ TEST_CASE("token scopes: a subset of ingest, read, admin, absent means the old b
           "[config_loader]") {
   auto r = load(R"(
 auth:
+  allow_weak_tokens: true
   tokens:
     - {name: a, token: x, services: ["*"]}
     - {name: b, token: y, services: ["*"], scopes: [read]}
@@ -157,6 +164,7 @@ auth:
   CHECK(r.problems.size() == 3);
   auto ok = load(R"(
 auth:
+  allow_weak_tokens: true
   tokens:
     - {name: a, token: x, services: ["*"]}
     - {name: b, token: y, services: ["*"], scopes: [read, admin]}
@@ -169,4 +177,157 @@ auth:
   auto again = load(config_to_yaml(ok.config));
   CHECK(again.problems.empty());
   CHECK(again.config.auth.tokens == ok.config.auth.tokens);
+}
+
+namespace {
+
+// A scratch directory for token files, removed at the end of the test.
+struct scratch {
+  std::filesystem::path dir;
+  scratch() {
+    dir = std::filesystem::temp_directory_path() /
+          ("luffy-config-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    std::filesystem::create_directories(dir);
+  }
+  ~scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir / name, std::ios::binary) << text;
+    return (dir / name).string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("token_file: the file's token, trimmed, one line, optional when asked",
+          "[config_loader][token_files]") {
+  scratch s;
+  const std::string token = "a1b2c3d4e5f6a7b8c9d0";
+  const auto file = s.write("token", token + "\r\n");
+  auto r =
+      load("auth:\n  tokens:\n    - {name: a, token_file: \"" + file + "\", services: [\"*\"]}\n");
+  INFO(r.problems.size());
+  REQUIRE(r.problems.empty());
+  REQUIRE(r.config.auth.tokens.size() == 1);
+  CHECK(r.config.auth.tokens[0].token_sha256 == sha256_hex(token));
+  CHECK(r.config.auth.tokens[0].token_file == file);
+  // written back by its file, and read back equal
+  const auto yaml = config_to_yaml(r.config);
+  CHECK(yaml.find(token) == std::string::npos);
+  CHECK(yaml.find(file) != std::string::npos);
+  auto again = load(yaml);
+  CHECK(again.problems.empty());
+  CHECK(changed_keys(r.config, again.config).empty());
+
+  const auto two = s.write("two", token + "\n" + token + "x\n");
+  r = load("auth:\n  tokens:\n    - {name: a, token_file: \"" + two + "\", services: [\"*\"]}\n");
+  CHECK(has(r.problems, "auth.tokens[0].token_file: " + two + ": holds more than one line"));
+  CHECK_FALSE(has(r.problems, token));
+  const auto empty = s.write("empty", " \n");
+  r = load("auth:\n  tokens:\n    - {name: a, token_file: \"" + empty + "\", services: [\"*\"]}\n");
+  CHECK(has(r.problems, "auth.tokens[0].token_file: " + empty + ": the file is empty"));
+  const auto missing = (s.dir / "missing").string();
+  r = load("auth:\n  tokens:\n    - {name: a, token_file: \"" + missing +
+           "\", services: [\"*\"]}\n");
+  CHECK(has(r.problems, "auth.tokens[0].token_file: " + missing + ": cannot read the file"));
+  CHECK(r.problems.size() == 1);  // not also "needs token"
+  r = load("auth:\n  tokens:\n    - {name: a, token_file: \"" + file + "\", token: " + token +
+           ", services: [\"*\"]}\n");
+  CHECK(
+      has(r.problems, "auth.tokens[0].token_file: give one of token, token_sha256 and token_file"));
+
+  // optional: a missing file grants nothing and is no problem; present, it is read
+  r = load("auth:\n  tokens:\n    - {name: a, token_file: \"" + file +
+           "\", services: [\"*\"]}\n    - {name: b, token_file: \"" + missing +
+           "\", optional: true, services: [\"*\"]}\n");
+  INFO(r.problems.size());
+  CHECK(r.problems.empty());
+  REQUIRE(r.config.auth.tokens.size() == 2);
+  CHECK(r.config.auth.tokens[1].token_sha256.empty());
+  again = load(config_to_yaml(r.config));
+  CHECK(again.problems.empty());
+  CHECK(changed_keys(r.config, again.config).empty());
+}
+
+TEST_CASE("auth.tokens_file: its entries are appended to auth.tokens and named by the file",
+          "[config_loader][token_files]") {
+  scratch s;
+  const auto list = s.write("tokens.yaml",
+                            "- {name: listed, token: f00dfeedf00dfeed01, services: [checkout]}\n"
+                            "- {token: 0123456789abcdef0123, services: []}\n");
+  auto r = load("auth:\n  tokens_file: \"" + list +
+                "\"\n  tokens:\n    - {name: inline, token: c0ffeec0ffeec0ffee, services: "
+                "[\"*\"]}\n");
+  CHECK(has(r.problems, "auth.tokens_file[1].services: list at least one service"));
+  REQUIRE(r.config.auth.tokens.size() == 3);
+  CHECK(r.config.auth.tokens[0].name == "inline");
+  CHECK(r.config.auth.tokens[1].name == "listed");
+  CHECK(r.config.auth.tokens[1].listed_in == "auth.tokens_file");
+  CHECK(r.config.auth.tokens[2].name == "file-token-1");
+  CHECK(r.config.auth.tokens[1].token_sha256 == sha256_hex("f00dfeedf00dfeed01"));
+
+  // a file alone is enough credentials; written back as the key, not as its entries
+  const auto one = s.write("one.yaml",
+                           "- {name: from-the-file-only, token: f00dfeedf00dfeed01, services: "
+                           "[\"*\"]}\n");
+  r = load("auth:\n  tokens_file: \"" + one + "\"\n");
+  INFO(r.problems.size());
+  CHECK(r.problems.empty());
+  const auto yaml = config_to_yaml(r.config);
+  CHECK(yaml.find("from-the-file-only") == std::string::npos);
+  auto again = load(yaml);
+  CHECK(again.problems.empty());
+  CHECK(changed_keys(r.config, again.config).empty());
+
+  const auto bad = s.write("bad.yaml", "- {name: x, token: [unclosed\n");
+  r = load("auth:\n  tokens_file: \"" + bad + "\"\n");
+  CHECK(has(r.problems, "auth.tokens_file: " + bad + ": not YAML"));
+  const auto map = s.write("map.yaml", "tokens: []\n");
+  r = load("auth:\n  tokens_file: \"" + map + "\"\n");
+  CHECK(has(r.problems, "auth.tokens_file: " + map + ": expected a list of token entries"));
+  r = load("auth:\n  tokens_file: \"" + (s.dir / "nope").string() + "\"\n");
+  CHECK(
+      has(r.problems, "auth.tokens_file: " + (s.dir / "nope").string() + ": cannot read the file"));
+}
+
+TEST_CASE("weak tokens: short or placeholder plain tokens are refused unless allowed",
+          "[config_loader][token_files]") {
+  scratch s;
+  const auto file = s.write("token", "REPLACE_ME_WITH_A_RANDOM_TOKEN\n");
+  auto r = load(
+      "auth:\n  tokens:\n"
+      "    - {name: a, token: dev-token-change-me, services: [\"*\"]}\n"
+      "    - {name: b, token: tok, services: [\"*\"]}\n"
+      "    - {name: c, token_file: \"" +
+      file +
+      "\", services: [\"*\"]}\n"
+      "    - {name: d, token: 9f86d081884c7d659a2f, services: [\"*\"]}\n");
+  for (const auto& p : r.problems) {
+    UNSCOPED_INFO(p);
+  }
+  CHECK(has(r.problems, "auth.tokens[0].token: the token is a known placeholder"));
+  CHECK(has(r.problems, "auth.tokens[1].token: the token is shorter than 16 characters"));
+  CHECK(has(r.problems,
+            "auth.tokens[2].token_file: the token in " + file + " is a known placeholder"));
+  CHECK(r.problems.size() == 3);
+  for (const char* secret : {"dev-token-change-me", "tok,", "REPLACE_ME"}) {
+    CHECK_FALSE(has(r.problems, secret));
+  }
+  r = load(
+      "auth:\n  allow_weak_tokens: true\n  tokens:\n"
+      "    - {name: a, token: dev-token-change-me, services: [\"*\"]}\n");
+  CHECK(r.problems.empty());
+  REQUIRE(r.config.auth.tokens.size() == 1);
+  CHECK(r.config.auth.tokens[0].weakness == "token: the token is a known placeholder");
+
+  CHECK(token_weakness("0123456789abcdef") == "");
+  CHECK(token_weakness("0123456789abcde") == "shorter than 16 characters");
+  CHECK(token_weakness("Password") == "a known placeholder");
+  CHECK(token_weakness("my-PLACEHOLDER-value-1234") == "a known placeholder");
 }

@@ -186,8 +186,8 @@ TEST_CASE("each row reads and writes its own member: changed_keys names exactly 
     if (k.type == key_type::list) {
       const config_field f = k.member.field(c);
       if (auto* tokens = std::get_if<std::vector<token_config>*>(&f)) {
-        (*tokens)->push_back(
-            token_config{"t", std::string(64, 'a'), {"*"}, "", false, std::nullopt, "", ""});
+        (*tokens)->push_back(token_config{
+            "t", std::string(64, 'a'), {"*"}, "", false, std::nullopt, "", "", "", false, "", ""});
       } else if (auto* rules = std::get_if<std::vector<fingerprint_rule_config>*>(&f)) {
         (*rules)->push_back(fingerprint_rule_config{{{"message", "*"}}, "f", ""});
       }
@@ -210,8 +210,10 @@ TEST_CASE("changed_keys: map entries one by one, token lists as a whole", "[conf
                                                        "rate_limit.services.changed",
                                                        "rate_limit.services.removed"});
   luffy_config x, y;
-  x.auth.tokens = {token_config{"t", "h1", {"*"}, "", false, std::nullopt, "", ""}};
-  y.auth.tokens = {token_config{"t", "h1", {"*"}, "", true, std::nullopt, "", ""}};
+  x.auth.tokens = {
+      token_config{"t", "h1", {"*"}, "", false, std::nullopt, "", "", "", false, "", ""}};
+  y.auth.tokens = {
+      token_config{"t", "h1", {"*"}, "", true, std::nullopt, "", "", "", false, "", ""}};
   CHECK(changed_keys(x, y) == std::vector<std::string>{"auth.tokens"});
   y.auth.tokens[0].admin = false;
   CHECK(changed_keys(x, y).empty());
@@ -250,6 +252,9 @@ TEST_CASE("the keys that apply live on reload are exactly these", "[config]") {
       "auth.jwt.issuer",
       "auth.jwt.audience",
       "auth.clients",
+      "auth.tokens_file",             // re-read with auth.tokens into the authenticator
+      "auth.watch_interval_seconds",  // read by the watcher on each poll
+      "auth.allow_weak_tokens",       // judged again by every reload's validation
       "rate_limit.per_minute",
       "rate_limit.burst",
       "rate_limit.services.*",

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -150,6 +151,61 @@ TEST_CASE("k8s: luffy-ingest has liveness /health and readiness /ready probes", 
   CHECK(dep["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"].as<bool>());
 }
 
+namespace {
+
+// A luffy workload and its config (`luffy`) take the token from Secret `secret` mounted as files
+// (auth.tokens[].token_file, docs/OPERATIONS.md "Token rotation"): never as an env variable,
+// which a SIGHUP would re-read with the value the pod started with. Entry `token` is required,
+// `next` and `previous` are optional (present during a rotation), the files are watched, and no
+// entry holds a plain token.
+void check_token_files(const YAML::Node& luffy, const YAML::Node& workload,
+                       const std::string& secret) {
+  INFO(workload["metadata"]["name"].as<std::string>());
+  const std::string dir = "/etc/luffy-token/";
+  std::map<std::string, bool> files;  // file name -> optional
+  for (const auto& t : luffy["auth"]["tokens"]) {
+    CHECK_FALSE(t["token"]);
+    CHECK_FALSE(t["token_sha256"]);
+    REQUIRE(t["token_file"]);
+    const auto file = t["token_file"].as<std::string>();
+    REQUIRE(file.rfind(dir, 0) == 0);
+    files[file.substr(dir.size())] = t["optional"] && t["optional"].as<bool>();
+  }
+  CHECK(files == std::map<std::string, bool>{{"token", false}, {"next", true}, {"previous", true}});
+  CHECK(luffy["auth"]["watch_interval_seconds"].as<int>() > 0);
+  CHECK_FALSE(luffy["auth"]["allow_weak_tokens"]);
+  std::string volume;
+  for (const auto& v : workload["spec"]["template"]["spec"]["volumes"]) {
+    if (v["secret"] && v["secret"]["secretName"].as<std::string>() == secret) {
+      volume = v["name"].as<std::string>();
+      CHECK_FALSE(v["secret"]["optional"]);  // no token, no pod: it waits for the Secret
+      CHECK_FALSE(v["secret"]["items"]);     // every key, `next` and `previous` included
+      CHECK((v["secret"]["defaultMode"].as<int>() & 07) == 0);
+    }
+  }
+  REQUIRE_FALSE(volume.empty());
+  const auto c = workload["spec"]["template"]["spec"]["containers"][0];
+  bool mounted = false;
+  for (const auto& m : c["volumeMounts"]) {
+    if (m["name"].as<std::string>() == volume) {
+      mounted = true;
+      // the whole directory: a subPath mount is never updated by the kubelet
+      CHECK(m["mountPath"].as<std::string>() + "/" == dir);
+      CHECK_FALSE(m["subPath"]);
+      CHECK(m["readOnly"].as<bool>());
+    }
+  }
+  CHECK(mounted);
+  for (const auto& e : c["env"]) {
+    CHECK(e["name"].as<std::string>() != "LUFFY_TOKEN");
+    if (e["valueFrom"] && e["valueFrom"]["secretKeyRef"]) {
+      CHECK(e["valueFrom"]["secretKeyRef"]["name"].as<std::string>() != secret);
+    }
+  }
+}
+
+}  // namespace
+
 TEST_CASE("k8s: the token is never inlined", "[k8s]") {
   const auto secrets = k8s_of_kind("Secret");
   REQUIRE(secrets.size() == 1);
@@ -179,19 +235,11 @@ TEST_CASE("k8s: the token is never inlined", "[k8s]") {
       }
     }
   }
-  // the server config references the env var instead of holding a token
+  // the server reads the token from the Secret mounted as files (token_file), which it watches
   const auto cm = named("ConfigMap", "luffy-ingest-config");
   const auto luffy = YAML::Load(cm["data"]["luffy.yaml"].as<std::string>());
-  for (const auto& t : luffy["auth"]["tokens"]) {
-    CHECK(t["token"].as<std::string>() == "${LUFFY_TOKEN}");
-  }
-  const auto dep = named("Deployment", "luffy-ingest");
-  bool token_env = false;
-  for (const auto& e : pod_containers(dep)[0]["env"]) {
-    token_env = token_env ||
-                (e["name"].as<std::string>() == "LUFFY_TOKEN" && e["valueFrom"]["secretKeyRef"]);
-  }
-  CHECK(token_env);
+  check_token_files(luffy, named("Deployment", "luffy-ingest"),
+                    secrets[0]["metadata"]["name"].as<std::string>());
 }
 
 TEST_CASE("k8s: Fluent Bit DaemonSet has RBAC and no agent-level SERVICE_ID", "[k8s]") {
@@ -1217,7 +1265,7 @@ TEST_CASE("k8s distributed: the Redis password comes from a Secret, never inline
   for (const auto& w : luffy_workloads()) {
     INFO(name_of(w));
     CHECK(env_of(pod_containers(w)[0], "LUFFY_STORAGE_REDIS_PASSWORD"));
-    CHECK(env_of(pod_containers(w)[0], "LUFFY_TOKEN"));
+    check_token_files(mounted_luffy_config(w), w, "luffy-ingest-token");
   }
   for (const char* sts : {"luffy-redis", "luffy-redis-sentinel"}) {
     INFO(sts);

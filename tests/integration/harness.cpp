@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <algorithm>
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -218,6 +220,23 @@ redis_value redis_process::cmd(const std::vector<std::string>& args) const {
 
 // ---- server ---------------------------------------------------------------------------------
 
+namespace {
+
+// The tests' short tokens ("tok") would be refused as weak (core/config.hpp token_weakness):
+// server_process and run_binary (serve, check-config) append `--set auth.allow_weak_tokens=true`
+// unless `args` name that key themselves (tests/integration/token_files_test.cpp checks the
+// refusal with `auth.allow_weak_tokens=false`).
+void add_weak_tokens_allowed(std::vector<std::string>& argv, const std::vector<std::string>& args) {
+  const bool says = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+    return a.find("auth.allow_weak_tokens") != std::string::npos;
+  });
+  if (!says) {
+    argv.insert(argv.end(), {"--set", "auth.allow_weak_tokens=true"});
+  }
+}
+
+}  // namespace
+
 std::string server_binary() {
   return LUFFY_SERVER_BINARY;
 }
@@ -246,6 +265,7 @@ void server_process::start() {
       server_binary(), "serve",
       "--config",      (dir_ / "luffy.yaml").string(),
       "--set",         "server.listen=127.0.0.1:" + std::to_string(port_)};
+  add_weak_tokens_allowed(argv, extra_args_);
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   pid_ = spawn_process(argv, dir_ / "server.log", env_);
   for (int i = 0; i < 400; ++i) {
@@ -361,6 +381,9 @@ std::pair<int, std::string> run_binary(const std::vector<std::string>& args,
   const auto dir = make_temp_dir("run");
   std::vector<std::string> argv = {server_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
+  if (!args.empty() && (args[0] == "serve" || args[0] == "check-config")) {
+    add_weak_tokens_allowed(argv, args);
+  }
   const pid_t pid = spawn_process(argv, dir / "out.log", env, stdin_path);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -42,10 +42,32 @@ bogus: {a: 1}
       {"check-config", "--config", (dir / "good.yaml").string(), "--set", "server.threads=8"},
       {{"LUFFY_SERVER_THREADS", "0"}});
   CHECK(fixed.first == 1);  // env is applied and reported even when --set overrides it later
-  auto shipped = run_binary(
-      {"check-config", "--config", std::string(LUFFY_SOURCE_DIR) + "/config/luffy.yaml"});
+  // The shipped config reads var/dev-token from the working directory (tools/dev.sh run writes
+  // it): without it, a clear problem; with a random one, OK; never a weak token allowed.
+  const std::string shipped_cfg = std::string(LUFFY_SOURCE_DIR) + "/config/luffy.yaml";
+  auto check_in = [&](const std::filesystem::path& cwd) {
+    const auto log = dir / "shipped.log";
+    const pid_t pid = spawn_process({"/bin/sh", "-c",
+                                     "cd '" + cwd.string() + "' && exec '" + server_binary() +
+                                         "' check-config --config '" + shipped_cfg + "'"},
+                                    log);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return std::pair<int, std::string>{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                                       read_text(log)};
+  };
+  const auto cwd = dir / "repo";
+  std::filesystem::create_directories(cwd / "var");
+  auto missing = check_in(cwd);
+  INFO(missing.second);
+  CHECK(missing.first == 1);
+  CHECK(missing.second.find("auth.tokens[0].token_file: var/dev-token: cannot read the file") !=
+        std::string::npos);
+  std::ofstream(cwd / "var" / "dev-token") << "3f9a1c77e0b24d5a8e61c0d9b7a2f4e1\n";
+  auto shipped = check_in(cwd);
   INFO(shipped.second);
   CHECK(shipped.first == 0);
+  CHECK(shipped.second.find("warning") == std::string::npos);
   std::filesystem::remove_all(dir);
 }
 

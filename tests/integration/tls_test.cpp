@@ -131,9 +131,10 @@ struct tls_server {
   pid_t pid = -1;
   explicit tls_server(const std::string& yaml) {
     std::ofstream(dir / "luffy.yaml") << yaml;
-    pid = spawn_process({server_binary(), "serve", "--config", (dir / "luffy.yaml").string(),
-                         "--set", "server.listen=127.0.0.1:" + std::to_string(port)},
-                        dir / "server.log");
+    pid = spawn_process(
+        {server_binary(), "serve", "--config", (dir / "luffy.yaml").string(), "--set",
+         "server.listen=127.0.0.1:" + std::to_string(port), "--set", "auth.allow_weak_tokens=true"},
+        dir / "server.log");
     const bool up = eventually([&] {
       if (!process_alive(pid)) {
         return true;

@@ -346,7 +346,8 @@ class Node:
             node += ', cluster_listen: "%s:4242"' % host.ip
         with open(self.cfg, 'w') as f:
             f.write('server: {listen: "%s:8080"}\n' % host.ip)
-            f.write('auth:\n  tokens:\n'
+            # short test tokens: accepted only with allow_weak_tokens (a warning at start)
+            f.write('auth:\n  allow_weak_tokens: true\n  tokens:\n'
                     '    - {name: all, token: tok, services: ["*"], default_service: app}\n'
                     '    - {name: admin, token: tok-admin, services: ["*"], admin: true}\n')
             f.write('actors: {cluster_shards: %d}\n%s}\n' % (V, node))
