@@ -11,6 +11,7 @@
 #include "actors/dedup_actor.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/messages.hpp"
+#include "actors/notifier.hpp"
 #include "actors/parser_actor.hpp"
 #include "actors/service_limiter.hpp"
 #include "actors/shard_inbox.hpp"
@@ -209,6 +210,10 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
     p.agents = std::make_shared<agent_tally>(static_cast<size_t>(cfg.agents.max_tracked));
     p.agent_tracker = spawn_agent_tracker(sys, as, p.agents, metrics);
   }
+  // Nodes that cluster post the events their shards emit; the Redis lease picks one of them.
+  if (!cfg.notifications.webhooks.empty() && cfg.node.role != "ingest") {
+    p.notifier = spawn_notifier(sys, notifier_settings_from(cfg, redis), metrics);
+  }
   return p;
 }
 
@@ -267,7 +272,7 @@ void pipeline::stop() {
     }
   }
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-  for (const auto& a : {router, inbox, agent_tracker}) {
+  for (const auto& a : {router, inbox, agent_tracker, notifier}) {
     if (a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }

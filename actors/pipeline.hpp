@@ -54,6 +54,7 @@ struct pipeline {
   // agents are not tracked.
   std::shared_ptr<agent_tally> agents;
   caf::actor agent_tracker;
+  caf::actor notifier;  // actors/notifier (notifications.webhooks set, role all or shard)
   ingest_metrics* metrics = nullptr;
   caf::actor_system* system = nullptr;
 

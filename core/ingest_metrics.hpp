@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/notification.hpp"
+
 namespace luffy {
 
 // Request latency histogram with fixed bucket bounds (seconds), Prometheus-style cumulative
@@ -88,6 +90,9 @@ struct ingest_metrics {
   // went ahead). Requests answered 429 after repeated authentication failures from an address.
   std::atomic<uint64_t> audit_entries{0}, audit_write_failures{0}, auth_throttled{0};
   std::atomic<uint64_t> journal_entries_committed{0}, journal_records_committed{0};
+  // Webhook notifications (actors/notifier): per (webhook, format) sent, failed, retries,
+  // suppressed (de-dup) and digests.
+  notification_metrics notifications;
   int64_t journal_records_estimate() const {
     const int64_t waiting = journal_entries_waiting.load(std::memory_order_relaxed);
     const uint64_t entries = journal_entries_committed.load(std::memory_order_relaxed);
