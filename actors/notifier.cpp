@@ -87,19 +87,24 @@ class webhook_worker {
                  queue_limit_, msg.what);
   }
 
-  // Lets the thread post what is queued for at most `drain` (no retries then), then joins it.
-  void stop(std::chrono::milliseconds drain) {
-    {
-      std::lock_guard lock(mutex_);
-      if (!stopping_) {
-        stopping_ = true;
-        drain_until_ = std::chrono::steady_clock::now() + drain;
-      }
-      cv_.notify_all();
+  // Lets the thread post what is queued for at most `drain` (no retries then); join() waits for
+  // it. Separate, so that stopping N webhooks takes one drain period, not N.
+  void begin_stop(std::chrono::milliseconds drain) {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      stopping_ = true;
+      drain_until_ = std::chrono::steady_clock::now() + drain;
     }
+    cv_.notify_all();
+  }
+  void join() {
     if (thread_.joinable()) {
       thread_.join();
     }
+  }
+  void stop(std::chrono::milliseconds drain) {
+    begin_stop(drain);
+    join();
   }
 
  private:
@@ -369,7 +374,10 @@ caf::behavior notifier(notifier_actor* self, notifier_settings settings, ingest_
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& s = self->state;
     for (auto& h : s.hooks) {
-      h.worker->stop(std::chrono::milliseconds(2000));
+      h.worker->begin_stop(std::chrono::milliseconds(2000));
+    }
+    for (auto& h : s.hooks) {
+      h.worker->join();
     }
     if (s.held) {
       try {

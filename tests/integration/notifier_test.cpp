@@ -320,3 +320,30 @@ TEST_CASE("notifier: a hanging webhook delays neither the others nor ingest", "[
   // Each hung attempt timed out (timeout_ms 2000) and is retried: all three arrive.
   CHECK(eventually([&] { return rx.count(json_path) >= 3; }, 30s));
 }
+
+TEST_CASE("notifier: two nodes on one Redis post each event once, the survivor takes over",
+          "[notifier]") {
+  redis_process redis;
+  webhook_receiver rx;
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"LUFFY_TEST_CHAT_URL", rx.url(chat_path)}};
+  server_process a(notifier_yaml(rx, redis), {"--set", "node.name=node-a"}, env);
+  REQUIRE(eventually([&] { return redis.cmd({"GET", "luffy:notifier:lease"}).str == "node-a"; }));
+  server_process b(notifier_yaml(rx, redis), {"--set", "node.name=node-b"}, env);
+  REQUIRE(a.call(ingest_post("[" + record("checkout", 500) + "]")).status == 202);
+  REQUIRE(eventually([&] { return rx.count(json_path) == 1; }));
+  std::this_thread::sleep_for(1500ms);
+  CHECK(rx.count(json_path) == 1);
+  CHECK(rx.count(chat_path) == 1);
+  CHECK(redis.cmd({"GET", "luffy:notifier:lease"}).str == "node-a");
+
+  // node-a stops (and releases the lease): node-b posts what comes next, once.
+  a.stop();
+  REQUIRE(eventually([&] { return redis.cmd({"GET", "luffy:notifier:lease"}).str == "node-b"; }));
+  REQUIRE(b.call(ingest_post("[" + record("checkout", 501) + "]")).status == 202);
+  REQUIRE(eventually([&] { return rx.count(json_path) == 2; }, 40s));
+  std::this_thread::sleep_for(1500ms);
+  CHECK(rx.count(json_path) == 2);
+  CHECK(rx.count(chat_path) == 2);
+  CHECK(field(rx.requests(json_path)[1].body, "type") == "new_cluster");
+}
