@@ -41,11 +41,11 @@ TEST_CASE("notification: bodies per format", "[notification]") {
   CHECK(slack == R"j({"text":"[checkout] new cluster: NPE \"in\" Cart (cluster c1)"})j");
   CHECK(event_body(webhook_format::google_chat, ev) == slack);
 
-auto spike = make_event("spike", "c2", "billing", "Timeout");
-spike.fields.push_back({"count", "500"});
-spike.fields.push_back({"baseline", "3"});
-CHECK(event_text(spike) ==
-      "[billing] spike: Timeout (500 records in a minute, baseline 3) (cluster c2)");
+  auto spike = make_event("spike", "c2", "billing", "Timeout");
+  spike.fields.push_back({"count", "500"});
+  spike.fields.push_back({"baseline", "3"});
+  CHECK(event_text(spike) ==
+        "[billing] spike: Timeout (500 records in a minute, baseline 3) (cluster c2)");
 }
 
 TEST_CASE("notification: formats parse and print", "[notification]") {
