@@ -11,6 +11,7 @@
 #include "actors/dedup_actor.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/messages.hpp"
+#include "actors/notifier.hpp"
 #include "actors/parser_actor.hpp"
 #include "actors/retention_sweeper.hpp"
 #include "actors/service_limiter.hpp"
@@ -217,6 +218,10 @@ pipeline pipeline::start(caf::actor_system& sys, const luffy_config& cfg,
     rs.policy = retention_policy_from(cfg);
     p.retention_sweeper = spawn_retention_sweeper(sys, rs, metrics);
   }
+  // Nodes that cluster post the events their shards emit; the Redis lease picks one of them.
+  if (!cfg.notifications.webhooks.empty() && cfg.node.role != "ingest") {
+    p.notifier = spawn_notifier(sys, notifier_settings_from(cfg, redis), metrics);
+  }
   return p;
 }
 
@@ -281,7 +286,7 @@ void pipeline::stop() {
     }
   }
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
-  for (const auto& a : {router, inbox, agent_tracker, retention_sweeper}) {
+  for (const auto& a : {router, inbox, agent_tracker, retention_sweeper, notifier}) {
     if (a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     }

@@ -308,6 +308,67 @@ void load_fingerprint_rules(const YAML::Node& list, std::vector<fingerprint_rule
   }
 }
 
+// A list of strings (`events: [a, b]`), each ${ENV}-expanded.
+bool load_string_list(const YAML::Node& v, const std::string& kpath, std::vector<std::string>& out,
+                      std::vector<std::string>& problems) {
+  if (!v.IsSequence()) {
+    problems.push_back(kpath + ": expected a list such as [a, b]");
+    return false;
+  }
+  for (const auto& item : v) {
+    if (!item.IsScalar()) {
+      problems.push_back(kpath + ": expected a list of strings");
+      return false;
+    }
+    out.push_back(expand_env(item.as<std::string>(), kpath, problems));
+  }
+  return true;
+}
+
+// notifications.webhooks: a list of {name, url, format, events, services}. Values are checked by
+// check_webhooks (validate); a problem never quotes the url (a secret).
+void load_webhooks(const YAML::Node& list, std::vector<webhook_config>& hooks,
+                   std::vector<std::string>& problems) {
+  const std::string key = "notifications.webhooks";
+  if (list.IsNull()) {
+    return;
+  }
+  if (!list.IsSequence()) {
+    problems.push_back(key + ": expected a list of {name, url, format, events, services}");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& item = list[i];
+    const std::string where = key + "[" + std::to_string(i) + "]";
+    if (!item.IsMap()) {
+      problems.push_back(where + ": expected a map with name and url");
+      continue;
+    }
+    webhook_config h;
+    try {
+      for (const auto& kv : item) {
+        const auto name = kv.first.as<std::string>();
+        const std::string kpath = where + "." + name;
+        if (name == "events" || name == "services") {
+          load_string_list(kv.second, kpath, name == "events" ? h.events : h.services, problems);
+        } else if (name == "name" || name == "url" || name == "format") {
+          if (!kv.second.IsScalar()) {
+            problems.push_back(kpath + ": expected a string");
+            continue;
+          }
+          auto text = expand_env(kv.second.as<std::string>(), kpath, problems);
+          (name == "name" ? h.name : name == "url" ? h.url : h.format) = std::move(text);
+        } else {
+          problems.push_back(kpath + ": unknown key (name, url, format, events, services)");
+        }
+      }
+    } catch (const YAML::Exception& e) {
+      problems.push_back(conversion_problem(where, e));
+    }
+    hooks.push_back(std::move(h));
+  }
+}
+
 // A list key's YAML, into the row's member (the member's type says which list it is).
 void load_list(const config_key& k, const YAML::Node& v, luffy_config& cfg,
                std::vector<std::string>& problems) {
@@ -316,6 +377,8 @@ void load_list(const config_key& k, const YAML::Node& v, luffy_config& cfg,
     load_tokens(std::string(k.path), v, **tokens, problems);
   } else if (auto* rules = std::get_if<std::vector<fingerprint_rule_config>*>(&field)) {
     load_fingerprint_rules(v, **rules, problems);
+  } else if (auto* hooks = std::get_if<std::vector<webhook_config>*>(&field)) {
+    load_webhooks(v, **hooks, problems);
   } else {
     problems.push_back(std::string(k.path) + ": unsupported list");
   }
@@ -588,6 +651,26 @@ void emit_rules(YAML::Emitter& out, const std::vector<fingerprint_rule_config>& 
   out << YAML::EndSeq;
 }
 
+void emit_webhooks(YAML::Emitter& out, const std::vector<webhook_config>& hooks) {
+  out << YAML::BeginSeq;
+  for (const auto& h : hooks) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << h.name;
+    out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << h.url;
+    out << YAML::Key << "format" << YAML::Value << YAML::DoubleQuoted << h.format;
+    for (const auto* list : {&h.events, &h.services}) {
+      out << YAML::Key << (list == &h.events ? "events" : "services") << YAML::Value << YAML::Flow
+          << YAML::BeginSeq;
+      for (const auto& s : *list) {
+        out << YAML::DoubleQuoted << s;
+      }
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
 // The YAML sections of a key: "auth.jwt.secret" -> {auth, jwt}, "rate_limit.services.*" ->
 // {rate_limit}; its own name is the last segment ("services" for the map).
 std::vector<std::string> path_segments(std::string_view path) {
@@ -637,6 +720,8 @@ std::string config_to_yaml(const luffy_config& cfg) {
             emit_tokens(out, *v);
           } else if constexpr (std::is_same_v<T, std::vector<fingerprint_rule_config>>) {
             emit_rules(out, *v);
+          } else if constexpr (std::is_same_v<T, std::vector<webhook_config>>) {
+            emit_webhooks(out, *v);
           } else if constexpr (std::is_same_v<T, std::map<std::string, int64_t>>) {
             out << YAML::BeginMap;
             for (const auto& [service, rate] : *v) {

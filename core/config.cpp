@@ -4,6 +4,7 @@
 #include "core/redis_url.hpp"
 
 #include "core/glob.hpp"
+#include "core/notification.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -151,7 +152,8 @@ luffy_config::luffy_config()
       clustering(),
       storage(),
       log(),
-      agents() {
+      agents(),
+      notifications() {
   for (const auto& k : config_keys()) {
     if (k.type != key_type::list && k.type != key_type::map) {
       store(k, *this, k.path, k.default_text);
@@ -397,6 +399,48 @@ std::string token_weakness(std::string_view plain) {
   return "";
 }
 
+std::vector<std::string> check_webhooks(const std::vector<webhook_config>& hooks) {
+  std::vector<std::string> problems;
+  std::set<std::string> names;
+  const auto& known = known_notification_events();
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    const auto& h = hooks[i];
+    const std::string where = "notifications.webhooks[" + std::to_string(i) + "]";
+    if (h.name.empty()) {
+      problems.push_back(where + ".name: must not be empty");
+    } else if (!names.insert(h.name).second) {
+      problems.push_back(where + ".name: \"" + h.name + "\" is used by another webhook");
+    }
+    // The URL is never echoed: its path is the webhook's credential.
+    if (h.url.rfind("http://", 0) != 0 && h.url.rfind("https://", 0) != 0) {
+      problems.push_back(where + ".url: must start with http:// or https://");
+    } else if (const auto rest = h.url.substr(h.url.find("://") + 3);
+               rest.empty() || rest.find_first_of("/?#") == 0) {
+      problems.push_back(where + ".url: has no host");
+    }
+    if (!h.format.empty() && !parse_webhook_format(h.format)) {
+      problems.push_back(where + ".format: expected one of json|slack|google_chat, got \"" +
+                         h.format + "\"");
+    }
+    for (const auto& e : h.events) {
+      if (std::find(known.begin(), known.end(), e) == known.end()) {
+        std::string list;
+        for (const auto& k : known) {
+          list += (list.empty() ? "" : ", ") + k;
+        }
+        problems.push_back(where + ".events: unknown event type \"" + e + "\" (one of " + list +
+                           ")");
+      }
+    }
+    for (const auto& g : h.services) {
+      if (auto why = glob_error(g)) {
+        problems.push_back(where + ".services: bad glob \"" + g + "\": " + *why);
+      }
+    }
+  }
+  return problems;
+}
+
 std::vector<std::string> validate(const luffy_config& cfg) {
   std::vector<std::string> problems;
   std::string host;
@@ -545,6 +589,9 @@ std::vector<std::string> validate(const luffy_config& cfg) {
     }
   }
   for (auto& p : check_fingerprint_rules(cfg.clustering.fingerprint_rules)) {
+    problems.push_back(std::move(p));
+  }
+  for (auto& p : check_webhooks(cfg.notifications.webhooks)) {
     problems.push_back(std::move(p));
   }
   return problems;

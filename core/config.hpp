@@ -78,6 +78,18 @@ struct fingerprint_rule_config {
   bool operator==(const fingerprint_rule_config&) const = default;
 };
 
+// One `notifications.webhooks` entry (docs/CONFIGURATION.md "Notifications"): where cluster
+// events are POSTed (actors/notifier.cpp). The URL is a secret (its path is the credential of
+// Slack and Google Chat webhooks): never logged or shown, only core/notification.hpp redact_url.
+struct webhook_config {
+  std::string name;                   // metrics label and log name; unique
+  std::string url;                    // http:// or https://; ${ENV} expanded on load
+  std::string format;                 // json | slack | google_chat ("" = json)
+  std::vector<std::string> events;    // event types; empty = new_cluster, regression, spike
+  std::vector<std::string> services;  // service globs; empty = every service
+  bool operator==(const webhook_config&) const = default;
+};
+
 // Every setting, one member per key of config_keys() (the YAML path is section.member; auth.jwt_*
 // are auth.jwt.*). The members carry no defaults of their own: the constructor gives each the
 // default of its row in config_keys(), the one place a default is written.
@@ -214,6 +226,13 @@ struct luffy_config {
     int64_t max_tracked;           // distinct agents per flush interval in memory; beyond: overflow
   } agents;
   struct {
+    std::vector<webhook_config> webhooks;
+    int64_t dedup_seconds;     // one notification per (cluster, event type) per window
+    int64_t digest_threshold;  // more events than this in one poll: one digest per webhook
+    int64_t max_attempts;      // per delivery, the first included
+    int64_t timeout_ms;        // connect, send and receive of one attempt
+  } notifications;
+  struct {
     int64_t max_entries;  // <prefix>:audit is trimmed to about this many entries (MAXLEN ~)
   } audit;
   struct {
@@ -251,13 +270,13 @@ enum class reload_effect {
 // The member that stores a key, writable (`field`) or read-only (`value`). Scalar keys are
 // std::string (string, enumeration), int64_t (integer, size) or bool; lists and maps have their
 // own types.
-using config_field =
-    std::variant<std::string*, int64_t*, bool*, std::vector<token_config>*,
-                 std::vector<fingerprint_rule_config>*, std::map<std::string, int64_t>*>;
+using config_field = std::variant<std::string*, int64_t*, bool*, std::vector<token_config>*,
+                                  std::vector<fingerprint_rule_config>*,
+                                  std::map<std::string, int64_t>*, std::vector<webhook_config>*>;
 using config_value =
     std::variant<const std::string*, const int64_t*, const bool*, const std::vector<token_config>*,
-                 const std::vector<fingerprint_rule_config>*,
-                 const std::map<std::string, int64_t>*>;
+                 const std::vector<fingerprint_rule_config>*, const std::map<std::string, int64_t>*,
+                 const std::vector<webhook_config>*>;
 struct config_member {
   config_field (*field)(luffy_config&);
   config_value (*value)(const luffy_config&);
@@ -308,6 +327,10 @@ std::string token_weakness(std::string_view plain);
 // Cross-key rules (e.g. tokens present unless auth.disabled). Returns every problem found; each
 // starts with the path of the key it is about.
 std::vector<std::string> validate(const luffy_config& cfg);
+
+// Problems of `notifications.webhooks`, each with its key path ("notifications.webhooks[1].url:
+// must start with http:// or https://"); never the URL itself. Part of validate().
+std::vector<std::string> check_webhooks(const std::vector<webhook_config>& hooks);
 
 // The record fields a fingerprint rule may match.
 const std::vector<std::string_view>& fingerprint_rule_fields();

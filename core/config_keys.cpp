@@ -351,6 +351,27 @@ std::vector<config_key> make_keys() {
        "Distinct agents a node tracks in memory per flush interval (1 s); requests of further "
        "agents are counted in luffy_ingest_agents_overflow_total only. Also the most agents "
        "requests without a valid token may create in Redis."},
+      {"notifications.webhooks", k::list, "[]", 0, 0, "", r::restart,
+       LUFFY_MEMBER(notifications.webhooks),
+       "Webhooks cluster events are POSTed to: a list of {name, url, format: json|slack|"
+       "google_chat, events: [types] (default new_cluster, regression, spike), services: [globs] "
+       "(default all)}. The url may be ${ENV}; it is never logged or shown (logs keep scheme and "
+       "host). Empty: no notifier runs."},
+      {"notifications.dedup_seconds", k::integer, "3600", 0, 7 * 86400, "", r::restart,
+       LUFFY_MEMBER(notifications.dedup_seconds),
+       "At most one notification per cluster and event type within this window, per webhook "
+       "(kept in memory: a restart forgets it); 0 = no de-duplication."},
+      {"notifications.digest_threshold", k::integer, "10", 1, 100000, "", r::restart,
+       LUFFY_MEMBER(notifications.digest_threshold),
+       "More events than this for one webhook in one poll (about 500 ms) are sent as one digest "
+       "message: counts per type and service and the top titles."},
+      {"notifications.max_attempts", k::integer, "5", 1, 20, "", r::restart,
+       LUFFY_MEMBER(notifications.max_attempts),
+       "Attempts per message (network errors, 5xx and 429 are retried after 1 s, 2 s, 4 s ... "
+       "capped at 60 s, or the Retry-After); then it is counted as failed."},
+      {"notifications.timeout_ms", k::integer, "5000", 100, 120000, "", r::restart,
+       LUFFY_MEMBER(notifications.timeout_ms),
+       "Connect, send and receive timeout of one webhook attempt."},
       {"audit.max_entries", k::integer, "100000", 100, 100000000, "", r::snapshot,
        LUFFY_MEMBER(audit.max_entries),
        "The audit stream <prefix>:audit is trimmed to about this many entries (XADD MAXLEN ~)."},
@@ -366,7 +387,7 @@ std::vector<config_key> make_keys() {
        "instead); 0: resolved clusters follow retention.clusters."},
       {"retention.events_max_entries", k::integer, "100000", 0, 100000000, "", r::retention,
        LUFFY_MEMBER(retention.events_max_entries),
-       "The events stream <prefix>:events is trimmed to about this many entries (XTRIM MAXLEN, "
+       "The events stream <prefix>:events is trimmed to this many entries (XTRIM MAXLEN, "
        "exact) "
        "at every sweep; 0 = no length cap."},
       {"retention.events_max_age", k::duration, "7d", 0, 3660LL * 86400, "", r::retention,

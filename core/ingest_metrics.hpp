@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/notification.hpp"
+
 namespace luffy {
 
 // Request latency histogram with fixed bucket bounds (seconds), Prometheus-style cumulative
@@ -95,6 +97,9 @@ struct ingest_metrics {
   std::atomic<uint64_t> retention_sweep_failures{0}, retention_sweeps{0};
   std::atomic<uint64_t> services_erased{0}, erased_clusters{0};
   std::atomic<uint64_t> journal_entries_committed{0}, journal_records_committed{0};
+  // Webhook notifications (actors/notifier): per (webhook, format) sent, failed, retries,
+  // suppressed (de-dup) and digests.
+  notification_metrics notifications;
   int64_t journal_records_estimate() const {
     const int64_t waiting = journal_entries_waiting.load(std::memory_order_relaxed);
     const uint64_t entries = journal_entries_committed.load(std::memory_order_relaxed);

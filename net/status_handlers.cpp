@@ -230,6 +230,21 @@ void handle_metrics_json(server_context& ctx, http_request&, http_response& res)
       .uinteger("retention_events_trimmed", load(m.retention_events_trimmed))
       .uinteger("retention_dead_letters_trimmed", load(m.retention_dead_letters_trimmed))
       .uinteger("retention_sweeps", load(m.retention_sweeps));
+  {
+    // Per webhook (notifications.webhooks): {"<name>": {"format":..., "sent":..., ...}}.
+    json_object_writer hooks(o.key("notifications"));
+    for (const auto& [id, c] : m.notifications.snapshot()) {
+      json_object_writer h(hooks.key(id.first));
+      h.string("format", id.second)
+          .uinteger("sent", c.sent)
+          .uinteger("failed", c.failed)
+          .uinteger("retries", c.retries)
+          .uinteger("suppressed", c.suppressed)
+          .uinteger("digests", c.digests);
+      h.close();
+    }
+    hooks.close();
+  }
   append_backpressure(o, ctx);
   json_array_writer backlog(o.key("shard_queue_depth"));
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
@@ -417,6 +432,44 @@ void handle_metrics_prometheus(server_context& ctx, http_request&, http_response
   for (size_t i = 0; i < shards && i < ingest_metrics::max_shards; ++i) {
     sample("luffy_ingest_shard_queue_depth{shard=\"" + std::to_string(i) + "\"}",
            m.shard_backlog[i].load(std::memory_order_relaxed));
+  }
+  {
+    // One series per configured webhook that has counted something; names are escaped as
+    // Prometheus label values.
+    const auto hooks = m.notifications.snapshot();
+    auto label = [](const std::string& v) {
+      std::string out;
+      for (char c : v) {
+        if (c == '\\' || c == '"') {
+          out += '\\';
+          out += c;
+        } else if (c == '\n') {
+          out += "\\n";
+        } else {
+          out += c;
+        }
+      }
+      return out;
+    };
+    const std::pair<const char*, const char*> families[] = {
+        {"sent", "Webhook messages delivered (2xx)."},
+        {"failed", "Webhook messages given up (attempts exhausted, a 4xx, a full queue)."},
+        {"retries", "Webhook attempts repeated after a network error, 5xx or 429."},
+        {"suppressed", "Events not notified: the same cluster and type within dedup_seconds."},
+        {"digests", "Digest messages built for bursts over digest_threshold."}};
+    for (const auto& [what, help] : families) {
+      const std::string name = std::string("luffy_ingest_notifications_") + what + "_total";
+      describe(name.c_str(), help, "counter");
+      for (const auto& [id, c] : hooks) {
+        const std::string_view w = what;
+        const uint64_t v = w == "sent"         ? c.sent
+                           : w == "failed"     ? c.failed
+                           : w == "retries"    ? c.retries
+                           : w == "suppressed" ? c.suppressed
+                                               : c.digests;
+        sample(name + "{webhook=\"" + label(id.first) + "\",format=\"" + id.second + "\"}", v);
+      }
+    }
   }
   describe("luffy_ingest_request_duration_seconds", "Ingest request latency.", "histogram");
   uint64_t cumulative = 0;

@@ -61,6 +61,9 @@
 //                                         agents.retention_hours by both agent scripts
 //   <prefix>:agents:awake                 zset: the agents not flagged silent, by last seen: the
 //                                         silence check reads only its oldest members
+//   <prefix>:notifier:cursor              string: id of the last <prefix>:events entry the
+//                                         notifier handled (storage/notifier_store.hpp)
+//   <prefix>:notifier:lease               string "<node>", PX: the one node posting webhooks
 //
 // Dedup generations: generation g = floor(unix_seconds / window). A record is a duplicate when
 // its hash is in generation g or g-1, so the effective window is between `window` and twice it,
@@ -238,6 +241,13 @@ inline std::string agents_index_key(std::string_view prefix) {
 }
 inline std::string agents_awake_key(std::string_view prefix) {
   return std::string(prefix) + ":agents:awake";
+}
+
+inline std::string notifier_cursor_key(std::string_view prefix) {
+  return std::string(prefix) + ":notifier:cursor";
+}
+inline std::string notifier_lease_key(std::string_view prefix) {
+  return std::string(prefix) + ":notifier:lease";
 }
 
 }  // namespace luffy

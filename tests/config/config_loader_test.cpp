@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -330,4 +331,41 @@ TEST_CASE("weak tokens: short or placeholder plain tokens are refused unless all
   CHECK(token_weakness("0123456789abcde") == "shorter than 16 characters");
   CHECK(token_weakness("Password") == "a known placeholder");
   CHECK(token_weakness("my-PLACEHOLDER-value-1234") == "a known placeholder");
+TEST_CASE("notifications.webhooks: a list of maps, ${ENV} in the url, round-trips",
+          "[config_loader][notification]") {
+  ::setenv("LUFFY_TEST_HOOK_URL", "https://hooks.slack.com/services/T/B/SECRET", 1);
+  auto r = load_config_text(R"(
+auth: {disabled: true}
+notifications:
+  webhooks:
+    - {name: sre, url: "${LUFFY_TEST_HOOK_URL}", format: slack, events: [new_cluster, spike],
+       services: ["check*"]}
+    - {name: all, url: "http://127.0.0.1:9/x"}
+  dedup_seconds: 60
+  digest_threshold: 3
+)",
+                            "test.yaml", {}, true);
+  ::unsetenv("LUFFY_TEST_HOOK_URL");
+  INFO(r.problems.size());
+  REQUIRE(r.problems.empty());
+  const auto& hooks = r.config.notifications.webhooks;
+  REQUIRE(hooks.size() == 2);
+  CHECK(hooks[0].url == "https://hooks.slack.com/services/T/B/SECRET");
+  CHECK(hooks[0].events == std::vector<std::string>{"new_cluster", "spike"});
+  CHECK(hooks[0].services == std::vector<std::string>{"check*"});
+  CHECK(hooks[1].format.empty());
+  CHECK(r.config.notifications.digest_threshold == 3);
+  auto again = load(config_to_yaml(r.config));
+  CHECK(again.problems.empty());
+  CHECK(changed_keys(r.config, again.config).empty());
+
+  auto bad = load(R"(
+auth: {disabled: true}
+notifications: {webhooks: [{name: x, url: "https://h/SECRET", colour: red}, "no map", {name: y, url: "ftp://h/SECRET"}]}
+)");
+  CHECK(has(bad.problems, "notifications.webhooks[0].colour: unknown key"));
+  CHECK(has(bad.problems, "notifications.webhooks[1]: expected a map"));
+  for (const auto& p : bad.problems) {
+    CHECK(p.find("SECRET") == std::string::npos);
+  }
 }

@@ -134,7 +134,8 @@ TEST_CASE("every row's member holds the row's type", "[config]") {
         break;
       case key_type::list:
         CHECK((std::holds_alternative<std::vector<token_config>*>(f) ||
-               std::holds_alternative<std::vector<fingerprint_rule_config>*>(f)));
+               std::holds_alternative<std::vector<fingerprint_rule_config>*>(f) ||
+               std::holds_alternative<std::vector<webhook_config>*>(f)));
         break;
     }
   }
@@ -190,6 +191,8 @@ TEST_CASE("each row reads and writes its own member: changed_keys names exactly 
             "t", std::string(64, 'a'), {"*"}, "", false, std::nullopt, "", "", "", false, "", ""});
       } else if (auto* rules = std::get_if<std::vector<fingerprint_rule_config>*>(&f)) {
         (*rules)->push_back(fingerprint_rule_config{{{"message", "*"}}, "f", ""});
+      } else if (auto* hooks = std::get_if<std::vector<webhook_config>*>(&f)) {
+        (*hooks)->push_back(webhook_config{"h", "https://example.test/x", "json", {}, {}});
       }
     } else {
       if (k.type == key_type::map) {

@@ -31,6 +31,9 @@ const std::string read_token = "read-SECRET-9b5d3f7a1c6e";
 const std::string wrong_token = "wrong-SECRET-e2a6c0f4b8d3";  // a mistyped token is a secret too
 const std::string jwt_secret = "jwt-SECRET-0a1b2c3d4e5f6a7b8c9d0e1f2a3b";
 const std::string redis_password = "redis-SECRET-5e7c9a1b3d";
+// A webhook URL's path is its credential (Slack, Google Chat): the notifier posts to it (a closed
+// loopback port: every attempt fails and is logged, with the URL redacted) and nothing shows it.
+const std::string webhook_secret = "webhook-SECRET-3c9e1a7f5b";
 
 std::string sha256_hex(const std::string& s) {
   Poco::SHA2Engine e(Poco::SHA2Engine::SHA_256);
@@ -89,7 +92,13 @@ TEST_CASE("no secret in the log, a reply body, /metrics or check-config output a
       admin_token +
       "\", services: [\"*\"], admin: true}\n"
       "storage: {redis: \"" +
-      redis_url + "\"}\n";
+      redis_url +
+      "\"}\n"
+      "notifications:\n"
+      "  max_attempts: 2\n"
+      "  webhooks:\n"
+      "    - {name: leak-hook, format: slack, url: \"http://127.0.0.1:" +
+      std::to_string(free_port()) + "/services/T1/B1/" + webhook_secret + "\"}\n";
   server_process server(yaml);
   std::string seen;  // every reply body and header, every CLI output
   auto record = [&](const http_reply& r) {
@@ -194,8 +203,10 @@ TEST_CASE("no secret in the log, a reply body, /metrics or check-config output a
 
   const std::string log = server.log();
   CHECK(log.find("/api/v1/admin/reload") != std::string::npos);  // requests were logged
+  CHECK(log.find("notifier: webhook leak-hook (slack, http://127.0.0.1:") !=
+        std::string::npos);  // the webhook was configured and logged, redacted
   for (const auto& secret : {ingest_token, read_token, admin_token, wrong_token, jwt_secret,
-                             redis_password, jwt_admin, jwt_forged}) {
+                             redis_password, jwt_admin, jwt_forged, webhook_secret}) {
     for (const auto& needle : {secret, sha256_hex(secret)}) {
       INFO("secret " << needle);
       const auto in_log = log.find(needle);

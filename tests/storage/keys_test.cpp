@@ -38,4 +38,6 @@ TEST_CASE("keys: every name of the schema", "[storage]") {
   CHECK(agent_minutes_key("luffy", "a1") == "luffy:agent:a1:minutes");
   CHECK(agents_index_key("luffy") == "luffy:agents:by_last_seen");
   CHECK(agents_awake_key("luffy") == "luffy:agents:awake");
+  CHECK(notifier_cursor_key("luffy") == "luffy:notifier:cursor");
+  CHECK(notifier_lease_key("luffy") == "luffy:notifier:lease");
 }
