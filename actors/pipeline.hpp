@@ -55,7 +55,7 @@ struct pipeline {
   std::shared_ptr<agent_tally> agents;
   caf::actor agent_tracker;
   caf::actor retention_sweeper;  // nodes that cluster (node.role all or shard)
-  caf::actor notifier;  // actors/notifier (notifications.webhooks set, role all or shard)
+  caf::actor notifier;           // actors/notifier (notifications.webhooks set, role all or shard)
   ingest_metrics* metrics = nullptr;
   caf::actor_system* system = nullptr;
 

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -331,6 +331,8 @@ TEST_CASE("weak tokens: short or placeholder plain tokens are refused unless all
   CHECK(token_weakness("0123456789abcde") == "shorter than 16 characters");
   CHECK(token_weakness("Password") == "a known placeholder");
   CHECK(token_weakness("my-PLACEHOLDER-value-1234") == "a known placeholder");
+}
+
 TEST_CASE("notifications.webhooks: a list of maps, ${ENV} in the url, round-trips",
           "[config_loader][notification]") {
   ::setenv("LUFFY_TEST_HOOK_URL", "https://hooks.slack.com/services/T/B/SECRET", 1);

@@ -260,7 +260,8 @@ def main():
                         'LuffyIngestRecordsRateLimited', 'LuffyIngestDeadLetters',
                         'LuffyIngestTargetDown', 'LuffyIngestTargetMissing',
                         'LuffyIngestRedisDown', 'LuffyIngestRecordsRejected',
-                        'LuffyIngestShardLeasesLost', 'LuffyIngestFencedWrites']
+                        'LuffyIngestShardLeasesLost', 'LuffyIngestFencedWrites',
+                        'LuffyIngestRetentionStalled']
 
         def at(step):
             return '%dm' % step

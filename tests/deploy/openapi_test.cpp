@@ -59,7 +59,8 @@ TEST_CASE("openapi: 3.0 spec with exactly the contract's routes", "[openapi]") {
                                           "GET /console/{asset}",
                                           "GET /api/v1/admin/dead_letters",
                                           "POST /api/v1/admin/dead_letters/{id}/retry",
-                                          "GET /api/v1/admin/audit"};
+                                          "GET /api/v1/admin/audit",
+                                          "DELETE /api/v1/services/{id}"};
   CHECK(spec_routes() == contract);
 
   const auto ingest = spec["paths"]["/api/v1/ingest/logs"]["post"];

@@ -195,6 +195,9 @@ std::pair<std::string, std::string> changed_value(const luffy::config_key& k) {
         return {path, R"([{name: admin, token: tok-admin, services: ["*"], admin: true},)"
                       R"( {name: added, token: tok-added, services: ["*"]}])"};
       }
+      if (path == "notifications.webhooks") {
+        return {path, R"([{name: ops, url: "http://127.0.0.1:1/hook", format: json}])"};
+      }
       return {path, R"([{match: {message: "*reloaded*"}, fingerprint: reloaded}])"};
   }
   return {path, ""};
@@ -465,14 +468,16 @@ TEST_CASE("every key's live flag is what a reload does with it", "[reload][confi
   // actors.journal_writers joined the live keys; then auth.failure_limit.max_failures,
   // auth.failure_limit.window_seconds and audit.max_entries
   // auth.tokens_file and auth.watch_interval_seconds (auth.allow_weak_tokens is skipped above)
-  CHECK(live == 27);  // + auth.clients
+  // + retention.* (7 keys, sent to the retention sweeper)
+  CHECK(live == 34);  // + auth.clients
   // + storage.redis_password, rate_limit.shared, node.role, node.name, node.min_hold_seconds,
   // node.cluster_listen, node.advertise, agents.enabled, agents.silent_after_seconds,
   // agents.retention_hours, agents.max_tracked, auth.failure_limit.max_addresses,
   // server.tls.cert_file, server.tls.key_file (a reload re-reads the files at the running paths:
   // tls_test.cpp)
   // server.tls.client_ca_file, server.tls.require_client_cert, node.tls.* (issue 15)
-  CHECK(restart == 62);
+  // notifications.* (5 keys: the notifier copies its webhooks when it starts)
+  CHECK(restart == 67);
   auto flat = base;
   flat["server.listen"] = "\"127.0.0.1:9\"";
   auto r = reload_with(flat);

@@ -307,3 +307,21 @@ retention: {sweep_interval: 1h}
           202);
   CHECK(eventually([&] { return cluster_ids_of(redis, "gdpr").size() == 1; }));
 }
+
+TEST_CASE("retention: sweeps that Redis cannot answer are counted and resume after the outage",
+          "[retention]") {
+  redis_process redis;
+  server_process server(tokens_yaml() + R"(
+retention: {sweep_interval: 1s}
+)" + storage_yaml(redis));
+  REQUIRE(eventually([&] { return metric(server, "luffy_ingest_retention_sweeps_total") >= 1; }));
+  CHECK(metric(server, "luffy_ingest_retention_sweep_failures_total") == 0);
+  redis.kill();
+  REQUIRE(eventually(
+      [&] { return metric(server, "luffy_ingest_retention_sweep_failures_total") >= 1; }, 15s));
+  redis.start();
+  const long done = metric(server, "luffy_ingest_retention_sweeps_total");
+  CHECK(eventually([&] { return metric(server, "luffy_ingest_retention_sweeps_total") > done; },
+                   15s));
+  CHECK(server.log().find("retention sweep failed") != std::string::npos);
+}

@@ -159,7 +159,19 @@ struct twin {
     auto want = run_script(ref_ep, reference, {stream, events}, positional_args(c));
     REQUIRE(got.elements.size() == want.elements.size());
     REQUIRE(got.elements.at(0).integer == want.elements.at(0).integer);
-    const auto now = dump_keyspace(now_ep), ref = dump_keyspace(ref_ep);
+    // The reference predates retention: the current script also dates each cluster in
+    // <prefix>:clusters:by_received and names a level-3 cluster's template_anchor (what
+    // cluster_forget.lua needs); both are left out of the comparison, and the retention tests
+    // (tests/storage/retention_store_test.cpp, [retention]) check them.
+    auto now = dump_keyspace(now_ep);
+    const auto ref = dump_keyspace(ref_ep);
+    now.erase(clusters_received_key(prefix));
+    for (auto& [key, value] : now) {
+      const auto at = value.find("|template_anchor=");
+      if (at != std::string::npos) {
+        value.erase(at, value.find('|', at + 1) - at);
+      }
+    }
     for (const auto& [key, value] : ref) {
       INFO(key);
       REQUIRE(now.count(key) == 1);
